@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+const usage = `crawler: a polite, resumable web crawler that stores what it finds in SQLite.
+
+Usage:
+  crawler run -c config.yaml [--urls FILE]   crawl (or resume) the job in config.yaml
+  crawler demo [--dir DIR]                   crawl the built-in local demo site
+  crawler query [-c config.yaml | --db FILE] [--json] "SQL"
+                                             read-only SQL, also while a crawl runs
+  crawler status [-c config.yaml | --db FILE] counts by state and host, pages/s
+  crawler testsite [--hosts N] [--pages N]   serve the built-in test site on loopback
+  crawler version
+
+Common flags: --quiet, --log-format text|json.
+Run "crawler COMMAND -h" for a command's flags.
+`
+
+// run is the whole program; main only adds signals and the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return cmdRun(ctx, rest, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, stdout, stderr)
+	case "query":
+		return cmdQuery(ctx, rest, stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, rest, stdout, stderr)
+	case "testsite":
+		return cmdTestsite(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "crawler", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// common holds flags every command accepts.
+type common struct {
+	quiet     bool
+	logFormat string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.BoolVar(&c.quiet, "quiet", false, "print only errors")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+}
+
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if c.quiet {
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format must be text or json, not %q", c.logFormat)}
+}
+
+// parseFlags parses flags allowing them before and after positional args.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	fs.SetOutput(stderr)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// dbPath finds the database from --db or the config file.
+func dbPath(dbFlag, configFlag string) (string, error) {
+	if dbFlag != "" {
+		return dbFlag, nil
+	}
+	if configFlag == "" {
+		configFlag = "config.yaml"
+	}
+	if _, err := os.Stat(configFlag); err != nil {
+		return "", usageError{fmt.Sprintf("no database given: use --db FILE or -c CONFIG (%s not found)", configFlag)}
+	}
+	cfg, err := loadConfig(configFlag)
+	if err != nil {
+		return "", err
+	}
+	return cfg.Database, nil
+}
+
+func quoteArg(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"$`\\") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/testsite"
+)
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	dir := fs.String("dir", "demo", "directory for the demo database")
+	hosts := fs.Int("hosts", 4, "number of demo hosts")
+	pages := fs.Int("pages", 250, "pages per demo host")
+	if _, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	site, err := testsite.Start(testsite.Options{Hosts: *hosts, PagesPerHost: *pages, Seed: 1})
+	if err != nil {
+		return fmt.Errorf("start demo site: %w", err)
+	}
+	defer site.Close()
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	db := filepath.Join(*dir, "demo.db")
+	// The site's port is new on every run, so each demo starts afresh.
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	cfg := demoConfig(db, site.Seeds())
+	fmt.Fprintf(stdout, "demo site: %d hosts on loopback (%s ...), crawling into %s\n", *hosts, site.Hosts()[0], db)
+	err = crawlJob(ctx, cfg, log, stdout, stderr, c.quiet, 5*time.Second, "crawler demo (starts afresh)")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+Try these queries (they also work while a crawl runs):
+
+  crawler query --db %[1]s "SELECT status, count(*) AS n FROM pages GROUP BY status ORDER BY n DESC"
+  crawler query --db %[1]s "SELECT state, reason, count(*) AS n FROM frontier WHERE state <> 'done' GROUP BY 1, 2 ORDER BY n DESC LIMIT 10"
+  crawler query --db %[1]s "SELECT rule, json_extract(data, '$.name') AS name, json_extract(data, '$.price') AS price FROM items LIMIT 10"
+
+and "crawler status --db %[1]s" for a summary.
+`, db)
+	return nil
+}
+
+// demoConfig is the default configuration pointed at the demo site, with
+// loopback allowed and politeness loosened for a local server.
+func demoConfig(db string, seeds []string) *crawl.Config {
+	cfg := crawl.Defaults()
+	cfg.Database = db
+	cfg.Seeds = seeds
+	cfg.Fetch.AllowAddresses = []string{"127.0.0.0/8"}
+	cfg.Politeness.Rate = 25
+	cfg.Politeness.Burst = 2
+	cfg.Politeness.MaxInFlight = 2
+	cfg.Fetch.RetryBase = 200 * time.Millisecond
+	cfg.Politeness.BackoffBase = 200 * time.Millisecond
+	cfg.Extract = demoRules()
+	return &cfg
+}
+
+func cmdTestsite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("testsite", flag.ContinueOnError)
+	var o testsite.Options
+	fs.IntVar(&o.Hosts, "hosts", 8, "content hosts")
+	fs.IntVar(&o.PagesPerHost, "pages", 1000, "pages per host")
+	fs.IntVar(&o.Port, "port", 0, "port (0 = any free port)")
+	fs.BoolVar(&o.Fast, "fast", false, "benchmark mode: ~30 KB pages, ~50 links, no errors")
+	fs.BoolVar(&o.Hostile, "hostile", false, "add hostile hosts (traps, bombs, slow servers)")
+	fs.Int64Var(&o.Seed, "seed", 1, "content seed")
+	if _, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	site, err := testsite.Start(o)
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	for _, s := range site.Seeds() {
+		fmt.Fprintln(stdout, s)
+	}
+	fmt.Fprintln(stderr, "serving; Ctrl-C to stop")
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/crawler-dev/crawler/store"
+)
+
+func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("query", flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	configPath := fs.String("c", "", "config file naming the database (default config.yaml)")
+	dbFlag := fs.String("db", "", "database file")
+	asJSON := fs.Bool("json", false, "print rows as JSON lines")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{`query takes one SQL statement, e.g. crawler query "SELECT url, status FROM pages LIMIT 10"`}
+	}
+	path, err := dbPath(*dbFlag, *configPath)
+	if err != nil {
+		return err
+	}
+	db, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Reader().QueryContext(ctx, pos[0])
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	return printRows(rows, stdout, *asJSON)
+}
+
+func printRows(rows *sql.Rows, w io.Writer, asJSON bool) error {
+	cols, err := rows.Columns()
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var tw *tabwriter.Writer
+	enc := json.NewEncoder(w)
+	if !asJSON {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+		n++
+		if asJSON {
+			obj := make(map[string]any, len(cols))
+			for i, c := range cols {
+				obj[c] = jsonValue(vals[i])
+			}
+			if err := enc.Encode(obj); err != nil {
+				return err
+			}
+			continue
+		}
+		cells := make([]string, len(cols))
+		for i := range cols {
+			cells[i] = cell(vals[i])
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	if tw != nil {
+		tw.Flush()
+		fmt.Fprintf(w, "(%d rows)\n", n)
+	}
+	return nil
+}
+
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		if utf8.Valid(x) {
+			return string(x)
+		}
+		return fmt.Sprintf("<%d bytes>", len(x))
+	case time.Time:
+		return x.Format(time.RFC3339)
+	}
+	return v
+}
+
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case []byte:
+		if utf8.Valid(x) && len(x) < 200 {
+			return oneLine(string(x))
+		}
+		return fmt.Sprintf("<%d bytes>", len(x))
+	case string:
+		return oneLine(x)
+	}
+	return fmt.Sprint(v)
+}
+
+func oneLine(s string) string {
+	s = strings.NewReplacer("\n", " ", "\t", " ", "\r", " ").Replace(s)
+	if utf8.RuneCountInString(s) > 120 {
+		r := []rune(s)
+		s = string(r[:117]) + "..."
+	}
+	return s
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/crawler-dev/crawler/store"
+)
+
+func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	configPath := fs.String("c", "", "config file naming the database (default config.yaml)")
+	dbFlag := fs.String("db", "", "database file")
+	if _, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	path, err := dbPath(*dbFlag, *configPath)
+	if err != nil {
+		return err
+	}
+	db, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := db.Status(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database: %s\n", path)
+	fmt.Fprintf(stdout, "frontier: %d URLs", st.Total)
+	for _, k := range []string{store.StateQueued, store.StateLeased, store.StateDone, store.StateFailed, store.StateSkipped} {
+		fmt.Fprintf(stdout, ", %s %d", k, st.ByState[k])
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "pages: %d stored, %.1f MB", st.Pages, float64(st.Bytes)/1e6)
+	if st.LastMinute > 0 || st.Running {
+		fmt.Fprintf(stdout, ", %.1f pages/s over the last minute", float64(st.LastMinute)/60)
+	}
+	fmt.Fprintln(stdout)
+	if st.LastRun.StartedAt > 0 {
+		state := st.LastRun.Outcome
+		if state == "" {
+			state = "running or killed"
+		}
+		fmt.Fprintf(stdout, "last run: started %s, %s\n", time.UnixMilli(st.LastRun.StartedAt).Format(time.DateTime), state)
+	}
+	if len(st.TopReasons) > 0 {
+		fmt.Fprintln(stdout, "\ntop reasons (failed/skipped):")
+		for _, r := range st.TopReasons {
+			fmt.Fprintf(stdout, "  %7d  %-8s %s\n", r.Count, r.State, r.Reason)
+		}
+	}
+	fmt.Fprintln(stdout, "\nhosts:")
+	fmt.Fprintf(stdout, "  %-32s %8s %8s %8s %8s  %s\n", "host", "queued", "pages", "errors", "delay", "state")
+	for _, h := range st.Hosts {
+		fmt.Fprintf(stdout, "  %-32s %8d %8d %8d %8s  %s\n", h.Origin, h.Queued, h.Pages, h.Errors,
+			(time.Duration(h.DelayMS) * time.Millisecond).String(), h.State)
+	}
+	if st.MoreHosts > 0 {
+		fmt.Fprintf(stdout, "  ... and %d more hosts (crawler query \"SELECT * FROM hosts\")\n", st.MoreHosts)
+	}
+	return nil
+}

@@ -1,0 +1,457 @@
+package crawl
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
+	"github.com/crawler-dev/crawler/parse"
+)
+
+// Config is a crawl job's configuration, decoded from YAML over Defaults.
+type Config struct {
+	Database   string           `yaml:"database"`
+	Seeds      []string         `yaml:"seeds"`
+	URLs       []string         `yaml:"urls"`      // URL-list mode: fetch exactly these, follow nothing
+	URLsFile   string           `yaml:"urls_file"` // URL-list mode: one URL per line
+	Sitemaps   []string         `yaml:"sitemaps"`
+	Scope      Scope            `yaml:"scope"`
+	Limits     Limits           `yaml:"limits"`
+	Workers    int              `yaml:"workers"`
+	Politeness Politeness       `yaml:"politeness"`
+	Fetch      Fetch            `yaml:"fetch"`
+	Canonical  Canonicalization `yaml:"canonicalization"`
+	Parse      ParseOptions     `yaml:"parse"`
+	Store      StoreOptions     `yaml:"store"`
+	Extract    []parse.RuleSet  `yaml:"extract"`
+}
+
+// Scope decides which URLs are crawled.
+type Scope struct {
+	Hosts      []string `yaml:"hosts"`      // allowed hosts; empty = the seeds' hosts
+	Subdomains bool     `yaml:"subdomains"` // also allow subdomains of Hosts
+	Include    []string `yaml:"include"`    // regexes; if any, a URL must match one
+	Exclude    []string `yaml:"exclude"`    // regexes; a URL matching one is skipped
+}
+
+// Limits bound the crawl and defuse crawler traps.
+type Limits struct {
+	MaxDepth            int      `yaml:"max_depth"`
+	MaxPages            int      `yaml:"max_pages"`
+	MaxPagesPerHost     int      `yaml:"max_pages_per_host"`
+	MaxURLLength        int      `yaml:"max_url_length"`
+	MaxPathSegments     int      `yaml:"max_path_segments"`
+	MaxRepeatedSegments int      `yaml:"max_repeated_segments"`
+	MaxQueryVariants    int      `yaml:"max_query_variants"`
+	MaxBodySize         ByteSize `yaml:"max_body_size"`
+	MaxRedirects        int      `yaml:"max_redirects"`
+}
+
+// Politeness sets per-host pacing.
+type Politeness struct {
+	ObeyRobots      bool                    `yaml:"obey_robots"`
+	Rate            float64                 `yaml:"rate"`  // requests per second per host; 0 = unlimited
+	Burst           int                     `yaml:"burst"` // requests allowed back to back
+	MaxInFlight     int                     `yaml:"max_in_flight"`
+	RobotsTTL       time.Duration           `yaml:"robots_ttl"`
+	MaxCrawlDelay   time.Duration           `yaml:"max_crawl_delay"`
+	LatencyFactor   float64                 `yaml:"latency_factor"` // delay >= factor x recent response time; 0 = off
+	BackoffBase     time.Duration           `yaml:"backoff_base"`
+	BackoffMax      time.Duration           `yaml:"backoff_max"`
+	MaxRetryAfter   time.Duration           `yaml:"max_retry_after"`
+	HostFailures    int                     `yaml:"host_failures"`    // consecutive connection failures before a host is given up
+	RobotsRetries   int                     `yaml:"robots_retries"`   // robots.txt 5xx/unreachable attempts before giving up
+	RespectNofollow bool                    `yaml:"respect_nofollow"` // do not follow rel=nofollow links nor pages with meta/X-Robots nofollow
+	RespectNoindex  bool                    `yaml:"respect_noindex"`  // do not store title/text/items of noindex pages
+	Hosts           map[string]HostOverride `yaml:"hosts"`            // per-host overrides, keyed by host[:port]
+	MaxActiveHosts  int                     `yaml:"max_active_hosts"` // hosts held in memory at once
+	HostQueue       int                     `yaml:"host_queue"`       // URLs claimed ahead per host
+	LeaseDuration   time.Duration           `yaml:"lease_duration"`
+}
+
+// HostOverride replaces the default politeness for one host.
+type HostOverride struct {
+	Rate        float64 `yaml:"rate"`
+	Burst       int     `yaml:"burst"`
+	MaxInFlight int     `yaml:"max_in_flight"`
+}
+
+// Fetch configures the HTTP client.
+type Fetch struct {
+	UserAgent      string        `yaml:"user_agent"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	TLSTimeout     time.Duration `yaml:"tls_timeout"`
+	HeaderTimeout  time.Duration `yaml:"header_timeout"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"` // longest silence while reading a body
+	TotalTimeout   time.Duration `yaml:"total_timeout"`
+	MaxRetries     int           `yaml:"max_retries"`
+	RetryBase      time.Duration `yaml:"retry_base"`
+	ParseTypes     []string      `yaml:"parse_types"` // content types parsed as HTML; others are recorded only
+	Cookies        bool          `yaml:"cookies"`
+	AllowAddresses []string      `yaml:"allow_addresses"` // IPs, CIDRs or host names exempt from the private-address guard
+}
+
+// Canonicalization configures URL canonical form.
+type Canonicalization struct {
+	StripParams  []string `yaml:"strip_params"`
+	SortQuery    bool     `yaml:"sort_query"`
+	UseCanonical bool     `yaml:"use_canonical"` // treat rel=canonical as the page's identity for dedup
+}
+
+// ParseOptions switch built-in extraction on and off.
+type ParseOptions struct {
+	StructuredData bool `yaml:"structured_data"`
+	MainText       bool `yaml:"main_text"`
+}
+
+// StoreOptions configure what is stored.
+type StoreOptions struct {
+	Bodies      string `yaml:"bodies"`       // zstd, gzip or none
+	ErrorBodies bool   `yaml:"error_bodies"` // store bodies of non-2xx responses too
+	DedupCache  int    `yaml:"dedup_cache"`  // URLs remembered in memory to skip database lookups
+}
+
+// Defaults returns the built-in configuration that config files are decoded over.
+func Defaults() Config {
+	return Config{
+		Database: "crawl.db",
+		Limits: Limits{
+			MaxDepth: 10, MaxURLLength: 2048, MaxPathSegments: 32, MaxRepeatedSegments: 3,
+			MaxQueryVariants: 200, MaxBodySize: 10 << 20, MaxRedirects: 10,
+		},
+		Workers: 16,
+		Politeness: Politeness{
+			ObeyRobots: true, Rate: 1, Burst: 1, MaxInFlight: 1, RobotsTTL: 24 * time.Hour,
+			MaxCrawlDelay: 30 * time.Second, LatencyFactor: 1, BackoffBase: 5 * time.Second,
+			BackoffMax: 10 * time.Minute, MaxRetryAfter: time.Hour, HostFailures: 10, RobotsRetries: 5,
+			RespectNofollow: true, RespectNoindex: true, MaxActiveHosts: 4096, HostQueue: 8,
+			LeaseDuration: 10 * time.Minute,
+		},
+		Fetch: Fetch{
+			UserAgent:      "crawler/1.0 (+https://github.com/crawler-dev/crawler)",
+			ConnectTimeout: 10 * time.Second, TLSTimeout: 10 * time.Second, HeaderTimeout: 20 * time.Second,
+			IdleTimeout: 20 * time.Second, TotalTimeout: 60 * time.Second, MaxRetries: 3, RetryBase: 10 * time.Second,
+			ParseTypes: []string{"text/html", "application/xhtml+xml"}, Cookies: true,
+		},
+		Canonical: Canonicalization{StripParams: append([]string(nil), urlnorm.DefaultStripParams...)},
+		Parse:     ParseOptions{StructuredData: true, MainText: true},
+		Store:     StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
+	}
+}
+
+// ByteSize is a size in bytes that YAML may write as 1048576, "512KiB", "10MB" or "1GiB".
+type ByteSize int64
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// ParseByteSize parses "123", "10KB", "10KiB", "5MB", "5MiB", "1GB", "1GiB".
+func ParseByteSize(s string) (ByteSize, error) {
+	s = strings.TrimSpace(s)
+	i := len(s)
+	for i > 0 && (s[i-1] < '0' || s[i-1] > '9') {
+		i--
+	}
+	num, unit := s[:i], strings.ToLower(strings.TrimSpace(s[i:]))
+	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid size %q (want e.g. 10MiB)", s)
+	}
+	mult := map[string]float64{"": 1, "b": 1, "kb": 1e3, "kib": 1 << 10, "k": 1 << 10, "mb": 1e6, "mib": 1 << 20,
+		"m": 1 << 20, "gb": 1e9, "gib": 1 << 30, "g": 1 << 30}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("invalid size unit in %q (want B, KiB, MiB, GiB, KB, MB or GB)", s)
+	}
+	return ByteSize(n * mult), nil
+}
+
+// ConfigError is a problem in a config file, pointing at the line.
+type ConfigError struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// LoadConfig reads and validates a config file.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
+var typeErr = regexp.MustCompile(`line (\d+): (.*)`)
+
+// ParseConfig decodes YAML over Defaults and validates the result. Unknown
+// keys, wrong types and invalid values are *ConfigError naming file and line.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	cfg := Defaults()
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return nil, yamlError(name, err)
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			ce.File = name
+			if ce.Line == 0 {
+				ce.Line = lineOf(&root, ce.Key)
+			}
+			return nil, ce
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &cfg, nil
+}
+
+func yamlError(name string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		var msgs []string
+		first := &ConfigError{File: name}
+		for i, e := range te.Errors {
+			if m := unknownField.FindStringSubmatch(e); m != nil {
+				line, _ := strconv.Atoi(m[1])
+				msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", name, line, m[2]))
+				if i == 0 {
+					first.Line, first.Key, first.Msg = line, m[2], "unknown key"
+				}
+			} else if m := typeErr.FindStringSubmatch(e); m != nil {
+				line, _ := strconv.Atoi(m[1])
+				msgs = append(msgs, fmt.Sprintf("%s:%d: %s", name, line, m[2]))
+				if i == 0 {
+					first.Line, first.Msg = line, m[2]
+				}
+			} else {
+				msgs = append(msgs, name+": "+e)
+			}
+		}
+		if len(msgs) == 1 {
+			return first
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := typeErr.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &ConfigError{File: name, Line: line, Msg: m[2]}
+	}
+	return &ConfigError{File: name, Msg: msg}
+}
+
+// lineOf finds the line of a dotted key path such as "politeness.rate",
+// "seeds[2]" or "extract[0].fields[1].selector" in a YAML document.
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			name = part[:i]
+			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
+		}
+		if name != "" {
+			if n.Kind != yaml.MappingNode {
+				return line
+			}
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == name {
+					line, next = n.Content[i].Line, n.Content[i+1]
+				}
+			}
+			if next == nil {
+				return line
+			}
+			n = next
+		}
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+func bad(key, format string, args ...any) error {
+	return &ConfigError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (c *Config) validate() error {
+	if c.Database == "" {
+		return bad("database", "must name a file")
+	}
+	for i, s := range c.Seeds {
+		if err := checkAbsURL(s); err != nil {
+			return bad(fmt.Sprintf("seeds[%d]", i), "%v", err)
+		}
+	}
+	for i, s := range c.URLs {
+		if err := checkAbsURL(s); err != nil {
+			return bad(fmt.Sprintf("urls[%d]", i), "%v", err)
+		}
+	}
+	for i, s := range c.Sitemaps {
+		if err := checkAbsURL(s); err != nil {
+			return bad(fmt.Sprintf("sitemaps[%d]", i), "%v", err)
+		}
+	}
+	for i, h := range c.Scope.Hosts {
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%q is not a host name (write example.com or example.com:8080)", h)
+		}
+	}
+	for _, list := range []struct {
+		key string
+		res []string
+	}{{"scope.include", c.Scope.Include}, {"scope.exclude", c.Scope.Exclude}} {
+		for i, re := range list.res {
+			if _, err := regexp.Compile(re); err != nil {
+				return bad(fmt.Sprintf("%s[%d]", list.key, i), "invalid regular expression: %v", err)
+			}
+		}
+	}
+	type posInt struct {
+		key string
+		v   int
+		min int
+	}
+	for _, p := range []posInt{
+		{"workers", c.Workers, 1}, {"limits.max_depth", c.Limits.MaxDepth, 0}, {"limits.max_pages", c.Limits.MaxPages, 0},
+		{"limits.max_pages_per_host", c.Limits.MaxPagesPerHost, 0}, {"limits.max_url_length", c.Limits.MaxURLLength, 16},
+		{"limits.max_path_segments", c.Limits.MaxPathSegments, 1}, {"limits.max_repeated_segments", c.Limits.MaxRepeatedSegments, 1},
+		{"limits.max_query_variants", c.Limits.MaxQueryVariants, 0}, {"limits.max_redirects", c.Limits.MaxRedirects, 0},
+		{"politeness.burst", c.Politeness.Burst, 1}, {"politeness.max_in_flight", c.Politeness.MaxInFlight, 1},
+		{"politeness.host_failures", c.Politeness.HostFailures, 1}, {"politeness.robots_retries", c.Politeness.RobotsRetries, 1},
+		{"politeness.max_active_hosts", c.Politeness.MaxActiveHosts, 1}, {"politeness.host_queue", c.Politeness.HostQueue, 1},
+		{"fetch.max_retries", c.Fetch.MaxRetries, 0}, {"store.dedup_cache", c.Store.DedupCache, 0},
+	} {
+		if p.v < p.min {
+			return bad(p.key, "must be at least %d, got %d", p.min, p.v)
+		}
+	}
+	if c.Workers > 10000 {
+		return bad("workers", "must be at most 10000, got %d", c.Workers)
+	}
+	if c.Limits.MaxBodySize < 1024 {
+		return bad("limits.max_body_size", "must be at least 1KiB, got %d bytes", c.Limits.MaxBodySize)
+	}
+	if c.Politeness.Rate < 0 {
+		return bad("politeness.rate", "must not be negative (0 means unlimited), got %g", c.Politeness.Rate)
+	}
+	if c.Politeness.LatencyFactor < 0 {
+		return bad("politeness.latency_factor", "must not be negative, got %g", c.Politeness.LatencyFactor)
+	}
+	for h, o := range c.Politeness.Hosts {
+		if o.Rate < 0 || o.Burst < 0 || o.MaxInFlight < 0 {
+			return bad("politeness.hosts."+h, "rate, burst and max_in_flight must not be negative")
+		}
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"fetch.connect_timeout", c.Fetch.ConnectTimeout}, {"fetch.tls_timeout", c.Fetch.TLSTimeout},
+		{"fetch.header_timeout", c.Fetch.HeaderTimeout}, {"fetch.idle_timeout", c.Fetch.IdleTimeout},
+		{"fetch.total_timeout", c.Fetch.TotalTimeout}, {"politeness.lease_duration", c.Politeness.LeaseDuration},
+	} {
+		if d.v <= 0 {
+			return bad(d.key, "must be a positive duration such as 10s, got %v", d.v)
+		}
+	}
+	if c.Fetch.UserAgent == "" {
+		return bad("fetch.user_agent", "must not be empty")
+	}
+	switch c.Store.Bodies {
+	case "zstd", "gzip", "none":
+	default:
+		return bad("store.bodies", "must be zstd, gzip or none, got %q", c.Store.Bodies)
+	}
+	for i, a := range c.Fetch.AllowAddresses {
+		if _, err := netip.ParsePrefix(a); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(a); err == nil {
+			continue
+		}
+		if a == "" || strings.ContainsAny(a, "/ ") {
+			return bad(fmt.Sprintf("fetch.allow_addresses[%d]", i), "%q is not an IP address, CIDR or host name", a)
+		}
+	}
+	if _, err := urlnorm.New(urlnorm.Options{StripParams: c.Canonical.StripParams, SortQuery: c.Canonical.SortQuery}); err != nil {
+		return bad("canonicalization.strip_params", "%v", err)
+	}
+	if _, err := parse.CompileRules(c.Extract); err != nil {
+		var re *parse.RuleError
+		if errors.As(err, &re) {
+			key := fmt.Sprintf("extract[%d]", re.Set)
+			if re.Field >= 0 {
+				key += fmt.Sprintf(".fields[%d]", re.Field)
+			}
+			if re.Key != "" {
+				key += "." + re.Key
+			}
+			return &ConfigError{Key: key, Msg: re.Err.Error()}
+		}
+		return bad("extract", "%v", err)
+	}
+	return nil
+}
+
+func checkAbsURL(s string) error {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not a valid URL: %v", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q must start with http:// or https://", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
+}

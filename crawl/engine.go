@@ -1,0 +1,494 @@
+// Package crawl is the crawl engine: a durable frontier in the store feeds
+// per-host queues, each paced by its own rate limiter, in-flight cap,
+// Crawl-delay and backoff; a fixed pool of workers fetches with colly and
+// parses with goquery; one writer records every outcome exactly once.
+package crawl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/crawler-dev/crawler/crawl/robots"
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
+	"github.com/crawler-dev/crawler/parse"
+	"github.com/crawler-dev/crawler/store"
+)
+
+// ErrInterrupted is returned by Run when the crawl was stopped before it
+// finished. The database is consistent; running again resumes.
+var ErrInterrupted = errors.New("crawl interrupted")
+
+// Outcome says how a run ended.
+type Outcome string
+
+const (
+	OutcomeFinished    Outcome = "finished"
+	OutcomeLimit       Outcome = "limit"
+	OutcomeInterrupted Outcome = "interrupted"
+	OutcomeFailed      Outcome = "failed"
+)
+
+// Engine runs one crawl over one database. Create it with New, then Run.
+type Engine struct {
+	cfg   *Config
+	db    *store.DB
+	log   *slog.Logger
+	norm  *urlnorm.Normalizer
+	scope *scope
+	rules *parse.Rules
+	fetch *fetcher
+	seen  *seenCache
+	agent string
+
+	listMode bool
+	seeds    []string
+
+	jobs    chan job
+	done    chan done
+	results chan store.Outcome
+
+	fetchCtx     context.Context // cancelled when in-flight fetches must stop
+	uncommitted  atomic.Int64    // outcomes produced but not yet committed
+	pagesAtStart int
+
+	errOnce sync.Once
+	err     error
+	cancel  context.CancelCauseFunc
+
+	stats   Stats      // counters updated atomically
+	statsMu sync.Mutex // guards stats.Hosts and stats.Queued
+
+	// OnProgress, if set, is called about once a second with fresh stats.
+	OnProgress func(Stats)
+}
+
+// Stats are live counters of a run. Safe to read with Snapshot.
+type Stats struct {
+	Started time.Time
+	Pages   int64 // page rows recorded this run
+	Fetches int64 // HTTP responses received
+	Errors  int64 // outcomes that failed
+	Skipped int64 // URLs skipped at dispatch (robots, budget)
+	Retries int64
+	Bytes   int64 // decoded body bytes received
+	Queued  int   // queued in the frontier at last check
+	Hosts   HostsSnapshot
+	Outcome Outcome
+}
+
+// New prepares an engine over an open database.
+func New(cfg *Config, db *store.DB, log *slog.Logger) (*Engine, error) {
+	norm, err := urlnorm.New(urlnorm.Options{StripParams: cfg.Canonical.StripParams, SortQuery: cfg.Canonical.SortQuery})
+	if err != nil {
+		return nil, fmt.Errorf("canonicalization: %w", err)
+	}
+	rules, err := parse.CompileRules(cfg.Extract)
+	if err != nil {
+		return nil, fmt.Errorf("extract rules: %w", err)
+	}
+	if len(cfg.Extract) == 0 {
+		rules = nil
+	}
+	policy := newAddrPolicy(cfg.Fetch.AllowAddresses)
+	f, err := newFetcher(cfg, policy)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg: cfg, db: db, log: log, norm: norm, rules: rules, fetch: f,
+		seen:  newSeenCache(cfg.Store.DedupCache),
+		agent: robots.ProductToken(cfg.Fetch.UserAgent),
+	}
+	e.seeds = cfg.Seeds
+	if len(cfg.URLs) > 0 {
+		e.listMode = true
+		e.seeds = cfg.URLs
+	}
+	e.scope = newScope(cfg, e.seeds, policy)
+	return e, nil
+}
+
+// overrides returns the per-host politeness override for an origin.
+func (e *Engine) overrides(origin string) (HostOverride, bool) {
+	if len(e.cfg.Politeness.Hosts) == 0 {
+		return HostOverride{}, false
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return HostOverride{}, false
+	}
+	if o, ok := e.cfg.Politeness.Hosts[u.Host]; ok {
+		return o, true
+	}
+	o, ok := e.cfg.Politeness.Hosts[u.Hostname()]
+	return o, ok
+}
+
+// robotsFromRecord rebuilds cached robots rules; nil means unavailable.
+func (e *Engine) robotsFromRecord(status int, body []byte) (*robots.Robots, time.Duration) {
+	switch {
+	case status >= 200 && status < 300:
+		r := robots.Parse(body)
+		return r, e.crawlDelay(r)
+	case status >= 300 && status < 500:
+		return robots.AllowAll(), 0
+	}
+	return nil, 0
+}
+
+func (e *Engine) crawlDelay(r *robots.Robots) time.Duration {
+	d, ok := r.CrawlDelay(e.agent)
+	if !ok {
+		return 0
+	}
+	return min(d, e.cfg.Politeness.MaxCrawlDelay)
+}
+
+// preflight checks a leased URL just before dispatch: robots.txt and the
+// per-host budget. It returns why the URL is skipped, or "".
+func (e *Engine) preflight(h *host, l store.Lease) string {
+	if max := e.cfg.Limits.MaxPagesPerHost; max > 0 && h.pages >= max {
+		return fmt.Sprintf("host page budget: max_pages_per_host %d reached", max)
+	}
+	if l.Claims > 10 {
+		return fmt.Sprintf("leased %d times without an outcome: the crawler stopped during every attempt", l.Claims)
+	}
+	if !e.cfg.Politeness.ObeyRobots || h.robots == nil {
+		return ""
+	}
+	u, err := url.Parse(l.URL)
+	if err != nil {
+		return "unparsable URL"
+	}
+	pq := u.EscapedPath()
+	if u.RawQuery != "" {
+		pq += "?" + u.RawQuery
+	}
+	v := h.robots.Test(e.agent, pq)
+	if v.Allowed {
+		return ""
+	}
+	if v.Rule == "" {
+		return "robots.txt: disallowed"
+	}
+	return fmt.Sprintf("robots.txt: %q (line %d, group %q)", v.Rule, v.Line, v.Group)
+}
+
+// limitReached reports whether max_pages stops further dispatch.
+func (e *Engine) limitReached(dispatched int) bool {
+	max := e.cfg.Limits.MaxPages
+	return max > 0 && e.pagesAtStart+dispatched >= max
+}
+
+// fail records the first fatal error (database errors) and stops the run.
+func (e *Engine) fail(err error) {
+	e.errOnce.Do(func() {
+		e.err = err
+		if e.cancel != nil {
+			e.cancel(err)
+		}
+	})
+}
+
+func (e *Engine) sendResult(o store.Outcome) {
+	e.results <- o
+}
+
+// Snapshot returns a copy of the live stats.
+func (e *Engine) Snapshot() Stats {
+	e.statsMu.Lock()
+	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome}
+	e.statsMu.Unlock()
+	s.Pages = atomic.LoadInt64(&e.stats.Pages)
+	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
+	s.Errors = atomic.LoadInt64(&e.stats.Errors)
+	s.Skipped = atomic.LoadInt64(&e.stats.Skipped)
+	s.Retries = atomic.LoadInt64(&e.stats.Retries)
+	s.Bytes = atomic.LoadInt64(&e.stats.Bytes)
+	return s
+}
+
+// Seed adds the configured seeds (or URL list) to the frontier. URLs already
+// known are left untouched, so seeding again on resume changes nothing.
+func (e *Engine) Seed(ctx context.Context, extra []string) error {
+	all := append(append([]string(nil), e.seeds...), extra...)
+	var batch []store.NewURL
+	for _, raw := range all {
+		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("seed %q: %w", raw, err)
+		}
+		u, _ := url.Parse(c)
+		n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
+		if e.listMode {
+			n.Source = "list"
+		} else if why := e.scope.check(c, u, 0); why != "" {
+			n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+		}
+		batch = append(batch, n)
+	}
+	for len(batch) > 0 {
+		n := min(len(batch), 5000)
+		if _, err := e.db.Add(ctx, batch[:n]); err != nil {
+			return err
+		}
+		batch = batch[n:]
+	}
+	return nil
+}
+
+// Run crawls until the frontier is exhausted, a limit is reached or ctx is
+// cancelled. Cancellation stops dispatch, lets in-flight fetches finish
+// (up to grace, then cancels them), releases unfetched leases and returns
+// ErrInterrupted.
+func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) {
+	defer e.fetch.close()
+	e.stats.Started = time.Now()
+	n, err := e.db.Recover(ctx)
+	if err != nil {
+		return OutcomeFailed, err
+	}
+	if n > 0 {
+		e.log.Info("reclaimed leases of an interrupted run", "urls", n)
+	}
+	if e.pagesAtStart, err = e.db.CountPages(ctx); err != nil {
+		return OutcomeFailed, err
+	}
+	runCtx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	e.cancel = cancel
+	fetchCtx, stopFetches := context.WithCancel(context.Background())
+	defer stopFetches()
+	e.fetchCtx = fetchCtx
+
+	workers := e.cfg.Workers
+	e.jobs = make(chan job)
+	e.done = make(chan done, workers)
+	e.results = make(chan store.Outcome, workers*2)
+
+	s := newScheduler(e)
+	var feedWG, workWG, writeWG sync.WaitGroup
+	feedWG.Add(1)
+	go func() { defer feedWG.Done(); s.feed(runCtx) }()
+	writerNews := make(chan map[int64]int, 1024)
+	writeWG.Add(1)
+	go func() { defer writeWG.Done(); e.writer(runCtx, writerNews) }()
+	workWG.Add(workers)
+	for i := 0; i < workers; i++ {
+		zw, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+		w := &worker{e: e, client: e.fetch.newClient(), zw: zw}
+		go func() { defer workWG.Done(); w.run(runCtx) }()
+	}
+
+	outcome := e.loop(ctx, runCtx, s, writerNews, grace, stopFetches)
+
+	// Stop: workers have no more jobs; wait for them, then the writer.
+	close(e.jobs)
+	workWG.Wait()
+	for {
+		select {
+		case d := <-e.done:
+			s.finished(d, time.Now())
+			continue
+		default:
+		}
+		break
+	}
+	if ls := s.leases(); len(ls) > 0 && runCtx.Err() == nil {
+		for _, l := range ls {
+			e.uncommitted.Add(1)
+			e.results <- store.Outcome{Lease: l, State: store.StateQueued}
+		}
+	}
+	close(e.results)
+	writeWG.Wait()
+	s.saveDirty()
+	close(s.feederReq)
+	for apply := range s.feederRes {
+		apply()
+	}
+	feedWG.Wait()
+	if e.err != nil {
+		return OutcomeFailed, e.err
+	}
+	if outcome == OutcomeInterrupted {
+		return outcome, ErrInterrupted
+	}
+	return outcome, nil
+}
+
+// loop is the scheduler's dispatch loop.
+func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[int64]int, grace time.Duration, stopFetches func()) Outcome {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	wake := time.NewTimer(time.Hour)
+	defer wake.Stop()
+	var graceC <-chan time.Time
+	checking := false
+	lastProgress := time.Now()
+	s.activate(time.Now())
+	for {
+		now := time.Now()
+		var jobs chan job
+		var h *host
+		var j job
+		if !s.stopping {
+			var at time.Time
+			var ok bool
+			h, j, at, ok = s.next(now)
+			if ok {
+				jobs = e.jobs
+			} else if !at.IsZero() {
+				wake.Reset(at.Sub(now))
+			}
+		}
+		select {
+		case jobs <- j:
+			s.sent(h, j, time.Now())
+		case d := <-e.done:
+			s.finished(d, time.Now())
+		case apply := <-s.feederRes:
+			apply()
+		case m := <-news:
+			s.newURLs(m)
+		case <-wake.C:
+		case <-tick.C:
+			now := time.Now()
+			s.activate(now)
+			if now.Sub(lastProgress) >= time.Second {
+				lastProgress = now
+				s.saveDirty()
+				e.statsMu.Lock()
+				e.stats.Hosts = s.snapshot(now)
+				e.statsMu.Unlock()
+				if e.OnProgress != nil {
+					e.OnProgress(e.Snapshot())
+				}
+			}
+			if s.stopping {
+				if s.idleInFlight() && e.uncommitted.Load() == 0 {
+					return OutcomeInterrupted
+				}
+				continue
+			}
+			if e.limitReached(s.dispatched) && s.idleInFlight() && e.uncommitted.Load() == 0 {
+				return OutcomeLimit
+			}
+			if !checking && s.idle() && e.uncommitted.Load() == 0 {
+				checking = true
+				s.ask(func(ctx context.Context) func() {
+					n, due, err := e.db.Pending(ctx)
+					return func() {
+						checking = false
+						if err != nil {
+							e.fail(err)
+							return
+						}
+						e.statsMu.Lock()
+						e.stats.Queued = n
+						e.statsMu.Unlock()
+						if n == 0 && s.idle() && e.uncommitted.Load() == 0 {
+							s.stopping = true
+							s.finishedAll = true
+						} else if !due.IsZero() && due.After(time.Now()) {
+							s.activateAt = due
+						} else {
+							s.activateAt = time.Time{}
+						}
+					}
+				})
+			}
+			if s.finishedAll {
+				return OutcomeFinished
+			}
+		case <-ctx.Done():
+			if !s.stopping {
+				s.stopping = true
+				e.log.Info("stopping: letting in-flight fetches finish", "grace", grace)
+				graceC = time.After(grace)
+				for _, hh := range s.hosts {
+					s.update(hh, time.Now())
+				}
+			}
+			ctx = context.Background()
+		case <-graceC:
+			stopFetches()
+		case <-runCtx.Done():
+			stopFetches()
+			return OutcomeFailed
+		}
+	}
+}
+
+// idleInFlight reports whether no fetch is running.
+func (s *scheduler) idleInFlight() bool {
+	for _, h := range s.hosts {
+		if h.inflight > 0 || h.robotsFetching {
+			return false
+		}
+	}
+	return true
+}
+
+// writer commits outcomes in batches: whatever has arrived while the
+// previous transaction ran goes into the next one (group commit).
+func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
+	const maxBatch = 512
+	batch := make([]store.Outcome, 0, maxBatch)
+	for o := range e.results {
+		batch = append(batch[:0], o)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-e.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		if e.err != nil {
+			e.uncommitted.Add(-int64(len(batch)))
+			continue
+		}
+		res, err := e.db.Commit(context.WithoutCancel(ctx), batch)
+		if err != nil {
+			e.fail(err)
+			e.uncommitted.Add(-int64(len(batch)))
+			continue
+		}
+		for _, o := range batch {
+			switch {
+			case o.State == store.StateFailed:
+				atomic.AddInt64(&e.stats.Errors, 1)
+			case o.State == store.StateSkipped:
+				atomic.AddInt64(&e.stats.Skipped, 1)
+			case o.State == store.StateQueued && o.Attempted:
+				atomic.AddInt64(&e.stats.Retries, 1)
+			}
+			if o.Page != nil {
+				atomic.AddInt64(&e.stats.Bytes, int64(o.Page.Size))
+			}
+		}
+		atomic.AddInt64(&e.stats.Pages, int64(res.Pages))
+		if len(res.NewByHost) > 0 {
+			select {
+			case news <- res.NewByHost:
+			default:
+				// The scheduler is behind; its periodic activation finds these hosts.
+			}
+		}
+		e.uncommitted.Add(-int64(len(batch)))
+	}
+}

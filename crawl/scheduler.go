@@ -1,0 +1,575 @@
+package crawl
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/crawler-dev/crawler/crawl/robots"
+	"github.com/crawler-dev/crawler/store"
+)
+
+// host is the scheduler's in-memory state for one active host. Only the
+// scheduler goroutine touches it.
+type host struct {
+	id          int64
+	origin      string
+	lim         *rate.Limiter
+	baseEvery   time.Duration // from config: 1/rate (0 = unlimited)
+	maxInFlight int
+	inflight    int
+	queue       []store.Lease // claimed, not yet dispatched
+	more        bool          // the database may hold more queued URLs
+	claiming    bool          // a claim request is outstanding
+
+	robots         *robots.Robots
+	robotsExpires  time.Time
+	robotsFailures int
+	robotsFetching bool
+	crawlDelay     time.Duration
+
+	pausedUntil  time.Time // backoff / Retry-After / robots retry
+	backoffLevel int
+	lastBackoff  time.Time
+	failures     int
+	latency      time.Duration // smoothed
+	interval     time.Duration // current pacing interval
+	pages        int
+	reason       string // why it is slow or paused, for status and explain
+	dirty        bool
+	givenUp      bool
+
+	readyAt time.Time
+	index   int // in the ready heap, -1 if absent
+}
+
+// readyHeap orders hosts by the time they may dispatch next.
+type readyHeap []*host
+
+func (h readyHeap) Len() int           { return len(h) }
+func (h readyHeap) Less(i, j int) bool { return h[i].readyAt.Before(h[j].readyAt) }
+func (h readyHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *readyHeap) Push(x any) { hs := x.(*host); hs.index = len(*h); *h = append(*h, hs) }
+func (h *readyHeap) Pop() any {
+	old := *h
+	hs := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	hs.index = -1
+	return hs
+}
+
+// wants reports whether the host has something to dispatch now or later.
+func (h *host) wants(obeyRobots bool, now time.Time) bool {
+	if h.givenUp || h.inflight >= h.maxInFlight {
+		return false
+	}
+	if obeyRobots && (h.robots == nil || now.After(h.robotsExpires)) {
+		return !h.robotsFetching && h.inflight == 0
+	}
+	return len(h.queue) > 0
+}
+
+// nextTime is the earliest time the host may send its next request.
+func (h *host) nextTime(now time.Time) time.Time {
+	t := now
+	if h.pausedUntil.After(t) {
+		t = h.pausedUntil
+	}
+	if tok := h.lim.TokensAt(t); tok < 1 && h.lim.Limit() != rate.Inf {
+		need := (1 - tok) / float64(h.lim.Limit())
+		t = t.Add(time.Duration(need * float64(time.Second)))
+	}
+	return t
+}
+
+// scheduler owns host states and hands ready URLs to idle workers.
+type scheduler struct {
+	e      *Engine
+	hosts  map[int64]*host
+	ready  readyHeap
+	cursor int64 // round-robin position over hosts for activation
+
+	activating bool
+	activateAt time.Time
+	feederReq  chan func(context.Context) func()
+	feederRes  chan func()
+
+	dispatched  int
+	stopping    bool
+	finishedAll bool
+}
+
+func newScheduler(e *Engine) *scheduler {
+	return &scheduler{
+		e:         e,
+		hosts:     map[int64]*host{},
+		feederReq: make(chan func(context.Context) func(), e.cfg.Politeness.MaxActiveHosts+64),
+		feederRes: make(chan func(), 64),
+	}
+}
+
+// feed runs database work for the scheduler off its goroutine. Each request
+// returns a function the scheduler applies to its own state.
+func (s *scheduler) feed(ctx context.Context) {
+	for req := range s.feederReq {
+		apply := req(ctx)
+		if apply != nil {
+			s.feederRes <- apply
+		}
+	}
+	close(s.feederRes)
+}
+
+// ask queues database work; the scheduler never blocks on it.
+func (s *scheduler) ask(f func(context.Context) func()) {
+	select {
+	case s.feederReq <- f:
+	default:
+		// Never expected: capacity exceeds outstanding requests. Run it
+		// asynchronously rather than block the dispatch loop.
+		go func() { s.feederReq <- f }()
+	}
+}
+
+func (s *scheduler) newHost(row store.HostRow) *host {
+	cfg := s.e.cfg.Politeness
+	r, burst, inflight := cfg.Rate, cfg.Burst, cfg.MaxInFlight
+	if o, ok := s.e.overrides(row.Origin); ok {
+		if o.Rate > 0 {
+			r = o.Rate
+		}
+		if o.Burst > 0 {
+			burst = o.Burst
+		}
+		if o.MaxInFlight > 0 {
+			inflight = o.MaxInFlight
+		}
+	}
+	h := &host{id: row.ID, origin: row.Origin, maxInFlight: inflight, more: row.Queued > 0, index: -1,
+		backoffLevel: row.BackoffLevel, failures: row.Failures, latency: time.Duration(row.LatencyMS) * time.Millisecond,
+		robotsFailures: row.RobotsFailures}
+	lim := rate.Inf
+	if r > 0 {
+		h.baseEvery = time.Duration(float64(time.Second) / r)
+		lim = rate.Every(h.baseEvery)
+	}
+	h.lim = rate.NewLimiter(lim, burst)
+	h.interval = h.baseEvery
+	if row.NextFetchAt > 0 {
+		h.pausedUntil = time.UnixMilli(row.NextFetchAt)
+	}
+	if row.Reason != "" {
+		h.reason = row.Reason
+	}
+	if row.RobotsStatus.Valid && row.RobotsExpiresAt > time.Now().UnixMilli() {
+		h.robotsExpires = time.UnixMilli(row.RobotsExpiresAt)
+		h.robots, h.crawlDelay = s.e.robotsFromRecord(int(row.RobotsStatus.Int64), row.RobotsBody)
+		if h.robots == nil {
+			h.robotsExpires = time.Time{}
+		}
+	}
+	s.repace(h)
+	return h
+}
+
+// repace recomputes the host's pacing interval from config, Crawl-delay and
+// observed latency (slow server, slower crawl) and applies it to the limiter.
+func (s *scheduler) repace(h *host) {
+	cfg := s.e.cfg.Politeness
+	iv := h.baseEvery
+	why := ""
+	if h.crawlDelay > iv {
+		iv, why = h.crawlDelay, fmt.Sprintf("Crawl-delay %v", h.crawlDelay)
+	}
+	if cfg.LatencyFactor > 0 && h.baseEvery > 0 {
+		if lat := time.Duration(float64(h.latency) * cfg.LatencyFactor); lat > iv {
+			iv, why = lat, fmt.Sprintf("slow responses (%v)", h.latency.Round(time.Millisecond))
+		}
+	}
+	if iv != h.interval {
+		h.interval = iv
+		if iv == 0 {
+			h.lim.SetLimit(rate.Inf)
+		} else {
+			h.lim.SetLimit(rate.Every(iv))
+		}
+		h.dirty = true
+	}
+	if why != "" && h.pausedUntil.Before(time.Now()) {
+		h.reason = "paced by " + why
+	}
+}
+
+// update puts h into (or out of) the ready heap at its next time.
+func (s *scheduler) update(h *host, now time.Time) {
+	if !h.wants(s.e.cfg.Politeness.ObeyRobots, now) || s.stopping {
+		if h.index >= 0 {
+			heap.Remove(&s.ready, h.index)
+		}
+		return
+	}
+	h.readyAt = h.nextTime(now)
+	if h.index >= 0 {
+		heap.Fix(&s.ready, h.index)
+	} else {
+		heap.Push(&s.ready, h)
+	}
+}
+
+// next pops the first host ready now and builds its job, or reports when
+// the next host will be ready.
+func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
+	for s.ready.Len() > 0 {
+		h := s.ready[0]
+		if h.readyAt.After(now) {
+			return nil, job{}, h.readyAt, false
+		}
+		if !h.wants(s.e.cfg.Politeness.ObeyRobots, now) {
+			heap.Pop(&s.ready)
+			continue
+		}
+		if t := h.nextTime(now); t.After(now) {
+			h.readyAt = t
+			heap.Fix(&s.ready, 0)
+			continue
+		}
+		if s.e.cfg.Politeness.ObeyRobots && (h.robots == nil || now.After(h.robotsExpires)) {
+			return h, job{kind: jobRobots, origin: h.origin, hostID: h.id}, time.Time{}, true
+		}
+		l := h.queue[0]
+		if why := s.e.preflight(h, l); why != "" {
+			// Skipped without a request: no token spent.
+			h.queue = h.queue[1:]
+			s.e.uncommitted.Add(1)
+			s.e.sendResult(store.Outcome{Lease: l, State: store.StateSkipped, Reason: why})
+			s.refill(h)
+			s.update(h, now)
+			continue
+		}
+		if s.e.limitReached(s.dispatched) {
+			return nil, job{}, time.Time{}, false
+		}
+		return h, job{kind: jobPage, lease: l, origin: h.origin, hostID: h.id}, time.Time{}, true
+	}
+	return nil, job{}, time.Time{}, false
+}
+
+// dispatched records that j went to a worker.
+func (s *scheduler) sent(h *host, j job, now time.Time) {
+	h.lim.AllowN(now, 1)
+	h.inflight++
+	if j.kind == jobRobots {
+		h.robotsFetching = true
+	} else {
+		h.queue = h.queue[1:]
+		s.dispatched++
+	}
+	s.refill(h)
+	s.update(h, now)
+}
+
+// refill asks the feeder for more URLs when the host's buffer runs low.
+func (s *scheduler) refill(h *host) {
+	want := s.e.cfg.Politeness.HostQueue
+	if h.claiming || !h.more || h.givenUp || len(h.queue) > want/2 || s.stopping {
+		return
+	}
+	h.claiming = true
+	id, n, lease := h.id, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
+	s.ask(func(ctx context.Context) func() {
+		ls, err := s.e.db.Claim(ctx, id, n, lease)
+		return func() {
+			h.claiming = false
+			if err != nil {
+				s.e.fail(err)
+				return
+			}
+			h.queue = append(h.queue, ls...)
+			h.more = len(ls) == n
+			s.update(h, time.Now())
+			s.maybeRetire(h)
+		}
+	})
+}
+
+// activate asks the feeder for hosts with queued URLs that are not active.
+func (s *scheduler) activate(now time.Time) {
+	limit := s.e.cfg.Politeness.MaxActiveHosts - len(s.hosts)
+	if s.activating || limit <= 0 || s.stopping || now.Before(s.activateAt) {
+		return
+	}
+	s.activating = true
+	after := s.cursor
+	limit = min(limit, 512)
+	s.ask(func(ctx context.Context) func() {
+		rows, err := s.e.db.ReadyHosts(ctx, after, limit)
+		return func() {
+			s.activating = false
+			if err != nil {
+				s.e.fail(err)
+				return
+			}
+			for _, r := range rows {
+				if _, ok := s.hosts[r.ID]; ok {
+					continue
+				}
+				h := s.newHost(r)
+				s.hosts[r.ID] = h
+				s.refill(h)
+				s.update(h, time.Now())
+			}
+			if len(rows) == limit {
+				s.cursor = rows[len(rows)-1].ID
+			} else {
+				s.cursor = 0
+				if after == 0 {
+					// A full pass found everything there is: wait for news.
+					s.activateAt = time.Now().Add(time.Second)
+				}
+			}
+		}
+	})
+}
+
+// maybeRetire drops an idle, exhausted host from memory.
+func (s *scheduler) maybeRetire(h *host) {
+	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || (h.more && !h.givenUp) || h.robotsFetching {
+		return
+	}
+	if h.index >= 0 {
+		heap.Remove(&s.ready, h.index)
+	}
+	delete(s.hosts, h.id)
+	if h.dirty {
+		s.save([]*host{h})
+	}
+}
+
+// newURLs is the writer's news: hosts that gained queued URLs.
+func (s *scheduler) newURLs(byHost map[int64]int) {
+	wake := false
+	for id := range byHost {
+		if h, ok := s.hosts[id]; ok {
+			h.more = true
+			s.refill(h)
+		} else {
+			wake = true
+		}
+	}
+	if wake {
+		s.activateAt = time.Time{}
+	}
+}
+
+// finished handles a worker's report: politeness bookkeeping for the host.
+func (s *scheduler) finished(d done, now time.Time) {
+	h, ok := s.hosts[d.job.hostID]
+	if !ok {
+		return
+	}
+	h.inflight--
+	if d.job.kind == jobRobots {
+		s.robotsDone(h, d, now)
+	}
+	cfg := s.e.cfg.Politeness
+	if d.latency > 0 && d.class != classHostDown {
+		if h.latency == 0 {
+			h.latency = d.latency
+		} else {
+			h.latency = (h.latency*7 + d.latency*3) / 10
+		}
+	}
+	switch d.class {
+	case classThrottled:
+		h.backoffLevel++
+		h.lastBackoff = now
+		wait := d.retryAfter
+		why := fmt.Sprintf("HTTP %d with Retry-After %v", d.status, wait)
+		if wait <= 0 {
+			wait = jitter(min(cfg.BackoffBase<<min(h.backoffLevel-1, 20), cfg.BackoffMax))
+			why = fmt.Sprintf("HTTP %d, backing off %v (level %d)", d.status, wait.Round(time.Millisecond), h.backoffLevel)
+		}
+		wait = min(wait, cfg.MaxRetryAfter)
+		h.pausedUntil = now.Add(wait)
+		h.reason = why
+		h.dirty = true
+	case classHostDown:
+		h.failures++
+		h.dirty = true
+		if h.failures >= cfg.HostFailures {
+			s.giveUp(h, fmt.Sprintf("host unreachable: %d consecutive connection failures", h.failures))
+			return
+		}
+		wait := jitter(min(cfg.BackoffBase<<min(h.failures-1, 20), cfg.BackoffMax))
+		h.pausedUntil = now.Add(wait)
+		h.reason = fmt.Sprintf("connection failures (%d), paused %v", h.failures, wait.Round(time.Millisecond))
+	case classOK, classPermanent, classTransient:
+		if h.failures > 0 {
+			h.failures = 0
+			h.dirty = true
+		}
+		// Forgive one level of backoff after a quiet period without throttling.
+		if h.backoffLevel > 0 && now.Sub(h.lastBackoff) > cfg.BackoffBase*4 {
+			h.backoffLevel--
+			h.lastBackoff = now
+			h.dirty = true
+		}
+		if d.page {
+			h.pages++
+		}
+	}
+	s.repace(h)
+	s.update(h, now)
+	s.maybeRetire(h)
+}
+
+func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
+	h.robotsFetching = false
+	r := d.robots
+	if d.class == classCanceled || r == nil {
+		return
+	}
+	rec := store.RobotsRecord{Status: r.status, Body: r.body, Err: r.err, FetchedAt: r.fetchedAt}
+	if r.rules != nil {
+		h.robots = r.rules
+		h.robotsFailures = 0
+		h.robotsExpires = now.Add(s.e.cfg.Politeness.RobotsTTL)
+		h.crawlDelay = s.e.crawlDelay(r.rules)
+		if h.crawlDelay > 0 {
+			h.reason = fmt.Sprintf("paced by Crawl-delay %v", h.crawlDelay)
+		}
+		rec.ExpiresAt = h.robotsExpires
+	} else {
+		// Unavailable (5xx, network): disallow all for now, try again later.
+		h.robotsFailures++
+		rec.Failures = h.robotsFailures
+		if h.robotsFailures >= s.e.cfg.Politeness.RobotsRetries {
+			s.saveRobots(h.id, rec)
+			s.giveUp(h, fmt.Sprintf("robots.txt unavailable (%s) after %d attempts", r.describe(), h.robotsFailures))
+			return
+		}
+		if d.class != classThrottled {
+			wait := jitter(min(s.e.cfg.Politeness.BackoffBase<<min(h.robotsFailures-1, 20), s.e.cfg.Politeness.BackoffMax))
+			h.pausedUntil = now.Add(wait)
+		}
+		h.reason = fmt.Sprintf("robots.txt unavailable (%s): disallow all, retry at %s", r.describe(), h.pausedUntil.Format(time.TimeOnly))
+		rec.ExpiresAt = now
+	}
+	s.saveRobots(h.id, rec)
+}
+
+func (r *robotsResult) describe() string {
+	if r.err != "" {
+		return r.err
+	}
+	return fmt.Sprintf("HTTP %d", r.status)
+}
+
+func (s *scheduler) saveRobots(id int64, rec store.RobotsRecord) {
+	s.ask(func(ctx context.Context) func() {
+		if err := s.e.db.SaveRobots(ctx, id, rec); err != nil {
+			return func() { s.e.fail(err) }
+		}
+		return nil
+	})
+}
+
+// giveUp fails every remaining URL of a host with reason.
+func (s *scheduler) giveUp(h *host, reason string) {
+	h.givenUp = true
+	h.reason = reason
+	h.queue = nil
+	h.more = false
+	if h.index >= 0 {
+		heap.Remove(&s.ready, h.index)
+	}
+	s.e.log.Warn("giving up on host", "host", h.origin, "reason", reason)
+	id := h.id
+	s.ask(func(ctx context.Context) func() {
+		_, err := s.e.db.GiveUpHost(ctx, id, reason)
+		return func() {
+			if err != nil {
+				s.e.fail(err)
+			}
+			s.maybeRetire(h)
+		}
+	})
+}
+
+// save persists politeness state of hosts.
+func (s *scheduler) save(hs []*host) {
+	var rows []store.HostPoliteness
+	for _, h := range hs {
+		rows = append(rows, store.HostPoliteness{ID: h.id, NextFetchAt: h.pausedUntil, BackoffLevel: h.backoffLevel,
+			Failures: h.failures, Delay: h.interval, Latency: h.latency, CrawlDelay: h.crawlDelay, Reason: h.reason})
+		h.dirty = false
+	}
+	s.ask(func(ctx context.Context) func() {
+		if err := s.e.db.SaveHosts(ctx, rows); err != nil {
+			return func() { s.e.fail(err) }
+		}
+		return nil
+	})
+}
+
+func (s *scheduler) saveDirty() {
+	var hs []*host
+	for _, h := range s.hosts {
+		if h.dirty {
+			hs = append(hs, h)
+		}
+	}
+	if len(hs) > 0 {
+		s.save(hs)
+	}
+}
+
+// idle reports whether nothing is in memory: no buffered, claimed or in-flight work.
+func (s *scheduler) idle() bool {
+	if s.activating {
+		return false
+	}
+	for _, h := range s.hosts {
+		if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching {
+			return false
+		}
+	}
+	return true
+}
+
+// leases returns every claimed but undispatched lease (to release at stop).
+func (s *scheduler) leases() []store.Lease {
+	var out []store.Lease
+	for _, h := range s.hosts {
+		out = append(out, h.queue...)
+		h.queue = nil
+	}
+	return out
+}
+
+// snapshot summarises host states for status reporting.
+func (s *scheduler) snapshot(now time.Time) HostsSnapshot {
+	var hs HostsSnapshot
+	hs.Active = len(s.hosts)
+	for _, h := range s.hosts {
+		hs.InFlight += h.inflight
+		if h.pausedUntil.After(now) {
+			hs.BackingOff++
+		} else if h.index >= 0 && h.readyAt.After(now) {
+			hs.Throttled++
+		}
+	}
+	return hs
+}
+
+// HostsSnapshot counts hosts by state.
+type HostsSnapshot struct {
+	Active, InFlight, BackingOff, Throttled int
+}

@@ -1,0 +1,526 @@
+package crawl
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/crawler-dev/crawler/crawl/robots"
+	"github.com/crawler-dev/crawler/parse"
+	"github.com/crawler-dev/crawler/store"
+)
+
+// jobKind says what a worker fetches.
+type jobKind int
+
+const (
+	jobPage jobKind = iota
+	jobRobots
+)
+
+// job is one fetch handed from the scheduler to a worker.
+type job struct {
+	kind   jobKind
+	lease  store.Lease
+	origin string
+	hostID int64
+}
+
+// errClass classifies a failed fetch for retries and host politeness.
+type errClass int
+
+const (
+	classOK        errClass = iota
+	classTransient          // retry later: timeouts, resets, 5xx, 408
+	classThrottled          // 429, 503: back off the whole host
+	classPermanent          // do not retry
+	classHostDown           // connection refused, unreachable: counts against the host
+	classCanceled           // the crawl is stopping; release the lease
+)
+
+// done is a worker's report to the scheduler after a fetch.
+type done struct {
+	job        job
+	class      errClass
+	status     int
+	latency    time.Duration
+	retryAfter time.Duration
+	robots     *robotsResult // for jobRobots
+	page       bool          // a page row will be recorded
+}
+
+// robotsResult is a fetched robots.txt and what it means for the host.
+type robotsResult struct {
+	rules     *robots.Robots // nil when unavailable (5xx or network): disallow all for now
+	status    int
+	body      []byte
+	err       string
+	fetchedAt time.Time
+}
+
+// worker turns jobs into outcomes. Each worker owns one colly collector.
+type worker struct {
+	e      *Engine
+	client *client
+	zw     *zstd.Encoder
+	gzbuf  bytes.Buffer
+}
+
+const robotsMaxBytes = 500 << 10
+
+func (w *worker) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j, ok := <-w.e.jobs:
+			if !ok {
+				return
+			}
+			w.e.uncommitted.Add(1)
+			switch j.kind {
+			case jobRobots:
+				w.robots(ctx, j)
+			default:
+				w.page(ctx, j)
+			}
+		}
+	}
+}
+
+// robots fetches robots.txt, following up to 5 redirects as RFC 9309 allows.
+func (w *worker) robots(ctx context.Context, j job) {
+	defer w.e.uncommitted.Add(-1)
+	e := w.e
+	target := j.origin + "/robots.txt"
+	res := &robotsResult{fetchedAt: time.Now()}
+	d := done{job: j, robots: res}
+	start := time.Now()
+	for hop := 0; ; hop++ {
+		r, err := w.client.get(e.fetchCtx, target, robotsMaxBytes, e.cfg.Fetch.TotalTimeout)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				d.class = classCanceled
+			} else {
+				d.class = classHostDown
+				res.err = err.Error()
+			}
+			break
+		}
+		res.status = r.status
+		if r.status >= 300 && r.status < 400 && hop < 5 {
+			base, _ := url.Parse(target)
+			if loc, ok := location(base, r.header); ok && (loc.Scheme == "http" || loc.Scheme == "https") {
+				target = loc.String()
+				continue
+			}
+		}
+		switch {
+		case r.status >= 200 && r.status < 300:
+			res.body = r.body
+			res.rules = robots.Parse(r.body)
+		case r.status >= 300 && r.status < 400:
+			// RFC 9309 2.3.1.2: more than five redirects: unavailable, allow all.
+			res.rules = robots.AllowAll()
+			res.err = "too many redirects"
+		case r.status == 429:
+			d.class = classThrottled
+			d.retryAfter = retryAfter(r.header, time.Now())
+			res.err = "429 Too Many Requests"
+		case r.status >= 400 && r.status < 500:
+			res.rules = robots.AllowAll()
+		default:
+			d.class = classTransient
+			res.err = fmt.Sprintf("HTTP %d", r.status)
+		}
+		break
+	}
+	d.latency = time.Since(start)
+	d.status = res.status
+	e.done <- d
+}
+
+// page fetches and processes one frontier URL and sends the outcome to the writer.
+func (w *worker) page(ctx context.Context, j job) {
+	e := w.e
+	l := j.lease
+	out := store.Outcome{Lease: l, Attempted: true}
+	d := done{job: j}
+	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.Fetch.TotalTimeout)
+	if err != nil {
+		d.class, out.Reason = classifyErr(err)
+		out.Err = err.Error()
+		if d.class == classCanceled {
+			out = store.Outcome{Lease: l, State: store.StateQueued}
+		} else {
+			e.retryOrFail(&out, d.class, 0)
+		}
+		e.done <- d
+		e.results <- out
+		return
+	}
+	d.latency, d.status = r.dur, r.status
+	out.Status = r.status
+	d.class = classifyStatus(r.status)
+	if d.class == classThrottled {
+		d.retryAfter = retryAfter(r.header, time.Now())
+	}
+	if d.class == classTransient || d.class == classThrottled {
+		out.Reason = fmt.Sprintf("HTTP %d %s", r.status, http.StatusText(r.status))
+		if e.retryOrFail(&out, d.class, d.retryAfter); out.State == store.StateQueued {
+			e.done <- d
+			e.results <- out
+			return
+		}
+	}
+	d.page = true
+	e.done <- d
+	w.record(&out, r)
+	e.results <- out
+}
+
+// retryOrFail sets out to a retry (queued, with a due time) if attempts
+// remain and the failure is transient, else to failed.
+func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration) {
+	attempts := out.Lease.Attempts + 1
+	if (class == classTransient || class == classThrottled || class == classHostDown) && attempts <= e.cfg.Fetch.MaxRetries {
+		backoff := e.cfg.Fetch.RetryBase << (attempts - 1)
+		backoff = jitter(backoff)
+		out.State = store.StateQueued
+		out.RetryAt = time.Now().Add(max(backoff, wait))
+		out.Reason = fmt.Sprintf("retry %d/%d: %s", attempts, e.cfg.Fetch.MaxRetries, out.Reason)
+		return
+	}
+	out.State = store.StateFailed
+	if attempts > 1 {
+		out.Reason = fmt.Sprintf("%s (after %d attempts)", out.Reason, attempts)
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	return d*8/10 + time.Duration(rand.Int64N(int64(d*4/10)+1))
+}
+
+// classifyStatus maps an HTTP status to how it is handled.
+func classifyStatus(status int) errClass {
+	switch {
+	case status == 429 || status == 503:
+		return classThrottled
+	case status == 408 || status >= 500:
+		return classTransient
+	case status >= 400:
+		return classPermanent
+	}
+	return classOK
+}
+
+// classifyErr maps a fetch error to a class and a short reason.
+func classifyErr(err error) (errClass, string) {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return classCanceled, "interrupted"
+	case errors.Is(err, ErrBlockedAddress):
+		return classPermanent, "blocked address"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return classPermanent, "dns: no such host"
+	case errors.As(err, &dnsErr):
+		return classHostDown, "dns error"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return classHostDown, "connection refused"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return classHostDown, "host unreachable"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
+		return classHostDown, "timeout"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return classTransient, "connection reset"
+	case strings.Contains(err.Error(), "unsupported content encoding"):
+		return classPermanent, "bad content"
+	}
+	return classTransient, "fetch error"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// retryAfter parses Retry-After as seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// recordedHeaders are the response headers kept with each page.
+var recordedHeaders = []string{"Content-Type", "Content-Length", "Content-Language", "Last-Modified", "ETag",
+	"Cache-Control", "Location", "Server", "X-Robots-Tag", "Retry-After", "Link"}
+
+// record fills out with the page row, links and discoveries of a response.
+func (w *worker) record(out *store.Outcome, r *response) {
+	e := w.e
+	l := out.Lease
+	u, err := url.Parse(l.URL)
+	if err != nil {
+		out.State, out.Reason = store.StateFailed, "unparsable URL in frontier"
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(r.contentType)
+	mt = strings.ToLower(mt)
+	p := &store.Page{
+		FinalURL: l.URL, Status: r.status, ContentType: r.contentType, FetchedAt: time.Now().Add(-r.dur),
+		Duration: r.dur, Size: len(r.body), Truncated: r.truncated, Headers: headerJSON(r.header),
+	}
+	out.Page = p
+	if out.State == "" {
+		out.State = store.StateDone
+	}
+	if r.status >= 400 && out.State == store.StateDone {
+		out.State = store.StateFailed
+	}
+	if out.Reason == "" {
+		out.Reason = fmt.Sprintf("HTTP %d", r.status)
+	}
+	if r.status >= 300 && r.status < 400 {
+		w.redirect(out, u, r)
+		return
+	}
+	storeBody := r.status < 300 || e.cfg.Store.ErrorBodies
+	if r.status >= 300 {
+		if storeBody {
+			w.setBody(p, r.body)
+		}
+		return
+	}
+	if !e.parseType(mt) {
+		w.setBody(p, r.body)
+		if mt == "" {
+			mt = "unknown type"
+		}
+		out.Reason = fmt.Sprintf("HTTP %d, %s recorded, not parsed", r.status, mt)
+		return
+	}
+	if r.truncated {
+		out.Reason = fmt.Sprintf("HTTP %d, truncated at %d bytes", r.status, e.cfg.Limits.MaxBodySize)
+	}
+	body, enc := parse.ToUTF8(r.body, r.contentType)
+	p.Encoding = enc
+	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData, MainText: e.cfg.Parse.MainText})
+	if err != nil {
+		w.setBody(p, r.body)
+		out.Reason = "HTML not parseable: " + err.Error()
+		return
+	}
+	hdrNoindex, hdrNofollow := parse.RobotsDirectives(r.header.Values("X-Robots-Tag"), e.agent)
+	noindex := e.cfg.Politeness.RespectNoindex && (doc.NoIndex() || hdrNoindex)
+	nofollow := e.cfg.Politeness.RespectNofollow && (doc.NoFollow() || hdrNofollow)
+	p.MetaRobots, p.Lang = doc.MetaRobots, doc.Lang
+	p.Canonical = doc.Canonical
+	if noindex {
+		out.Reason = fmt.Sprintf("HTTP %d, noindex: content not stored", r.status)
+	} else {
+		p.Title, p.Description = doc.Title, doc.Description
+		w.setBody(p, r.body)
+		if e.cfg.Parse.StructuredData || e.cfg.Parse.MainText {
+			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter, MainText: doc.MainText}
+		}
+		if e.rules != nil {
+			p.Items = toStoreItems(e.rules.Extract(u, doc.Doc))
+		}
+	}
+	if e.cfg.Canonical.UseCanonical && doc.Canonical != "" {
+		if c, err := e.norm.CanonicalString(doc.Canonical); err == nil && c != l.URL {
+			cu, _ := url.Parse(c)
+			out.Reason = "duplicate: rel=canonical is " + c
+			p.Body, p.BodyEncoding, p.Data, p.Items = nil, "", nil, nil
+			if cu != nil {
+				out.Discovered = append(out.Discovered, e.discover(c, cu, l, "canonical", 0))
+			}
+		}
+	}
+	w.links(out, doc.Links, l, nofollow)
+}
+
+// links records a page's links and discovers the ones to follow.
+func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pageNofollow bool) {
+	e := w.e
+	seen := make(map[string]struct{}, len(links))
+	out.Links = make([]store.Link, 0, len(links))
+	for _, ln := range links {
+		if ln.URL == nil {
+			continue
+		}
+		c, err := e.norm.Canonical(ln.URL)
+		if err != nil {
+			continue
+		}
+		if _, dup := seen[c]; dup {
+			continue
+		}
+		seen[c] = struct{}{}
+		out.Links = append(out.Links, store.Link{URL: c, Anchor: ln.Text, Nofollow: ln.Nofollow})
+		if e.listMode || pageNofollow || (ln.Nofollow && e.cfg.Politeness.RespectNofollow) {
+			continue
+		}
+		if !e.seen.addNew(c) {
+			continue
+		}
+		cu, err := url.Parse(c)
+		if err != nil {
+			continue
+		}
+		out.Discovered = append(out.Discovered, e.discover(c, cu, l, "link", 1))
+	}
+}
+
+// redirect records a 3xx and sends its target back through the frontier.
+func (w *worker) redirect(out *store.Outcome, u *url.URL, r *response) {
+	e := w.e
+	loc, ok := location(u, r.header)
+	if !ok {
+		out.State, out.Reason = store.StateFailed, fmt.Sprintf("HTTP %d without a usable Location", r.status)
+		return
+	}
+	c, err := e.norm.Canonical(loc)
+	if err != nil {
+		out.State, out.Reason = store.StateFailed, fmt.Sprintf("HTTP %d to an invalid URL: %v", r.status, err)
+		return
+	}
+	out.Page.FinalURL = c
+	out.Reason = fmt.Sprintf("HTTP %d redirect to %s", r.status, c)
+	if c == out.Lease.URL {
+		out.State, out.Reason = store.StateFailed, fmt.Sprintf("HTTP %d redirect loop to itself", r.status)
+		return
+	}
+	cu, _ := url.Parse(c)
+	if cu == nil {
+		return
+	}
+	n := e.discover(c, cu, out.Lease, "redirect", 0)
+	n.Redirects = out.Lease.Redirects + 1
+	if n.State == store.StateQueued && n.Redirects > e.cfg.Limits.MaxRedirects {
+		n.State, n.Reason = store.StateSkipped, fmt.Sprintf("redirect chain longer than max_redirects %d", e.cfg.Limits.MaxRedirects)
+	}
+	out.Links = []store.Link{{URL: c, Anchor: "redirect"}}
+	out.Discovered = append(out.Discovered, n)
+}
+
+// discover builds the frontier row for a URL found on the leased page.
+func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source string, depthStep int) store.NewURL {
+	n := store.NewURL{URL: canon, Depth: from.Depth + depthStep, ParentID: from.ID, Source: source, State: store.StateQueued}
+	if why := e.scope.check(canon, u, n.Depth); why != "" {
+		n.State, n.Reason = store.StateSkipped, why
+		return n
+	}
+	n.Origin = origin(u)
+	return n
+}
+
+func (e *Engine) parseType(mt string) bool {
+	if mt == "" {
+		return true // sniffing: most servers that omit it send HTML
+	}
+	for _, t := range e.cfg.Fetch.ParseTypes {
+		if t == mt {
+			return true
+		}
+	}
+	return false
+}
+
+// setBody compresses and hashes the body in the worker, off the writer's path.
+func (w *worker) setBody(p *store.Page, body []byte) {
+	p.ContentHash = strconv.FormatUint(xxhash.Sum64(body), 16)
+	switch w.e.cfg.Store.Bodies {
+	case "zstd":
+		p.Body = w.zw.EncodeAll(body, make([]byte, 0, len(body)/3+64))
+		p.BodyEncoding = "zstd"
+	case "gzip":
+		w.gzbuf.Reset()
+		zw, _ := gzip.NewWriterLevel(&w.gzbuf, gzip.BestSpeed)
+		zw.Write(body)
+		zw.Close()
+		p.Body = bytes.Clone(w.gzbuf.Bytes())
+		p.BodyEncoding = "gzip"
+	}
+}
+
+func headerJSON(h http.Header) string {
+	m := make(map[string]string, 4)
+	for _, k := range recordedHeaders {
+		if v := h.Values(k); len(v) > 0 {
+			m[k] = strings.Join(v, ", ")
+		}
+	}
+	if len(m) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func toStoreItems(items []parse.Item) []store.Item {
+	out := make([]store.Item, len(items))
+	for i, it := range items {
+		out[i] = store.Item{Rule: it.Set, Index: it.Index, Data: it.Fields, Errors: it.Errors}
+	}
+	return out
+}
+
+// DecodeBody undoes the compression of a stored body.
+func DecodeBody(body []byte, encoding string) ([]byte, error) {
+	switch encoding {
+	case "", "identity":
+		return body, nil
+	case "zstd":
+		d := zstdDecoders.Get().(*zstd.Decoder)
+		defer zstdDecoders.Put(d)
+		return d.DecodeAll(body, nil)
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("decode gzip body: %w", err)
+		}
+		var b bytes.Buffer
+		if _, err := b.ReadFrom(zr); err != nil {
+			return nil, fmt.Errorf("decode gzip body: %w", err)
+		}
+		return b.Bytes(), nil
+	}
+	return nil, fmt.Errorf("unknown body encoding %q", encoding)
+}
+
+var zstdDecoders = sync.Pool{New: func() any {
+	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	return d
+}}

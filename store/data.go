@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// PageData is the structured data and text of an HTML page.
+type PageData struct {
+	JSONLD    []json.RawMessage
+	OpenGraph map[string]string
+	Twitter   map[string]string
+	MainText  string
+}
+
+// Item is one record produced by an extraction rule set.
+type Item struct {
+	Rule   string
+	Index  int
+	Data   map[string]any
+	Errors []string
+}
+
+type dataStmts struct {
+	insertData, insertItem *sql.Stmt
+}
+
+func (db *DB) prepareData(ctx context.Context) error {
+	var err error
+	if db.dst.insertData, err = db.w.PrepareContext(ctx, `INSERT INTO page_data (page_id, jsonld, opengraph, twitter, main_text)
+		VALUES (?, ?, ?, ?, ?)`); err != nil {
+		return err
+	}
+	db.dst.insertItem, err = db.w.PrepareContext(ctx, `INSERT INTO items (page_id, url, rule, idx, data, errors, extracted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	return err
+}
+
+func (d *dataStmts) close() {
+	for _, st := range []*sql.Stmt{d.insertData, d.insertItem} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func jsonOrNull(v any, empty bool) (any, error) {
+	if empty {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func (db *DB) insertData(ctx context.Context, tx *sql.Tx, pageID int64, p *Page) error {
+	if d := p.Data; d != nil {
+		jl, err := jsonOrNull(d.JSONLD, len(d.JSONLD) == 0)
+		if err != nil {
+			return fmt.Errorf("encode json-ld of %s: %w", p.FinalURL, err)
+		}
+		og, _ := jsonOrNull(d.OpenGraph, len(d.OpenGraph) == 0)
+		tw, _ := jsonOrNull(d.Twitter, len(d.Twitter) == 0)
+		if jl != nil || og != nil || tw != nil || d.MainText != "" {
+			if _, err := tx.StmtContext(ctx, db.dst.insertData).ExecContext(ctx, pageID, jl, og, tw, nullStr(d.MainText)); err != nil {
+				return fmt.Errorf("insert page data %s: %w", p.FinalURL, describe(err))
+			}
+		}
+	}
+	return db.insertItems(ctx, tx, pageID, p.FinalURL, p.Items)
+}
+
+func (db *DB) insertItems(ctx context.Context, tx *sql.Tx, pageID int64, url string, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	st := tx.StmtContext(ctx, db.dst.insertItem)
+	now := time.Now().UnixMilli()
+	for _, it := range items {
+		data, err := json.Marshal(it.Data)
+		if err != nil {
+			return fmt.Errorf("encode item %s of %s: %w", it.Rule, url, err)
+		}
+		errs, _ := jsonOrNull(it.Errors, len(it.Errors) == 0)
+		if _, err := st.ExecContext(ctx, pageID, url, it.Rule, it.Index, string(data), errs, now); err != nil {
+			return fmt.Errorf("insert item %s of %s: %w", it.Rule, url, describe(err))
+		}
+	}
+	return nil
+}
+
+// ReplaceItems atomically replaces the items of each given page: the rule
+// sets' old items go, the new ones come, in one transaction.
+func (db *DB) ReplaceItems(ctx context.Context, byPage map[int64][]Item, urls map[int64]string) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("replace items: %w", describe(err))
+	}
+	defer tx.Rollback()
+	for pageID, items := range byPage {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM items WHERE page_id = ?`, pageID); err != nil {
+			return fmt.Errorf("replace items of page %d: %w", pageID, describe(err))
+		}
+		if err := db.insertItems(ctx, tx, pageID, urls[pageID], items); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("replace items: %w", describe(err))
+	}
+	return nil
+}

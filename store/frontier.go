@@ -1,0 +1,596 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Frontier states. queued and leased are live; the others are terminal.
+const (
+	StateQueued  = "queued"
+	StateLeased  = "leased"
+	StateDone    = "done"
+	StateFailed  = "failed"
+	StateSkipped = "skipped"
+)
+
+// NewURL is a URL to add to the frontier. A URL already present is left as it
+// is: the first discovery wins.
+type NewURL struct {
+	URL       string
+	Origin    string // scheme://host[:port]; "" when the URL is skipped before a host is needed
+	Depth     int
+	ParentID  int64
+	Source    string // seed, link, redirect, sitemap, list, canonical
+	State     string // StateQueued or StateSkipped
+	Reason    string
+	Redirects int
+}
+
+// Lease is a frontier row handed to the crawler for fetching.
+type Lease struct {
+	ID        int64
+	URL       string
+	HostID    int64
+	Depth     int
+	Attempts  int
+	Claims    int
+	Redirects int
+}
+
+// Page is the record of one HTTP response.
+type Page struct {
+	FinalURL     string
+	Status       int
+	ContentType  string
+	Encoding     string
+	Headers      string // JSON object of selected headers
+	FetchedAt    time.Time
+	Duration     time.Duration
+	Size         int
+	Truncated    bool
+	Body         []byte // already compressed as BodyEncoding says
+	BodyEncoding string
+	ContentHash  string
+	Title        string
+	Description  string
+	Canonical    string
+	MetaRobots   string
+	Lang         string
+	Data         *PageData // structured data and text, nil when not extracted
+	Items        []Item    // extraction rule results
+}
+
+// Link is one outgoing link of a page.
+type Link struct {
+	URL      string
+	Anchor   string
+	Nofollow bool
+}
+
+// Outcome is what happened to a leased URL. State is terminal (done, failed,
+// skipped) or queued, which returns the URL to the frontier (a retry, or a
+// lease released at shutdown) without losing it.
+type Outcome struct {
+	Lease      Lease
+	State      string
+	Reason     string
+	Status     int
+	Err        string
+	Attempted  bool      // counts as a fetch attempt
+	RetryAt    time.Time // for State == queued
+	Page       *Page     // the response to record, if any
+	Links      []Link
+	Discovered []NewURL
+}
+
+// CommitResult says what a Commit changed.
+type CommitResult struct {
+	NewByHost map[int64]int // newly queued URLs per host id
+	Pages     int           // page rows written
+	Stale     int           // outcomes ignored because their lease was no longer held
+}
+
+type stmts struct {
+	finish, insertPage, insertLink, insertURL, hostQueued, hostCounts, hostID, insertHost *sql.Stmt
+}
+
+func (s *stmts) close() {
+	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.insertLink, s.insertURL, s.hostQueued, s.hostCounts, s.hostID, s.insertHost} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (db *DB) prepare(ctx context.Context) error {
+	var err error
+	p := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = db.w.PrepareContext(ctx, q)
+		return st
+	}
+	db.st = stmts{
+		finish: p(`UPDATE frontier SET state = ?, reason = ?, status = ?, attempts = attempts + ?,
+			next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?
+			WHERE id = ? AND state = 'leased'`),
+		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
+			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
+			meta_robots, lang, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		insertLink: p(`INSERT OR IGNORE INTO links (from_id, to_url, anchor, nofollow) VALUES (?, ?, ?, ?)`),
+		insertURL: p(`INSERT INTO frontier (url, host_id, depth, parent_id, source, state, reason, redirects,
+			discovered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING`),
+		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
+		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
+		hostID:     p(`SELECT id FROM hosts WHERE origin = ?`),
+		insertHost: p(`INSERT INTO hosts (origin, updated_at) VALUES (?, ?) ON CONFLICT (origin) DO NOTHING`),
+	}
+	if err != nil {
+		return err
+	}
+	return db.prepareData(ctx)
+}
+
+// hostCache maps origins to host ids. Bounded: it is cleared when full, and
+// a miss costs one indexed lookup.
+type hostCache struct {
+	mu sync.Mutex
+	m  map[string]int64 // guarded by mu
+}
+
+const hostCacheMax = 1 << 17
+
+var errNoOrigin = errors.New("queued URL without origin")
+
+func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cache *hostCache, origin string, now int64) (int64, error) {
+	cache.mu.Lock()
+	id, ok := cache.m[origin]
+	cache.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	if _, err := tx.StmtContext(ctx, db.st.insertHost).ExecContext(ctx, origin, now); err != nil {
+		return 0, fmt.Errorf("insert host %s: %w", origin, describe(err))
+	}
+	if err := tx.StmtContext(ctx, db.st.hostID).QueryRowContext(ctx, origin).Scan(&id); err != nil {
+		return 0, fmt.Errorf("host id %s: %w", origin, describe(err))
+	}
+	cache.mu.Lock()
+	if len(cache.m) >= hostCacheMax {
+		clear(cache.m)
+	}
+	cache.m[origin] = id
+	cache.mu.Unlock()
+	return id, nil
+}
+
+// Add inserts URLs (seeds, URL lists, sitemap entries) in one transaction and
+// returns the number of newly queued URLs per host.
+func (db *DB) Add(ctx context.Context, urls []NewURL) (map[int64]int, error) {
+	res, err := db.Commit(ctx, []Outcome{{Discovered: urls}})
+	if err != nil {
+		return nil, err
+	}
+	return res.NewByHost, nil
+}
+
+// Commit records a batch of outcomes in one transaction: for each, the
+// frontier row's new state, the page row, its links, and the URLs it
+// discovered. An outcome whose lease is no longer held (its row is not in
+// state leased) is ignored entirely, so a page is never recorded twice.
+// Outcomes with a zero Lease.ID only add their Discovered URLs.
+func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error) {
+	res := CommitResult{NewByHost: map[int64]int{}}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("commit batch: %w", describe(err))
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMilli()
+	finish := tx.StmtContext(ctx, db.st.finish)
+	insURL := tx.StmtContext(ctx, db.st.insertURL)
+	type counts struct{ pages, errors int }
+	hostCounts := map[int64]counts{}
+	for i := range batch {
+		o := &batch[i]
+		if o.Lease.ID != 0 {
+			attempts := 0
+			if o.Attempted {
+				attempts = 1
+			}
+			var retryAt int64
+			if !o.RetryAt.IsZero() {
+				retryAt = o.RetryAt.UnixMilli()
+			}
+			r, err := finish.ExecContext(ctx, o.State, nullStr(o.Reason), nullInt(o.Status), attempts, retryAt,
+				nullStr(o.Err), now, o.Lease.ID)
+			if err != nil {
+				return res, fmt.Errorf("finish %s: %w", o.Lease.URL, describe(err))
+			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				res.Stale++
+				continue
+			}
+			if o.State == StateQueued {
+				res.NewByHost[o.Lease.HostID]++
+			}
+			c := hostCounts[o.Lease.HostID]
+			if o.State == StateFailed {
+				c.errors++
+			}
+			if o.Page != nil {
+				c.pages++
+				if err := db.insertPage(ctx, tx, o); err != nil {
+					return res, err
+				}
+				res.Pages++
+			}
+			if o.Lease.HostID != 0 {
+				hostCounts[o.Lease.HostID] = c
+			}
+		}
+		for _, u := range o.Discovered {
+			var hostID any
+			if u.State == StateQueued {
+				if u.Origin == "" {
+					return res, fmt.Errorf("add %s: %w", u.URL, errNoOrigin)
+				}
+				id, err := db.hostIDTx(ctx, tx, &db.hosts, u.Origin, now)
+				if err != nil {
+					return res, err
+				}
+				hostID = id
+			}
+			r, err := insURL.ExecContext(ctx, u.URL, hostID, u.Depth, nullInt64(u.ParentID), u.Source, u.State,
+				nullStr(u.Reason), u.Redirects, now, now)
+			if err != nil {
+				return res, fmt.Errorf("add %s: %w", u.URL, describe(err))
+			}
+			if n, _ := r.RowsAffected(); n == 1 && u.State == StateQueued {
+				res.NewByHost[hostID.(int64)]++
+			}
+		}
+	}
+	hq := tx.StmtContext(ctx, db.st.hostQueued)
+	for id, n := range res.NewByHost {
+		if _, err := hq.ExecContext(ctx, n, id); err != nil {
+			return res, fmt.Errorf("count queued for host %d: %w", id, describe(err))
+		}
+	}
+	hc := tx.StmtContext(ctx, db.st.hostCounts)
+	for id, c := range hostCounts {
+		if c.pages == 0 && c.errors == 0 {
+			continue
+		}
+		if _, err := hc.ExecContext(ctx, c.pages, c.errors, id); err != nil {
+			return res, fmt.Errorf("count pages for host %d: %w", id, describe(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return res, fmt.Errorf("commit batch: %w", describe(err))
+	}
+	return res, nil
+}
+
+func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *Outcome) error {
+	p := o.Page
+	var pageID int64
+	trunc := 0
+	if p.Truncated {
+		trunc = 1
+	}
+	r, err := tx.StmtContext(ctx, db.st.insertPage).ExecContext(ctx, o.Lease.ID, o.Lease.URL, p.FinalURL, p.Status,
+		nullStr(p.ContentType), nullStr(p.Encoding), nullStr(p.Headers), p.FetchedAt.UnixMilli(),
+		p.Duration.Milliseconds(), p.Size, trunc, p.Body, nullStr(p.BodyEncoding), nullStr(p.ContentHash),
+		nullStr(p.Title), nullStr(p.Description), nullStr(p.Canonical), nullStr(p.MetaRobots), nullStr(p.Lang),
+		o.Lease.Depth)
+	if err != nil {
+		return fmt.Errorf("insert page %s: %w", o.Lease.URL, describe(err))
+	}
+	if pageID, err = r.LastInsertId(); err != nil {
+		return fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+	}
+	if len(o.Links) > 0 {
+		il := tx.StmtContext(ctx, db.st.insertLink)
+		for _, l := range o.Links {
+			nf := 0
+			if l.Nofollow {
+				nf = 1
+			}
+			if _, err := il.ExecContext(ctx, pageID, l.URL, nullStr(l.Anchor), nf); err != nil {
+				return fmt.Errorf("insert link %s -> %s: %w", o.Lease.URL, l.URL, describe(err))
+			}
+		}
+	}
+	return db.insertData(ctx, tx, pageID, p)
+}
+
+// Claim leases up to n queued URLs of one host, shallowest first, for lease.
+func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]Lease, error) {
+	now := time.Now()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = 'leased', lease_until = ?, claims = claims + 1, updated_at = ?
+		WHERE id IN (SELECT id FROM frontier WHERE host_id = ? AND state = 'queued' AND next_attempt_at <= ?
+			ORDER BY depth, id LIMIT ?)
+		RETURNING id, url, depth, attempts, claims, redirects`,
+		now.Add(lease).UnixMilli(), now.UnixMilli(), hostID, now.UnixMilli(), n)
+	if err != nil {
+		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+	}
+	var out []Lease
+	for rows.Next() {
+		l := Lease{HostID: hostID}
+		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Attempts, &l.Claims, &l.Redirects); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim host %d: %w", hostID, err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+	}
+	rows.Close()
+	if len(out) > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = queued - ? WHERE id = ?`, len(out), hostID); err != nil {
+			return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+	}
+	// RETURNING gives rows in no promised order; the frontier order is ours to keep.
+	sortLeases(out)
+	return out, nil
+}
+
+func sortLeases(ls []Lease) {
+	for i := 1; i < len(ls); i++ {
+		for j := i; j > 0 && (ls[j].Depth < ls[j-1].Depth || ls[j].Depth == ls[j-1].Depth && ls[j].ID < ls[j-1].ID); j-- {
+			ls[j], ls[j-1] = ls[j-1], ls[j]
+		}
+	}
+}
+
+// Release returns leased URLs to the queue untouched (no attempt counted),
+// e.g. URLs claimed but not fetched when the crawl stops.
+func (db *DB) Release(ctx context.Context, leases []Lease) error {
+	if len(leases) == 0 {
+		return nil
+	}
+	batch := make([]Outcome, len(leases))
+	for i, l := range leases {
+		batch[i] = Outcome{Lease: l, State: StateQueued}
+	}
+	_, err := db.Commit(ctx, batch)
+	return err
+}
+
+// Recover returns every leased URL to the queue. It runs at startup, when the
+// lock file guarantees that no other process holds a lease, so leases left
+// by a crashed run are reclaimed at once rather than after they expire.
+func (db *DB) Recover(ctx context.Context) (int, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("recover leases: %w", describe(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = queued + (SELECT count(*) FROM frontier f
+		WHERE f.host_id = hosts.id AND f.state = 'leased')
+		WHERE id IN (SELECT DISTINCT host_id FROM frontier WHERE state = 'leased')`); err != nil {
+		return 0, fmt.Errorf("recover leases: %w", describe(err))
+	}
+	r, err := tx.ExecContext(ctx, `UPDATE frontier SET state = 'queued', lease_until = NULL WHERE state = 'leased'`)
+	if err != nil {
+		return 0, fmt.Errorf("recover leases: %w", describe(err))
+	}
+	n, _ := r.RowsAffected()
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("recover leases: %w", describe(err))
+	}
+	return int(n), nil
+}
+
+// HostRow is a host's persisted state.
+type HostRow struct {
+	ID              int64
+	Origin          string
+	Queued          int
+	RobotsStatus    sql.NullInt64
+	RobotsBody      []byte
+	RobotsExpiresAt int64
+	RobotsFailures  int
+	NextFetchAt     int64
+	BackoffLevel    int
+	Failures        int
+	DelayMS         int64
+	LatencyMS       int64
+	State           string
+	Reason          string
+}
+
+const hostCols = `id, origin, queued, robots_status, robots_body, coalesce(robots_expires_at, 0), robots_failures,
+	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, state, coalesce(reason, '')`
+
+func scanHost(sc interface{ Scan(...any) error }) (HostRow, error) {
+	var h HostRow
+	err := sc.Scan(&h.ID, &h.Origin, &h.Queued, &h.RobotsStatus, &h.RobotsBody, &h.RobotsExpiresAt, &h.RobotsFailures,
+		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.State, &h.Reason)
+	return h, err
+}
+
+// ReadyHosts returns up to limit active hosts with queued URLs and id > after,
+// in id order, for the scheduler's round-robin over hosts.
+func (db *DB) ReadyHosts(ctx context.Context, after int64, limit int) ([]HostRow, error) {
+	rows, err := db.w.QueryContext(ctx, `SELECT `+hostCols+` FROM hosts
+		WHERE queued > 0 AND state = 'active' AND id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ready hosts: %w", describe(err))
+	}
+	defer rows.Close()
+	var out []HostRow
+	for rows.Next() {
+		h, err := scanHost(rows)
+		if err != nil {
+			return nil, fmt.Errorf("ready hosts: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// HostPoliteness is the politeness state the scheduler persists per host.
+type HostPoliteness struct {
+	ID           int64
+	NextFetchAt  time.Time
+	BackoffLevel int
+	Failures     int
+	Delay        time.Duration
+	Latency      time.Duration
+	CrawlDelay   time.Duration
+	Reason       string
+}
+
+// SaveHosts persists politeness state for several hosts in one transaction.
+func (db *DB) SaveHosts(ctx context.Context, hs []HostPoliteness) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save hosts: %w", describe(err))
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMilli()
+	for _, h := range hs {
+		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET next_fetch_at = ?, backoff_level = ?, failures = ?,
+			delay_ms = ?, latency_ms = ?, crawl_delay_ms = ?, reason = ?, updated_at = ? WHERE id = ?`,
+			h.NextFetchAt.UnixMilli(), h.BackoffLevel, h.Failures, h.Delay.Milliseconds(), h.Latency.Milliseconds(),
+			nullInt64(h.CrawlDelay.Milliseconds()), nullStr(h.Reason), now, h.ID); err != nil {
+			return fmt.Errorf("save host %d: %w", h.ID, describe(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save hosts: %w", describe(err))
+	}
+	return nil
+}
+
+// RobotsRecord is a fetched (or failed) robots.txt.
+type RobotsRecord struct {
+	Status    int // 0 for a network error
+	Body      []byte
+	Err       string
+	FetchedAt time.Time
+	ExpiresAt time.Time
+	Failures  int // consecutive unavailable answers, reset by a 2xx/4xx
+}
+
+// SaveRobots stores a host's robots.txt result.
+func (db *DB) SaveRobots(ctx context.Context, hostID int64, r RobotsRecord) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE hosts SET robots_status = ?, robots_body = ?, robots_error = ?,
+		robots_fetched_at = ?, robots_expires_at = ?, robots_failures = ?, updated_at = ? WHERE id = ?`,
+		r.Status, r.Body, nullStr(r.Err), r.FetchedAt.UnixMilli(), r.ExpiresAt.UnixMilli(), r.Failures,
+		time.Now().UnixMilli(), hostID)
+	if err != nil {
+		return fmt.Errorf("save robots for host %d: %w", hostID, describe(err))
+	}
+	return nil
+}
+
+// GiveUpHost marks a host given up and fails all of its queued URLs with reason.
+func (db *DB) GiveUpHost(ctx context.Context, hostID int64, reason string) (int, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMilli()
+	r, err := tx.ExecContext(ctx, `UPDATE frontier SET state = 'failed', reason = ?, lease_until = NULL, updated_at = ?
+		WHERE host_id = ? AND state IN ('queued', 'leased')`, reason, now, hostID)
+	if err != nil {
+		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
+	}
+	n, _ := r.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET state = 'given_up', reason = ?, queued = 0, errors = errors + ?,
+		updated_at = ? WHERE id = ?`, reason, n, now, hostID); err != nil {
+		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
+	}
+	return int(n), nil
+}
+
+// Pending reports how many URLs are queued or leased, and the earliest time
+// a queued URL becomes due (zero if none is waiting for a retry time).
+func (db *DB) Pending(ctx context.Context) (n int, nextDue time.Time, err error) {
+	var next sql.NullInt64
+	err = db.w.QueryRowContext(ctx, `SELECT count(*), min(CASE WHEN state = 'queued' THEN next_attempt_at END)
+		FROM frontier WHERE state IN ('queued', 'leased')`).Scan(&n, &next)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("count pending: %w", describe(err))
+	}
+	if next.Valid && next.Int64 > 0 {
+		nextDue = time.UnixMilli(next.Int64)
+	}
+	return n, nextDue, nil
+}
+
+// CountPages returns the number of page rows.
+func (db *DB) CountPages(ctx context.Context) (int, error) {
+	var n int
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM pages`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pages: %w", describe(err))
+	}
+	return n, nil
+}
+
+// StartRun records the start of a run and returns its id.
+func (db *DB) StartRun(ctx context.Context, config string) (int64, error) {
+	r, err := db.w.ExecContext(ctx, `INSERT INTO runs (started_at, config) VALUES (?, ?)`, time.Now().UnixMilli(), config)
+	if err != nil {
+		return 0, fmt.Errorf("start run: %w", describe(err))
+	}
+	return r.LastInsertId()
+}
+
+// EndRun records how a run ended.
+func (db *DB) EndRun(ctx context.Context, id int64, outcome string) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE runs SET ended_at = ?, outcome = ? WHERE id = ?`, time.Now().UnixMilli(), outcome, id)
+	if err != nil {
+		return fmt.Errorf("end run %d: %w", id, describe(err))
+	}
+	return nil
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func nullInt64(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}

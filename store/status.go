@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Status is a summary of a crawl database, computed from the read-only pool.
+type Status struct {
+	Total      int
+	ByState    map[string]int
+	Pages      int
+	Bytes      int64
+	LastMinute int // pages fetched in the last 60 s
+	Running    bool
+	LastRun    struct {
+		StartedAt int64
+		Outcome   string
+	}
+	TopReasons []ReasonCount
+	Hosts      []HostStatus
+	MoreHosts  int
+}
+
+// ReasonCount is how many URLs ended in a state for one reason.
+type ReasonCount struct {
+	State, Reason string
+	Count         int
+}
+
+// HostStatus is one host's line in a status report.
+type HostStatus struct {
+	Origin                string
+	Queued, Pages, Errors int
+	DelayMS               int64
+	State, Reason         string
+}
+
+// Status reads a summary without blocking a running crawl.
+func (db *DB) Status(ctx context.Context) (*Status, error) {
+	st := &Status{ByState: map[string]int{}}
+	rows, err := db.r.QueryContext(ctx, `SELECT state, count(*) FROM frontier GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", describe(err))
+	}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("status: %w", err)
+		}
+		st.ByState[s] = n
+		st.Total += n
+	}
+	rows.Close()
+	since := time.Now().Add(-time.Minute).UnixMilli()
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0),
+		(SELECT count(*) FROM pages WHERE fetched_at >= ?) FROM pages`, since).Scan(&st.Pages, &st.Bytes, &st.LastMinute); err != nil {
+		return nil, fmt.Errorf("status: %w", describe(err))
+	}
+	var outcome *string
+	err = db.r.QueryRowContext(ctx, `SELECT started_at, outcome FROM runs ORDER BY id DESC LIMIT 1`).Scan(&st.LastRun.StartedAt, &outcome)
+	if err == nil && outcome != nil {
+		st.LastRun.Outcome = *outcome
+	}
+	st.Running = err == nil && outcome == nil
+	rows, err = db.r.QueryContext(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
+		WHERE state IN ('failed', 'skipped') GROUP BY state, reason ORDER BY n DESC LIMIT 10`)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", describe(err))
+	}
+	for rows.Next() {
+		var r ReasonCount
+		if err := rows.Scan(&r.State, &r.Reason, &r.Count); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("status: %w", err)
+		}
+		st.TopReasons = append(st.TopReasons, r)
+	}
+	rows.Close()
+	const maxHosts = 20
+	rows, err = db.r.QueryContext(ctx, `SELECT origin, queued, pages, errors, delay_ms, state, coalesce(reason, '')
+		FROM hosts ORDER BY queued + pages DESC, id LIMIT ?`, maxHosts+1)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", describe(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h HostStatus
+		if err := rows.Scan(&h.Origin, &h.Queued, &h.Pages, &h.Errors, &h.DelayMS, &h.State, &h.Reason); err != nil {
+			return nil, fmt.Errorf("status: %w", err)
+		}
+		st.Hosts = append(st.Hosts, h)
+	}
+	if len(st.Hosts) > maxHosts {
+		var n int
+		db.r.QueryRowContext(ctx, `SELECT count(*) FROM hosts`).Scan(&n)
+		st.Hosts = st.Hosts[:maxHosts]
+		st.MoreHosts = n - maxHosts
+	}
+	return st, rows.Err()
+}

@@ -1,0 +1,283 @@
+// Package store is the crawler's database: it opens and migrates the SQLite
+// file, hands out frontier leases, records fetch outcomes exactly once, and
+// answers read-only queries without ever blocking the crawl.
+//
+// A DB has one writer connection (SQLite allows one writer at a time; a
+// single connection turns contention into queueing instead of "database is
+// locked") and a separate pool of read-only connections for queries.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/crawler-dev/crawler/migrations"
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// DB is an open crawl database. It is safe for concurrent use.
+type DB struct {
+	path  string
+	w     *sql.DB // one connection: every write goes through it
+	r     *sql.DB // read-only pool
+	lock  *os.File
+	st    stmts
+	dst   dataStmts
+	hosts hostCache
+}
+
+// ErrLocked reports that another crawler process holds the database.
+var ErrLocked = errors.New("database is in use by another crawler process")
+
+func dsn(path string, readOnly bool) string {
+	v := url.Values{}
+	v.Set("_busy_timeout", "10000")
+	v.Set("_foreign_keys", "on")
+	if readOnly {
+		v.Set("mode", "ro")
+		v.Set("_query_only", "true")
+	} else {
+		v.Set("_journal_mode", "WAL")
+		v.Set("_synchronous", "NORMAL")
+		v.Set("_txlock", "immediate")
+		v.Set("_cache_size", "-65536") // 64 MiB page cache for the writer
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Open opens (creating if needed) the database at path for crawling: it takes
+// an exclusive lock file so that two crawler processes never share one
+// frontier, applies pending migrations and prepares the writer's statements.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+	}
+	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, ErrLocked)
+	}
+	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]int64{}}}
+	if db.w, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxLifetime(0)
+	if err := db.check(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := Migrate(ctx, db.w); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := db.openReader(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// OpenReadOnly opens an existing database for queries only. It works while a
+// crawl writes to the same file.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{path: path}
+	if err := db.openReader(); err != nil {
+		return nil, err
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'frontier'`).Scan(&n); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, describe(err))
+	}
+	if n == 0 {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: not a crawl database (no frontier table)", path)
+	}
+	return db, nil
+}
+
+func (db *DB) openReader() error {
+	r, err := sql.Open("sqlite3", dsn(db.path, true))
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", db.path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	db.r = r
+	return nil
+}
+
+// check verifies that the file is a readable SQLite database before anything
+// is written to it, so a corrupt file is reported rather than overwritten.
+func (db *DB) check(ctx context.Context) error {
+	var res string
+	if err := db.w.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&res); err != nil {
+		return fmt.Errorf("open database %s: %w", db.path, describe(err))
+	}
+	if res != "ok" {
+		return fmt.Errorf("open database %s: integrity check failed: %s", db.path, res)
+	}
+	var mode string
+	if err := db.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return fmt.Errorf("open database %s: %w", db.path, describe(err))
+	}
+	if mode != "wal" {
+		return fmt.Errorf("open database %s: journal mode is %q, want wal", db.path, mode)
+	}
+	return nil
+}
+
+// describe turns SQLite's terse errors into ones a user can act on.
+func describe(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
+			return fmt.Errorf("file is not a valid SQLite database or is corrupt (%w)", err)
+		case sqlite3.ErrBusy, sqlite3.ErrLocked:
+			return fmt.Errorf("database is locked by another process (%w)", err)
+		case sqlite3.ErrCantOpen:
+			return fmt.Errorf("cannot open the file: check the path and permissions (%w)", err)
+		case sqlite3.ErrReadonly:
+			return fmt.Errorf("database is read-only (%w)", err)
+		case sqlite3.ErrFull:
+			return fmt.Errorf("disk is full (%w)", err)
+		}
+	}
+	return err
+}
+
+// Path returns the database file path.
+func (db *DB) Path() string { return db.path }
+
+// Reader returns the read-only connection pool.
+func (db *DB) Reader() *sql.DB { return db.r }
+
+// Close closes both pools and releases the lock file.
+func (db *DB) Close() error {
+	var errs []error
+	db.st.close()
+	db.dst.close()
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	if db.lock != nil {
+		errs = append(errs, db.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Migrate applies the embedded migrations that db has not seen yet, each in
+// its own transaction, recording them in schema_migrations.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", describe(err))
+	}
+	files, err := Migrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: %w", describe(err))
+	}
+	if last := files[len(files)-1].Version; current > last {
+		return fmt.Errorf("migrate: database schema version %d is newer than this binary knows (%d): upgrade the crawler", current, last)
+	}
+	for _, m := range files {
+		if m.Version <= current {
+			continue
+		}
+		if err := apply(ctx, db, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, db *sql.DB, m Migration) error {
+	body, err := fs.ReadFile(migrations.FS, m.Name)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", m.Name, err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", m.Name, describe(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.Name, describe(err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.Name, describe(err))
+	}
+	return nil
+}
+
+// Migration is one numbered schema file.
+type Migration struct {
+	Version int
+	Name    string
+}
+
+// Migrations lists the embedded migration files in order and checks that
+// they are numbered 1, 2, 3 ... with no gap or duplicate.
+func Migrations() ([]Migration, error) {
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	var out []Migration
+	for _, n := range names {
+		num, _, ok := strings.Cut(n, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || len(num) != 4 {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", n)
+		}
+		out = append(out, Migration{Version: v, Name: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i, m := range out {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected number %04d", m.Name, i+1)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no migrations embedded")
+	}
+	return out, nil
+}
