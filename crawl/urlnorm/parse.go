@@ -1,0 +1,193 @@
+package urlnorm
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// parts are the pieces of an http(s) URL that the canonical form keeps, as
+// raw (not yet normalised) strings. The path is dir followed by path: dir is
+// the directory of a base URL when a relative reference was merged with it
+// (it then ends with "/"), and empty otherwise.
+type parts struct {
+	scheme      string // "http", "https", or "" for any other scheme
+	hostport    string // host with optional ":port", without userinfo
+	hostDecoded bool   // hostport was already percent-decoded (net/url does that)
+	dir         string
+	path        string // "\" counts as "/"
+	query       string
+	hasQuery    bool
+}
+
+// partsOf returns the parts of a URL parsed by net/url. An opaque URL such
+// as "http:foo" has no host.
+func partsOf(u *url.URL) parts {
+	p := parts{
+		scheme:      knownScheme(u.Scheme),
+		hostDecoded: true,
+		query:       u.RawQuery,
+		hasQuery:    u.RawQuery != "",
+	}
+	if u.Opaque == "" {
+		p.hostport = u.Host
+		p.path = u.EscapedPath()
+	}
+	return p
+}
+
+// knownScheme returns "http" or "https" for those schemes in any case, and
+// "" for anything else.
+func knownScheme(s string) string {
+	switch {
+	case strings.EqualFold(s, "http"):
+		return "http"
+	case strings.EqualFold(s, "https"):
+		return "https"
+	}
+	return ""
+}
+
+// parseRef splits ref into parts following the WHATWG URL parser for special
+// schemes, resolving it against base when ref is relative. base may be nil.
+func parseRef(ref string, base *parts) (parts, error) {
+	s := cleanRef(ref)
+	scheme, rest, ok := splitScheme(s)
+	if ok {
+		known := knownScheme(scheme)
+		if known == "" {
+			return parts{}, fmt.Errorf("scheme %q: %w", scheme, ErrScheme)
+		}
+		// "http:x" with an http base is relative to the base; with no base
+		// or another scheme it names the host x.
+		if base != nil && base.scheme == known && !twoSlashes(rest) {
+			return relative(rest, base)
+		}
+		return authority(known, trimSlashes(rest))
+	}
+	if base == nil {
+		return parts{}, fmt.Errorf("relative reference without a base: %w", ErrScheme)
+	}
+	if base.scheme == "" {
+		return parts{}, fmt.Errorf("relative reference against a non-http(s) base: %w", ErrScheme)
+	}
+	if twoSlashes(s) {
+		return authority(base.scheme, trimSlashes(s))
+	}
+	return relative(s, base)
+}
+
+// cleanRef trims leading and trailing C0 controls and spaces and removes
+// tabs and newlines, as browsers do with href attributes.
+func cleanRef(s string) string {
+	i, j := 0, len(s)
+	for i < j && s[i] <= ' ' {
+		i++
+	}
+	for j > i && s[j-1] <= ' ' {
+		j--
+	}
+	s = s[i:j]
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\t' || c == '\n' || c == '\r' {
+			return strings.Map(func(r rune) rune {
+				if r == '\t' || r == '\n' || r == '\r' {
+					return -1
+				}
+				return r
+			}, s)
+		}
+	}
+	return s
+}
+
+// splitScheme splits "scheme:rest". ok is false when s has no scheme.
+func splitScheme(s string) (scheme, rest string, ok bool) {
+	if s == "" || !isAlpha(s[0]) {
+		return "", s, false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isAlpha(c) || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.':
+		case c == ':':
+			return s[:i], s[i+1:], true
+		default:
+			return "", s, false
+		}
+	}
+	return "", s, false
+}
+
+func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isSlash(c byte) bool { return c == '/' || c == '\\' }
+
+func twoSlashes(s string) bool { return len(s) >= 2 && isSlash(s[0]) && isSlash(s[1]) }
+
+func trimSlashes(s string) string {
+	for s != "" && isSlash(s[0]) {
+		s = s[1:]
+	}
+	return s
+}
+
+// authority parses "host[:port]/path?query#fragment" (userinfo allowed).
+func authority(scheme, s string) (parts, error) {
+	end := strings.IndexAny(s, "/\\?#")
+	if end < 0 {
+		end = len(s)
+	}
+	host := s[:end]
+	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		host = host[at+1:]
+	}
+	if host == "" {
+		return parts{}, ErrNoHost
+	}
+	p := parts{scheme: scheme, hostport: host}
+	p.path, p.query, p.hasQuery = splitPathQuery(s[end:])
+	return p, nil
+}
+
+// relative resolves the scheme-less, authority-less reference s against base.
+func relative(s string, base *parts) (parts, error) {
+	p := parts{scheme: base.scheme, hostport: base.hostport, hostDecoded: base.hostDecoded}
+	switch {
+	case s == "" || s[0] == '#':
+		p.dir, p.path, p.query, p.hasQuery = base.dir, base.path, base.query, base.hasQuery
+	case s[0] == '?':
+		p.dir, p.path = base.dir, base.path
+		p.query, p.hasQuery = cutFragment(s[1:]), true
+	case isSlash(s[0]):
+		p.path, p.query, p.hasQuery = splitPathQuery(s)
+	default:
+		p.dir = directory(base)
+		p.path, p.query, p.hasQuery = splitPathQuery(s)
+	}
+	return p, nil
+}
+
+// directory returns base's path up to and including its last slash. Bases
+// come from partsOf, so their dir is empty and their path has no "\".
+func directory(base *parts) string {
+	if i := strings.LastIndexByte(base.path, '/'); i >= 0 {
+		return base.path[:i+1]
+	}
+	return "/"
+}
+
+func splitPathQuery(s string) (path, query string, hasQuery bool) {
+	s = cutFragment(s)
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
+func cutFragment(s string) string {
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
