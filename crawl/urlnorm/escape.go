@@ -2,36 +2,45 @@ package urlnorm
 
 import "bytes"
 
-// charSet selects which bytes may stay unescaped in a component: bit c of
-// lo (for c < 64) or of hi (for 64 <= c < 128) is set for each allowed
-// byte c.
-type charSet struct{ lo, hi uint64 }
+// charSet selects which bytes may stay unescaped in a component.
+type charSet uint8
 
+const (
+	pathChars  charSet = iota // RFC 3986 segment: pchar
+	queryChars                // RFC 3986 query: pchar, "/" and "?"
+)
+
+// Byte masks: bit c of a ...Lo mask (for c < 64) or bit c-64 of a ...Hi
+// mask (for 64 <= c < 128) is set for each byte c in the set.
 const (
 	// unreserved: ALPHA DIGIT "-" "." "_" "~".
 	unreservedLo = 1<<'-' | 1<<'.' | 0x3ff<<'0'
 	unreservedHi = 0x3ffffff<<('A'-64) | 1<<('_'-64) | 0x3ffffff<<('a'-64) | 1<<('~'-64)
-	// pchar adds sub-delims "!$&'()*+,;=" and ":" "@".
+	// pchar adds the sub-delims "!$&'()*+,;=" and ":" "@".
 	pcharLo = unreservedLo | 1<<'!' | 1<<'$' | 1<<'&' | 1<<'\'' | 1<<'(' | 1<<')' |
 		1<<'*' | 1<<'+' | 1<<',' | 1<<';' | 1<<'=' | 1<<':'
 	pcharHi = unreservedHi | 1<<('@'-64)
-)
-
-var (
-	pathChars  = charSet{pcharLo, pcharHi}                   // RFC 3986 segment
-	queryChars = charSet{pcharLo | 1<<'/' | 1<<'?', pcharHi} // RFC 3986 query
+	queryLo = pcharLo | 1<<'/' | 1<<'?'
 )
 
 const upperHex = "0123456789ABCDEF"
 
-func (s charSet) has(c byte) bool {
-	if c < 64 {
-		return s.lo>>c&1 != 0
+// masks returns the byte masks of s.
+func (s charSet) masks() (lo, hi uint64) {
+	if s == queryChars {
+		return queryLo, pcharHi
 	}
-	return c < 128 && s.hi>>(c-64)&1 != 0
+	return pcharLo, pcharHi
 }
 
-func isUnreserved(c byte) bool { return charSet{unreservedLo, unreservedHi}.has(c) }
+func inMasks(c byte, lo, hi uint64) bool {
+	if c < 64 {
+		return lo>>c&1 != 0
+	}
+	return c < 128 && hi>>(c-64)&1 != 0
+}
+
+func isUnreserved(c byte) bool { return inMasks(c, unreservedLo, unreservedHi) }
 
 // unhex returns the value of the hex digit c, or 16 if c is not one.
 func unhex(c byte) byte {
@@ -51,10 +60,11 @@ func unhex(c byte) byte {
 // that starts no escape becomes "%25", and bytes not allowed in set are
 // escaped.
 func appendEscaped(b []byte, s string, set charSet) []byte {
+	lo, hi := set.masks()
 	done := 0 // s[:done] is already in b
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if set.has(c) {
+		if inMasks(c, lo, hi) {
 			continue
 		}
 		b = append(b, s[done:i]...)

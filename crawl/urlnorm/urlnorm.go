@@ -190,8 +190,8 @@ func New(o Options) (*Normalizer, error) {
 }
 
 // Canonical returns the canonical form of the absolute URL u, as described
-// in the package documentation. It uses the structure net/url gave u; only
-// the host, port, escaped path and raw query are read.
+// in the package documentation. It uses the structure net/url gave u and
+// reads only its scheme, host, escaped path and raw query.
 func (n *Normalizer) Canonical(u *url.URL) (string, error) {
 	p := partsOf(u)
 	s, err := n.build(&p)

@@ -562,3 +562,26 @@ func BenchmarkCanonicalIDN(b *testing.B) {
 		}
 	}
 }
+
+// TestCharSets checks the byte masks against RFC 3986 spelled out.
+func TestCharSets(t *testing.T) {
+	const (
+		unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+		pchar      = unreserved + "!$&'()*+,;=:@"
+		query      = pchar + "/?"
+	)
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if got, want := isUnreserved(b), strings.IndexByte(unreserved, b) >= 0; got != want {
+			t.Errorf("isUnreserved(%q) = %v, want %v", b, got, want)
+		}
+		lo, hi := pathChars.masks()
+		if got, want := inMasks(b, lo, hi), strings.IndexByte(pchar, b) >= 0; got != want {
+			t.Errorf("path allows %q = %v, want %v", b, got, want)
+		}
+		lo, hi = queryChars.masks()
+		if got, want := inMasks(b, lo, hi), strings.IndexByte(query, b) >= 0; got != want {
+			t.Errorf("query allows %q = %v, want %v", b, got, want)
+		}
+	}
+}
