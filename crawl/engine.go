@@ -169,11 +169,7 @@ func (e *Engine) preflight(h *host, l store.Lease) string {
 	if err != nil {
 		return "unparsable URL"
 	}
-	pq := u.EscapedPath()
-	if u.RawQuery != "" {
-		pq += "?" + u.RawQuery
-	}
-	v := h.robots.Test(e.agent, pq)
+	v := h.robots.Test(e.agent, u.RequestURI())
 	if v.Allowed {
 		return ""
 	}
