@@ -1,0 +1,707 @@
+package parse
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Link is a hyperlink or frame found in a document.
+type Link struct {
+	// URL is absolute: resolved against the document's <base href> when that
+	// is valid, else against the page URL. A fragment is kept as written.
+	URL *url.URL
+	// Text is the anchor text (for <a>), whitespace collapsed, trimmed and
+	// cut to at most 256 runes. An <a> with no text takes the alt text of
+	// its first image; an <area> takes its alt text.
+	Text string
+	// Rel is the rel attribute, lowercased.
+	Rel string
+	// Nofollow is set when rel holds "nofollow", "ugc" or "sponsored".
+	Nofollow bool
+	// Tag is the element the link came from: "a", "area", "link" (only
+	// rel=alternate, next or prev), "iframe" or "frame".
+	Tag string
+}
+
+// Options selects the optional, costlier parts of [HTML]'s work.
+type Options struct {
+	StructuredData bool // JSON-LD, OpenGraph and Twitter card metadata
+	MainText       bool // the visible text of the main content
+}
+
+// Page holds the facts read from one HTML document.
+type Page struct {
+	// Title is the first <title>; Description the first
+	// <meta name=description>. Both have whitespace collapsed.
+	Title, Description string
+	// Canonical is <link rel=canonical href> resolved to an absolute URL, or
+	// "" when there is none or it is not a usable URL.
+	Canonical string
+	// MetaRobots is the content of <meta name=robots>, lowercased and with
+	// whitespace collapsed; several such elements are joined with ", ".
+	MetaRobots string
+	// Lang is the lang attribute of <html>, trimmed.
+	Lang string
+	// Base is the URL that relative links were resolved against.
+	Base *url.URL
+	// Links are the document's links in document order. Hrefs that are
+	// empty, unparsable, or javascript:, mailto:, tel: or data: URLs are
+	// dropped; duplicates are kept (the caller deduplicates). Links inside
+	// <template> and SVG are ignored; those inside <noscript> are kept, as
+	// the document is parsed the way a browser without JavaScript sees it.
+	Links []Link
+	// JSONLD holds each <script type=application/ld+json> whose content is
+	// valid JSON (an array stays one value); InvalidJSONLD counts the others.
+	// Set only with Options.StructuredData.
+	JSONLD        []json.RawMessage
+	InvalidJSONLD int
+	// OpenGraph maps og:* properties to their content, keyed without the
+	// "og:" prefix and lowercased ("title", "image", "image:width"); the
+	// first value of a property wins. Twitter does the same for twitter:*
+	// names ("card", "site"). Both are nil when the document has none, and
+	// are set only with Options.StructuredData.
+	OpenGraph map[string]string
+	Twitter   map[string]string
+	// MainText is the visible text of the main content: the first <main>,
+	// else the outermost <article> elements, else <body> without header,
+	// footer, nav and aside; script, style, noscript, template, svg and
+	// other unrendered elements are always left out. Whitespace is
+	// collapsed and the text is cut to at most 1 MiB. Set only with
+	// Options.MainText.
+	MainText string
+	// Doc is the parsed document, for extraction rules run by the caller.
+	Doc *goquery.Document
+}
+
+// NoIndex reports whether the meta robots directives forbid indexing the page
+// ("noindex" or "none").
+func (p *Page) NoIndex() bool {
+	return hasDirective(p.MetaRobots, "noindex") || hasDirective(p.MetaRobots, "none")
+}
+
+// NoFollow reports whether the meta robots directives forbid following the
+// page's links ("nofollow" or "none").
+func (p *Page) NoFollow() bool {
+	return hasDirective(p.MetaRobots, "nofollow") || hasDirective(p.MetaRobots, "none")
+}
+
+// hasDirective reports whether the lowercased robots directive list s, whose
+// items are separated by commas or white space, holds d.
+func hasDirective(s, d string) bool {
+	for s != "" {
+		i := strings.IndexAny(s, ", \t\n\f\r")
+		item := s
+		if i >= 0 {
+			item, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		if item == d {
+			return true
+		}
+	}
+	return false
+}
+
+// RobotsDirectives reports whether X-Robots-Tag header values forbid
+// indexing and following for the crawler whose product token is agent.
+//
+// Each value is a comma-separated list of directives. A directive may be
+// prefixed by a user agent ("googlebot: noindex"), which then applies to it
+// and to the directives after it in the same value until another prefix; the
+// directives before any prefix apply to every crawler. User agents are matched
+// case-insensitively. "none" means both noindex and nofollow. Directives with
+// values of their own (unavailable_after: date, max-snippet: n) are
+// recognised so that their values are not taken for user agents.
+func RobotsDirectives(headerValues []string, agent string) (noindex, nofollow bool) {
+	for _, v := range headerValues {
+		applies := true
+		for v != "" {
+			item, rest, _ := strings.Cut(v, ",")
+			v = rest
+			item = strings.TrimSpace(item)
+			if name, directive, ok := strings.Cut(item, ":"); ok {
+				name = strings.TrimSpace(name)
+				if productToken(name) && !valuedRobotsDirective(name) {
+					applies = strings.EqualFold(name, agent)
+					item = strings.TrimSpace(directive)
+				}
+			}
+			if !applies {
+				continue
+			}
+			switch strings.ToLower(item) {
+			case "noindex":
+				noindex = true
+			case "nofollow":
+				nofollow = true
+			case "none":
+				noindex, nofollow = true, true
+			}
+		}
+	}
+	return noindex, nofollow
+}
+
+// valuedRobotsDirective reports whether name is a robots directive that takes
+// a value after a colon.
+func valuedRobotsDirective(name string) bool {
+	switch strings.ToLower(name) {
+	case "unavailable_after", "max-snippet", "max-image-preview", "max-video-preview":
+		return true
+	}
+	return false
+}
+
+// productToken reports whether s is a user-agent product token as RFC 9309
+// defines it (letters, '_' and '-'), also allowing digits and '.'.
+func productToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isASCIILetter(c) && !('0' <= c && c <= '9') && c != '_' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// HTML parses a UTF-8 HTML document fetched from pageURL (which must be
+// absolute) and returns its facts. The document is parsed once, with
+// scripting disabled as in a browser without JavaScript, and the tree is
+// kept in Page.Doc. Malformed HTML never fails: a document nested deeper
+// than the parser's limit of 512 open elements is flattened and parsed again.
+// HTML is safe for concurrent use.
+func HTML(pageURL *url.URL, body []byte, o Options) (*Page, error) {
+	if pageURL == nil || !pageURL.IsAbs() {
+		return nil, fmt.Errorf("parse html: page URL %q is not absolute", fmt.Sprint(pageURL))
+	}
+	root, err := parseDocument(body)
+	if err != nil {
+		return nil, fmt.Errorf("parse html %s: %w", pageURL.Redacted(), err)
+	}
+	p := &Page{Base: pageURL, Doc: goquery.NewDocumentFromNode(root)}
+	p.Doc.Url = pageURL
+	c := collector{page: p, opts: o, root: root, size: len(body)}
+	c.walk()
+	c.finish()
+	return p, nil
+}
+
+// maxFlatDepth is how deeply nested a document that the parser rejected is
+// allowed to stay when it is flattened.
+const maxFlatDepth = 32
+
+// parseDocument parses body into a tree. x/net/html refuses documents with
+// more than 512 open elements (where browsers carry on); such a document is
+// flattened, keeping its text and links, and parsed again.
+func parseDocument(body []byte) (*html.Node, error) {
+	root, err := html.ParseWithOptions(bytes.NewReader(body), html.ParseOptionEnableScripting(false))
+	if err == nil {
+		return root, nil
+	}
+	for _, keepStructure := range []bool{true, false} {
+		r, err2 := html.ParseWithOptions(bytes.NewReader(flatten(body, keepStructure)), html.ParseOptionEnableScripting(false))
+		if err2 == nil {
+			return r, nil
+		}
+	}
+	return nil, err
+}
+
+// flatten rewrites an HTML document so that the parser's stack of open
+// elements stays shallow. With keepStructure, an element opened while
+// maxFlatDepth elements are open first closes the innermost one, so deep
+// nesting becomes a run of siblings. Without it (the last resort, when the
+// tree builder's own implied elements still nest too deep) only text, void
+// elements, raw-text elements such as <script> and <title>, and unnested <a>
+// elements are kept.
+func flatten(body []byte, keepStructure bool) []byte {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	out := make([]byte, 0, len(body)+len(body)/16)
+	var open []string // element names, innermost last
+	openA := false
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return out
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if a == atom.Noscript {
+				// As the parser does with scripting disabled.
+				z.NextIsNotRawText()
+			}
+			switch {
+			case voidElement(a):
+			case !keepStructure && a == atom.A:
+				if openA {
+					out = append(out, "</a>"...)
+				}
+				openA = true
+			case !keepStructure && (rawTextElement(a) || a == atom.Html):
+			case !keepStructure:
+				if !inline(a) {
+					out = append(out, ' ') // keep the word boundary
+				}
+				continue
+			default:
+				if len(open) >= maxFlatDepth {
+					out = append(out, "</"...)
+					out = append(out, open[len(open)-1]...)
+					out = append(out, '>')
+					open = open[:len(open)-1]
+				}
+				open = append(open, string(name))
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch {
+			case !keepStructure && a == atom.A:
+				if !openA {
+					continue
+				}
+				openA = false
+			case !keepStructure && rawTextElement(a):
+			case !keepStructure:
+				if !inline(a) {
+					out = append(out, ' ')
+				}
+				continue
+			default:
+				for i := len(open) - 1; i >= 0; i-- {
+					if open[i] == string(name) {
+						open = open[:i]
+						break
+					}
+				}
+			}
+		}
+		out = append(out, z.Raw()...)
+	}
+}
+
+// voidElement reports whether elements of type a have no content.
+func voidElement(a atom.Atom) bool {
+	switch a {
+	case atom.Area, atom.Base, atom.Basefont, atom.Bgsound, atom.Br, atom.Col, atom.Embed,
+		atom.Frame, atom.Hr, atom.Image, atom.Img, atom.Input, atom.Keygen, atom.Link,
+		atom.Meta, atom.Param, atom.Source, atom.Track, atom.Wbr:
+		return true
+	}
+	return false
+}
+
+// rawTextElement reports whether the tokenizer reads the content of elements
+// of type a as text up to the matching end tag.
+func rawTextElement(a atom.Atom) bool {
+	switch a {
+	case atom.Script, atom.Style, atom.Title, atom.Textarea, atom.Xmp, atom.Iframe,
+		atom.Noembed, atom.Noframes, atom.Plaintext:
+		return true
+	}
+	return false
+}
+
+// rawLink is a link as written, before resolution.
+type rawLink struct {
+	href, text, rel, tag string
+}
+
+// collector gathers a Page's facts in one walk over the tree.
+type collector struct {
+	page *Page
+	opts Options
+	root *html.Node
+	size int // of the document in bytes
+
+	titleSet, descSet bool
+	baseHref          string
+	baseSet           bool
+	canonical         string
+	canonicalSet      bool
+	robots            []string
+	links             []rawLink
+	main, body        *html.Node
+	articles          []*html.Node
+	text              textBuf // scratch for anchor text
+}
+
+// walk visits every node of the document once, in document order, without
+// recursion.
+func (c *collector) walk() {
+	root := c.root
+	n := root
+	for {
+		if n.Type != html.ElementNode || c.element(n) {
+			if n.FirstChild != nil {
+				n = n.FirstChild
+				continue
+			}
+		}
+		for n != root && n.NextSibling == nil {
+			n = n.Parent
+		}
+		if n == root {
+			return
+		}
+		n = n.NextSibling
+	}
+}
+
+// element records what the element n says and reports whether to look
+// inside it.
+func (c *collector) element(n *html.Node) bool {
+	if n.Namespace != "" {
+		// SVG and MathML: no metadata or links that we read, and an SVG
+		// <title> must not be taken for the document's.
+		return false
+	}
+	switch n.DataAtom {
+	case atom.Html:
+		if c.page.Lang == "" && n.Parent != nil && n.Parent.Type == html.DocumentNode {
+			if lang, ok := attr(n, "lang"); ok {
+				c.page.Lang = strings.ToValidUTF8(strings.TrimSpace(lang), "\uFFFD")
+			}
+		}
+	case atom.Title:
+		if !c.titleSet {
+			c.titleSet = true
+			c.page.Title = collapseSpace(childText(n))
+		}
+		return false
+	case atom.Base:
+		if href, ok := attr(n, "href"); ok && !c.baseSet {
+			c.baseHref, c.baseSet = href, true
+		}
+	case atom.Meta:
+		c.meta(n)
+	case atom.Link:
+		c.linkElement(n)
+	case atom.A:
+		if href, ok := linkTarget(n, "href"); ok {
+			rel := relAttr(n)
+			c.text.reset(0, maxLinkTextRunes)
+			appendText(&c.text, n, skipInvisible)
+			if c.text.len() == 0 {
+				c.text.writeString(firstImageAlt(n))
+			}
+			c.links = append(c.links, rawLink{href: href, text: c.text.String(), rel: rel, tag: "a"})
+		}
+	case atom.Area:
+		if href, ok := linkTarget(n, "href"); ok {
+			alt, _ := attr(n, "alt")
+			c.text.reset(0, maxLinkTextRunes)
+			c.text.writeString(alt)
+			c.links = append(c.links, rawLink{href: href, text: c.text.String(), rel: relAttr(n), tag: "area"})
+		}
+	case atom.Iframe, atom.Frame:
+		if src, ok := linkTarget(n, "src"); ok {
+			c.links = append(c.links, rawLink{href: src, tag: n.Data})
+		}
+		return false
+	case atom.Script:
+		if c.opts.StructuredData {
+			c.script(n)
+		}
+		return false
+	case atom.Style, atom.Template:
+		return false
+	case atom.Body:
+		if c.body == nil {
+			c.body = n
+		}
+	case atom.Main:
+		if c.main == nil && !invisible(n) {
+			c.main = n
+		}
+	case atom.Article:
+		if !invisible(n) {
+			c.articles = append(c.articles, n)
+		}
+	}
+	return true
+}
+
+// meta records a <meta> element.
+func (c *collector) meta(n *html.Node) {
+	var name, property, content string
+	hasContent := false
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "name":
+			name = a.Val
+		case "property":
+			property = a.Val
+		case "content":
+			content, hasContent = a.Val, true
+		}
+	}
+	if !hasContent {
+		return
+	}
+	if name != "" {
+		name = strings.ToLower(strings.TrimSpace(name))
+		switch name {
+		case "description":
+			if !c.descSet {
+				c.descSet = true
+				c.page.Description = collapseSpace(content)
+			}
+			return
+		case "robots":
+			c.robots = append(c.robots, content)
+			return
+		}
+		if c.opts.StructuredData {
+			c.socialMeta(name, content)
+		}
+	}
+	if property != "" && c.opts.StructuredData {
+		c.socialMeta(strings.ToLower(strings.TrimSpace(property)), content)
+	}
+}
+
+// linkElement records a <link> element: the canonical URL, and links to
+// alternate versions and to the next and previous pages.
+func (c *collector) linkElement(n *html.Node) {
+	href, ok := attr(n, "href")
+	if !ok {
+		return
+	}
+	rel := relAttr(n)
+	if !c.canonicalSet && hasToken(rel, "canonical") {
+		c.canonical, c.canonicalSet = href, true
+	}
+	if (hasToken(rel, "alternate") || hasToken(rel, "next") || hasToken(rel, "prev")) &&
+		!hasToken(rel, "stylesheet") && !hasToken(rel, "icon") {
+		if href, ok := linkTarget(n, "href"); ok {
+			c.links = append(c.links, rawLink{href: href, rel: rel, tag: "link"})
+		}
+	}
+}
+
+// finish resolves what the walk collected.
+func (c *collector) finish() {
+	p := c.page
+	if c.baseSet {
+		// A base URL is resolved against the page URL; data: and javascript:
+		// bases are ignored, as browsers do.
+		if u, ok := resolve(p.Base, c.baseHref); ok && u.Scheme != "data" && u.Scheme != "javascript" {
+			p.Base = u
+		}
+	}
+	if c.canonicalSet {
+		if u, ok := resolve(p.Base, c.canonical); ok && !droppedScheme(u.Scheme) {
+			p.Canonical = u.String()
+		}
+	}
+	if len(c.robots) > 0 {
+		p.MetaRobots = strings.ToLower(collapseSpace(strings.Join(c.robots, ", ")))
+	}
+	if len(c.links) > 0 {
+		p.Links = make([]Link, 0, len(c.links))
+	}
+	for _, l := range c.links {
+		u, ok := resolve(p.Base, l.href)
+		if !ok || droppedScheme(u.Scheme) {
+			continue
+		}
+		p.Links = append(p.Links, Link{
+			URL:      u,
+			Text:     l.text,
+			Rel:      l.rel,
+			Nofollow: hasToken(l.rel, "nofollow") || hasToken(l.rel, "ugc") || hasToken(l.rel, "sponsored"),
+			Tag:      l.tag,
+		})
+	}
+	if c.opts.MainText {
+		p.MainText = mainText(&c.text, c.size, c.root, c.main, c.body, c.articles)
+	}
+}
+
+// attr returns the value of n's attribute key (in no namespace).
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key && a.Namespace == "" {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// relAttr returns n's rel attribute, trimmed and lowercased.
+func relAttr(n *html.Node) string {
+	rel, _ := attr(n, "rel")
+	return strings.ToLower(collapseSpace(rel))
+}
+
+// hasToken reports whether the space-separated list s holds tok.
+func hasToken(s, tok string) bool {
+	for s != "" {
+		i := strings.IndexByte(s, ' ')
+		if i < 0 {
+			return s == tok
+		}
+		if s[:i] == tok {
+			return true
+		}
+		s = s[i+1:]
+	}
+	return false
+}
+
+// childText returns the text of n's child text nodes.
+func childText(n *html.Node) string {
+	if c := n.FirstChild; c != nil && c.NextSibling == nil && c.Type == html.TextNode {
+		return c.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	}
+	return b.String()
+}
+
+// linkTarget returns n's attribute key cleaned as a URL, unless it is blank
+// or names a scheme that is never followed.
+func linkTarget(n *html.Node, key string) (string, bool) {
+	v, ok := attr(n, key)
+	if !ok {
+		return "", false
+	}
+	v = cleanHref(v)
+	if v == "" || droppedScheme(hrefScheme(v)) {
+		return "", false
+	}
+	return v, true
+}
+
+// droppedScheme reports whether links with the (lowercase) scheme are
+// dropped.
+func droppedScheme(scheme string) bool {
+	switch scheme {
+	case "javascript", "mailto", "tel", "data":
+		return true
+	}
+	return false
+}
+
+// hrefScheme returns the lowercased scheme of an absolute URL reference, or
+// "" for a relative one.
+func hrefScheme(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isASCIILetter(c):
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return strings.ToLower(s[:i])
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// specialScheme reports whether the WHATWG URL standard treats scheme (or a
+// relative reference, "") as hierarchical, with '\' read as '/'.
+func specialScheme(scheme string) bool {
+	switch scheme {
+	case "", "http", "https", "ws", "wss", "ftp", "file":
+		return true
+	}
+	return false
+}
+
+// cleanHref prepares an attribute value for URL parsing as browsers do:
+// leading and trailing C0 controls and spaces are trimmed, tabs and newlines
+// removed, and in hierarchical URLs a backslash before the query counts as a
+// slash.
+func cleanHref(s string) string {
+	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	if strings.ContainsAny(s, "\t\n\r") {
+		s = strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	end := strings.IndexAny(s, "?#")
+	if end < 0 {
+		end = len(s)
+	}
+	if strings.IndexByte(s[:end], '\\') >= 0 && specialScheme(hrefScheme(s)) {
+		s = strings.ReplaceAll(s[:end], `\`, "/") + s[end:]
+	}
+	return s
+}
+
+// resolve parses the cleaned href against base. A reference Go's parser
+// rejects is tried once more with stray '%' signs, spaces and control
+// characters percent-encoded. Web URLs without a host are refused.
+func resolve(base *url.URL, href string) (*url.URL, bool) {
+	if href == "" {
+		return nil, false
+	}
+	u, err := base.Parse(href)
+	if err != nil {
+		fixed := escapeStray(href)
+		if fixed == href {
+			return nil, false
+		}
+		if u, err = base.Parse(fixed); err != nil {
+			return nil, false
+		}
+	}
+	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
+		return nil, false
+	}
+	return u, true
+}
+
+// escapeStray percent-encodes the bytes that make Go's URL parser reject a
+// reference browsers accept: '%' not followed by two hex digits, spaces and
+// control characters outside the host.
+func escapeStray(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	escaped := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) || c <= ' ' || c == 0x7f {
+			if !escaped {
+				escaped = true
+				b.Grow(len(s) + 8)
+				b.WriteString(s[:i])
+			}
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		} else if escaped {
+			b.WriteByte(c)
+		}
+	}
+	if !escaped {
+		return s
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f'
+}
