@@ -370,6 +370,9 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 					e.OnProgress(e.Snapshot())
 				}
 			}
+			if s.finishedAll {
+				return OutcomeFinished
+			}
 			if s.stopping {
 				if s.idleInFlight() && e.uncommitted.Load() == 0 {
 					return OutcomeInterrupted
@@ -402,9 +405,6 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						}
 					}
 				})
-			}
-			if s.finishedAll {
-				return OutcomeFinished
 			}
 		case <-ctx.Done():
 			if !s.stopping {

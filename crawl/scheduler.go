@@ -316,15 +316,7 @@ func (s *scheduler) activate(now time.Time) {
 				s.e.fail(err)
 				return
 			}
-			for _, r := range rows {
-				if _, ok := s.hosts[r.ID]; ok {
-					continue
-				}
-				h := s.newHost(r)
-				s.hosts[r.ID] = h
-				s.refill(h)
-				s.update(h, time.Now())
-			}
+			s.adopt(rows)
 			if len(rows) == limit {
 				s.cursor = rows[len(rows)-1].ID
 			} else {
@@ -354,17 +346,43 @@ func (s *scheduler) maybeRetire(h *host) {
 
 // newURLs is the writer's news: hosts that gained queued URLs.
 func (s *scheduler) newURLs(byHost map[int64]int) {
-	wake := false
+	var ids []int64
 	for id := range byHost {
 		if h, ok := s.hosts[id]; ok {
 			h.more = true
 			s.refill(h)
+		} else if len(s.hosts)+len(ids) < s.e.cfg.Politeness.MaxActiveHosts && !s.stopping {
+			ids = append(ids, id)
 		} else {
-			wake = true
+			s.activateAt = time.Time{}
 		}
 	}
-	if wake {
-		s.activateAt = time.Time{}
+	if len(ids) == 0 {
+		return
+	}
+	s.ask(func(ctx context.Context) func() {
+		rows, err := s.e.db.Hosts(ctx, ids)
+		return func() {
+			if err != nil {
+				s.e.fail(err)
+				return
+			}
+			s.adopt(rows)
+		}
+	})
+}
+
+// adopt makes hosts active.
+func (s *scheduler) adopt(rows []store.HostRow) {
+	now := time.Now()
+	for _, r := range rows {
+		if _, ok := s.hosts[r.ID]; ok || r.State != "active" || r.Queued == 0 {
+			continue
+		}
+		h := s.newHost(r)
+		s.hosts[r.ID] = h
+		s.refill(h)
+		s.update(h, now)
 	}
 }
 

@@ -449,6 +449,19 @@ func (db *DB) ReadyHosts(ctx context.Context, after int64, limit int) ([]HostRow
 	return out, rows.Err()
 }
 
+// Hosts returns the rows of the given host ids.
+func (db *DB) Hosts(ctx context.Context, ids []int64) ([]HostRow, error) {
+	var out []HostRow
+	for _, id := range ids {
+		h, err := scanHost(db.w.QueryRowContext(ctx, `SELECT `+hostCols+` FROM hosts WHERE id = ?`, id))
+		if err != nil {
+			return nil, fmt.Errorf("host %d: %w", id, describe(err))
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
 // HostPoliteness is the politeness state the scheduler persists per host.
 type HostPoliteness struct {
 	ID           int64

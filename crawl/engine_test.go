@@ -1,0 +1,180 @@
+package crawl
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crawler-dev/crawler/store"
+)
+
+// smallSite is a tiny site: /, /p/0../p/(n-1) in a chain with back links, a
+// redirect, a 404, a robots-disallowed page and a page that fails twice.
+type smallSite struct {
+	mu    sync.Mutex
+	hits  map[string]int // guarded by mu
+	flaky int            // 503s left for /flaky, guarded by mu
+}
+
+func (s *smallSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.hits[r.URL.RequestURI()]++
+	s.mu.Unlock()
+	switch p := r.URL.Path; {
+	case p == "/robots.txt":
+		fmt.Fprint(w, "User-agent: *\nDisallow: /private\n")
+	case p == "/":
+		fmt.Fprint(w, `<html><head><title>Home</title></head><body>
+			<a href="/p/0">first</a> <a href="/old">old</a> <a href="/missing">missing</a>
+			<a href="/private/x">private</a> <a href="/flaky">flaky</a>
+			<a href="/p/0?utm_source=x#top">tracked</a> <a href="mailto:a@b">mail</a></body></html>`)
+	case strings.HasPrefix(p, "/p/"):
+		var n int
+		fmt.Sscanf(p, "/p/%d", &n)
+		fmt.Fprintf(w, `<html><head><title>Page %d</title><meta name="description" content="d%d"></head>
+			<body><a href="/">home</a> <a href="%d">next</a></body></html>`, n, n, n+1)
+	case p == "/old":
+		http.Redirect(w, r, "/p/1", http.StatusMovedPermanently)
+	case p == "/flaky":
+		s.mu.Lock()
+		fail := s.flaky > 0
+		s.flaky--
+		s.mu.Unlock()
+		if fail {
+			w.Header().Set("Retry-After", "0")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, `<html><title>Flaky</title></html>`)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func testConfig(t *testing.T, seed string) *Config {
+	t.Helper()
+	cfg := Defaults()
+	cfg.Database = filepath.Join(t.TempDir(), "crawl.db")
+	cfg.Seeds = []string{seed}
+	cfg.Workers = 4
+	cfg.Limits.MaxDepth = 50
+	cfg.Politeness.Rate = 0
+	cfg.Politeness.MaxInFlight = 2
+	cfg.Politeness.BackoffBase = time.Millisecond
+	cfg.Fetch.RetryBase = time.Millisecond
+	cfg.Fetch.AllowAddresses = []string{"127.0.0.0/8"}
+	return &cfg
+}
+
+func crawlOnce(t *testing.T, cfg *Config) Outcome {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e, err := New(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Seed(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Run(ctx, time.Second)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return out
+}
+
+func queryMap(t *testing.T, path, q string) map[string]string {
+	t.Helper()
+	db, err := store.OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Reader().Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		m[k] = v
+	}
+	return m
+}
+
+func TestCrawlSmallSite(t *testing.T) {
+	site := &smallSite{hits: map[string]int{}, flaky: 2}
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/")
+	if out := crawlOnce(t, cfg); out != OutcomeFinished {
+		t.Fatalf("outcome %s", out)
+	}
+	states := queryMap(t, cfg.Database, `SELECT url, state || ' ' || coalesce(reason, '') FROM frontier`)
+	base := srv.URL
+	want := map[string]string{
+		base + "/":          "done",
+		base + "/p/0":       "done",
+		base + "/p/1":       "done",
+		base + "/old":       "done HTTP 301 redirect to " + base + "/p/1",
+		base + "/missing":   "failed",
+		base + "/private/x": "skipped robots.txt",
+		base + "/flaky":     "done",
+	}
+	for u, prefix := range want {
+		if got, ok := states[u]; !ok || !strings.HasPrefix(got, prefix) {
+			t.Errorf("state of %s = %q, want prefix %q", u, got, prefix)
+		}
+	}
+	// The chain /p/N ends at depth 50: 51 pages, /p/51 skipped by depth.
+	if got := states[base+"/p/51"]; !strings.HasPrefix(got, "skipped depth") {
+		t.Errorf("state of /p/51 = %q, want skipped by depth", got)
+	}
+	site.mu.Lock()
+	defer site.mu.Unlock()
+	for path, n := range site.hits {
+		switch {
+		case path == "/flaky":
+			if n != 3 {
+				t.Errorf("/flaky fetched %d times, want 3 (two 503s, then 200)", n)
+			}
+		case strings.HasPrefix(path, "/private"):
+			t.Errorf("robots-disallowed %s was fetched", path)
+		case n != 1:
+			t.Errorf("%s fetched %d times, want once", path, n)
+		}
+	}
+	attempts := queryMap(t, cfg.Database, `SELECT url, attempts FROM frontier WHERE url LIKE '%/flaky'`)
+	if attempts[base+"/flaky"] != "3" {
+		t.Errorf("attempts of /flaky = %s, want 3", attempts[base+"/flaky"])
+	}
+	dup := queryMap(t, cfg.Database, `SELECT 'n', count(*) - count(DISTINCT url) FROM pages`)
+	if dup["n"] != "0" {
+		t.Errorf("%s pages stored twice", dup["n"])
+	}
+	// Resuming a finished crawl fetches nothing more.
+	before := len(site.hits)
+	site.mu.Unlock()
+	crawlOnce(t, cfg)
+	site.mu.Lock()
+	if len(site.hits) != before {
+		t.Errorf("second run fetched new paths")
+	}
+}
