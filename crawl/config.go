@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -251,8 +252,10 @@ func yamlError(name string, err error) error {
 			if m := unknownField.FindStringSubmatch(e); m != nil {
 				line, _ := strconv.Atoi(m[1])
 				msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", name, line, m[2]))
+				msg := fmt.Sprintf("unknown key %q%s", m[2], suggest(m[2]))
+				msgs[len(msgs)-1] = fmt.Sprintf("%s:%d: %s", name, line, msg)
 				if i == 0 {
-					first.Line, first.Key, first.Msg = line, m[2], "unknown key"
+					first.Line, first.Msg = line, msg
 				}
 			} else if m := typeErr.FindStringSubmatch(e); m != nil {
 				line, _ := strconv.Atoi(m[1])
@@ -315,6 +318,62 @@ func lineOf(root *yaml.Node, path string) int {
 		}
 	}
 	return line
+}
+
+// suggest returns ` (did you mean "x"?)` for the known key closest to k.
+func suggest(k string) string {
+	best, bestD := "", 3
+	var walk func(t reflect.Type)
+	seen := map[reflect.Type]bool{}
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name != "" && name != "-" {
+				if d := editDistance(k, name); d < bestD {
+					best, bestD = name, d
+				}
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeOf(Config{}))
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the optimal-string-alignment distance (typos and swaps).
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 func bad(key, format string, args ...any) error {
