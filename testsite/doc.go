@@ -1,0 +1,140 @@
+// Package testsite serves a deterministic multi-host web site on loopback
+// addresses, for the crawler's tests, its benchmark and "crawler demo".
+//
+// Each host has its own address (127.0.0.2, 127.0.0.3, ... — all of
+// 127.0.0.0/8 is local on Linux — skipping .0 and .255 in the last byte)
+// and all share one port. The site only ever accepts connections; it never
+// opens one, and the links it emits to other addresses are there to be
+// refused by the crawler.
+//
+// All content is a pure function of Options.Seed, the host index, the path
+// and the host addresses (which appear in absolute links), so two sites
+// with the same options serve the same bytes.
+//
+// # Content hosts (normal mode)
+//
+// With PagesPerHost = N, each content host has about 0.65N products, 0.25N
+// articles and a few dozen other pages:
+//
+//	/                          home: every category, 6 featured products, the 10 latest
+//	                           articles, /private/1, /missing/1, /broken/1, /old/1,
+//	                           /partner (host 0 only), an article on another host
+//	/about, /contact           plain pages
+//	/category/<c>?page=<k>     listings of 20 <div class="product-card"> (name, price,
+//	                           link) with links to every page of the category;
+//	                           /category/<c> alone is page 1
+//	/product/<id>              <h1 class="product-name">, <p class="price"> in
+//	                           "$1,299.99", "1.299,99 €" or "£12.50" style (USD, EUR,
+//	                           GBP by id mod 3), <span class="sku">SKU: AB-123</span>,
+//	                           "In stock"/"Out of stock", a JSON-LD Product block,
+//	                           OpenGraph tags, rel=canonical; links to related products
+//	                           (one rel=nofollow), articles, /files/<id>.pdf (id mod 4
+//	                           = 0), /api/item/<id>.json (id mod 3 = 0),
+//	                           /missing/manual-<id> (id mod 50 = 0), /broken/stock-<id>
+//	                           (id mod 97 = 0), the same product on another host
+//	                           (id mod 10 = 0)
+//	/article/<id>              <html lang> (en, de, fr, es, en-GB, it), 3 to 55
+//	                           paragraphs; id mod 10 = 3 uses <base href="/article/">
+//	                           with relative links ("5", "../product/7"); <meta
+//	                           name=robots> "noindex" (id mod 30 = 7), "nofollow" (17),
+//	                           "noindex, nofollow" (27); links to /old/<id/20> (id mod
+//	                           20 = 0), /private/<id> (id mod 25 = 0) and the same
+//	                           article on another host (id mod 5 = 0)
+//	/old/<id>                  301, Location: /article/<id> (relative)
+//	/partner                   host 0 only: 302 to http://<host 1>/article/1
+//	/missing/...               404
+//	/broken/...                500, always
+//	/private/...               200, but robots.txt disallows it
+//	/hidden/<id>               200, listed only in /sitemap.xml (SitemapOnly)
+//	/files/<id>.pdf            application/pdf, a one-page datasheet
+//	/api/item/<id>.json        application/json
+//	/robots.txt                "User-agent: *", "Disallow: /private/", and
+//	                           "Sitemap: http://<host>/sitemap.xml"
+//	/sitemap.xml               urlset with <lastmod>: home, about, contact, category
+//	                           first pages, products, articles and the hidden pages
+//
+// Some links carry "?utm_source=x" (appended with "&" after an existing
+// query) or a "#fragment", and some rel=nofollow; every such target is also
+// linked plainly and followably from a reachable page, so the set of pages
+// does not depend on those choices. Pages with meta nofollow link only to
+// pages reachable otherwise. Everything is within 6 links of "/".
+// Error pages and redirect bodies contain no links.
+//
+// [Site.Expected] lists the URLs a correct crawler requests, with their
+// statuses; [Site.SitemapOnly] the pages only the sitemap reveals.
+//
+// # Fast mode
+//
+// Options.Fast replaces the content hosts with a cheap benchmark graph:
+// "/" and "/p/1" .. "/p/<N-1>" per host, each about 30 KB with 50 links
+// (tree links to 40 children, so every page is a few hops from "/", then
+// pseudo-random ones, a tenth of them cross-host); robots.txt allows all;
+// there are no errors, redirects or sitemaps.
+//
+// # Hostile hosts
+//
+// Options.Hostile adds one host per role, after the content hosts (see
+// [Site.HostileHosts]; PORT below is [Site.Port]). Each "/" links the role's
+// pages; robots.txt allows everything unless stated. What a correct
+// crawler does is given after each "=>".
+//
+//	robots404       /robots.txt is 404. "/" links /page/1, /page/2, /secret/1.
+//	                => all allowed: fetches /, /page/1, /page/2, /secret/1.
+//	robots500       /robots.txt is 500. "/" links /page/1, /page/2.
+//	                => all disallowed (RFC 9309 "unreachable"): fetches only
+//	                /robots.txt (perhaps again later), never "/".
+//	robotsredirect  /robots.txt 301 -> /real-robots.txt: "User-agent: *",
+//	                "Disallow: /secret/". "/" links /public/1, /public/2,
+//	                /secret/1, /secret/2.
+//	                => follows the robots redirect; fetches / and /public/*,
+//	                never /secret/*.
+//	crawldelay      robots.txt has "Crawl-delay: 1". "/" links /page/1 .. /page/5.
+//	                => at least a second between requests (HostStats.MinGap).
+//	ratelimited     "/" links /item/1 .. /item/6. The first request of every
+//	                path (not robots.txt) gets 429 with "Retry-After: 2"; the
+//	                second request of /item/2, /item/4, /item/6 gets 503 with
+//	                an HTTP-date Retry-After 3 s ahead; then 200.
+//	                => waits as told, retries, ends with 200 for all 7 URLs.
+//	flaky           "/" links /p/1 .. /p/5. Every path (not robots.txt)
+//	                answers 500 to its first 2 requests, then 200.
+//	                => with at least 2 retries, 200 for all 6 URLs.
+//	drip            /drip sends 200 headers, then one byte per second (the
+//	                first at once) until the client leaves.
+//	                => gives up after its fetch timeout; the site stops writing.
+//	huge            /huge streams HugeSize (50 MiB) of HTML, chunked;
+//	                /huge-length the same with Content-Length.
+//	                => caps the body, records truncation (or refuses
+//	                /huge-length from its header), never holds 50 MiB.
+//	bomb            /bomb.html: Content-Encoding: gzip, ~1 MB that inflates
+//	                to GzipBombSize (1 GiB) of zeros; /bomb-br.html: the same
+//	                with Content-Encoding: br, ~13 KB. Both are built on first
+//	                request and sent whatever Accept-Encoding says.
+//	                => caps decoded bytes; memory stays small.
+//	loops           /loop/a 302 -> /loop/b 302 -> /loop/a; /loop/self 301 ->
+//	                itself; /chain/0 302 -> /chain/1 ... -> /chain/20, a 200.
+//	                => each URL fetched once; a hop limit below 20 stops the chain.
+//	traps           /calendar/2026/11 links the previous and next month for
+//	                ever (years 1 to 9999); "a/" resolves to /a/, whose "a/" is
+//	                /a/a/, and so on; /search?q=1&sort=price links the other
+//	                sorts, q+1 and page+1, an endless query space.
+//	                => depth, path-repetition and per-host page limits end it.
+//	charsets        /latin1.html: ISO-8859-1 declared only in the Content-Type
+//	                header (Latin1Title, Latin1Text). /cp1252.html: windows-1252
+//	                declared only in <meta charset> (CP1252Title, CP1252Text).
+//	                /invalid-utf8.html: UTF-8 with invalid bytes (InvalidTitle).
+//	                /utf16.html: UTF-16LE with a BOM, no declared charset
+//	                (UTF16Title, UTF16Text). /malformed.html: unclosed and
+//	                misnested tags, unquoted attributes; it still links
+//	                /latin1.html and /utf16.html (MalformedText in the body).
+//	                => titles and text decode to the constants; invalid bytes
+//	                become U+FFFD; links are still found.
+//	ssrf            "/" links http://10.0.0.1/, http://192.168.1.1/,
+//	                http://169.254.169.254/latest/meta-data/, http://[::1]:PORT/,
+//	                http://localhost:PORT/, http://127.0.0.1:PORT/,
+//	                http://0x7f.1:PORT/, http://2130706433:PORT/ and /go-private,
+//	                which 302s to http://169.254.169.254/.
+//	                => fetches none of them: private, link-local and
+//	                unlisted hosts are out of scope, also as redirect targets.
+//
+// Hostile hosts are not part of [Site.Expected].
+package testsite

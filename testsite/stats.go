@@ -1,0 +1,162 @@
+package testsite
+
+import (
+	"net/url"
+	"sync"
+	"time"
+)
+
+// HostStats is what one host observed, counted from the server side.
+type HostStats struct {
+	Requests    int // all requests, including those answered 429 by RateLimit
+	Throttled   int // requests answered 429 because of Options.RateLimit
+	MaxInFlight int // peak number of requests being served at once
+	// MinGap is the smallest gap between two consecutive request starts
+	// (zero with fewer than two requests).
+	MinGap time.Duration
+	// ByPath counts requests per escaped path plus "?query" when there is
+	// one, such as "/category/books?page=2". Nil with Options.NoByPath.
+	ByPath map[string]int
+}
+
+// hostLog is the per-host request record.
+type hostLog struct {
+	mu          sync.Mutex
+	requests    int
+	throttled   int
+	inFlight    int
+	maxInFlight int
+	last        int64 // start of the previous request, ns since site start
+	minGap      int64 // -1 until two requests were seen
+	byPath      map[string]int
+
+	// ring holds the most recent request starts (ns since site start) in
+	// order; once it reaches its capacity, next is the oldest entry.
+	ring     []int64
+	next     int
+	capacity int
+
+	// interval and nextOK implement RateLimit (GCRA with a tolerance).
+	interval int64
+	nextOK   int64
+}
+
+func newHostLog(capacity int, byPath bool, ratePerSec float64) *hostLog {
+	l := &hostLog{minGap: -1, capacity: capacity, ring: make([]int64, 0, min(capacity, 1024))}
+	if byPath {
+		l.byPath = make(map[string]int)
+	}
+	if ratePerSec > 0 {
+		l.interval = int64(float64(time.Second) / ratePerSec)
+	}
+	return l
+}
+
+// begin records a request start and reports whether RateLimit lets it
+// through. The time is read under the lock so starts are recorded in order.
+func (l *hostLog) begin(origin time.Time, u *url.URL) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := int64(time.Since(origin))
+	if l.requests > 0 {
+		gap := now - l.last
+		if l.minGap < 0 || gap < l.minGap {
+			l.minGap = gap
+		}
+	}
+	l.last = now
+	l.requests++
+	l.inFlight++
+	l.maxInFlight = max(l.maxInFlight, l.inFlight)
+	if l.byPath != nil {
+		key := u.EscapedPath()
+		if u.RawQuery != "" {
+			key += "?" + u.RawQuery
+		}
+		l.byPath[key]++
+	}
+	if len(l.ring) < l.capacity {
+		l.ring = append(l.ring, now)
+	} else {
+		l.ring[l.next] = now
+		l.next = (l.next + 1) % len(l.ring)
+	}
+	if l.interval > 0 {
+		if now < l.nextOK-l.interval/10 {
+			l.throttled++
+			return false
+		}
+		l.nextOK = max(now, l.nextOK) + l.interval
+	}
+	return true
+}
+
+func (l *hostLog) end() {
+	l.mu.Lock()
+	l.inFlight--
+	l.mu.Unlock()
+}
+
+func (l *hostLog) stats() HostStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := HostStats{
+		Requests:    l.requests,
+		Throttled:   l.throttled,
+		MaxInFlight: l.maxInFlight,
+		MinGap:      time.Duration(max(l.minGap, 0)),
+	}
+	if l.byPath != nil {
+		st.ByPath = make(map[string]int, len(l.byPath))
+		for k, v := range l.byPath {
+			st.ByPath[k] = v
+		}
+	}
+	return st
+}
+
+// starts returns the recorded request starts, oldest first.
+func (l *hostLog) starts() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]int64, 0, len(l.ring))
+	out = append(out, l.ring[l.next:]...)
+	return append(out, l.ring[:l.next]...)
+}
+
+// Stats returns a snapshot of every host's observations, keyed by
+// "addr:port" (content and hostile hosts).
+func (s *Site) Stats() map[string]HostStats {
+	m := make(map[string]HostStats, len(s.logs))
+	for h, l := range s.logs {
+		m[h] = l.stats()
+	}
+	return m
+}
+
+// MaxInWindow returns the most requests to host ("addr:port") that started
+// within any window [t, t+w) — for checking a rate limit with burst. Only
+// the most recent starts are kept (Options.LogSize), so after a very long
+// run it covers the recent past. An unknown host or w <= 0 gives 0.
+func (s *Site) MaxInWindow(host string, w time.Duration) int {
+	l, ok := s.logs[host]
+	if !ok {
+		return 0
+	}
+	return maxInWindow(l.starts(), int64(w))
+}
+
+// maxInWindow is the sliding-window maximum over sorted start times.
+func maxInWindow(starts []int64, w int64) int {
+	if w <= 0 {
+		return 0
+	}
+	best, lo := 0, 0
+	for hi, t := range starts {
+		for t-starts[lo] >= w {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	return best
+}
