@@ -359,6 +359,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		case <-wake.C:
 		case <-tick.C:
 			now := time.Now()
+			s.sweep()
 			s.activate(now)
 			if now.Sub(lastProgress) >= time.Second {
 				lastProgress = now

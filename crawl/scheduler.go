@@ -24,6 +24,7 @@ type host struct {
 	queue       []store.Lease // claimed, not yet dispatched
 	more        bool          // the database may hold more queued URLs
 	claiming    bool          // a claim request is outstanding
+	claimAfter  time.Time     // queued URLs wait for a retry time: claim again then
 
 	robots         *robots.Robots
 	robotsExpires  time.Time
@@ -278,13 +279,13 @@ func (s *scheduler) sent(h *host, j job, now time.Time) {
 // refill asks the feeder for more URLs when the host's buffer runs low.
 func (s *scheduler) refill(h *host) {
 	want := s.e.cfg.Politeness.HostQueue
-	if h.claiming || !h.more || h.givenUp || len(h.queue) > want/2 || s.stopping {
+	if h.claiming || !h.more || h.givenUp || len(h.queue) > want/2 || s.stopping || time.Now().Before(h.claimAfter) {
 		return
 	}
 	h.claiming = true
 	id, n, lease := h.id, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
 	s.ask(func(ctx context.Context) func() {
-		ls, err := s.e.db.Claim(ctx, id, n, lease)
+		ls, due, err := s.e.db.Claim(ctx, id, n, lease)
 		return func() {
 			h.claiming = false
 			if err != nil {
@@ -292,7 +293,10 @@ func (s *scheduler) refill(h *host) {
 				return
 			}
 			h.queue = append(h.queue, ls...)
-			h.more = len(ls) == n
+			// A short claim means the host's due URLs are exhausted; any
+			// left wait for a retry time, when the sweep claims again.
+			h.more = len(ls) == n || !due.IsZero()
+			h.claimAfter = due
 			s.update(h, time.Now())
 			s.maybeRetire(h)
 		}
@@ -330,9 +334,22 @@ func (s *scheduler) activate(now time.Time) {
 	})
 }
 
-// maybeRetire drops an idle, exhausted host from memory.
+// sweep runs on every tick: it claims for hosts whose retries came due and
+// retires hosts with nothing left, so no wake-up can be lost.
+func (s *scheduler) sweep() {
+	for _, h := range s.hosts {
+		s.refill(h)
+		s.maybeRetire(h)
+	}
+}
+
+// maybeRetire drops an idle, exhausted host from memory. A host whose
+// URLs all wait for a retry time is retired too if that time is far off.
 func (s *scheduler) maybeRetire(h *host) {
-	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || (h.more && !h.givenUp) || h.robotsFetching {
+	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching {
+		return
+	}
+	if h.more && !h.givenUp && (h.claimAfter.IsZero() || time.Until(h.claimAfter) < time.Minute) {
 		return
 	}
 	if h.index >= 0 {

@@ -312,8 +312,26 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *Outcome) error {
 	return db.insertData(ctx, tx, pageID, p)
 }
 
-// Claim leases up to n queued URLs of one host, shallowest first, for lease.
-func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]Lease, error) {
+// Claim leases up to n due URLs of one host, shallowest first, for lease.
+// When fewer than n are due, it also returns when the next queued URL of
+// the host becomes due (zero if none waits).
+func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duration) (_ []Lease, nextDue time.Time, _ error) {
+	out, err := db.claim(ctx, hostID, n, lease)
+	if err != nil || len(out) == n {
+		return out, time.Time{}, err
+	}
+	var next sql.NullInt64
+	if err := db.w.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM frontier WHERE host_id = ? AND state = 'queued'`,
+		hostID).Scan(&next); err != nil {
+		return nil, time.Time{}, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+	}
+	if next.Valid {
+		nextDue = time.UnixMilli(next.Int64)
+	}
+	return out, nextDue, nil
+}
+
+func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]Lease, error) {
 	now := time.Now()
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {

@@ -84,7 +84,7 @@ func TestClaimCommitExactlyOnce(t *testing.T) {
 	if again, err := db.Add(ctx, []NewURL{{URL: origin + "/", Origin: origin, Source: "seed", State: StateQueued}}); err != nil || len(again) != 0 {
 		t.Fatalf("re-adding = %v, %v; want no new URLs", again, err)
 	}
-	ls, err := db.Claim(ctx, hostID, 10, time.Minute)
+	ls, _, err := db.Claim(ctx, hostID, 10, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestClaimCommitExactlyOnce(t *testing.T) {
 	if n, err := db.Recover(ctx); err != nil || n != 1 {
 		t.Fatalf("Recover = %d, %v; want 1", n, err)
 	}
-	ls, err = db.Claim(ctx, hostID, 10, time.Minute)
+	ls, _, err = db.Claim(ctx, hostID, 10, time.Minute)
 	if err != nil || len(ls) != 2 {
 		t.Fatalf("claim after recover = %+v, %v; want /a and /b", ls, err)
 	}
