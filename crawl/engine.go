@@ -69,20 +69,24 @@ type Engine struct {
 
 	// OnProgress, if set, is called about once a second with fresh stats.
 	OnProgress func(Stats)
+	// Metrics, if set, receives Prometheus observations.
+	Metrics *Metrics
 }
 
 // Stats are live counters of a run. Safe to read with Snapshot.
 type Stats struct {
-	Started time.Time
-	Pages   int64 // page rows recorded this run
-	Fetches int64 // HTTP responses received
-	Errors  int64 // outcomes that failed
-	Skipped int64 // URLs skipped at dispatch (robots, budget)
-	Retries int64
-	Bytes   int64 // decoded body bytes received
-	Queued  int   // queued in the frontier at last check
-	Hosts   HostsSnapshot
-	Outcome Outcome
+	Started     time.Time
+	Pages       int64 // page rows recorded this run
+	Fetches     int64 // HTTP responses received
+	Errors      int64 // outcomes that failed
+	Skipped     int64 // URLs skipped at dispatch (robots, budget)
+	Retries     int64
+	Bytes       int64 // decoded body bytes received
+	Queued      int   // queued in the frontier at last check
+	Uncommitted int64 // outcomes waiting for the writer
+	Dispatched  int   // fetches handed to workers this run
+	Hosts       HostsSnapshot
+	Outcome     Outcome
 }
 
 // New prepares an engine over an open database.
@@ -202,7 +206,8 @@ func (e *Engine) sendResult(o store.Outcome) {
 // Snapshot returns a copy of the live stats.
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
-	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome}
+	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome,
+		Dispatched: e.stats.Dispatched}
 	e.statsMu.Unlock()
 	s.Pages = atomic.LoadInt64(&e.stats.Pages)
 	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
@@ -210,6 +215,7 @@ func (e *Engine) Snapshot() Stats {
 	s.Skipped = atomic.LoadInt64(&e.stats.Skipped)
 	s.Retries = atomic.LoadInt64(&e.stats.Retries)
 	s.Bytes = atomic.LoadInt64(&e.stats.Bytes)
+	s.Uncommitted = e.uncommitted.Load()
 	return s
 }
 
@@ -364,9 +370,12 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			if now.Sub(lastProgress) >= time.Second {
 				lastProgress = now
 				s.saveDirty()
+				snap := s.snapshot(now)
 				e.statsMu.Lock()
-				e.stats.Hosts = s.snapshot(now)
+				e.stats.Hosts = snap
+				e.stats.Dispatched = s.dispatched
 				e.statsMu.Unlock()
+				e.Metrics.hosts(snap)
 				if e.OnProgress != nil {
 					e.OnProgress(e.Snapshot())
 				}
@@ -465,7 +474,11 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 			e.uncommitted.Add(-int64(len(batch)))
 			continue
 		}
+		states := map[string]int{}
 		for _, o := range batch {
+			if o.Lease.ID != 0 && (o.Attempted || o.State != store.StateQueued) {
+				states[o.State]++
+			}
 			switch {
 			case o.State == store.StateFailed:
 				atomic.AddInt64(&e.stats.Errors, 1)
@@ -479,6 +492,7 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 			}
 		}
 		atomic.AddInt64(&e.stats.Pages, int64(res.Pages))
+		e.Metrics.committed(res.Pages, states)
 		if len(res.NewByHost) > 0 {
 			select {
 			case news <- res.NewByHost:

@@ -167,6 +167,9 @@ func (w *worker) page(ctx context.Context, j job) {
 	if err != nil {
 		d.class, out.Reason = classifyErr(err)
 		out.Err = err.Error()
+		if d.class != classCanceled {
+			e.Metrics.fetchError(out.Reason)
+		}
 		if d.class == classCanceled {
 			out = store.Outcome{Lease: l, State: store.StateQueued}
 		} else {
@@ -178,6 +181,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	}
 	d.latency, d.status = r.dur, r.status
 	out.Status = r.status
+	e.Metrics.response(r.status, r.dur, len(r.body))
 	d.class = classifyStatus(r.status)
 	if d.class == classThrottled {
 		d.retryAfter = retryAfter(r.header, time.Now())
