@@ -21,20 +21,22 @@ import (
 
 // Config is a crawl job's configuration, decoded from YAML over Defaults.
 type Config struct {
-	Database   string           `yaml:"database"`
-	Seeds      []string         `yaml:"seeds"`
-	URLs       []string         `yaml:"urls"`      // URL-list mode: fetch exactly these, follow nothing
-	URLsFile   string           `yaml:"urls_file"` // URL-list mode: one URL per line
-	Sitemaps   []string         `yaml:"sitemaps"`
-	Scope      Scope            `yaml:"scope"`
-	Limits     Limits           `yaml:"limits"`
-	Workers    int              `yaml:"workers"`
-	Politeness Politeness       `yaml:"politeness"`
-	Fetch      Fetch            `yaml:"fetch"`
-	Canonical  Canonicalization `yaml:"canonicalization"`
-	Parse      ParseOptions     `yaml:"parse"`
-	Store      StoreOptions     `yaml:"store"`
-	Extract    []parse.RuleSet  `yaml:"extract"`
+	Database string   `yaml:"database"`
+	Seeds    []string `yaml:"seeds"`
+	URLs     []string `yaml:"urls"`      // URL-list mode: fetch exactly these, follow nothing
+	URLsFile string   `yaml:"urls_file"` // URL-list mode: one URL per line
+	Sitemaps []string `yaml:"sitemaps"`
+	// SitemapDiscovery reads the sitemaps named in robots.txt and /sitemap.xml of every host.
+	SitemapDiscovery bool             `yaml:"sitemap_discovery"`
+	Scope            Scope            `yaml:"scope"`
+	Limits           Limits           `yaml:"limits"`
+	Workers          int              `yaml:"workers"`
+	Politeness       Politeness       `yaml:"politeness"`
+	Fetch            Fetch            `yaml:"fetch"`
+	Canonical        Canonicalization `yaml:"canonicalization"`
+	Parse            ParseOptions     `yaml:"parse"`
+	Store            StoreOptions     `yaml:"store"`
+	Extract          []parse.RuleSet  `yaml:"extract"`
 }
 
 // Scope decides which URLs are crawled.
@@ -125,7 +127,8 @@ type StoreOptions struct {
 // Defaults returns the built-in configuration that config files are decoded over.
 func Defaults() Config {
 	return Config{
-		Database: "crawl.db",
+		Database:         "crawl.db",
+		SitemapDiscovery: true,
 		Limits: Limits{
 			MaxDepth: 10, MaxURLLength: 2048, MaxPathSegments: 32, MaxRepeatedSegments: 3,
 			MaxQueryVariants: 200, MaxBodySize: 10 << 20, MaxRedirects: 10,

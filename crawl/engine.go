@@ -224,6 +224,17 @@ func (e *Engine) Snapshot() Stats {
 func (e *Engine) Seed(ctx context.Context, extra []string) error {
 	all := append(append([]string(nil), e.seeds...), extra...)
 	var batch []store.NewURL
+	for _, raw := range e.cfg.Sitemaps {
+		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("sitemap %q: %w", raw, err)
+		}
+		u, _ := url.Parse(c)
+		batch = append(batch, store.NewURL{URL: c, Source: sourceSitemap, State: store.StateQueued, Origin: origin(u)})
+		if len(e.cfg.Scope.Hosts) == 0 {
+			e.scope.hosts[strings.ToLower(u.Host)] = true
+		}
+	}
 	for _, raw := range all {
 		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
 		if err != nil {

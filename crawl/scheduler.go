@@ -481,6 +481,10 @@ func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
 			h.reason = fmt.Sprintf("paced by Crawl-delay %v", h.crawlDelay)
 		}
 		rec.ExpiresAt = h.robotsExpires
+		if maps := s.e.sitemapURLs(h.origin, r.rules.Sitemaps()); len(maps) > 0 {
+			s.e.uncommitted.Add(1)
+			s.e.sendResult(store.Outcome{Discovered: maps})
+		}
 	} else {
 		// Unavailable (5xx, network): disallow all for now, try again later.
 		h.robotsFailures++

@@ -319,6 +319,17 @@ func (w *worker) record(out *store.Outcome, r *response) {
 		w.redirect(out, u, r)
 		return
 	}
+	if l.Source == sourceSitemap {
+		if r.status >= 400 && r.status < 500 {
+			out.State, out.Reason = store.StateDone, fmt.Sprintf("no sitemap here (HTTP %d)", r.status)
+			return
+		}
+		if r.status < 300 {
+			w.setBody(p, r.body)
+			w.recordSitemap(out, r)
+			return
+		}
+	}
 	storeBody := r.status < 300 || e.cfg.Store.ErrorBodies
 	if r.status >= 300 {
 		if storeBody {

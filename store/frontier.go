@@ -29,6 +29,7 @@ type NewURL struct {
 	State     string // StateQueued or StateSkipped
 	Reason    string
 	Redirects int
+	LastMod   time.Time // from a sitemap; zero if unknown
 }
 
 // Lease is a frontier row handed to the crawler for fetching.
@@ -40,6 +41,7 @@ type Lease struct {
 	Attempts  int
 	Claims    int
 	Redirects int
+	Source    string
 }
 
 // Page is the record of one HTTP response.
@@ -126,7 +128,7 @@ func (db *DB) prepare(ctx context.Context) error {
 			meta_robots, lang, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		insertLink: p(`INSERT OR IGNORE INTO links (from_id, to_url, anchor, nofollow) VALUES (?, ?, ?, ?)`),
 		insertURL: p(`INSERT INTO frontier (url, host_id, depth, parent_id, source, state, reason, redirects,
-			discovered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING`),
+			lastmod, discovered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING`),
 		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
 		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
 		hostID:     p(`SELECT id FROM hosts WHERE origin = ?`),
@@ -248,8 +250,12 @@ func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error)
 				}
 				hostID = id
 			}
+			var lastmod any
+			if !u.LastMod.IsZero() {
+				lastmod = u.LastMod.UnixMilli()
+			}
 			r, err := insURL.ExecContext(ctx, u.URL, hostID, u.Depth, nullInt64(u.ParentID), u.Source, u.State,
-				nullStr(u.Reason), u.Redirects, now, now)
+				nullStr(u.Reason), u.Redirects, lastmod, now, now)
 			if err != nil {
 				return res, fmt.Errorf("add %s: %w", u.URL, describe(err))
 			}
@@ -341,7 +347,7 @@ func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = 'leased', lease_until = ?, claims = claims + 1, updated_at = ?
 		WHERE id IN (SELECT id FROM frontier WHERE host_id = ? AND state = 'queued' AND next_attempt_at <= ?
 			ORDER BY depth, id LIMIT ?)
-		RETURNING id, url, depth, attempts, claims, redirects`,
+		RETURNING id, url, depth, attempts, claims, redirects, source`,
 		now.Add(lease).UnixMilli(), now.UnixMilli(), hostID, now.UnixMilli(), n)
 	if err != nil {
 		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
@@ -349,7 +355,7 @@ func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	var out []Lease
 	for rows.Next() {
 		l := Lease{HostID: hostID}
-		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Attempts, &l.Claims, &l.Redirects); err != nil {
+		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim host %d: %w", hostID, err)
 		}

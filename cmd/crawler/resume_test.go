@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/crawler-dev/crawler/testsite"
+)
+
+// buildBinary builds the crawler once for tests that run the real binary.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "crawler")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// siteConfig writes a config crawling site as fast as the site allows.
+func siteConfig(t *testing.T, dir string, site *testsite.Site) string {
+	t.Helper()
+	var seeds strings.Builder
+	for _, s := range site.Seeds() {
+		fmt.Fprintf(&seeds, "  - %s\n", s)
+	}
+	cfg := fmt.Sprintf(`database: crawl.db
+seeds:
+%sworkers: 16
+limits:
+  max_depth: 20
+politeness:
+  rate: 0
+  max_in_flight: 4
+  latency_factor: 0
+  backoff_base: 50ms
+sitemap_discovery: false
+fetch:
+  retry_base: 50ms
+  allow_addresses: [127.0.0.0/8]
+`, seeds.String())
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// storedPages returns url -> status of every page row, and how many URLs are stored more than once.
+func storedPages(t *testing.T, dbPath string) (map[string]int, int) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT url, status FROM pages`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]int{}
+	dups := 0
+	for rows.Next() {
+		var u string
+		var st int
+		if err := rows.Scan(&u, &st); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got[u]; ok {
+			dups++
+		}
+		got[u] = st
+	}
+	return got, dups
+}
+
+func countPages(dbPath string) int {
+	db, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return 0
+	}
+	defer db.Close()
+	var n int
+	db.QueryRow(`SELECT count(*) FROM pages`).Scan(&n)
+	return n
+}
+
+// TestKillAndResume runs the real binary against the local site, kills it
+// with SIGKILL at several points, resumes each time with the same command,
+// and checks that the final set of pages equals an uninterrupted crawl's
+// and the site's own expectation, with no page stored twice.
+func TestKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crawls the full test site")
+	}
+	bin := buildBinary(t)
+	site, err := testsite.Start(testsite.Options{Hosts: 8, PagesPerHost: 1000, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	want := site.Expected()
+
+	// Uninterrupted crawl.
+	cleanDir := t.TempDir()
+	cfg := siteConfig(t, cleanDir, site)
+	if out, err := exec.Command(bin, "run", "--quiet", "-c", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	clean, dups := storedPages(t, filepath.Join(cleanDir, "crawl.db"))
+	if dups != 0 {
+		t.Errorf("uninterrupted crawl stored %d pages twice", dups)
+	}
+	compareSets(t, "uninterrupted crawl", clean, want)
+
+	// The same crawl, killed at several points.
+	dir := t.TempDir()
+	cfg = siteConfig(t, dir, site)
+	dbPath := filepath.Join(dir, "crawl.db")
+	for i, frac := range []float64{0.05, 0.3, 0.55, 0.8} {
+		cmd := exec.Command(bin, "run", "--quiet", "-c", cfg)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		target := int(frac * float64(len(want)))
+		deadline := time.After(2 * time.Minute)
+		tick := time.NewTicker(20 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case err := <-exited:
+				t.Fatalf("run %d ended before it was killed (err %v) at %d pages", i, err, countPages(dbPath))
+			case <-deadline:
+				cmd.Process.Kill()
+				t.Fatalf("run %d: %d pages not reached", i, target)
+			case <-tick.C:
+				if countPages(dbPath) >= target {
+					break wait
+				}
+			}
+		}
+		tick.Stop()
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		t.Logf("killed run %d at %d pages", i, countPages(dbPath))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, bin, "run", "--quiet", "-c", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("final resume: %v\n%s", err, out)
+	}
+	resumed, dups := storedPages(t, dbPath)
+	if dups != 0 {
+		t.Errorf("killed and resumed crawl stored %d pages twice", dups)
+	}
+	compareSets(t, "killed and resumed crawl", resumed, clean)
+	db, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var live int
+	db.QueryRow(`SELECT count(*) FROM frontier WHERE state IN ('queued', 'leased')`).Scan(&live)
+	if live != 0 {
+		t.Errorf("%d URLs still queued or leased after the final run", live)
+	}
+}
+
+func compareSets(t *testing.T, name string, got, want map[string]int) {
+	t.Helper()
+	var missing, extra, wrong []string
+	for u, st := range want {
+		g, ok := got[u]
+		switch {
+		case !ok:
+			missing = append(missing, u)
+		case g != st:
+			wrong = append(wrong, fmt.Sprintf("%s: %d, want %d", u, g, st))
+		}
+	}
+	for u := range got {
+		if _, ok := want[u]; !ok {
+			extra = append(extra, u)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing)+len(extra)+len(wrong) > 0 {
+		t.Errorf("%s: %d pages, want %d; %d missing %v, %d extra %v, %d wrong status %v", name, len(got), len(want),
+			len(missing), head(missing), len(extra), head(extra), len(wrong), head(wrong))
+	}
+}
+
+func head(s []string) []string {
+	if len(s) > 5 {
+		return s[:5]
+	}
+	return s
+}
