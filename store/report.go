@@ -1,0 +1,279 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// HostInfo is one host's persisted state as an operator sees it. Every
+// method that returns it reads through the read-only pool.
+type HostInfo struct {
+	ID           int64
+	Origin       string
+	State        string // active or given_up
+	Reason       string // why the host is slow, paused or given up
+	Queued       int    // frontier rows waiting
+	Leased       int    // claimed by a running crawler: buffered or being fetched
+	Pages        int    // responses recorded
+	Errors       int    // failed URLs
+	DelayMS      int64  // pacing interval between requests; 0 = unlimited
+	LatencyMS    int64  // smoothed response time
+	CrawlDelayMS int64  // robots.txt Crawl-delay, 0 if none
+	BackoffLevel int    // consecutive 429/503 answers
+	Failures     int    // consecutive connection failures
+	NextFetchAt  time.Time
+	UpdatedAt    time.Time
+
+	// Robots fields are filled by Explain only.
+	RobotsFetched   bool // robots.txt was fetched (or attempted) at least once
+	RobotsStatus    int  // HTTP status of robots.txt, 0 = network error
+	RobotsBody      []byte
+	RobotsError     string
+	RobotsFetchedAt time.Time
+	RobotsExpiresAt time.Time
+	RobotsFailures  int
+}
+
+// PausedUntil returns when the host may be fetched again, or the zero time
+// when it is not paused at now.
+func (h *HostInfo) PausedUntil(now time.Time) time.Time {
+	if h.NextFetchAt.After(now) {
+		return h.NextFetchAt
+	}
+	return time.Time{}
+}
+
+const hostInfoCols = `h.id, h.origin, h.state, coalesce(h.reason, ''), h.queued,
+	(SELECT count(*) FROM frontier f WHERE f.host_id = h.id AND f.state = 'leased'),
+	h.pages, h.errors, h.delay_ms, h.latency_ms, coalesce(h.crawl_delay_ms, 0), h.backoff_level, h.failures,
+	h.next_fetch_at, h.updated_at`
+
+func scanHostInfo(sc interface{ Scan(...any) error }, extra ...any) (HostInfo, error) {
+	var h HostInfo
+	var next, updated int64
+	dest := append([]any{&h.ID, &h.Origin, &h.State, &h.Reason, &h.Queued, &h.Leased, &h.Pages, &h.Errors,
+		&h.DelayMS, &h.LatencyMS, &h.CrawlDelayMS, &h.BackoffLevel, &h.Failures, &next, &updated}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return h, err
+	}
+	h.NextFetchAt = unixMilli(next)
+	h.UpdatedAt = unixMilli(updated)
+	return h, nil
+}
+
+// unixMilli converts a stored time; zero and negative values (the zero
+// time.Time written as milliseconds) mean "never".
+func unixMilli(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// HostOrder says how HostList sorts.
+type HostOrder string
+
+// Host orders for HostList.
+const (
+	ByQueued  HostOrder = "queued"  // most queued first (default)
+	ByPages   HostOrder = "pages"   // most responses first
+	ByErrors  HostOrder = "errors"  // most failed URLs first
+	ByLatency HostOrder = "latency" // slowest responses first
+	ByDelay   HostOrder = "delay"   // longest pacing interval first
+)
+
+var hostOrderSQL = map[HostOrder]string{
+	ByQueued:  "h.queued DESC, h.pages DESC, h.id",
+	ByPages:   "h.pages DESC, h.id",
+	ByErrors:  "h.errors DESC, h.id",
+	ByLatency: "h.latency_ms DESC, h.id",
+	ByDelay:   "max(h.delay_ms, coalesce(h.crawl_delay_ms, 0)) DESC, h.id",
+}
+
+// HostList returns up to limit hosts in the given order and the total
+// number of hosts.
+func (db *DB) HostList(ctx context.Context, order HostOrder, limit int) ([]HostInfo, int, error) {
+	if order == "" {
+		order = ByQueued
+	}
+	by, ok := hostOrderSQL[order]
+	if !ok {
+		return nil, 0, fmt.Errorf("list hosts: unknown order %q (want queued, pages, errors, latency or delay)", order)
+	}
+	var total int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM hosts`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("list hosts: %w", describe(err))
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+hostInfoCols+` FROM hosts h ORDER BY `+by+` LIMIT ?`, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list hosts: %w", describe(err))
+	}
+	defer rows.Close()
+	var out []HostInfo
+	for rows.Next() {
+		h, err := scanHostInfo(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list hosts: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list hosts: %w", describe(err))
+	}
+	return out, total, nil
+}
+
+// FrontierCounts returns the number of frontier URLs in each state. It
+// scans the state index, so callers that poll it should cache the answer.
+func (db *DB) FrontierCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT state, count(*) FROM frontier GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count frontier: %w", describe(err))
+	}
+	defer rows.Close()
+	m := map[string]int{StateQueued: 0, StateLeased: 0, StateDone: 0, StateFailed: 0, StateSkipped: 0}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("count frontier: %w", err)
+		}
+		m[s] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count frontier: %w", describe(err))
+	}
+	return m, nil
+}
+
+// Remaining returns how many URLs wait (queued) and how many are claimed
+// (leased). It reads per-host counters and a partial index, so it is cheap
+// enough to call every second during a crawl.
+func (db *DB) Remaining(ctx context.Context) (queued, leased int, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT (SELECT coalesce(sum(queued), 0) FROM hosts),
+		(SELECT count(*) FROM frontier WHERE state = 'leased')`).Scan(&queued, &leased)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count remaining: %w", describe(err))
+	}
+	return queued, leased, nil
+}
+
+// NextDue returns when the earliest queued URL may be fetched (zero when
+// none is queued) and how many queued URLs are due at now.
+func (db *DB) NextDue(ctx context.Context, now time.Time) (next time.Time, due int, err error) {
+	var ms sql.NullInt64
+	err = db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at), count(CASE WHEN next_attempt_at <= ? THEN 1 END)
+		FROM frontier WHERE state = 'queued'`, now.UnixMilli()).Scan(&ms, &due)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("next due URL: %w", describe(err))
+	}
+	if ms.Valid {
+		next = time.UnixMilli(ms.Int64)
+	}
+	return next, due, nil
+}
+
+// StatusCount is how many pages were answered with one HTTP status.
+type StatusCount struct {
+	Status int
+	Count  int
+}
+
+// Report is what a crawl database says at the end of a run.
+type Report struct {
+	ByState map[string]int // whole frontier
+	Total   int
+	Pages   int   // page rows in the database
+	Bytes   int64 // decoded bytes of all pages
+
+	// The following cover changes since the time given to Report.
+	Statuses []StatusCount // pages fetched, by status, most frequent first
+	Causes   []ReasonCount // failed and skipped URLs, most frequent reason first
+	Failed   string        // one URL that failed, for an explain example; "" if none
+
+	SlowHosts []HostInfo // slowest hosts by smoothed latency
+	NextDue   time.Time  // earliest time a queued URL may be fetched; zero if none queued
+}
+
+// Report summarises the database for the end of a run: whole-database
+// totals, and status codes and failure causes since since. top bounds each
+// list.
+func (db *DB) Report(ctx context.Context, since time.Time, top int) (*Report, error) {
+	r := &Report{}
+	var err error
+	if r.ByState, err = db.FrontierCounts(ctx); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	for _, n := range r.ByState {
+		r.Total += n
+	}
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM pages`).Scan(&r.Pages, &r.Bytes); err != nil {
+		return nil, fmt.Errorf("report: %w", describe(err))
+	}
+	sinceMS := since.UnixMilli()
+	rows, err := db.r.QueryContext(ctx, `SELECT status, count(*) AS n FROM pages WHERE fetched_at >= ?
+		GROUP BY status ORDER BY n DESC, status LIMIT ?`, sinceMS, top)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", describe(err))
+	}
+	for rows.Next() {
+		var s StatusCount
+		if err := rows.Scan(&s.Status, &s.Count); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		r.Statuses = append(r.Statuses, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report: %w", describe(err))
+	}
+	rows, err = db.r.QueryContext(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
+		WHERE state IN ('failed', 'skipped') AND updated_at >= ? GROUP BY state, reason ORDER BY n DESC, reason LIMIT ?`,
+		sinceMS, top)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", describe(err))
+	}
+	for rows.Next() {
+		var c ReasonCount
+		if err := rows.Scan(&c.State, &c.Reason, &c.Count); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		r.Causes = append(r.Causes, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report: %w", describe(err))
+	}
+	err = db.r.QueryRowContext(ctx, `SELECT url FROM frontier WHERE state = 'failed' AND updated_at >= ? LIMIT 1`,
+		sinceMS).Scan(&r.Failed)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, fmt.Errorf("report: %w", describe(err))
+	}
+	rows, err = db.r.QueryContext(ctx, `SELECT `+hostInfoCols+` FROM hosts h WHERE h.latency_ms > 0
+		ORDER BY h.latency_ms DESC, h.id LIMIT ?`, top)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", describe(err))
+	}
+	for rows.Next() {
+		h, err := scanHostInfo(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		r.SlowHosts = append(r.SlowHosts, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report: %w", describe(err))
+	}
+	if r.ByState[StateQueued] > 0 {
+		if r.NextDue, _, err = db.NextDue(ctx, time.Now()); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+	}
+	return r, nil
+}
