@@ -123,20 +123,21 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	} else if info.contentType != "" {
 		res.Header.Set("Content-Type", "application/octet-stream")
 	}
-	var body io.Reader = res.Body
+	raw := res.Body
+	var body io.Reader = raw
 	switch enc := strings.ToLower(strings.TrimSpace(res.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		body = &lazyReader{open: func() (io.Reader, error) { return gzip.NewReader(res.Body) }}
+		body = &lazyReader{open: func() (io.Reader, error) { return gzip.NewReader(raw) }}
 		info.encoding = "gzip"
 	case "br":
-		body = brotli.NewReader(res.Body)
+		body = brotli.NewReader(raw)
 		info.encoding = "br"
 	case "deflate":
-		body = flate.NewReader(res.Body)
+		body = flate.NewReader(raw)
 		info.encoding = "deflate"
 	default:
-		res.Body.Close()
+		raw.Close()
 		return nil, fmt.Errorf("unsupported content encoding %q", enc)
 	}
 	if info.encoding != "" {
@@ -145,7 +146,7 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		res.ContentLength = -1
 		res.Uncompressed = true
 	}
-	res.Body = &cappedBody{r: body, c: res.Body, left: info.maxBody, info: info}
+	res.Body = &cappedBody{r: body, c: raw, left: info.maxBody, info: info}
 	return res, nil
 }
 

@@ -97,6 +97,13 @@ type scheduler struct {
 	ready  readyHeap
 	cursor int64 // round-robin position over hosts for activation
 
+	// retired keeps recently retired hosts, so a host that comes back
+	// (a redirect to it, a retry) keeps its limiter and backoff instead of
+	// starting with a full burst. Bounded; evicted hosts persist their next
+	// allowed time.
+	retired      map[int64]*host
+	retiredOrder []int64
+
 	activating bool
 	activateAt time.Time
 	feederReq  chan func(context.Context) func()
@@ -111,6 +118,7 @@ func newScheduler(e *Engine) *scheduler {
 	return &scheduler{
 		e:         e,
 		hosts:     map[int64]*host{},
+		retired:   map[int64]*host{},
 		feederReq: make(chan func(context.Context) func(), e.cfg.Politeness.MaxActiveHosts+64),
 		feederRes: make(chan func(), 64),
 	}
@@ -359,6 +367,25 @@ func (s *scheduler) maybeRetire(h *host) {
 	if h.dirty {
 		s.save([]*host{h})
 	}
+	if h.givenUp {
+		return
+	}
+	const maxRetired = 8192
+	s.retired[h.id] = h
+	s.retiredOrder = append(s.retiredOrder, h.id)
+	for len(s.retiredOrder) > maxRetired {
+		id := s.retiredOrder[0]
+		s.retiredOrder = s.retiredOrder[1:]
+		old, ok := s.retired[id]
+		if !ok {
+			continue
+		}
+		delete(s.retired, id)
+		if next := old.nextTime(time.Now()); next.After(old.pausedUntil) && next.After(time.Now()) {
+			old.pausedUntil = next
+			s.save([]*host{old})
+		}
+	}
 }
 
 // newURLs is the writer's news: hosts that gained queued URLs.
@@ -396,7 +423,13 @@ func (s *scheduler) adopt(rows []store.HostRow) {
 		if _, ok := s.hosts[r.ID]; ok || r.State != "active" || r.Queued == 0 {
 			continue
 		}
-		h := s.newHost(r)
+		h, ok := s.retired[r.ID]
+		if ok {
+			delete(s.retired, r.ID)
+			h.more, h.claimAfter = true, time.Time{}
+		} else {
+			h = s.newHost(r)
+		}
 		s.hosts[r.ID] = h
 		s.refill(h)
 		s.update(h, now)
