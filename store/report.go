@@ -181,6 +181,15 @@ type StatusCount struct {
 	Count  int
 }
 
+// SlowHost is a host with the response times of its pages fetched in a
+// period, next to its persisted politeness state.
+type SlowHost struct {
+	HostInfo
+	Fetched int   // pages fetched in the period
+	AvgMS   int64 // mean response time
+	MaxMS   int64 // slowest response
+}
+
 // Report is what a crawl database says at the end of a run.
 type Report struct {
 	ByState map[string]int // whole frontier
@@ -193,7 +202,7 @@ type Report struct {
 	Causes   []ReasonCount // failed and skipped URLs, most frequent reason first
 	Failed   string        // one URL that failed, for an explain example; "" if none
 
-	SlowHosts []HostInfo // slowest hosts by smoothed latency
+	SlowHosts []SlowHost // hosts by mean response time of the pages fetched, slowest first
 	NextDue   time.Time  // earliest time a queued URL may be fetched; zero if none queued
 }
 
@@ -253,18 +262,22 @@ func (db *DB) Report(ctx context.Context, since time.Time, top int) (*Report, er
 	if err != nil && err != sql.ErrNoRows {
 		return nil, fmt.Errorf("report: %w", describe(err))
 	}
-	rows, err = db.r.QueryContext(ctx, `SELECT `+hostInfoCols+` FROM hosts h WHERE h.latency_ms > 0
-		ORDER BY h.latency_ms DESC, h.id LIMIT ?`, top)
+	rows, err = db.r.QueryContext(ctx, `SELECT `+hostInfoCols+`, s.n, s.avg_ms, s.max_ms
+		FROM (SELECT f.host_id, count(*) AS n, CAST(avg(p.duration_ms) AS INTEGER) AS avg_ms, max(p.duration_ms) AS max_ms
+			FROM pages p JOIN frontier f ON f.id = p.url_id WHERE p.fetched_at >= ? GROUP BY f.host_id) s
+		JOIN hosts h ON h.id = s.host_id ORDER BY s.avg_ms DESC, h.id LIMIT ?`, sinceMS, top)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", describe(err))
 	}
 	for rows.Next() {
-		h, err := scanHostInfo(rows)
+		var sh SlowHost
+		h, err := scanHostInfo(rows, &sh.Fetched, &sh.AvgMS, &sh.MaxMS)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("report: %w", err)
 		}
-		r.SlowHosts = append(r.SlowHosts, h)
+		sh.HostInfo = h
+		r.SlowHosts = append(r.SlowHosts, sh)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

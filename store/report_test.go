@@ -100,8 +100,11 @@ func TestReport(t *testing.T) {
 	if !r.NextDue.Equal(retryAt) {
 		t.Errorf("NextDue = %v, want %v", r.NextDue, retryAt)
 	}
-	if len(r.SlowHosts) != 1 || r.SlowHosts[0].LatencyMS != 55 || r.SlowHosts[0].DelayMS != 500 {
-		t.Errorf("SlowHosts = %+v, want the one host with latency 55ms, delay 500ms", r.SlowHosts)
+	if len(r.SlowHosts) != 1 {
+		t.Fatalf("SlowHosts = %+v, want the one host", r.SlowHosts)
+	}
+	if h := r.SlowHosts[0]; h.Fetched != 2 || h.AvgMS != 55 || h.MaxMS != 80 || h.LatencyMS != 55 || h.DelayMS != 500 {
+		t.Errorf("SlowHosts[0] = %+v, want 2 pages, mean 55ms, max 80ms, smoothed latency 55ms, delay 500ms", h)
 	}
 
 	// A report since later than every change has whole-database totals only.
