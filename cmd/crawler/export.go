@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/store"
+)
+
+func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	configPath := fs.String("c", "", "config file naming the database and the rules (default config.yaml)")
+	dbFlag := fs.String("db", "", "database file")
+	format := fs.String("format", "", "jsonl or csv (default: csv for an -o file ending in .csv, else jsonl)")
+	table := fs.String("table", "items", "items, pages or links")
+	rule := fs.String("rule", "", "items of this rule set only")
+	since := fs.String("since", "", "rows from this time on: 2026-01-02, an RFC 3339 time, or a duration back from now such as 24h")
+	bodies := fs.Bool("bodies", false, "pages: add each text body, decompressed and decoded to UTF-8")
+	out := fs.String("o", "-", "output file, or - for standard output")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: crawler export [-c config.yaml | --db FILE] [--format jsonl|csv] [--table items|pages|links]\n"+
+			"                      [--rule NAME] [--since TIME] [--bodies] -o FILE|-\n\n"+
+			"Streams a table as JSON lines or CSV, in constant memory; works while a crawl runs.\n\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{fmt.Sprintf("export takes no arguments, got %q (write the output file as -o FILE)", pos[0])}
+	}
+	o := store.ExportOptions{Format: *format, Table: *table, Rule: *rule}
+	if o.Format == "" {
+		o.Format = "jsonl"
+		if strings.EqualFold(filepath.Ext(*out), ".csv") {
+			o.Format = "csv"
+		}
+	}
+	if o.Format != "jsonl" && o.Format != "csv" {
+		return usageError{fmt.Sprintf("--format must be jsonl or csv, not %q", o.Format)}
+	}
+	switch o.Table {
+	case "items", "pages", "links":
+	default:
+		return usageError{fmt.Sprintf("--table must be items, pages or links, not %q", o.Table)}
+	}
+	if o.Rule != "" && o.Table != "items" {
+		return usageError{"--rule selects items; it does not apply to --table " + o.Table}
+	}
+	if *bodies {
+		if o.Table != "pages" {
+			return usageError{"--bodies applies to --table pages"}
+		}
+		o.DecodeBody = crawl.DecodeBody
+	}
+	if *since != "" {
+		if o.Since, err = parseSince(*since, time.Now()); err != nil {
+			return err
+		}
+	}
+	path, err := dbPath(*dbFlag, *configPath)
+	if err != nil {
+		return err
+	}
+	if o.Format == "csv" && o.Table == "items" && (*configPath != "" || *dbFlag == "") {
+		cfg, err := loadConfig(configOrDefault(*configPath))
+		if err != nil {
+			return err
+		}
+		o.Fields = exportFields(cfg, o.Rule)
+	}
+	db, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := exportTo(ctx, db, *out, stdout, o)
+	if err != nil {
+		return err
+	}
+	if !c.quiet {
+		dest := *out
+		if dest == "-" {
+			dest = "standard output"
+		}
+		fmt.Fprintf(stderr, "exported %d %s to %s\n", n, o.Table, dest)
+	}
+	return nil
+}
+
+func configOrDefault(path string) string {
+	if path == "" {
+		return "config.yaml"
+	}
+	return path
+}
+
+// exportFields are the CSV data columns of items: the named rule set's
+// fields in rule order, or, without a rule, the fields of every rule set in
+// config order, each name once. It returns nil when the config does not
+// know the rule, and Export then takes the keys found in the data.
+func exportFields(cfg *crawl.Config, rule string) []string {
+	var fields []string
+	seen := map[string]bool{}
+	for _, rs := range cfg.Extract {
+		if rule != "" && rs.Name != rule {
+			continue
+		}
+		for _, f := range rs.Fields {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				fields = append(fields, f.Name)
+			}
+		}
+	}
+	return fields
+}
+
+// exportTo writes the export to stdout for "-", else to a temporary file
+// beside path that is renamed into place once complete, so that a failed or
+// interrupted export never leaves a partial file under the final name.
+func exportTo(ctx context.Context, db *store.DB, path string, stdout io.Writer, o store.ExportOptions) (int64, error) {
+	if path == "-" {
+		return db.Export(ctx, stdout, o)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	n, err := db.Export(ctx, f, o)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("export: %w", cerr)
+	}
+	if err == nil {
+		if err = os.Rename(f.Name(), path); err != nil {
+			err = fmt.Errorf("export: %w", err)
+		}
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return n, err
+	}
+	return n, nil
+}
+
+// parseSince reads --since: a date (local midnight), a date and time
+// (local unless it names a zone), or a duration back from now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, usageError{fmt.Sprintf("--since %s: a duration back from now must be positive", s)}
+		}
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageError{fmt.Sprintf("--since %q: write a date (2026-01-02), a time (2026-01-02T15:04:05Z) or a duration such as 24h", s)}
+}
