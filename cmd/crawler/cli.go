@@ -19,6 +19,9 @@ Usage:
                                              read-only SQL, also while a crawl runs
   crawler status [-c config.yaml | --db FILE] counts by state and host, pages/s
   crawler testsite [--hosts N] [--pages N]   serve the built-in test site on loopback
+  crawler extract [-c config.yaml] URL|FILE  run the extraction rules on one page, print the items
+  crawler reextract [-c config.yaml]         re-run the rules over stored bodies, fetching nothing
+  crawler export --format jsonl|csv -o FILE  stream items, pages or links, also while a crawl runs
   crawler version
 
 Common flags: --quiet, --log-format text|json.
@@ -43,6 +46,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdStatus(ctx, rest, stdout, stderr)
 	case "testsite":
 		return cmdTestsite(ctx, rest, stdout, stderr)
+	case "extract":
+		return cmdExtract(ctx, rest, stdout, stderr)
+	case "reextract":
+		return cmdReextract(ctx, rest, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crawler", version)
 		return nil
