@@ -15,6 +15,7 @@ const usage = `crawler: a polite, resumable web crawler that stores what it find
 Usage:
   crawler run -c config.yaml [--urls FILE]   crawl (or resume) the job in config.yaml
   crawler demo [--dir DIR]                   crawl the built-in local demo site
+  crawler serve --data DIR [--listen ADDR] [--token T]  run jobs behind an HTTP API and status page
   crawler query [-c config.yaml | --db FILE] [--json] "SQL"
                                              read-only SQL, also while a crawl runs
   crawler status [-c config.yaml | --db FILE] counts by state and host, pages/s
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdRun(ctx, rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr)
 	case "query":
 		return cmdQuery(ctx, rest, stdout, stderr)
 	case "status":

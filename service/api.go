@@ -1,0 +1,679 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/store"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// Limits of the API.
+const (
+	MaxConfigSize  = 1 << 20 // bytes of config YAML in POST /api/jobs
+	MaxQueryRows   = 10000   // rows GET /query returns at most
+	maxQueryBytes  = 8 << 20 // JSON bytes of rows GET /query returns at most
+	queryTimeout   = 30 * time.Second
+	defaultRows    = 1000
+	maxPageSize    = 1000 // rows per page of /pages and /items
+	defaultPageLen = 100
+)
+
+func (s *Service) routes() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(webFS, "web")
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Cache-Control", "no-store")
+		http.ServeFileFS(w, r, static, "index.html")
+	})
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("POST /api/jobs", s.handleSubmit)
+	mux.HandleFunc("GET /api/jobs", s.handleList)
+	mux.HandleFunc("GET /api/jobs/{id}", s.handleJob)
+	mux.HandleFunc("POST /api/jobs/{id}/pause", s.handleAction(s.pause))
+	mux.HandleFunc("POST /api/jobs/{id}/resume", s.handleAction(s.resume))
+	mux.HandleFunc("POST /api/jobs/{id}/cancel", s.handleAction(s.cancel))
+	mux.HandleFunc("GET /api/jobs/{id}/query", s.handleQuery)
+	mux.HandleFunc("GET /api/jobs/{id}/pages", s.handlePages)
+	mux.HandleFunc("GET /api/jobs/{id}/items", s.handleItems)
+	mux.HandleFunc("GET /api/jobs/{id}/export", s.handleExport)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return s.requireAuth(mux)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v) // the client may have gone; nothing to do about it
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error string `json:"error"`
+	Line  int    `json:"line,omitempty"` // config line, for invalid configs
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, apiError{Error: msg})
+}
+
+// lookup finds the job named in the path, or answers 404.
+func (s *Service) lookup(w http.ResponseWriter, r *http.Request) *job {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	j := s.jobs[id]
+	s.mu.Unlock()
+	if j == nil || !validID(id) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no job %q", id))
+		return nil
+	}
+	return j
+}
+
+func (s *Service) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxConfigSize))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("config is larger than %d bytes", MaxConfigSize))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "read config: "+err.Error())
+		return
+	}
+	j, err := s.submit(body)
+	if err != nil {
+		var ie errInvalid
+		if errors.As(err, &ie) {
+			e := apiError{Error: ie.err.Error()}
+			var ce *crawl.ConfigError
+			if errors.As(ie.err, &ce) {
+				e.Line = ce.Line
+			}
+			writeJSON(w, http.StatusBadRequest, e)
+			return
+		}
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.mu.Lock()
+	v := j.viewLocked(true)
+	s.mu.Unlock()
+	w.Header().Set("Location", "/api/jobs/"+v.ID)
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	out := make([]view, 0, len(s.order))
+	for i := len(s.order) - 1; i >= 0; i-- {
+		out = append(out, s.order[i].viewLocked(false))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"jobs": out})
+}
+
+// jobDetail is GET /api/jobs/{id}: the job, the running crawl's live
+// counters, and a summary of its database.
+type jobDetail struct {
+	view
+	Live   *liveStats     `json:"live,omitempty"`
+	Status *databaseStats `json:"status,omitempty"`
+}
+
+// liveStats are the running engine's counters for the current run.
+type liveStats struct {
+	Started     time.Time `json:"started"`
+	Pages       int64     `json:"pages"`
+	Errors      int64     `json:"errors"`
+	Skipped     int64     `json:"skipped"`
+	Retries     int64     `json:"retries"`
+	Bytes       int64     `json:"bytes"`
+	Uncommitted int64     `json:"uncommitted"`
+	Dispatched  int       `json:"dispatched"`
+	HostsActive int       `json:"hosts_active"`
+	InFlight    int       `json:"in_flight"`
+	BackingOff  int       `json:"backing_off"`
+	Throttled   int       `json:"throttled"`
+}
+
+// databaseStats summarise a job's database (store.Status).
+type databaseStats struct {
+	URLs       int            `json:"urls"`
+	ByState    map[string]int `json:"by_state"`
+	Pages      int            `json:"pages"`
+	Bytes      int64          `json:"bytes"`
+	LastMinute int            `json:"pages_last_minute"`
+	TopReasons []reasonCount  `json:"top_reasons"`
+	Hosts      []hostStatus   `json:"hosts"`
+	MoreHosts  int            `json:"more_hosts"`
+	LastRun    *lastRunStatus `json:"last_run,omitempty"`
+}
+
+type reasonCount struct {
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+type hostStatus struct {
+	Origin  string `json:"origin"`
+	Queued  int    `json:"queued"`
+	Pages   int    `json:"pages"`
+	Errors  int    `json:"errors"`
+	DelayMS int64  `json:"delay_ms"`
+	State   string `json:"state"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+type lastRunStatus struct {
+	StartedAt time.Time `json:"started_at"`
+	Outcome   string    `json:"outcome,omitempty"`
+}
+
+func (s *Service) handleJob(w http.ResponseWriter, r *http.Request) {
+	j := s.lookup(w, r)
+	if j == nil {
+		return
+	}
+	s.mu.Lock()
+	d := jobDetail{view: j.viewLocked(true)}
+	if st, ok := j.live.engineStats(); ok && j.active {
+		d.Live = &liveStats{
+			Started: st.Started, Pages: st.Pages, Errors: st.Errors, Skipped: st.Skipped,
+			Retries: st.Retries, Bytes: st.Bytes, Uncommitted: st.Uncommitted, Dispatched: st.Dispatched,
+			HostsActive: st.Hosts.Active, InFlight: st.Hosts.InFlight, BackingOff: st.Hosts.BackingOff,
+			Throttled: st.Hosts.Throttled,
+		}
+	}
+	s.mu.Unlock()
+	db, err := s.openResults(r.Context(), j)
+	switch {
+	case errors.Is(err, errNoDatabase):
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	default:
+		defer db.Close()
+		st, err := db.Status(r.Context())
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		d.Status = convertStatus(st)
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func convertStatus(st *store.Status) *databaseStats {
+	d := &databaseStats{
+		URLs: st.Total, ByState: st.ByState, Pages: st.Pages, Bytes: st.Bytes, LastMinute: st.LastMinute,
+		MoreHosts: st.MoreHosts, TopReasons: []reasonCount{}, Hosts: []hostStatus{},
+	}
+	for _, r := range st.TopReasons {
+		d.TopReasons = append(d.TopReasons, reasonCount{r.State, r.Reason, r.Count})
+	}
+	for _, h := range st.Hosts {
+		d.Hosts = append(d.Hosts, hostStatus{h.Origin, h.Queued, h.Pages, h.Errors, h.DelayMS, h.State, h.Reason})
+	}
+	if st.LastRun.StartedAt > 0 {
+		d.LastRun = &lastRunStatus{StartedAt: time.UnixMilli(st.LastRun.StartedAt).UTC(), Outcome: st.LastRun.Outcome}
+	}
+	return d
+}
+
+func (s *Service) handleAction(act func(*job) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		j := s.lookup(w, r)
+		if j == nil {
+			return
+		}
+		if err := act(j); err != nil {
+			var ce errConflict
+			if errors.As(err, &ce) {
+				writeError(w, http.StatusConflict, err.Error())
+				return
+			}
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		s.mu.Lock()
+		v := j.viewLocked(false)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+var errNoDatabase = errors.New("the job has not started yet, so it has no database")
+
+// openResults opens a job's database read-only; it works while the job
+// crawls.
+func (s *Service) openResults(ctx context.Context, j *job) (*store.DB, error) {
+	s.mu.Lock()
+	ready := j.rec.HasDatabase
+	s.mu.Unlock()
+	if !ready {
+		return nil, errNoDatabase
+	}
+	return store.OpenReadOnly(ctx, j.dbPath())
+}
+
+// intParam reads a non-negative integer query parameter.
+func intParam(r *http.Request, name string, def, max int64) (int64, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s must be a non-negative integer, got %q", name, s)
+	}
+	if max > 0 && n > max {
+		return 0, fmt.Errorf("%s must be at most %d, got %d", name, max, n)
+	}
+	return n, nil
+}
+
+// Authorizer action codes (sqlite3.h) that mattn/go-sqlite3 does not export.
+const sqliteRecursive = 33
+
+// readOnlyPragmas are the pragmas a query may use: they only describe the schema.
+var readOnlyPragmas = map[string]bool{
+	"table_info": true, "table_xinfo": true, "table_list": true, "index_list": true, "index_info": true,
+	"index_xinfo": true, "foreign_key_list": true,
+}
+
+// readOnlyAuthorizer lets a statement read and compute, nothing else: no
+// ATTACH (which would reach other jobs' files), no temp tables, no pragma
+// that changes the connection.
+func readOnlyAuthorizer(op int, arg1, arg2, _ string) int {
+	switch op {
+	case sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqliteRecursive:
+		return sqlite3.SQLITE_OK
+	case sqlite3.SQLITE_PRAGMA:
+		if readOnlyPragmas[arg1] && arg2 == "" {
+			return sqlite3.SQLITE_OK
+		}
+	}
+	return sqlite3.SQLITE_DENY
+}
+
+// queryResult is the body of GET /query.
+type queryResult struct {
+	Columns   []string          `json:"columns"`
+	Rows      []json.RawMessage `json:"rows"`
+	Truncated bool              `json:"truncated"` // more rows than limit (or than 8 MiB of JSON)
+}
+
+func (s *Service) handleQuery(w http.ResponseWriter, r *http.Request) {
+	j := s.lookup(w, r)
+	if j == nil {
+		return
+	}
+	q := r.URL.Query().Get("sql")
+	if q == "" {
+		writeError(w, http.StatusBadRequest, `missing parameter sql, e.g. ?sql=SELECT+url,status+FROM+pages+LIMIT+10`)
+		return
+	}
+	limit, err := intParam(r, "limit", defaultRows, MaxQueryRows)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
+	defer cancel()
+	db, err := s.openResults(ctx, j)
+	if errors.Is(err, errNoDatabase) {
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	} else if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	defer db.Close()
+	conn, err := db.Reader().Conn(ctx)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("query job %s: %v", j.rec.ID, err))
+		return
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		c.RegisterAuthorizer(readOnlyAuthorizer)
+		return nil
+	})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("query job %s: %v", j.rec.ID, err))
+		return
+	}
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "query: "+err.Error())
+		return
+	}
+	defer rows.Close()
+	res, err := collectRows(rows, int(limit))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "query: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func collectRows(rows *sql.Rows, limit int) (*queryResult, error) {
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	res := &queryResult{Columns: cols, Rows: []json.RawMessage{}}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	size := 0
+	for rows.Next() {
+		if len(res.Rows) >= limit || size > maxQueryBytes {
+			res.Truncated = true
+			break
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]any, len(cols))
+		for i, v := range vals {
+			row[i] = jsonValue(v)
+		}
+		b, err := json.Marshal(row)
+		if err != nil {
+			return nil, err
+		}
+		size += len(b)
+		res.Rows = append(res.Rows, b)
+	}
+	return res, rows.Err()
+}
+
+// jsonValue makes a column value printable: text blobs become strings,
+// binary ones (compressed bodies) a "<N bytes>" placeholder.
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		if utf8.Valid(x) {
+			return string(x)
+		}
+		return fmt.Sprintf("<%d bytes>", len(x))
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	}
+	return v
+}
+
+// pageRow is one page in GET /pages.
+type pageRow struct {
+	ID          int64     `json:"id"`
+	URL         string    `json:"url"`
+	FinalURL    string    `json:"final_url"`
+	Status      int       `json:"status"`
+	ContentType string    `json:"content_type"`
+	Title       string    `json:"title"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	DurationMS  int64     `json:"duration_ms"`
+	Size        int64     `json:"size"`
+	Depth       int       `json:"depth"`
+}
+
+// itemRow is one item in GET /items.
+type itemRow struct {
+	ID          int64           `json:"id"`
+	PageID      int64           `json:"page_id"`
+	URL         string          `json:"url"`
+	Rule        string          `json:"rule"`
+	Index       int             `json:"index"`
+	Data        json.RawMessage `json:"data"`
+	Errors      json.RawMessage `json:"errors,omitempty"`
+	ExtractedAt time.Time       `json:"extracted_at"`
+}
+
+// keyset reads ?after= and ?limit= for keyset paging.
+func keyset(r *http.Request) (after, limit int64, err error) {
+	if after, err = intParam(r, "after", 0, 0); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = intParam(r, "limit", defaultPageLen, maxPageSize); err != nil {
+		return 0, 0, err
+	}
+	if limit == 0 {
+		limit = defaultPageLen
+	}
+	return after, limit, nil
+}
+
+// pageOf answers a keyset page: rows, and next_after when more may follow.
+func pageOf[T any](w http.ResponseWriter, key string, rows []T, limit int64, lastID func(T) int64) {
+	out := map[string]any{key: rows}
+	if int64(len(rows)) > limit {
+		rows = rows[:limit]
+		out[key] = rows
+		out["next_after"] = lastID(rows[len(rows)-1])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Service) handlePages(w http.ResponseWriter, r *http.Request) {
+	j := s.lookup(w, r)
+	if j == nil {
+		return
+	}
+	after, limit, err := keyset(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out := []pageRow{}
+	db, err := s.openResults(r.Context(), j)
+	if errors.Is(err, errNoDatabase) {
+		pageOf(w, "pages", out, limit, nil)
+		return
+	} else if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	defer db.Close()
+	rows, err := db.Reader().QueryContext(r.Context(), `SELECT id, url, final_url, status, coalesce(content_type, ''),
+		coalesce(title, ''), fetched_at, duration_ms, size, depth FROM pages WHERE id > ? ORDER BY id LIMIT ?`, after, limit+1)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("pages of job %s: %v", j.rec.ID, err))
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p pageRow
+		var fetched int64
+		if err := rows.Scan(&p.ID, &p.URL, &p.FinalURL, &p.Status, &p.ContentType, &p.Title, &fetched, &p.DurationMS,
+			&p.Size, &p.Depth); err != nil {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("pages of job %s: %v", j.rec.ID, err))
+			return
+		}
+		p.FetchedAt = time.UnixMilli(fetched).UTC()
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("pages of job %s: %v", j.rec.ID, err))
+		return
+	}
+	pageOf(w, "pages", out, limit, func(p pageRow) int64 { return p.ID })
+}
+
+func (s *Service) handleItems(w http.ResponseWriter, r *http.Request) {
+	j := s.lookup(w, r)
+	if j == nil {
+		return
+	}
+	after, limit, err := keyset(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out := []itemRow{}
+	db, err := s.openResults(r.Context(), j)
+	if errors.Is(err, errNoDatabase) {
+		pageOf(w, "items", out, limit, nil)
+		return
+	} else if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	defer db.Close()
+	const cols = `SELECT id, page_id, url, rule, idx, data, errors, extracted_at FROM items`
+	var rows *sql.Rows
+	if rule := r.URL.Query().Get("rule"); rule != "" {
+		rows, err = db.Reader().QueryContext(r.Context(), cols+` WHERE rule = ? AND id > ? ORDER BY id LIMIT ?`, rule, after, limit+1)
+	} else {
+		rows, err = db.Reader().QueryContext(r.Context(), cols+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit+1)
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("items of job %s: %v", j.rec.ID, err))
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it itemRow
+		var data string
+		var errs sql.NullString
+		var at int64
+		if err := rows.Scan(&it.ID, &it.PageID, &it.URL, &it.Rule, &it.Index, &data, &errs, &at); err != nil {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("items of job %s: %v", j.rec.ID, err))
+			return
+		}
+		it.Data = json.RawMessage(data)
+		if errs.Valid {
+			it.Errors = json.RawMessage(errs.String)
+		}
+		it.ExtractedAt = time.UnixMilli(at).UTC()
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("items of job %s: %v", j.rec.ID, err))
+		return
+	}
+	pageOf(w, "items", out, limit, func(it itemRow) int64 { return it.ID })
+}
+
+// countingWriter notes whether anything reached the response, after which
+// an error can no longer change the status.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (s *Service) handleExport(w http.ResponseWriter, r *http.Request) {
+	j := s.lookup(w, r)
+	if j == nil {
+		return
+	}
+	q := r.URL.Query()
+	o := store.ExportOptions{Table: q.Get("table"), Format: q.Get("format"), Rule: q.Get("rule")}
+	if o.Table == "" {
+		o.Table = "items"
+	}
+	if o.Format == "" {
+		o.Format = "jsonl"
+	}
+	var ctype string
+	switch o.Format {
+	case "jsonl":
+		ctype = "application/x-ndjson; charset=utf-8"
+	case "csv":
+		ctype = "text/csv; charset=utf-8"
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("format must be jsonl or csv, not %q", o.Format))
+		return
+	}
+	switch o.Table {
+	case "pages", "items", "links":
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("table must be pages, items or links, not %q", o.Table))
+		return
+	}
+	if o.Rule != "" && o.Table != "items" {
+		writeError(w, http.StatusBadRequest, "rule selects items; it cannot filter the "+o.Table+" table")
+		return
+	}
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("since must be an RFC 3339 time such as 2026-01-02T15:04:05Z, got %q", v))
+			return
+		}
+		o.Since = t
+	}
+	if v := q.Get("bodies"); v != "" {
+		if v != "true" || o.Table != "pages" {
+			writeError(w, http.StatusBadRequest, "bodies=true is the only value, and only for table=pages")
+			return
+		}
+		o.DecodeBody = crawl.DecodeBody
+	}
+	db, err := s.openResults(r.Context(), j)
+	if errors.Is(err, errNoDatabase) {
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	} else if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	defer db.Close()
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.%s"`, j.rec.ID, o.Table, o.Format))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	cw := &countingWriter{w: w}
+	n, err := db.Export(r.Context(), cw, o)
+	if err == nil {
+		return
+	}
+	if cw.n == 0 {
+		w.Header().Del("Content-Disposition")
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	// Part of the export was sent with status 200: cut the connection so
+	// the client sees a broken transfer, not a short but complete file.
+	s.log.Warn("export cut short", "job", j.rec.ID, "table", o.Table, "rows", n, "err", err)
+	panic(http.ErrAbortHandler)
+}

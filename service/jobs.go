@@ -1,0 +1,506 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/store"
+)
+
+// State is a job's lifecycle state.
+type State string
+
+// Job states. Running and queued jobs are resumed when the service starts.
+const (
+	StateQueued    State = "queued"    // waiting for a free slot
+	StateRunning   State = "running"   // crawling
+	StatePaused    State = "paused"    // stopped on request; resume continues it
+	StateFinished  State = "finished"  // the frontier is exhausted or a limit was reached
+	StateFailed    State = "failed"    // stopped on an error; resume retries
+	StateCancelled State = "cancelled" // stopped for good; results are kept
+)
+
+// Progress is a job's headline numbers.
+type Progress struct {
+	Pages       int64   `json:"pages"`         // page rows stored
+	Queued      int64   `json:"queued"`        // URLs waiting in the frontier (queued or leased)
+	Errors      int64   `json:"errors"`        // URLs whose fetch failed
+	PagesPerSec float64 `json:"pages_per_sec"` // over the last 10 seconds; 0 unless running
+}
+
+// record is the content of job.json.
+type record struct {
+	ID        string     `json:"id"`
+	State     State      `json:"state"`
+	Config    string     `json:"config,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	StartedAt *time.Time `json:"started_at,omitempty"` // start of the latest run
+	EndedAt   *time.Time `json:"ended_at,omitempty"`   // end of the latest run
+	Runs      int        `json:"runs"`
+	// HasDatabase is set once the job's database has been created and migrated.
+	HasDatabase bool     `json:"has_database"`
+	Outcome     string   `json:"outcome,omitempty"` // how the latest run ended: finished, limit, interrupted, failed
+	Error       string   `json:"error,omitempty"`   // the latest run's error
+	Progress    Progress `json:"progress"`          // as of the end of the latest run
+}
+
+// job is one crawl job. All fields are guarded by Service.mu, except that
+// live has its own lock.
+type job struct {
+	dir    string
+	rec    record
+	active bool               // a goroutine owns the job's database
+	stop   context.CancelFunc // stops the running crawl; nil unless active
+	live   liveProgress
+}
+
+// liveProgress is sampled about once a second while a job runs: the
+// headline numbers from the database, the engine's counters from its
+// OnProgress callback.
+type liveProgress struct {
+	mu      sync.Mutex
+	running bool        // guarded by mu
+	p       Progress    // guarded by mu
+	samples []sample    // guarded by mu; (time, pages) over the last rateWindow
+	stats   crawl.Stats // guarded by mu
+	haveSt  bool        // guarded by mu; stats holds a snapshot
+}
+
+type sample struct {
+	at    time.Time
+	pages int64
+}
+
+const rateWindow = 10 * time.Second
+
+func (l *liveProgress) setProgress(p Progress, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.samples = append(l.samples, sample{now, p.Pages})
+	i := 0
+	for i < len(l.samples)-2 && now.Sub(l.samples[i].at) > rateWindow {
+		i++
+	}
+	l.samples = append(l.samples[:0], l.samples[i:]...)
+	if first := l.samples[0]; now.Sub(first.at) > 0 {
+		p.PagesPerSec = math.Round(float64(p.Pages-first.pages)/now.Sub(first.at).Seconds()*10) / 10
+	}
+	l.p, l.running = p, true
+}
+
+func (l *liveProgress) setStats(st crawl.Stats) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stats, l.haveSt = st, true
+}
+
+// progress returns the latest sampled progress, if the job runs.
+func (l *liveProgress) progress() (Progress, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.p, l.running
+}
+
+// engineStats returns the engine's latest counters, if it reported any.
+func (l *liveProgress) engineStats() (crawl.Stats, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats, l.haveSt
+}
+
+func (l *liveProgress) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.running, l.haveSt, l.samples, l.stats = false, false, nil, crawl.Stats{}
+}
+
+func newID() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("new job id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// validID reports whether s looks like a job id, so that no path
+// component from a request ever reaches the file system unchecked.
+func validID(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (j *job) dbPath() string { return filepath.Join(j.dir, "crawl.db") }
+
+func loadJob(dir string) (*job, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "job.json"))
+	if err != nil {
+		return nil, fmt.Errorf("load job %s: %w", dir, err)
+	}
+	j := &job{dir: dir}
+	if err := json.Unmarshal(b, &j.rec); err != nil {
+		return nil, fmt.Errorf("load job %s: %w", dir, err)
+	}
+	if j.rec.ID != filepath.Base(dir) {
+		return nil, fmt.Errorf("load job %s: job.json names job %q", dir, j.rec.ID)
+	}
+	return j, nil
+}
+
+// save writes job.json atomically: a temporary file, synced, renamed over
+// the old one, so a crash leaves either the old or the new state.
+func (j *job) save() error {
+	j.rec.UpdatedAt = time.Now().UTC()
+	b, err := json.MarshalIndent(&j.rec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save job %s: %w", j.rec.ID, err)
+	}
+	f, err := os.CreateTemp(j.dir, ".job.json-*")
+	if err != nil {
+		return fmt.Errorf("save job %s: %w", j.rec.ID, err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(j.dir, "job.json"))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("save job %s: %w", j.rec.ID, err)
+	}
+	return nil
+}
+
+// forbiddenKeys are config keys a job may not set: the service decides
+// where a job's files are, so that no job reads another's.
+var forbiddenKeys = map[string]string{
+	"database":  "the service keeps each job's database in its own directory",
+	"urls_file": "jobs cannot read files on the server; list the URLs under urls",
+}
+
+// parseJobConfig validates a job's config YAML exactly as crawler run
+// validates a file, refuses the keys that name files, and points the
+// database into the job's directory.
+func parseJobConfig(text []byte, dir string) (*crawl.Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(text, &root); err == nil && len(root.Content) > 0 {
+		if m := root.Content[0]; m.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				k := m.Content[i]
+				if why, ok := forbiddenKeys[k.Value]; ok {
+					return nil, &crawl.ConfigError{File: "config.yaml", Line: k.Line, Key: k.Value, Msg: "not allowed in a job: " + why}
+				}
+			}
+		}
+	}
+	cfg, err := crawl.ParseConfig("config.yaml", text)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Seeds) == 0 && len(cfg.URLs) == 0 && len(cfg.Sitemaps) == 0 {
+		return nil, &crawl.ConfigError{File: "config.yaml", Msg: "nothing to crawl: add seeds, urls or sitemaps"}
+	}
+	cfg.Database = filepath.Join(dir, "crawl.db")
+	return cfg, nil
+}
+
+// errInvalid is a job config the service refuses.
+type errInvalid struct{ err error }
+
+func (e errInvalid) Error() string { return e.err.Error() }
+func (e errInvalid) Unwrap() error { return e.err }
+
+// submit creates a queued job from config YAML.
+func (s *Service) submit(text []byte) (*job, error) {
+	// Validate before anything touches the disk.
+	if _, err := parseJobConfig(text, s.dir); err != nil {
+		return nil, errInvalid{err}
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(s.dir, "jobs", id)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create job %s: %w", id, err)
+	}
+	now := time.Now().UTC()
+	j := &job{dir: dir, rec: record{ID: id, State: StateQueued, Config: string(text), CreatedAt: now}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := j.save(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s.jobs[id] = j
+	s.order = append(s.order, j)
+	s.log.Info("job submitted", "job", id)
+	s.scheduleLocked()
+	return j, nil
+}
+
+// errConflict is an action that the job's state does not allow.
+type errConflict struct{ msg string }
+
+func (e errConflict) Error() string { return e.msg }
+
+// pause stops a running job (or holds a queued one); resume continues it.
+func (s *Service) pause(j *job) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch j.rec.State {
+	case StatePaused:
+		return nil
+	case StateRunning, StateQueued:
+		return s.stopLocked(j, StatePaused)
+	}
+	return errConflict{fmt.Sprintf("job %s is %s; only running or queued jobs can be paused", j.rec.ID, j.rec.State)}
+}
+
+func (s *Service) resume(j *job) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch j.rec.State {
+	case StateRunning, StateQueued:
+		return nil
+	case StatePaused, StateFailed:
+		j.rec.State = StateQueued
+		if err := j.save(); err != nil {
+			return err
+		}
+		s.scheduleLocked()
+		return nil
+	}
+	return errConflict{fmt.Sprintf("job %s is %s; only paused or failed jobs can be resumed", j.rec.ID, j.rec.State)}
+}
+
+func (s *Service) cancel(j *job) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch j.rec.State {
+	case StateCancelled:
+		return nil
+	case StateFinished:
+		return errConflict{fmt.Sprintf("job %s has already finished", j.rec.ID)}
+	}
+	return s.stopLocked(j, StateCancelled)
+}
+
+// stopLocked puts j in state to and interrupts its crawl, if one runs. The
+// crawl finishes its in-flight fetches (up to the grace period) and
+// releases its leases in the background; until then the job stays active
+// and is not started again.
+func (s *Service) stopLocked(j *job, to State) error {
+	j.rec.State = to
+	if err := j.save(); err != nil {
+		return err
+	}
+	if j.stop != nil {
+		j.stop()
+	}
+	s.log.Info("job stopping", "job", j.rec.ID, "state", to)
+	return nil
+}
+
+// scheduleLocked starts queued jobs, oldest first, while fewer than
+// maxJobs are active.
+func (s *Service) scheduleLocked() {
+	if s.closing {
+		return
+	}
+	active := 0
+	for _, j := range s.order {
+		if j.active {
+			active++
+		}
+	}
+	for _, j := range s.order {
+		if active >= s.maxJobs {
+			return
+		}
+		if j.rec.State != StateQueued || j.active {
+			continue
+		}
+		now := time.Now().UTC()
+		j.rec.State, j.rec.StartedAt, j.rec.EndedAt, j.rec.Error = StateRunning, &now, nil, ""
+		j.rec.Runs++
+		if err := j.save(); err != nil {
+			s.log.Error("start job", "job", j.rec.ID, "err", err)
+			j.rec.State = StateQueued
+			continue
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		j.active, j.stop = true, stop
+		active++
+		s.wg.Add(1)
+		go s.run(ctx, j)
+	}
+}
+
+// run is a job's goroutine: it crawls until the frontier is exhausted, an
+// error occurs or ctx is cancelled, then records how the run ended.
+func (s *Service) run(ctx context.Context, j *job) {
+	defer s.wg.Done()
+	log := s.log.With("job", j.rec.ID)
+	log.Info("job running")
+	outcome, progress, err := s.crawl(ctx, j, log)
+	interrupted := errors.Is(err, crawl.ErrInterrupted) || (err != nil && ctx.Err() != nil)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j.stop()
+	j.active, j.stop = false, nil
+	j.live.reset()
+	now := time.Now().UTC()
+	j.rec.EndedAt = &now
+	j.rec.Outcome = string(outcome)
+	if progress != nil {
+		j.rec.Progress = *progress
+	}
+	if err != nil && !interrupted {
+		j.rec.Error = err.Error()
+	}
+	if j.rec.State == StateRunning {
+		// Nobody asked this run to stop, or the service is shutting down;
+		// in the second case the state stays running so the next start
+		// resumes the job.
+		switch {
+		case err != nil && !interrupted:
+			j.rec.State = StateFailed
+		case err == nil:
+			j.rec.State = StateFinished
+		}
+	}
+	if err := j.save(); err != nil {
+		log.Error("record job end", "err", err)
+	}
+	if err != nil && !interrupted {
+		log.Error("job failed", "err", err)
+	} else {
+		log.Info("job stopped", "state", j.rec.State, "outcome", outcome, "pages", j.rec.Progress.Pages)
+	}
+	s.scheduleLocked()
+}
+
+// crawl runs the job's crawl once. It returns the final progress when the
+// database could be read.
+func (s *Service) crawl(ctx context.Context, j *job, log *slog.Logger) (crawl.Outcome, *Progress, error) {
+	s.mu.Lock()
+	text, dir := j.rec.Config, j.dir
+	s.mu.Unlock()
+	cfg, err := parseJobConfig([]byte(text), dir)
+	if err != nil {
+		return crawl.OutcomeFailed, nil, err
+	}
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return crawl.OutcomeFailed, nil, err
+	}
+	defer db.Close()
+	s.mu.Lock()
+	j.rec.HasDatabase = true
+	s.mu.Unlock()
+	eng, err := crawl.New(cfg, db, log)
+	if err != nil {
+		return crawl.OutcomeFailed, nil, err
+	}
+	if err := eng.Seed(ctx, nil); err != nil {
+		return crawl.OutcomeFailed, nil, err
+	}
+	runID, err := db.StartRun(ctx, text)
+	if err != nil {
+		return crawl.OutcomeFailed, nil, err
+	}
+	// The engine's counters come through OnProgress, on the engine's own
+	// goroutine, rather than from Snapshot calls racing with Run's start.
+	eng.OnProgress = j.live.setStats
+
+	sampleCtx, stopSampling := context.WithCancel(context.Background())
+	var sampler sync.WaitGroup
+	sampler.Add(1)
+	go func() {
+		defer sampler.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			if p, err := readProgress(sampleCtx, db); err == nil {
+				j.live.setProgress(p, time.Now())
+			}
+			select {
+			case <-sampleCtx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	outcome, runErr := eng.Run(ctx, s.grace)
+	stopSampling()
+	sampler.Wait()
+
+	end := context.WithoutCancel(ctx)
+	if err := db.EndRun(end, runID, string(outcome)); err != nil && runErr == nil {
+		runErr = err
+	}
+	p, err := readProgress(end, db)
+	if err != nil {
+		log.Warn("read final progress", "err", err)
+		return outcome, nil, runErr
+	}
+	return outcome, &p, runErr
+}
+
+// readProgress reads the headline numbers from the per-host counters the
+// crawl maintains, which is cheap at any frontier size.
+func readProgress(ctx context.Context, db *store.DB) (Progress, error) {
+	var p Progress
+	err := db.Reader().QueryRowContext(ctx, `SELECT coalesce(sum(pages), 0), coalesce(sum(errors), 0),
+		coalesce(sum(queued), 0) + (SELECT count(*) FROM frontier WHERE state = 'leased') FROM hosts`).
+		Scan(&p.Pages, &p.Errors, &p.Queued)
+	if err != nil {
+		return p, fmt.Errorf("read progress: %w", err)
+	}
+	return p, nil
+}
+
+// view is a job as the API shows it.
+type view struct {
+	record
+	Active bool `json:"active"` // a crawl holds the job's database (running, or still stopping)
+}
+
+// viewLocked returns the API view of j with live progress when it runs.
+func (j *job) viewLocked(withConfig bool) view {
+	v := view{record: j.rec, Active: j.active}
+	if p, ok := j.live.progress(); ok {
+		v.Progress = p
+	}
+	if !withConfig {
+		v.Config = ""
+	}
+	return v
+}
