@@ -265,7 +265,9 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 // ErrInterrupted.
 func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) {
 	defer e.fetch.close()
+	e.statsMu.Lock()
 	e.stats.Started = time.Now()
+	e.statsMu.Unlock()
 	n, err := e.db.Recover(ctx)
 	if err != nil {
 		return OutcomeFailed, err

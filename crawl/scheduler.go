@@ -286,7 +286,7 @@ func (s *scheduler) sent(h *host, j job, now time.Time) {
 
 // refill asks the feeder for more URLs when the host's buffer runs low.
 func (s *scheduler) refill(h *host) {
-	want := s.e.cfg.Politeness.HostQueue
+	want := max(s.e.cfg.Politeness.HostQueue, h.maxInFlight*4)
 	if h.claiming || !h.more || h.givenUp || len(h.queue) > want/2 || s.stopping || time.Now().Before(h.claimAfter) {
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -182,6 +183,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	d.latency, d.status = r.dur, r.status
 	out.Status = r.status
 	e.Metrics.response(r.status, r.dur, len(r.body))
+	atomic.AddInt64(&e.stats.Fetches, 1)
 	d.class = classifyStatus(r.status)
 	if d.class == classThrottled {
 		d.retryAfter = retryAfter(r.header, time.Now())

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -98,15 +100,23 @@ type CommitResult struct {
 }
 
 type stmts struct {
-	finish, insertPage, insertLink, insertURL, hostQueued, hostCounts, hostID, insertHost *sql.Stmt
+	finish, insertPage, hostQueued, hostCounts, hostID, insertHost *sql.Stmt
+
+	mu    sync.Mutex
+	multi map[string]*sql.Stmt // multi-row inserts by kind and row count; guarded by mu
 }
 
 func (s *stmts) close() {
-	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.insertLink, s.insertURL, s.hostQueued, s.hostCounts, s.hostID, s.insertHost} {
+	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost} {
 		if st != nil {
 			st.Close()
 		}
 	}
+	s.mu.Lock()
+	for _, st := range s.multi {
+		st.Close()
+	}
+	s.mu.Unlock()
 }
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -120,21 +130,22 @@ func (db *DB) prepare(ctx context.Context) error {
 		return st
 	}
 	db.st = stmts{
+		multi: map[string]*sql.Stmt{},
 		finish: p(`UPDATE frontier SET state = ?, reason = ?, status = ?, attempts = attempts + ?,
 			next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?
 			WHERE id = ? AND state = 'leased'`),
 		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
 			meta_robots, lang, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		insertLink: p(`INSERT OR IGNORE INTO links (from_id, to_url, anchor, nofollow) VALUES (?, ?, ?, ?)`),
-		insertURL: p(`INSERT INTO frontier (url, host_id, depth, parent_id, source, state, reason, redirects,
-			lastmod, discovered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING`),
 		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
 		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
 		hostID:     p(`SELECT id FROM hosts WHERE origin = ?`),
 		insertHost: p(`INSERT INTO hosts (origin, updated_at) VALUES (?, ?) ON CONFLICT (origin) DO NOTHING`),
 	}
 	if err != nil {
+		return err
+	}
+	if err := db.prepareMulti(ctx); err != nil {
 		return err
 	}
 	return db.prepareData(ctx)
@@ -197,9 +208,9 @@ func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error)
 	defer tx.Rollback()
 	now := time.Now().UnixMilli()
 	finish := tx.StmtContext(ctx, db.st.finish)
-	insURL := tx.StmtContext(ctx, db.st.insertURL)
 	type counts struct{ pages, errors int }
 	hostCounts := map[int64]counts{}
+	var discovered []NewURL
 	for i := range batch {
 		o := &batch[i]
 		if o.Lease.ID != 0 {
@@ -238,31 +249,10 @@ func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error)
 				hostCounts[o.Lease.HostID] = c
 			}
 		}
-		for _, u := range o.Discovered {
-			var hostID any
-			if u.State == StateQueued {
-				if u.Origin == "" {
-					return res, fmt.Errorf("add %s: %w", u.URL, errNoOrigin)
-				}
-				id, err := db.hostIDTx(ctx, tx, &db.hosts, u.Origin, now)
-				if err != nil {
-					return res, err
-				}
-				hostID = id
-			}
-			var lastmod any
-			if !u.LastMod.IsZero() {
-				lastmod = u.LastMod.UnixMilli()
-			}
-			r, err := insURL.ExecContext(ctx, u.URL, hostID, u.Depth, nullInt64(u.ParentID), u.Source, u.State,
-				nullStr(u.Reason), u.Redirects, lastmod, now, now)
-			if err != nil {
-				return res, fmt.Errorf("add %s: %w", u.URL, describe(err))
-			}
-			if n, _ := r.RowsAffected(); n == 1 && u.State == StateQueued {
-				res.NewByHost[hostID.(int64)]++
-			}
-		}
+		discovered = append(discovered, o.Discovered...)
+	}
+	if err := db.insertURLs(ctx, tx, discovered, now, res.NewByHost); err != nil {
+		return res, err
 	}
 	hq := tx.StmtContext(ctx, db.st.hostQueued)
 	for id, n := range res.NewByHost {
@@ -303,17 +293,8 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *Outcome) error {
 	if pageID, err = r.LastInsertId(); err != nil {
 		return fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
 	}
-	if len(o.Links) > 0 {
-		il := tx.StmtContext(ctx, db.st.insertLink)
-		for _, l := range o.Links {
-			nf := 0
-			if l.Nofollow {
-				nf = 1
-			}
-			if _, err := il.ExecContext(ctx, pageID, l.URL, nullStr(l.Anchor), nf); err != nil {
-				return fmt.Errorf("insert link %s -> %s: %w", o.Lease.URL, l.URL, describe(err))
-			}
-		}
+	if err := db.insertLinks(ctx, tx, pageID, o.Links); err != nil {
+		return fmt.Errorf("insert links of %s: %w", o.Lease.URL, err)
 	}
 	return db.insertData(ctx, tx, pageID, p)
 }
@@ -630,4 +611,136 @@ func nullInt64(n int64) any {
 		return nil
 	}
 	return n
+}
+
+// rowsPerInsert is how many rows one multi-row INSERT carries: far fewer
+// trips through database/sql and cgo than one statement per row.
+const rowsPerInsert = 64
+
+// Multi-row INSERT statements, prepared for every row count at open: they
+// cannot be prepared on demand, because the writer's only connection is
+// busy with the transaction that needs them.
+var multiInserts = []struct{ kind, head, row, tail string }{
+	{"links", `INSERT OR IGNORE INTO links (from_id, to_url, anchor, nofollow) VALUES `, `(?, ?, ?, ?)`, ``},
+	{"urls", `INSERT INTO frontier (url, host_id, depth, parent_id, source, state, reason,
+		redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		` ON CONFLICT (url) DO NOTHING RETURNING host_id, state`},
+}
+
+func (db *DB) prepareMulti(ctx context.Context) error {
+	for _, m := range multiInserts {
+		for n := 1; n <= rowsPerInsert; n++ {
+			if _, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// multiStmt returns the prepared INSERT of n rows: head, then n groups of
+// row, then tail.
+func (db *DB) multiStmt(ctx context.Context, kind, head, row, tail string, n int) (*sql.Stmt, error) {
+	key := kind + strconv.Itoa(n)
+	db.st.mu.Lock()
+	defer db.st.mu.Unlock()
+	if st, ok := db.st.multi[key]; ok {
+		return st, nil
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(tail)
+	st, err := db.w.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, err
+	}
+	db.st.multi[key] = st
+	return st, nil
+}
+
+func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links []Link) error {
+	args := make([]any, 0, 4*min(len(links), rowsPerInsert))
+	for len(links) > 0 {
+		n := min(len(links), rowsPerInsert)
+		args = args[:0]
+		for _, l := range links[:n] {
+			nf := 0
+			if l.Nofollow {
+				nf = 1
+			}
+			args = append(args, pageID, l.URL, nullStr(l.Anchor), nf)
+		}
+		m := multiInserts[0]
+		st, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n)
+		if err != nil {
+			return describe(err)
+		}
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
+			return describe(err)
+		}
+		links = links[n:]
+	}
+	return nil
+}
+
+// insertURLs adds frontier rows, ignoring URLs already present, and counts
+// the newly queued ones per host into newByHost.
+func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int64, newByHost map[int64]int) error {
+	const cols = 11
+	args := make([]any, 0, cols*min(len(urls), rowsPerInsert))
+	for len(urls) > 0 {
+		n := min(len(urls), rowsPerInsert)
+		args = args[:0]
+		for _, u := range urls[:n] {
+			var hostID, lastmod any
+			if u.State == StateQueued {
+				if u.Origin == "" {
+					return fmt.Errorf("add %s: %w", u.URL, errNoOrigin)
+				}
+				id, err := db.hostIDTx(ctx, tx, &db.hosts, u.Origin, now)
+				if err != nil {
+					return err
+				}
+				hostID = id
+			}
+			if !u.LastMod.IsZero() {
+				lastmod = u.LastMod.UnixMilli()
+			}
+			args = append(args, u.URL, hostID, u.Depth, nullInt64(u.ParentID), u.Source, u.State, nullStr(u.Reason),
+				u.Redirects, lastmod, now, now)
+		}
+		m := multiInserts[1]
+		st, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n)
+		if err != nil {
+			return fmt.Errorf("add URLs: %w", describe(err))
+		}
+		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("add URLs: %w", describe(err))
+		}
+		for rows.Next() {
+			var hostID sql.NullInt64
+			var state string
+			if err := rows.Scan(&hostID, &state); err != nil {
+				rows.Close()
+				return fmt.Errorf("add URLs: %w", err)
+			}
+			if state == StateQueued && hostID.Valid {
+				newByHost[hostID.Int64]++
+			}
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return fmt.Errorf("add URLs: %w", describe(err))
+		}
+		rows.Close()
+		urls = urls[n:]
+	}
+	return nil
 }
