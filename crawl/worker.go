@@ -305,7 +305,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	mt = strings.ToLower(mt)
 	p := &store.Page{
 		FinalURL: l.URL, Status: r.status, ContentType: r.contentType, FetchedAt: time.Now().Add(-r.dur),
-		Duration: r.dur, Size: len(r.body), Truncated: r.truncated, Headers: headerJSON(r.header),
+		Duration: r.dur, Size: len(r.body), Truncated: r.truncated, Headers: headerJSON(r.header, r.contentType),
 	}
 	out.Page = p
 	if out.State == "" {
@@ -489,15 +489,23 @@ func (w *worker) setBody(p *store.Page, body []byte) {
 		zw.Close()
 		p.Body = bytes.Clone(w.gzbuf.Bytes())
 		p.BodyEncoding = "gzip"
+	case "identity":
+		p.Body = body
+		p.BodyEncoding = "identity"
 	}
 }
 
-func headerJSON(h http.Header) string {
+// headerJSON keeps the recorded headers; contentType is the header as the
+// server sent it (the transport strips the charset before colly sees it).
+func headerJSON(h http.Header, contentType string) string {
 	m := make(map[string]string, 4)
 	for _, k := range recordedHeaders {
 		if v := h.Values(k); len(v) > 0 {
 			m[k] = strings.Join(v, ", ")
 		}
+	}
+	if contentType != "" {
+		m["Content-Type"] = contentType
 	}
 	if len(m) == 0 {
 		return ""

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,8 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ue usageError
 	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
 	case errors.Is(err, crawl.ErrInterrupted):
 		return 130
 	case errors.As(err, &ue):
