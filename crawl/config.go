@@ -122,6 +122,8 @@ type StoreOptions struct {
 	Bodies      string `yaml:"bodies"`       // zstd, gzip, identity (uncompressed) or none
 	ErrorBodies bool   `yaml:"error_bodies"` // store bodies of non-2xx responses too
 	DedupCache  int    `yaml:"dedup_cache"`  // URLs remembered in memory to skip database lookups
+	// InboundLinkIndex indexes links.to_url so "who links to X" is fast.
+	InboundLinkIndex bool `yaml:"inbound_link_index"`
 }
 
 // Defaults returns the built-in configuration that config files are decoded over.
@@ -149,7 +151,7 @@ func Defaults() Config {
 		},
 		Canonical: Canonicalization{StripParams: append([]string(nil), urlnorm.DefaultStripParams...)},
 		Parse:     ParseOptions{StructuredData: true, MainText: true},
-		Store:     StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
+		Store:     StoreOptions{Bodies: "zstd", DedupCache: 1 << 20, InboundLinkIndex: true},
 	}
 }
 

@@ -454,6 +454,20 @@ func (db *DB) ReadyHosts(ctx context.Context, after int64, limit int) ([]HostRow
 	return out, rows.Err()
 }
 
+// SetInboundLinkIndex creates or drops the index on links.to_url. It makes
+// "which pages link to X" fast, and costs about a fifth of the writer's time
+// on link-heavy crawls. Creating it on a large database takes a while.
+func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
+	q := `DROP INDEX IF EXISTS links_to_url`
+	if on {
+		q = `CREATE INDEX IF NOT EXISTS links_to_url ON links (to_url)`
+	}
+	if _, err := db.w.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("inbound link index: %w", describe(err))
+	}
+	return nil
+}
+
 // Hosts returns the rows of the given host ids.
 func (db *DB) Hosts(ctx context.Context, ids []int64) ([]HostRow, error) {
 	var out []HostRow
