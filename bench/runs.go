@@ -1,0 +1,429 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crawler-dev/crawler/store"
+)
+
+// cmdFor returns the command that reproduces the measurements in list.
+func (b *bench) cmdFor(list string) string {
+	o := b.o
+	args := []string{"go run ./bench -run " + list}
+	if strings.Contains(list, "throughput") || strings.Contains(list, "colly") {
+		args = append(args, fmt.Sprintf("-hosts %d -pages %d", o.hosts, o.pages))
+	}
+	if strings.Contains(list, "throughput") {
+		args = append(args, fmt.Sprintf("-workers %d -max-in-flight %d", o.workers, o.maxInFlight))
+	}
+	if strings.Contains(list, "colly") {
+		args = append(args, fmt.Sprintf("-parallelism %d", o.parallelism))
+	}
+	if strings.Contains(list, "frontier") {
+		args = append(args, fmt.Sprintf("-frontier-urls %d -frontier-hosts %d -frontier-time %v", o.frontierURLs, o.frontierHosts, o.frontierTime))
+	}
+	if strings.Contains(list, "politeness") {
+		args = append(args, fmt.Sprintf("-polite-hosts %d -polite-pages %d -polite-rate %g -polite-burst %d -site-rate %g -polite-workers %d -polite-for %v",
+			o.politeHosts, o.politePages, o.politeRate, o.politeBurst, o.siteRate, o.politeWork, o.politeFor))
+	}
+	return strings.Join(args, " ")
+}
+
+// crawlConfig is the YAML of a benchmark crawl.
+func crawlConfig(db string, seeds []string, workers int, politeness string) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "database: %s\nseeds:\n", strconv.Quote(db))
+	for _, s := range seeds {
+		fmt.Fprintf(&sb, "  - %s\n", s)
+	}
+	fmt.Fprintf(&sb, "workers: %d\n", workers)
+	sb.WriteString("limits:\n  max_depth: 1000\n")
+	sb.WriteString("politeness:\n" + politeness)
+	sb.WriteString("fetch:\n  allow_addresses: [127.0.0.0/8]\n")
+	sb.WriteString("store:\n  bodies: zstd\n")
+	return sb.String()
+}
+
+// pageCounts reads what a crawl stored.
+type pageCounts struct {
+	Pages, OK      int
+	First, Last    int64 // fetched_at, unix ms
+	InWindow       int   // pages fetched within [from, to] when asked
+	Queued, Leased int
+}
+
+func countPages(ctx context.Context, path string, from, to int64) (pageCounts, error) {
+	db, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
+		return pageCounts{}, err
+	}
+	defer db.Close()
+	var c pageCounts
+	err = db.Reader().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 200),
+		coalesce(min(fetched_at), 0), coalesce(max(fetched_at), 0),
+		count(*) FILTER (WHERE fetched_at BETWEEN ? AND ?) FROM pages`, from, to).
+		Scan(&c.Pages, &c.OK, &c.First, &c.Last, &c.InWindow)
+	if err != nil {
+		return c, fmt.Errorf("count pages in %s: %w", path, err)
+	}
+	err = db.Reader().QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE state = 'queued'),
+		count(*) FILTER (WHERE state = 'leased') FROM frontier`).Scan(&c.Queued, &c.Leased)
+	if err != nil {
+		return c, fmt.Errorf("count frontier in %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// runCrawler runs bin/crawler on a config until it ends or ctx is done
+// (then SIGINT, SIGKILL after grace) and reports its cost.
+func (b *bench) runCrawler(ctx context.Context, cfgPath string, grace time.Duration) (usage, string, error) {
+	cmd := command(ctx, grace, b.o.crawler, "run", "-c", cfgPath, "--grace", "10s")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = prefixWriter{b.log, "  crawler: "}
+	b.logf("  $ %s run -c %s", b.o.crawler, cfgPath)
+	m, err := startMeasured(cmd)
+	if err != nil {
+		return usage{}, "", err
+	}
+	u, err := m.wait()
+	summary := strings.TrimSpace(out.String())
+	for line := range strings.SplitSeq(summary, "\n") {
+		b.logf("  crawler: %s", line)
+	}
+	return u, summary, err
+}
+
+// prefixWriter prefixes each write (the crawler writes whole lines).
+type prefixWriter struct {
+	w      interface{ Write([]byte) (int, error) }
+	prefix string
+}
+
+func (p prefixWriter) Write(data []byte) (int, error) {
+	for line := range strings.SplitSeq(strings.TrimRight(string(data), "\n"), "\n") {
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, line)
+	}
+	return len(data), nil
+}
+
+func (b *bench) writeConfig(name, yaml string) (string, error) {
+	path := filepath.Join(b.o.dir, name)
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// throughput crawls the fast site with politeness off.
+func (b *bench) throughput(ctx context.Context) error {
+	o := b.o
+	siteArgs := []string{"-hosts", strconv.Itoa(o.hosts), "-pages", strconv.Itoa(o.pages)}
+	site, err := startSite(ctx, b.siteBin, siteArgs...)
+	if err != nil {
+		return err
+	}
+	b.logf("  site: %s %s (%d pages)", b.siteBin, strings.Join(siteArgs, " "), site.ready.Pages)
+	db := filepath.Join(o.dir, "throughput.db")
+	pol := fmt.Sprintf("  rate: 0\n  max_in_flight: %d\n  latency_factor: 0\n", o.maxInFlight)
+	cfg, err := b.writeConfig("throughput.yaml", crawlConfig(db, site.ready.Seeds, o.workers, pol))
+	if err != nil {
+		site.stop()
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, o.crawlTimeout)
+	u, summary, runErr := b.runCrawler(cctx, cfg, 30*time.Second)
+	timedOut := cctx.Err() != nil
+	cancel()
+	rep, siteErr := site.stop()
+	if runErr != nil && !timedOut {
+		return fmt.Errorf("crawler: %w (%s)", runErr, summary)
+	}
+	if siteErr != nil {
+		return siteErr
+	}
+	c, err := countPages(ctx, db, 0, 0)
+	if err != nil {
+		return err
+	}
+	b.logf("  crawler: wall %v, CPU %v, peak RSS %.0f MB; site: %d requests, %d robots.txt, %d duplicates, CPU %.1f s",
+		u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), u.PeakMB(), rep.Requests, rep.Robots, rep.Duplicates, rep.CPUSeconds)
+	rate := float64(c.OK) / u.Wall.Seconds()
+	if !timedOut {
+		b.crawlerRate = rate
+	}
+	cmd := b.cmdFor("throughput")
+	what := fmt.Sprintf("%d hosts x %d pages", o.hosts, o.pages)
+	value := fmt.Sprintf("%.0f pages/s", rate)
+	if timedOut {
+		value += fmt.Sprintf(" (interrupted after %v)", o.crawlTimeout)
+	}
+	b.add(row{"crawler throughput, fast site " + what + ", bodies zstd", value, ">= 2,500 pages/s", met(rate >= 2500), cmd})
+	b.add(row{"crawler CPU per 1,000 pages", fmt.Sprintf("%.2f s", u.CPU.Seconds()/float64(max(c.OK, 1))*1000), "", "", cmd})
+	b.add(row{"crawler peak RSS", fmt.Sprintf("%.0f MB", u.PeakMB()), "<= 150 MB", met(u.PeakMB() <= 150), cmd})
+	stored := fmt.Sprintf("%d / %d", c.OK, site.ready.Pages)
+	if other := c.Pages - c.OK; other > 0 {
+		stored += fmt.Sprintf(" (and %d other responses, e.g. /sitemap.xml 404)", other)
+	}
+	b.add(row{"crawler pages stored with status 200 / site pages", stored, "equal", met(c.OK == site.ready.Pages), cmd})
+	b.add(row{"crawler duplicate fetches (server-side)", dupValue(rep), "0", met(rep.Duplicates == 0), cmd})
+	if span := c.Last - c.First; span > 0 {
+		b.note("crawler: %d pages fetched over %.1f s between the first and the last fetch (%.0f pages/s excluding start-up and shutdown); "+
+			"the test site process used %.1f CPU s on the same %d cores; config %s:\n\n```yaml\n%s```",
+			c.Pages, float64(span)/1000, float64(c.Pages)/(float64(span)/1000), rep.CPUSeconds, runtime.NumCPU(), filepath.Base(cfg),
+			indentYAML(crawlConfig("throughput.db", site.ready.Seeds[:1], o.workers, pol)))
+	}
+	return nil
+}
+
+func dupValue(rep siteReport) string {
+	pageReqs := rep.Requests - rep.Robots
+	if pageReqs <= 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d of %d requests (%.1f%%)", rep.Duplicates, pageReqs, 100*float64(rep.Duplicates)/float64(pageReqs))
+}
+
+// indentYAML shortens the seed list of a config for the notes.
+func indentYAML(y string) string {
+	return strings.Replace(y, "seeds:\n", "seeds: # one per site host; only the first shown\n", 1)
+}
+
+// colly crawls the same site with bench/plaincolly.
+func (b *bench) colly(ctx context.Context) error {
+	o := b.o
+	siteArgs := []string{"-hosts", strconv.Itoa(o.hosts), "-pages", strconv.Itoa(o.pages)}
+	site, err := startSite(ctx, b.siteBin, siteArgs...)
+	if err != nil {
+		return err
+	}
+	args := append([]string{"-parallelism", strconv.Itoa(o.parallelism), "-timeout", o.crawlTimeout.String()}, site.ready.Seeds...)
+	cmd := command(ctx, 30*time.Second, b.collyBin, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = prefixWriter{b.log, "  plaincolly: "}
+	b.logf("  $ %s -parallelism %d -timeout %v <%d seed URLs>", b.collyBin, o.parallelism, o.crawlTimeout, len(site.ready.Seeds))
+	m, err := startMeasured(cmd)
+	if err != nil {
+		site.stop()
+		return err
+	}
+	u, runErr := m.wait()
+	rep, siteErr := site.stop()
+	if runErr != nil {
+		return fmt.Errorf("plaincolly: %w", runErr)
+	}
+	if siteErr != nil {
+		return siteErr
+	}
+	var res struct {
+		Responses, URLs, Duplicates, Errors int
+		TimedOut                            bool `json:"timed_out"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		return fmt.Errorf("plaincolly output %q: %w", out.String(), err)
+	}
+	b.logf("  plaincolly: wall %v, CPU %v, peak RSS %.0f MB, %d responses for %d URLs (%d duplicates by its own count), %d errors; site CPU %.1f s",
+		u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), u.PeakMB(), res.Responses, res.URLs, res.Duplicates, res.Errors, rep.CPUSeconds)
+	rate := float64(res.URLs) / u.Wall.Seconds()
+	if !res.TimedOut {
+		b.collyRate = rate
+	}
+	c := b.cmdFor("colly")
+	value := fmt.Sprintf("%.0f pages/s", rate)
+	if res.TimedOut {
+		value += " (timed out)"
+	}
+	b.add(row{"plain colly throughput (distinct pages/s), same site", value, "", "", c})
+	b.add(row{"plain colly CPU per 1,000 pages", fmt.Sprintf("%.2f s", u.CPU.Seconds()/float64(max(res.URLs, 1))*1000), "", "", c})
+	b.add(row{"plain colly peak RSS", fmt.Sprintf("%.0f MB", u.PeakMB()), "", "", c})
+	b.add(row{"plain colly pages fetched / site pages", fmt.Sprintf("%d / %d", rep.Paths, site.ready.Pages), "", "", c})
+	b.add(row{"plain colly duplicate fetches (server-side)", dupValue(rep), "", "", c})
+	return nil
+}
+
+// frontierPoint is one checkpoint line of bench/frontier.
+type frontierPoint struct {
+	Queued        int     `json:"queued"`
+	InsertPerSec  float64 `json:"insert_per_sec"`
+	RSSKB         int     `json:"rss_kb"`
+	HWMKB         int     `json:"hwm_kb"`
+	GoHeapKB      int     `json:"go_heap_kb"`
+	Claims        int     `json:"claims"`
+	Claimed       int     `json:"claimed"`
+	ClaimUSPerOp  float64 `json:"claim_us_per_op"`
+	ClaimUSPerURL float64 `json:"claim_us_per_url"`
+	DBBytes       int64   `json:"db_bytes"`
+
+	Summary    bool    `json:"summary"`
+	Target     int     `json:"target"`
+	Reached    int     `json:"reached"`
+	StoppedBy  string  `json:"stopped_by"`
+	Seconds    float64 `json:"seconds"`
+	CrawlSlice string  `json:"crawl_slice"`
+}
+
+// frontier runs bench/frontier and reports memory and claim cost by size.
+func (b *bench) frontier(ctx context.Context) error {
+	o := b.o
+	args := []string{"-urls", strconv.Itoa(o.frontierURLs), "-hosts", strconv.Itoa(o.frontierHosts),
+		"-max-time", o.frontierTime.String(), "-dir", b.o.dir}
+	// The program bounds itself by -max-time; this is a backstop.
+	fctx, cancel := context.WithTimeout(ctx, o.frontierTime+5*time.Minute)
+	defer cancel()
+	cmd := command(fctx, 30*time.Second, b.frontierBin, args...)
+	cmd.Stderr = prefixWriter{b.log, "  frontier: "}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	b.logf("  $ %s %s", b.frontierBin, strings.Join(args, " "))
+	m, err := startMeasured(cmd)
+	if err != nil {
+		return err
+	}
+	var points []frontierPoint
+	var sum frontierPoint
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		var p frontierPoint
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			b.logf("  frontier: %s", sc.Text())
+			continue
+		}
+		if p.Summary {
+			sum = p
+			continue
+		}
+		b.logf("  frontier: %d queued: RSS %.0f MB (Go heap %.0f MB), %.0f µs per claim, %.0f µs per leased URL (%d leased by %d claims), %.0f URLs/s enqueued, db %.0f MB",
+			p.Queued, kbToMB(p.RSSKB), kbToMB(p.GoHeapKB), p.ClaimUSPerOp, p.ClaimUSPerURL, p.Claimed, p.Claims, p.InsertPerSec, float64(p.DBBytes)/1e6)
+		points = append(points, p)
+	}
+	u, err := m.wait()
+	if err != nil {
+		return fmt.Errorf("bench/frontier: %w", err)
+	}
+	if len(points) == 0 {
+		return errors.New("bench/frontier printed no checkpoint")
+	}
+	c := b.cmdFor("frontier")
+	for _, p := range points {
+		b.add(row{fmt.Sprintf("frontier RSS at %s queued", count(p.Queued)), fmt.Sprintf("%.0f MB", kbToMB(p.RSSKB)), "", "", c})
+	}
+	for _, p := range points {
+		b.add(row{fmt.Sprintf("frontier claim cost at %s queued", count(p.Queued)),
+			fmt.Sprintf("%.0f µs/claim, %.0f µs per leased URL (%.1f URLs per claim)", p.ClaimUSPerOp, p.ClaimUSPerURL,
+				float64(p.Claimed)/float64(max(p.Claims, 1))), "", "", c})
+	}
+	first, last := points[0], points[len(points)-1]
+	if len(points) > 1 {
+		r := float64(last.RSSKB) / float64(first.RSSKB)
+		b.add(row{fmt.Sprintf("frontier RSS %s / RSS %s", count(last.Queued), count(first.Queued)), fmt.Sprintf("%.2fx", r),
+			"<= 1.5x", met(r <= 1.5), c})
+		// Compare claims that leased full batches: with as many hosts as
+		// URLs, a claim at the smallest size finds one URL per host.
+		full := points[:0:0]
+		for _, p := range points {
+			if p.Claims > 0 && float64(p.Claimed)/float64(p.Claims) >= 0.9*8 {
+				full = append(full, p)
+			}
+		}
+		if len(full) > 1 {
+			f, l := full[0], full[len(full)-1]
+			r := l.ClaimUSPerURL / f.ClaimUSPerURL
+			b.add(row{fmt.Sprintf("frontier claim cost per URL %s / %s", count(l.Queued), count(f.Queued)), fmt.Sprintf("%.2fx", r),
+				"flat (<= 1.5x)", met(r <= 1.5), c})
+		}
+	}
+	b.add(row{"frontier enqueue rate (store.Add, 5,000 per tx)", fmt.Sprintf("%.0f URLs/s (%s URLs in %.0f s)",
+		float64(sum.Reached)/max(sum.Seconds, 0.001), count(sum.Reached), sum.Seconds), "", "", c})
+	if sum.StoppedBy != "" {
+		b.note("frontier: stopped at %s of %s URLs — %s. Raise -frontier-time to go further.", count(sum.Reached), count(sum.Target), sum.StoppedBy)
+	}
+	b.add(row{"frontier: crawl a slice", "skipped", "", "", c})
+	b.note("frontier: %s; peak RSS of the process %.0f MB over %v. Claim cost is the mean over %d claims of 8 on random hosts; "+
+		"RSS is VmRSS after the claims.", sum.CrawlSlice, u.PeakMB(), u.Wall.Round(time.Second), first.Claims)
+	return nil
+}
+
+func kbToMB(kb int) float64 { return float64(kb) * 1024 / 1e6 }
+
+// count renders 100000 as 100k and 10000000 as 10M.
+func count(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000 && n%1000 == 0:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
+// politeness crawls many rate-limited hosts for a bounded time.
+func (b *bench) politeness(ctx context.Context) error {
+	o := b.o
+	limit := float64(o.politeBurst) + o.politeRate
+	siteArgs := []string{"-hosts", strconv.Itoa(o.politeHosts), "-pages", strconv.Itoa(o.politePages),
+		"-rate-limit", strconv.FormatFloat(o.siteRate, 'g', -1, 64), "-window", "1s",
+		"-window-limit", strconv.Itoa(int(limit)), "-no-by-path"}
+	site, err := startSite(ctx, b.siteBin, siteArgs...)
+	if err != nil {
+		return err
+	}
+	b.logf("  site: %s %s", b.siteBin, strings.Join(siteArgs, " "))
+	db := filepath.Join(o.dir, "politeness.db")
+	pol := fmt.Sprintf("  rate: %g\n  burst: %d\n  max_in_flight: 1\n", o.politeRate, o.politeBurst)
+	cfg, err := b.writeConfig("politeness.yaml", crawlConfig(db, site.ready.Seeds, o.politeWork, pol))
+	if err != nil {
+		site.stop()
+		return err
+	}
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, o.politeFor)
+	u, summary, runErr := b.runCrawler(cctx, cfg, 30*time.Second)
+	interrupted := cctx.Err() != nil
+	cancel()
+	stopAt := start.Add(o.politeFor)
+	rep, siteErr := site.stop()
+	if runErr != nil && !interrupted {
+		return fmt.Errorf("crawler: %w (%s)", runErr, summary)
+	}
+	if siteErr != nil {
+		return siteErr
+	}
+	c, err := countPages(ctx, db, start.UnixMilli(), stopAt.UnixMilli())
+	if err != nil {
+		return err
+	}
+	window := min(o.politeFor, u.Wall).Seconds()
+	rate := float64(c.InWindow) / window
+	allowed := float64(o.politeHosts) * o.politeRate
+	eff := rate / allowed
+	b.logf("  crawler: %d pages in %.1f s (%d stored in all), CPU %v, peak RSS %.0f MB; site: %d requests, %d throttled (429), max %d per host in 1 s, max in flight %d",
+		c.InWindow, window, c.Pages, u.CPU.Round(time.Millisecond), u.PeakMB(), rep.Requests, rep.Throttled, rep.MaxWindow, rep.MaxInFlight)
+	cmd := b.cmdFor("politeness")
+	what := fmt.Sprintf("%d hosts x %g/s, burst %d", o.politeHosts, o.politeRate, o.politeBurst)
+	b.add(row{"politeness: achieved pages/s, " + what, fmt.Sprintf("%.0f pages/s of %.0f allowed", rate, allowed), "", "", cmd})
+	b.add(row{"politeness efficiency (pages/s / sum of allowed rates)", fmt.Sprintf("%.2f", eff), ">= 0.9", met(eff >= 0.9), cmd})
+	b.add(row{fmt.Sprintf("politeness: 429 answers (site limit %g/s per host)", o.siteRate), strconv.Itoa(rep.Throttled), "0", met(rep.Throttled == 0), cmd})
+	b.add(row{"politeness: most requests to one host in any 1 s", strconv.Itoa(rep.MaxWindow), fmt.Sprintf("<= burst + rate = %g", limit),
+		met(float64(rep.MaxWindow) <= limit), cmd})
+	b.add(row{"politeness: hosts over burst + rate in some 1 s window", strconv.Itoa(rep.OverWindow), "0", met(rep.OverWindow == 0), cmd})
+	b.add(row{"politeness: most concurrent requests to one host", strconv.Itoa(rep.MaxInFlight), "<= max_in_flight = 1", met(rep.MaxInFlight <= 1), cmd})
+	if c.InWindow > 0 && b.crawlerRate > 0 && b.crawlerRate < allowed {
+		b.note("politeness: the sum of the allowed rates (%.0f/s) is above the crawler's unthrottled throughput (%.0f pages/s), "+
+			"so this efficiency measures throughput as much as scheduling.", allowed, b.crawlerRate)
+	}
+	return nil
+}
