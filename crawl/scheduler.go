@@ -300,6 +300,11 @@ func (s *scheduler) refill(h *host) {
 				s.e.fail(err)
 				return
 			}
+			if h.givenUp {
+				// GiveUpHost, queued after this claim, fails these rows.
+				s.maybeRetire(h)
+				return
+			}
 			h.queue = append(h.queue, ls...)
 			// A short claim means the host's due URLs are exhausted; any
 			// left wait for a retry time, when the sweep claims again.
