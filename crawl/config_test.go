@@ -2,6 +2,8 @@ package crawl
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +73,24 @@ func TestConfigDecodesOverDefaults(t *testing.T) {
 	_, err = ParseConfig("c.yaml", []byte("workers: 0\n"))
 	if !errors.As(err, &ce) || ce.Line != 1 || ce.File != "c.yaml" {
 		t.Fatalf("error %v is not a ConfigError at c.yaml:1", err)
+	}
+}
+
+// TestREADMEConfigExamples keeps the README honest: every YAML block in it
+// is a valid config.
+func TestREADMEConfigExamples(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skip("no README")
+	}
+	blocks := strings.Split(string(data), "```yaml\n")
+	if len(blocks) < 2 {
+		t.Fatal("README has no yaml examples")
+	}
+	for i, b := range blocks[1:] {
+		block, _, _ := strings.Cut(b, "```")
+		if _, err := ParseConfig(fmt.Sprintf("README.md yaml block %d", i+1), []byte(block)); err != nil {
+			t.Errorf("%v\n%s", err, block)
+		}
 	}
 }
