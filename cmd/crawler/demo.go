@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
@@ -49,12 +50,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, `
 Try these queries (they also work while a crawl runs):
 
-  crawler query --db %[1]s "SELECT status, count(*) AS n FROM pages GROUP BY status ORDER BY n DESC"
-  crawler query --db %[1]s "SELECT state, reason, count(*) AS n FROM frontier WHERE state <> 'done' GROUP BY 1, 2 ORDER BY n DESC LIMIT 10"
-  crawler query --db %[1]s "SELECT rule, json_extract(data, '$.name') AS name, json_extract(data, '$.price') AS price FROM items LIMIT 10"
+  %[2]s query --db %[1]s "SELECT status, count(*) AS n FROM pages GROUP BY status ORDER BY n DESC"
+  %[2]s query --db %[1]s "SELECT state, reason, count(*) AS n FROM frontier WHERE state <> 'done' GROUP BY 1, 2 ORDER BY n DESC LIMIT 10"
+  %[2]s query --db %[1]s "SELECT rule, json_extract(data, '$.name') AS name, json_extract(data, '$.price') AS price FROM items LIMIT 10"
 
-and "crawler status --db %[1]s" for a summary.
-`, db)
+and "%[2]s status --db %[1]s" for a summary.
+`, db, progName())
 	return nil
 }
 
@@ -97,4 +98,12 @@ func cmdTestsite(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintln(stderr, "serving; Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
+}
+
+// progName is how the user invoked the crawler, for commands to copy.
+func progName() string {
+	if len(os.Args) > 0 && strings.Contains(os.Args[0], "/") && !strings.Contains(os.Args[0], "go-build") {
+		return os.Args[0]
+	}
+	return "crawler"
 }
