@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
@@ -23,6 +24,7 @@ var (
 	benchWorkers = flag.Int("bench.workers", 48, "BenchmarkCrawl: crawler workers")
 	benchBodies  = flag.String("bench.bodies", "zstd", "BenchmarkCrawl: store.bodies (zstd, gzip or none)")
 	benchQueue   = flag.Int("bench.hostqueue", 0, "BenchmarkCrawl: politeness.host_queue (0 = the default)")
+	benchHeap    = flag.String("bench.heapprofile", "", "BenchmarkCrawl: write a heap profile here when half the pages are stored")
 )
 
 // BenchmarkCrawl runs the crawl engine in-process against the fast test
@@ -65,7 +67,7 @@ func BenchmarkCrawl(b *testing.B) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		n := crawlInProcess(b, &cfg)
+		n := crawlInProcess(b, &cfg, heapAt(b, *benchHeap, want/2))
 		spent += time.Since(start)
 		if n != want {
 			b.Fatalf("crawl %d stored %d pages with status 200, want %d", i, n, want)
@@ -75,10 +77,35 @@ func BenchmarkCrawl(b *testing.B) {
 	b.ReportMetric(float64(pages)/spent.Seconds(), "pages/s")
 }
 
+// heapAt returns a progress hook that writes a heap profile to path once
+// pages are stored, or nil when path is empty. The live heap in the middle of
+// a crawl is what the peak RSS is made of; at the end it is gone.
+func heapAt(tb testing.TB, path string, pages int) func(crawl.Stats) {
+	if path == "" {
+		return nil
+	}
+	written := false
+	return func(s crawl.Stats) {
+		if written || s.Pages < int64(pages) {
+			return
+		}
+		written = true
+		f, err := os.Create(path)
+		if err != nil {
+			tb.Error(err)
+			return
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			tb.Error(err)
+		}
+	}
+}
+
 // crawlInProcess runs one crawl to its end and returns the pages stored with
 // status 200 (the crawler also records other responses, such as a missing
 // /sitemap.xml).
-func crawlInProcess(tb testing.TB, cfg *crawl.Config) int {
+func crawlInProcess(tb testing.TB, cfg *crawl.Config, progress func(crawl.Stats)) int {
 	tb.Helper()
 	ctx := context.Background()
 	var n int
@@ -92,6 +119,7 @@ func crawlInProcess(tb testing.TB, cfg *crawl.Config) int {
 		if err != nil {
 			tb.Fatal(err)
 		}
+		eng.OnProgress = progress
 		if err := eng.Seed(ctx, nil); err != nil {
 			tb.Fatal(err)
 		}
@@ -169,7 +197,7 @@ func TestCrawlInProcess(t *testing.T) {
 	cfg.Politeness.MaxInFlight = 8
 	cfg.Politeness.LatencyFactor = 0
 	cfg.Fetch.AllowAddresses = []string{"127.0.0.0/8"}
-	if got, want := crawlInProcess(t, &cfg), len(site.Expected()); got != want {
+	if got, want := crawlInProcess(t, &cfg, nil), len(site.Expected()); got != want {
 		t.Errorf("crawl stored %d pages with status 200, want %d", got, want)
 	}
 	for h, st := range site.Stats() {

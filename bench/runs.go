@@ -26,6 +26,12 @@ func (b *bench) cmdFor(list string) string {
 	}
 	if strings.Contains(list, "throughput") {
 		args = append(args, fmt.Sprintf("-workers %d -max-in-flight %d", o.workers, o.maxInFlight))
+		if o.hostQueue > 0 {
+			args = append(args, fmt.Sprintf("-host-queue %d", o.hostQueue))
+		}
+		if o.bodies != "zstd" {
+			args = append(args, "-bodies "+o.bodies)
+		}
 	}
 	if strings.Contains(list, "colly") {
 		args = append(args, fmt.Sprintf("-parallelism %d", o.parallelism))
@@ -41,7 +47,7 @@ func (b *bench) cmdFor(list string) string {
 }
 
 // crawlConfig is the YAML of a benchmark crawl.
-func crawlConfig(db string, seeds []string, workers int, politeness string) string {
+func crawlConfig(db string, seeds []string, workers int, politeness, bodies string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "database: %s\nseeds:\n", strconv.Quote(db))
 	for _, s := range seeds {
@@ -51,7 +57,7 @@ func crawlConfig(db string, seeds []string, workers int, politeness string) stri
 	sb.WriteString("limits:\n  max_depth: 1000\n")
 	sb.WriteString("politeness:\n" + politeness)
 	sb.WriteString("fetch:\n  allow_addresses: [127.0.0.0/8]\n")
-	sb.WriteString("store:\n  bodies: zstd\n")
+	sb.WriteString("store:\n  bodies: " + bodies + "\n")
 	return sb.String()
 }
 
@@ -137,7 +143,10 @@ func (b *bench) throughput(ctx context.Context) error {
 	b.logf("  site: %s %s (%d pages)", b.siteBin, strings.Join(siteArgs, " "), site.ready.Pages)
 	db := filepath.Join(o.dir, "throughput.db")
 	pol := fmt.Sprintf("  rate: 0\n  max_in_flight: %d\n  latency_factor: 0\n", o.maxInFlight)
-	cfg, err := b.writeConfig("throughput.yaml", crawlConfig(db, site.ready.Seeds, o.workers, pol))
+	if o.hostQueue > 0 {
+		pol += fmt.Sprintf("  host_queue: %d\n", o.hostQueue)
+	}
+	cfg, err := b.writeConfig("throughput.yaml", crawlConfig(db, site.ready.Seeds, o.workers, pol, o.bodies))
 	if err != nil {
 		site.stop()
 		return err
@@ -169,7 +178,7 @@ func (b *bench) throughput(ctx context.Context) error {
 	if timedOut {
 		value += fmt.Sprintf(" (interrupted after %v)", o.crawlTimeout)
 	}
-	b.add(row{"crawler throughput, fast site " + what + ", bodies zstd", value, ">= 2,500 pages/s", met(rate >= 2500), cmd})
+	b.add(row{"crawler throughput, fast site " + what + ", bodies " + o.bodies, value, ">= 2,500 pages/s", met(rate >= 2500), cmd})
 	b.add(row{"crawler CPU per 1,000 pages", fmt.Sprintf("%.2f s", u.CPU.Seconds()/float64(max(c.OK, 1))*1000), "", "", cmd})
 	b.add(row{"crawler peak RSS", fmt.Sprintf("%.0f MB", u.PeakMB()), "<= 150 MB", met(u.PeakMB() <= 150), cmd})
 	stored := fmt.Sprintf("%d / %d", c.OK, site.ready.Pages)
@@ -182,7 +191,7 @@ func (b *bench) throughput(ctx context.Context) error {
 		b.note("crawler: %d pages fetched over %.1f s between the first and the last fetch (%.0f pages/s excluding start-up and shutdown); "+
 			"the test site process used %.1f CPU s on the same %d cores; config %s:\n\n```yaml\n%s```",
 			c.Pages, float64(span)/1000, float64(c.Pages)/(float64(span)/1000), rep.CPUSeconds, runtime.NumCPU(), filepath.Base(cfg),
-			indentYAML(crawlConfig("throughput.db", site.ready.Seeds[:1], o.workers, pol)))
+			indentYAML(crawlConfig("throughput.db", site.ready.Seeds[:1], o.workers, pol, o.bodies)))
 	}
 	return nil
 }
@@ -384,7 +393,7 @@ func (b *bench) politeness(ctx context.Context) error {
 	b.logf("  site: %s %s", b.siteBin, strings.Join(siteArgs, " "))
 	db := filepath.Join(o.dir, "politeness.db")
 	pol := fmt.Sprintf("  rate: %g\n  burst: %d\n  max_in_flight: 1\n", o.politeRate, o.politeBurst)
-	cfg, err := b.writeConfig("politeness.yaml", crawlConfig(db, site.ready.Seeds, o.politeWork, pol))
+	cfg, err := b.writeConfig("politeness.yaml", crawlConfig(db, site.ready.Seeds, o.politeWork, pol, "zstd"))
 	if err != nil {
 		site.stop()
 		return err
