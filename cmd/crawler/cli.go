@@ -19,6 +19,8 @@ Usage:
   crawler query [-c config.yaml | --db FILE] [--json] "SQL"
                                              read-only SQL, also while a crawl runs
   crawler status [-c config.yaml | --db FILE] counts by state and host, pages/s
+  crawler explain [-c config.yaml | --db FILE] URL  why a URL was (or was not) crawled
+  crawler hosts [-c config.yaml | --db FILE] [--json] per-host pace, backoff, queue and why slow
   crawler testsite [--hosts N] [--pages N]   serve the built-in test site on loopback
   crawler extract [-c config.yaml] URL|FILE  run the extraction rules on one page, print the items
   crawler reextract [-c config.yaml]         re-run the rules over stored bodies, fetching nothing
@@ -47,6 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdQuery(ctx, rest, stdout, stderr)
 	case "status":
 		return cmdStatus(ctx, rest, stdout, stderr)
+	case "explain":
+		return cmdExplain(ctx, rest, stdout, stderr)
+	case "hosts":
+		return cmdHosts(ctx, rest, stdout, stderr)
 	case "testsite":
 		return cmdTestsite(ctx, rest, stdout, stderr)
 	case "extract":

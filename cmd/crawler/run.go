@@ -11,7 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
@@ -38,6 +41,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	configPath := fs.String("c", "config.yaml", "config file")
 	urlsFile := fs.String("urls", "", "fetch exactly the URLs in this file (one per line), following no links")
 	grace := fs.Duration("grace", 10*time.Second, "on Ctrl-C, how long in-flight fetches may finish")
+	var op jobOptions
+	op.register(fs)
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -66,69 +71,113 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *urlsFile != "" {
 		resume += " --urls " + quoteArg(*urlsFile)
 	}
-	return crawlJob(ctx, cfg, log, stdout, stderr, c.quiet, *grace, resume)
+	op.quiet, op.grace, op.resume = c.quiet, *grace, resume
+	return runCrawl(ctx, cfg, log, stdout, stderr, op)
 }
 
-// crawlJob runs one crawl to its end and prints the final report.
+// crawlJob runs one crawl to its end with the default progress settings
+// and prints the final report.
 func crawlJob(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, stderr io.Writer, quiet bool, grace time.Duration, resume string) error {
+	return runCrawl(ctx, cfg, log, stdout, stderr, jobOptions{quiet: quiet, grace: grace, resume: resume,
+		progressEvery: 10 * time.Second, stallAfter: time.Minute})
+}
+
+// jobOptions say how a crawl is run and watched.
+type jobOptions struct {
+	quiet         bool
+	grace         time.Duration
+	resume        string        // the command that continues the job
+	progressEvery time.Duration // between progress lines when stderr is not a terminal
+	stallAfter    time.Duration // warn when nothing completes for this long; 0 = never
+	listen        string        // address serving /metrics and /status; "" for none
+}
+
+// register adds the flags that watch a crawl.
+func (o *jobOptions) register(fs *flag.FlagSet) {
+	fs.DurationVar(&o.progressEvery, "progress-every", 10*time.Second, "when stderr is not a terminal, log a progress line this often")
+	fs.DurationVar(&o.stallAfter, "stall-after", time.Minute, "warn when no URL completes for this long while work remains (0 = never)")
+	fs.StringVar(&o.listen, "listen", "", "serve /metrics (Prometheus) and /status (JSON) on this address while crawling, e.g. 127.0.0.1:9090")
+}
+
+// runCrawl runs one crawl to its end: progress on stderr, optional
+// /metrics and /status endpoints, and the final report on stdout.
+func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, stderr io.Writer, o jobOptions) error {
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	reg := prometheus.NewRegistry()
+	metrics := crawl.NewMetrics(reg)
+	pagesAtStart, err := db.CountPages(ctx)
+	if err != nil {
+		return err
+	}
+	var prog *progress
+	if !o.quiet {
+		var term io.Writer
+		if isTerminal(stderr) {
+			term = stderr
+		}
+		prog = newProgress(log, reg, db, progressConfig{Term: term, Every: o.progressEvery, StallAfter: o.stallAfter,
+			Limit: cfg.Limits.MaxPages, PagesAtStart: pagesAtStart, TotalTimeout: cfg.Fetch.TotalTimeout})
+		log = prog.Logger()
+	}
 	eng, err := crawl.New(cfg, db, log)
 	if err != nil {
 		return err
 	}
+	eng.Metrics = metrics
 	if err := eng.Seed(ctx, nil); err != nil {
 		return err
+	}
+	stopOps := func() {}
+	if o.listen != "" {
+		ops, err := startOps(o.listen, reg, eng, db, log)
+		if err != nil {
+			return err
+		}
+		var once sync.Once
+		stopOps = func() {
+			once.Do(func() {
+				if err := ops.Close(); err != nil {
+					log.Warn("stop metrics server", "err", err)
+				}
+			})
+		}
+		defer stopOps()
 	}
 	runID, err := db.StartRun(ctx, "")
 	if err != nil {
 		return err
 	}
-	if !quiet {
-		eng.OnProgress = progressPrinter(stderr)
+	if prog != nil {
+		prog.start()
+		eng.OnProgress = prog.update
 	}
-	outcome, runErr := eng.Run(ctx, grace)
+	outcome, runErr := eng.Run(ctx, o.grace)
+	if prog != nil {
+		prog.Close()
+	}
+	stopOps()
 	if err := db.EndRun(context.WithoutCancel(ctx), runID, string(outcome)); err != nil && runErr == nil {
 		runErr = err
 	}
+	if o.quiet && runErr == nil {
+		return nil
+	}
 	st := eng.Snapshot()
-	if !quiet || runErr != nil {
-		fmt.Fprintf(stdout, "%s: %d pages stored this run, %d failed, %d skipped, %d retries, %.1f MB in %v (%.0f pages/s)\n",
-			outcome, st.Pages, st.Errors, st.Skipped, st.Retries, float64(st.Bytes)/1e6,
-			time.Since(st.Started).Round(time.Second), float64(st.Pages)/max(time.Since(st.Started).Seconds(), 0.001))
-		fmt.Fprintf(stdout, "database: %s\n", cfg.Database)
+	sum := runSummary{Outcome: outcome, Err: runErr, Stats: st, Elapsed: time.Since(st.Started), Limit: cfg.Limits.MaxPages,
+		Database: cfg.Database, Resume: o.resume, Now: time.Now()}
+	if errors.Is(runErr, crawl.ErrInterrupted) {
+		sum.Err = nil
 	}
-	switch {
-	case errors.Is(runErr, crawl.ErrInterrupted):
-		fmt.Fprintf(stderr, "interrupted. Resume with:\n  %s\n", resume)
-	case runErr != nil:
-		fmt.Fprintf(stderr, "the crawl stopped on an error; after fixing it, resume with:\n  %s\n", resume)
-	case outcome == crawl.OutcomeLimit:
-		fmt.Fprintln(stdout, "stopped at limits.max_pages; raise it and run the same command to continue")
+	sum.DB, err = db.Report(context.WithoutCancel(ctx), st.Started, 5)
+	if err != nil {
+		log.Warn("final report: the database summary is missing", "err", err)
 	}
+	writeReport(stdout, sum)
 	return runErr
-}
-
-// progressPrinter prints a plain progress line every few seconds.
-func progressPrinter(w io.Writer) func(crawl.Stats) {
-	var last time.Time
-	var lastPages int64
-	return func(s crawl.Stats) {
-		now := time.Now()
-		if now.Sub(last) < 5*time.Second {
-			return
-		}
-		rate := 0.0
-		if !last.IsZero() {
-			rate = float64(s.Pages-lastPages) / now.Sub(last).Seconds()
-		}
-		last, lastPages = now, s.Pages
-		fmt.Fprintf(w, "%s pages=%d queued=%d in_flight=%d pages/s=%.0f errors=%d hosts=%d backing_off=%d\n",
-			now.Format(time.TimeOnly), s.Pages, s.Queued, s.Hosts.InFlight, rate, s.Errors, s.Hosts.Active, s.Hosts.BackingOff)
-	}
 }
 
 func readURLList(path string) ([]string, error) {

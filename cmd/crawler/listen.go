@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/store"
+)
+
+// frontierCounts caches the frontier's per-state counts, so that frequent
+// scrapes cost at most one query per ttl.
+type frontierCounts struct {
+	db  *store.DB
+	ttl time.Duration
+
+	mu sync.Mutex // guards at and m; held during the query, so concurrent callers share it
+	at time.Time
+	m  map[string]int
+}
+
+func (f *frontierCounts) get(ctx context.Context) (map[string]int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m != nil && time.Since(f.at) < f.ttl {
+		return f.m, nil
+	}
+	m, err := f.db.FrontierCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f.m, f.at = m, time.Now()
+	return m, nil
+}
+
+// frontierCollector reports crawler_frontier_urls{state=...}.
+type frontierCollector struct {
+	counts *frontierCounts
+	desc   *prometheus.Desc
+}
+
+func newFrontierCollector(c *frontierCounts) *frontierCollector {
+	return &frontierCollector{counts: c, desc: prometheus.NewDesc("crawler_frontier_urls",
+		"URLs in the frontier, by state (refreshed at most every 2 s).", []string{"state"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *frontierCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *frontierCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := c.counts.get(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for _, s := range []string{store.StateQueued, store.StateLeased, store.StateDone, store.StateFailed, store.StateSkipped} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(m[s]), s)
+	}
+}
+
+// statusDoc is the JSON answer of /status.
+type statusDoc struct {
+	Started     time.Time      `json:"started"`
+	Elapsed     float64        `json:"elapsed_seconds"`
+	Pages       int64          `json:"pages"`
+	Failed      int64          `json:"failed"`
+	Skipped     int64          `json:"skipped"`
+	Retries     int64          `json:"retries"`
+	Bytes       int64          `json:"bytes"`
+	Dispatched  int            `json:"dispatched"`
+	Uncommitted int64          `json:"uncommitted"`
+	PagesPerSec float64        `json:"pages_per_second"`
+	Hosts       statusHosts    `json:"hosts"`
+	Frontier    map[string]int `json:"frontier"`
+	Database    string         `json:"database"`
+}
+
+type statusHosts struct {
+	Active     int `json:"active"`
+	InFlight   int `json:"in_flight"`
+	Throttled  int `json:"throttled"`
+	BackingOff int `json:"backing_off"`
+}
+
+func newStatusDoc(s crawl.Stats, frontier map[string]int, database string, now time.Time) statusDoc {
+	d := statusDoc{
+		Started: s.Started, Pages: s.Pages, Failed: s.Errors, Skipped: s.Skipped,
+		Retries: s.Retries, Bytes: s.Bytes, Dispatched: s.Dispatched, Uncommitted: s.Uncommitted,
+		Hosts:    statusHosts{Active: s.Hosts.Active, InFlight: s.Hosts.InFlight, Throttled: s.Hosts.Throttled, BackingOff: s.Hosts.BackingOff},
+		Frontier: frontier, Database: database,
+	}
+	if !s.Started.IsZero() {
+		d.Elapsed = now.Sub(s.Started).Seconds()
+		if d.Elapsed > 0 {
+			d.PagesPerSec = float64(s.Pages) / d.Elapsed
+		}
+	}
+	return d
+}
+
+// opsServer serves /metrics and /status while a crawl runs.
+type opsServer struct {
+	srv    *http.Server
+	ln     net.Listener
+	counts *frontierCounts
+	done   chan struct{}
+}
+
+// opsHandler routes the operations endpoints.
+func opsHandler(reg *prometheus.Registry, snapshot func() crawl.Stats, counts *frontierCounts, database string, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}))
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		m, err := counts.get(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(newStatusDoc(snapshot(), m, database, time.Now()))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "crawler: GET /metrics (Prometheus text format), GET /status (JSON)")
+	})
+	return mux
+}
+
+// startOps listens on addr and serves the operations endpoints for eng. It
+// registers the Go runtime, process and frontier collectors on reg.
+func startOps(addr string, reg *prometheus.Registry, eng *crawl.Engine, db *store.DB, log *slog.Logger) (*opsServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	counts := &frontierCounts{db: db, ttl: 2 * time.Second}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newFrontierCollector(counts))
+	o := &opsServer{
+		srv: &http.Server{
+			Handler:           opsHandler(reg, eng.Snapshot, counts, db.Path(), log),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		ln:     ln,
+		counts: counts,
+		done:   make(chan struct{}),
+	}
+	go func() {
+		defer close(o.done)
+		if err := o.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	log.Info("serving /metrics and /status", "addr", ln.Addr().String())
+	return o, nil
+}
+
+// Addr returns the address the server listens on.
+func (o *opsServer) Addr() string { return o.ln.Addr().String() }
+
+// Close stops the server, giving open requests a moment to finish, and
+// waits for it.
+func (o *opsServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := o.srv.Shutdown(ctx)
+	if err != nil {
+		err = errors.Join(err, o.srv.Close())
+	}
+	<-o.done
+	return err
+}
