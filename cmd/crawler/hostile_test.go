@@ -123,9 +123,15 @@ fetch:
 	}
 	expect(url(testsite.RoleRobotsRedirect, "/public/1"), "done", "")
 
-	// Crawl-delay: 1 is honoured (the server saw no two requests closer than that, within scheduling noise).
-	if g := stats[roles[testsite.RoleCrawlDelay]].MinGap; g < 900*time.Millisecond {
+	// Crawl-delay: 1 is honoured. The server sees arrival times, which a
+	// loaded machine shifts by a fraction of a second, so allow that much
+	// on one gap and check the spacing over the whole crawl too.
+	cd := roles[testsite.RoleCrawlDelay]
+	if g := stats[cd].MinGap; g < 500*time.Millisecond {
 		t.Errorf("crawldelay: smallest gap between requests %v, want about 1s or more", g)
+	}
+	if n := site.MaxInWindow(cd, 2500*time.Millisecond); n > 4 {
+		t.Errorf("crawldelay: %d requests within 2.5s; Crawl-delay 1s allows 3 (4 with arrival jitter)", n)
 	}
 	// 429/503 with Retry-After: retried after waiting, all end with 200.
 	for _, p := range []string{"/", "/item/1", "/item/2", "/item/6"} {
