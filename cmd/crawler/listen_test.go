@@ -172,8 +172,10 @@ func TestOpsEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	mfs := scrape(t, base)
+	// crawler_hosts is set once a second and a short crawl may end before
+	// that, so it is not required here.
 	for _, name := range []string{"crawler_http_requests_total", "crawler_fetch_duration_seconds", "crawler_response_bytes_total",
-		"crawler_pages_stored_total", "crawler_urls_finished_total", "crawler_hosts", "crawler_frontier_urls",
+		"crawler_pages_stored_total", "crawler_urls_finished_total", "crawler_frontier_urls",
 		"go_goroutines", "process_cpu_seconds_total"} {
 		if mfs[name] == nil {
 			t.Errorf("/metrics has no %s", name)
