@@ -77,6 +77,7 @@ type statusDoc struct {
 	Started     time.Time      `json:"started"`
 	Elapsed     float64        `json:"elapsed_seconds"`
 	Pages       int64          `json:"pages"`
+	Fetches     int64          `json:"fetches"`
 	Failed      int64          `json:"failed"`
 	Skipped     int64          `json:"skipped"`
 	Retries     int64          `json:"retries"`
@@ -98,7 +99,7 @@ type statusHosts struct {
 
 func newStatusDoc(s crawl.Stats, frontier map[string]int, database string, now time.Time) statusDoc {
 	d := statusDoc{
-		Started: s.Started, Pages: s.Pages, Failed: s.Errors, Skipped: s.Skipped,
+		Started: s.Started, Pages: s.Pages, Fetches: s.Fetches, Failed: s.Errors, Skipped: s.Skipped,
 		Retries: s.Retries, Bytes: s.Bytes, Dispatched: s.Dispatched, Uncommitted: s.Uncommitted,
 		Hosts:    statusHosts{Active: s.Hosts.Active, InFlight: s.Hosts.InFlight, Throttled: s.Hosts.Throttled, BackingOff: s.Hosts.BackingOff},
 		Frontier: frontier, Database: database,
