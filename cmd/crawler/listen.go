@@ -140,7 +140,8 @@ func opsHandler(reg *prometheus.Registry, snapshot func() crawl.Stats, counts *f
 		enc.Encode(newStatusDoc(snapshot(), m, database, time.Now()))
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "crawler: GET /metrics (Prometheus text format), GET /status (JSON)")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, listenPage)
 	})
 	return mux
 }
