@@ -37,6 +37,7 @@ type host struct {
 	lastBackoff  time.Time
 	failures     int
 	latency      time.Duration // smoothed
+	savedLatency time.Duration // latency last persisted
 	interval     time.Duration // current pacing interval
 	pages        int
 	reason       string // why it is slow or paused, for status and explain
@@ -457,6 +458,12 @@ func (s *scheduler) finished(d done, now time.Time) {
 			h.latency = d.latency
 		} else {
 			h.latency = (h.latency*7 + d.latency*3) / 10
+		}
+		// Persist the smoothed latency when it moves by a fifth, so
+		// "crawler hosts" shows it for healthy hosts too.
+		if diff := h.latency - h.savedLatency; diff > h.savedLatency/5 || -diff > h.savedLatency/5 {
+			h.savedLatency = h.latency
+			h.dirty = true
 		}
 	}
 	switch d.class {
