@@ -308,6 +308,11 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	}
 
 	outcome := e.loop(ctx, runCtx, s, writerNews, grace, stopFetches)
+	defer func() {
+		e.statsMu.Lock()
+		e.stats.Outcome = outcome
+		e.statsMu.Unlock()
+	}()
 
 	// Stop: workers have no more jobs; wait for them, then the writer.
 	close(e.jobs)
