@@ -42,6 +42,7 @@ type Checkpoint struct {
 	Claimed       int     `json:"claimed"`          // URLs leased by those claims
 	ClaimUSPerOp  float64 `json:"claim_us_per_op"`  // mean µs per Claim call
 	ClaimUSPerURL float64 `json:"claim_us_per_url"` // mean µs per leased URL
+	ClaimUSMedian float64 `json:"claim_us_median"`  // median µs per Claim call, less moved by other load on the machine
 	DBBytes       int64   `json:"db_bytes"`
 }
 
@@ -189,12 +190,15 @@ func (b *bench) measure(ctx context.Context, claims, n int) (Checkpoint, error) 
 	cp := Checkpoint{Queued: b.queued, InsertSeconds: b.inserted.Seconds(), Claims: claims}
 	var leased []store.Lease
 	var spent time.Duration
+	each := make([]time.Duration, 0, claims)
 	for range claims {
 		// Host ids are assigned in first-seen order, 1..hosts.
 		id := int64(b.rng.IntN(min(b.hosts, b.queued))) + 1
 		t := time.Now()
 		ls, _, err := b.db.Claim(ctx, id, n, time.Hour)
-		spent += time.Since(t)
+		d := time.Since(t)
+		spent += d
+		each = append(each, d)
 		if err != nil {
 			return cp, err
 		}
@@ -206,6 +210,10 @@ func (b *bench) measure(ctx context.Context, claims, n int) (Checkpoint, error) 
 	}
 	if len(leased) > 0 {
 		cp.ClaimUSPerURL = float64(spent.Microseconds()) / float64(len(leased))
+	}
+	if len(each) > 0 {
+		slices.Sort(each)
+		cp.ClaimUSMedian = float64(each[len(each)/2].Nanoseconds()) / 1e3
 	}
 	for len(leased) > 0 {
 		k := min(len(leased), 5000)
