@@ -98,7 +98,7 @@ func (b *bench) runCrawler(ctx context.Context, cfgPath string, grace time.Durat
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = prefixWriter{b.log, "  crawler: "}
-	b.logf("  $ %s run -c %s", b.o.crawler, cfgPath)
+	b.logf("  $ %s", strings.Join(cmd.Args, " "))
 	m, err := startMeasured(cmd)
 	if err != nil {
 		return usage{}, "", err
