@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -300,9 +301,16 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	writerNews := make(chan map[int64]int, 1024)
 	writeWG.Add(1)
 	go func() { defer writeWG.Done(); e.writer(runCtx, writerNews) }()
+	// One encoder for all workers: EncodeAll is safe for concurrent use and
+	// keeps one block encoder per CPU, not one per worker (each costs memory).
+	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		return OutcomeFailed, fmt.Errorf("zstd encoder: %w", err)
+	}
+	defer zw.Close()
 	workWG.Add(workers)
 	for i := 0; i < workers; i++ {
-		zw, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 		w := &worker{e: e, client: e.fetch.newClient(), zw: zw}
 		go func() { defer workWG.Done(); w.run(runCtx) }()
 	}

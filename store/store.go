@@ -42,7 +42,7 @@ type DB struct {
 var ErrLocked = errors.New("database is in use by another crawler process")
 
 // driverName is mattn/go-sqlite3 with a hook that tunes every new
-// connection: a 64 MiB page cache, and WAL checkpoints every 16 MiB rather
+// connection: a 32 MiB page cache, and WAL checkpoints every 16 MiB rather
 // than 4 MiB, so a crawl that writes hundreds of megabytes of bodies spends
 // less time in checkpoint fsyncs.
 const driverName = "sqlite3_crawler"
@@ -52,7 +52,7 @@ var registerOnce sync.Once
 func registerDriver() {
 	registerOnce.Do(func() {
 		sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(`PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096`, nil)
+			_, err := c.Exec(`PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4096`, nil)
 			return err
 		}})
 	})
