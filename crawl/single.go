@@ -173,12 +173,9 @@ func (s *single) fetchRobots(ctx context.Context, o string) (*robots.Robots, err
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s/robots.txt: %w", o, err)
 		}
-		if r.status >= 300 && r.status < 400 && hop < 5 {
-			base, _ := url.Parse(target)
-			if loc, ok := location(base, r.header); ok && (loc.Scheme == "http" || loc.Scheme == "https") {
-				target = loc.String()
-				continue
-			}
+		if next, ok := nextRobotsHop(target, r, hop); ok {
+			target = next
+			continue
 		}
 		switch {
 		case r.status >= 200 && r.status < 300:

@@ -126,12 +126,9 @@ func (w *worker) robots(ctx context.Context, j job) {
 			break
 		}
 		res.status = r.status
-		if r.status >= 300 && r.status < 400 && hop < 5 {
-			base, _ := url.Parse(target)
-			if loc, ok := location(base, r.header); ok && (loc.Scheme == "http" || loc.Scheme == "https") {
-				target = loc.String()
-				continue
-			}
+		if next, ok := nextRobotsHop(target, r, hop); ok {
+			target = next
+			continue
 		}
 		switch {
 		case r.status >= 200 && r.status < 300:
@@ -156,6 +153,23 @@ func (w *worker) robots(ctx context.Context, j job) {
 	d.latency = time.Since(start)
 	d.status = res.status
 	e.done <- d
+}
+
+// nextRobotsHop returns where a robots.txt redirect leads, when it is to be
+// followed: RFC 9309 allows up to five hops.
+func nextRobotsHop(target string, r *response, hop int) (string, bool) {
+	if r.status < 300 || r.status >= 400 || hop >= 5 {
+		return "", false
+	}
+	base, err := url.Parse(target)
+	if err != nil {
+		return "", false
+	}
+	loc, ok := location(base, r.header)
+	if !ok || (loc.Scheme != "http" && loc.Scheme != "https") {
+		return "", false
+	}
+	return loc.String(), true
 }
 
 // page fetches and processes one frontier URL and sends the outcome to the writer.
