@@ -40,7 +40,16 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintln(stdout)
 	fmt.Fprintf(stdout, "pages: %d stored, %.1f MB", st.Pages, float64(st.Bytes)/1e6)
 	if st.LastMinute > 0 || st.Running {
-		fmt.Fprintf(stdout, ", %.1f pages/s over the last minute", float64(st.LastMinute)/60)
+		// Over the last minute, or since the run started if that is sooner.
+		window := time.Minute
+		if st.Running && st.LastRun.StartedAt > 0 {
+			window = min(window, max(time.Since(time.UnixMilli(st.LastRun.StartedAt)), time.Second))
+		}
+		span := "minute"
+		if window < time.Minute {
+			span = window.Round(time.Second).String()
+		}
+		fmt.Fprintf(stdout, ", %.1f pages/s over the last %s", float64(st.LastMinute)/window.Seconds(), span)
 	}
 	fmt.Fprintln(stdout)
 	if st.LastRun.StartedAt > 0 {
