@@ -489,7 +489,11 @@ func pageOf[T any](w http.ResponseWriter, key string, rows []T, limit int64, las
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Service) handlePages(w http.ResponseWriter, r *http.Request) {
+// keysetRows serves one keyset page of a job's results: query returns the
+// rows after the given id, scan reads one, id gives a row's key.
+func keysetRows[T any](s *Service, w http.ResponseWriter, r *http.Request, key string,
+	query func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error),
+	scan func(*sql.Rows) (T, error), id func(T) int64) {
 	j := s.lookup(w, r)
 	if j == nil {
 		return
@@ -499,94 +503,77 @@ func (s *Service) handlePages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	out := []pageRow{}
+	out := []T{}
 	db, err := s.openResults(r.Context(), j)
 	if errors.Is(err, errNoDatabase) {
-		pageOf(w, "pages", out, limit, nil)
+		pageOf(w, key, out, limit, id)
 		return
 	} else if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	defer db.Close()
-	rows, err := db.Reader().QueryContext(r.Context(), `SELECT id, url, final_url, status, coalesce(content_type, ''),
-		coalesce(title, ''), fetched_at, duration_ms, size, depth FROM pages WHERE id > ? ORDER BY id LIMIT ?`, after, limit+1)
+	fail := func(err error) {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("%s of job %s: %v", key, j.rec.ID, err))
+	}
+	rows, err := query(r.Context(), db, after, limit+1)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("pages of job %s: %v", j.rec.ID, err))
+		fail(err)
 		return
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p pageRow
-		var fetched int64
-		if err := rows.Scan(&p.ID, &p.URL, &p.FinalURL, &p.Status, &p.ContentType, &p.Title, &fetched, &p.DurationMS,
-			&p.Size, &p.Depth); err != nil {
-			writeError(w, http.StatusInternalServerError, fmt.Sprintf("pages of job %s: %v", j.rec.ID, err))
+		v, err := scan(rows)
+		if err != nil {
+			fail(err)
 			return
 		}
-		p.FetchedAt = time.UnixMilli(fetched).UTC()
-		out = append(out, p)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("pages of job %s: %v", j.rec.ID, err))
+		fail(err)
 		return
 	}
-	pageOf(w, "pages", out, limit, func(p pageRow) int64 { return p.ID })
+	pageOf(w, key, out, limit, id)
+}
+
+func (s *Service) handlePages(w http.ResponseWriter, r *http.Request) {
+	keysetRows(s, w, r, "pages", func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error) {
+		return db.Reader().QueryContext(ctx, `SELECT id, url, final_url, status, coalesce(content_type, ''),
+			coalesce(title, ''), fetched_at, duration_ms, size, depth FROM pages WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	}, func(rows *sql.Rows) (pageRow, error) {
+		var p pageRow
+		var fetched int64
+		err := rows.Scan(&p.ID, &p.URL, &p.FinalURL, &p.Status, &p.ContentType, &p.Title, &fetched, &p.DurationMS,
+			&p.Size, &p.Depth)
+		p.FetchedAt = time.UnixMilli(fetched).UTC()
+		return p, err
+	}, func(p pageRow) int64 { return p.ID })
 }
 
 func (s *Service) handleItems(w http.ResponseWriter, r *http.Request) {
-	j := s.lookup(w, r)
-	if j == nil {
-		return
-	}
-	after, limit, err := keyset(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out := []itemRow{}
-	db, err := s.openResults(r.Context(), j)
-	if errors.Is(err, errNoDatabase) {
-		pageOf(w, "items", out, limit, nil)
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	defer db.Close()
-	const cols = `SELECT id, page_id, url, rule, idx, data, errors, extracted_at FROM items`
-	var rows *sql.Rows
-	if rule := r.URL.Query().Get("rule"); rule != "" {
-		rows, err = db.Reader().QueryContext(r.Context(), cols+` WHERE rule = ? AND id > ? ORDER BY id LIMIT ?`, rule, after, limit+1)
-	} else {
-		rows, err = db.Reader().QueryContext(r.Context(), cols+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit+1)
-	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("items of job %s: %v", j.rec.ID, err))
-		return
-	}
-	defer rows.Close()
-	for rows.Next() {
+	rule := r.URL.Query().Get("rule")
+	keysetRows(s, w, r, "items", func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error) {
+		const cols = `SELECT id, page_id, url, rule, idx, data, errors, extracted_at FROM items`
+		if rule != "" {
+			return db.Reader().QueryContext(ctx, cols+` WHERE rule = ? AND id > ? ORDER BY id LIMIT ?`, rule, after, limit)
+		}
+		return db.Reader().QueryContext(ctx, cols+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	}, func(rows *sql.Rows) (itemRow, error) {
 		var it itemRow
 		var data string
 		var errs sql.NullString
 		var at int64
 		if err := rows.Scan(&it.ID, &it.PageID, &it.URL, &it.Rule, &it.Index, &data, &errs, &at); err != nil {
-			writeError(w, http.StatusInternalServerError, fmt.Sprintf("items of job %s: %v", j.rec.ID, err))
-			return
+			return it, err
 		}
 		it.Data = json.RawMessage(data)
 		if errs.Valid {
 			it.Errors = json.RawMessage(errs.String)
 		}
 		it.ExtractedAt = time.UnixMilli(at).UTC()
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("items of job %s: %v", j.rec.ID, err))
-		return
-	}
-	pageOf(w, "items", out, limit, func(it itemRow) int64 { return it.ID })
+		return it, nil
+	}, func(it itemRow) int64 { return it.ID })
 }
 
 // countingWriter notes whether anything reached the response, after which
