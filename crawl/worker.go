@@ -353,7 +353,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 		}
 		return
 	}
-	if !e.parseType(mt) {
+	if !e.cfg.ParsesType(mt) {
 		w.setBody(p, r.body)
 		if mt == "" {
 			mt = "unknown type"
@@ -475,18 +475,6 @@ func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source str
 	}
 	n.Origin = origin(u)
 	return n
-}
-
-func (e *Engine) parseType(mt string) bool {
-	if mt == "" {
-		return true // sniffing: most servers that omit it send HTML
-	}
-	for _, t := range e.cfg.Fetch.ParseTypes {
-		if t == mt {
-			return true
-		}
-	}
-	return false
 }
 
 // setBody compresses and hashes the body in the worker, off the writer's path.
