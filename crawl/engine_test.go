@@ -181,3 +181,18 @@ func TestCrawlSmallSite(t *testing.T) {
 		t.Errorf("second run fetched new paths")
 	}
 }
+
+func TestIdentityBodies(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"price": 12.5}`)
+	}))
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/item.json")
+	cfg.Store.Bodies = "identity"
+	crawlOnce(t, cfg)
+	got := queryMap(t, cfg.Database, `SELECT body_encoding, json_extract(CAST(body AS TEXT), '$.price') FROM pages WHERE url LIKE '%/item.json'`)
+	if got["identity"] != "12.5" {
+		t.Fatalf("stored bodies %v, want an uncompressed JSON body queryable with json_extract", got)
+	}
+}

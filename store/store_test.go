@@ -153,3 +153,21 @@ func TestReaderWhileWriting(t *testing.T) {
 		t.Fatal("read-only pool accepted a write")
 	}
 }
+
+func TestSetInboundLinkIndex(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	count := func() int {
+		var n int
+		db.Reader().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'links_to_url'`).Scan(&n)
+		return n
+	}
+	for _, on := range []bool{false, false, true, true} {
+		if err := db.SetInboundLinkIndex(ctx, on); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 0, true: 1}[on]; count() != want {
+			t.Fatalf("SetInboundLinkIndex(%v): %d indexes, want %d", on, count(), want)
+		}
+	}
+}
