@@ -24,6 +24,8 @@ var (
 	benchWorkers = flag.Int("bench.workers", 48, "BenchmarkCrawl: crawler workers")
 	benchBodies  = flag.String("bench.bodies", "zstd", "BenchmarkCrawl: store.bodies (zstd, gzip or none)")
 	benchQueue   = flag.Int("bench.hostqueue", 0, "BenchmarkCrawl: politeness.host_queue (0 = the default)")
+	benchIndex   = flag.Bool("bench.linkindex", false, "BenchmarkCrawl: store.inbound_link_index")
+	benchText    = flag.Bool("bench.maintext", true, "BenchmarkCrawl: parse.main_text")
 	benchHeap    = flag.String("bench.heapprofile", "", "BenchmarkCrawl: write a heap profile here when half the pages are stored")
 )
 
@@ -62,6 +64,8 @@ func BenchmarkCrawl(b *testing.B) {
 		cfg.Politeness.LatencyFactor = 0
 		cfg.Fetch.AllowAddresses = []string{"127.0.0.0/8"}
 		cfg.Store.Bodies = *benchBodies
+		cfg.Store.InboundLinkIndex = *benchIndex
+		cfg.Parse.MainText = *benchText
 		if *benchQueue > 0 {
 			cfg.Politeness.HostQueue = *benchQueue
 		}
