@@ -22,7 +22,7 @@ var (
 	benchHosts   = flag.Int("bench.hosts", 8, "BenchmarkCrawl: test site hosts")
 	benchPages   = flag.Int("bench.pages", 500, "BenchmarkCrawl: pages per host")
 	benchWorkers = flag.Int("bench.workers", 48, "BenchmarkCrawl: crawler workers")
-	benchBodies  = flag.String("bench.bodies", "zstd", "BenchmarkCrawl: store.bodies (zstd, gzip or none)")
+	benchBodies  = flag.String("bench.bodies", "zstd", "BenchmarkCrawl: store.bodies (zstd, s2, gzip, identity or none)")
 	benchQueue   = flag.Int("bench.hostqueue", 0, "BenchmarkCrawl: politeness.host_queue (0 = the default)")
 	benchIndex   = flag.Bool("bench.linkindex", false, "BenchmarkCrawl: store.inbound_link_index")
 	benchText    = flag.Bool("bench.maintext", true, "BenchmarkCrawl: parse.main_text")

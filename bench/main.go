@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.workers, "workers", 48, "throughput: crawler workers")
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 64, "throughput: crawler politeness.max_in_flight per host")
 	fs.IntVar(&o.hostQueue, "host-queue", 0, "throughput: crawler politeness.host_queue (0 = the crawler's default)")
-	fs.StringVar(&o.bodies, "bodies", "zstd", "throughput: crawler store.bodies (zstd, gzip or none)")
+	fs.StringVar(&o.bodies, "bodies", "zstd", "throughput: crawler store.bodies (zstd, s2, gzip, identity or none)")
 	fs.DurationVar(&o.crawlTimeout, "crawl-timeout", 10*time.Minute, "throughput and colly: interrupt a crawl that runs longer")
 	fs.IntVar(&o.parallelism, "parallelism", 48, "colly: LimitRule parallelism")
 	fs.IntVar(&o.frontierURLs, "frontier-urls", 10_000_000, "frontier: URLs to enqueue")

@@ -119,7 +119,7 @@ type ParseOptions struct {
 
 // StoreOptions configure what is stored.
 type StoreOptions struct {
-	Bodies      string `yaml:"bodies"`       // zstd, gzip, identity (uncompressed) or none
+	Bodies      string `yaml:"bodies"`       // zstd, s2, gzip, identity (uncompressed) or none
 	ErrorBodies bool   `yaml:"error_bodies"` // store bodies of non-2xx responses too
 	DedupCache  int    `yaml:"dedup_cache"`  // URLs remembered in memory to skip database lookups
 	// InboundLinkIndex indexes links.to_url while crawling, so "who links
@@ -474,9 +474,9 @@ func (c *Config) validate() error {
 		return bad("fetch.user_agent", "must not be empty")
 	}
 	switch c.Store.Bodies {
-	case "zstd", "gzip", "identity", "none":
+	case "zstd", "s2", "gzip", "identity", "none":
 	default:
-		return bad("store.bodies", "must be zstd, gzip, identity or none, got %q", c.Store.Bodies)
+		return bad("store.bodies", "must be zstd, s2, gzip, identity or none, got %q", c.Store.Bodies)
 	}
 	for i, a := range c.Fetch.AllowAddresses {
 		if _, err := netip.ParsePrefix(a); err == nil {

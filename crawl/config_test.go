@@ -42,7 +42,7 @@ func TestConfigErrors(t *testing.T) {
 		{"wrong type", "workers: many\n", "cfg.yaml:1: cannot unmarshal"},
 		{"bad duration", "fetch:\n  total_timeout: soon\n", "cfg.yaml:2"},
 		{"bad size", "limits:\n  max_body_size: 10 parsecs\n", "invalid size unit"},
-		{"bad bodies", "store:\n  bodies: lz4\n", `cfg.yaml:2: store.bodies: must be zstd, gzip, identity or none, got "lz4"`},
+		{"bad bodies", "store:\n  bodies: lz4\n", `cfg.yaml:2: store.bodies: must be zstd, s2, gzip, identity or none, got "lz4"`},
 		{"negative rate", "politeness:\n  rate: -2\n", "cfg.yaml:2: politeness.rate: must not be negative"},
 		{"bad rule selector", "extract:\n  - name: p\n    match: '*'\n    fields:\n      - name: a\n        selector: 'div[[['\n", "cfg.yaml:6: extract[0].fields[0].selector"},
 		{"unknown rule key", "extract:\n  - name: p\n    match: '*'\n    fields:\n      - name: a\n        selectr: h1\n", `cfg.yaml:6: unknown key "selectr"`},

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/crawler-dev/crawler/crawl/robots"
@@ -484,6 +485,9 @@ func (w *worker) setBody(p *store.Page, body []byte) {
 	case "zstd":
 		p.Body = w.zw.EncodeAll(body, make([]byte, 0, len(body)/3+64))
 		p.BodyEncoding = "zstd"
+	case "s2":
+		p.Body = s2.Encode(make([]byte, s2.MaxEncodedLen(len(body))), body)
+		p.BodyEncoding = "s2"
 	case "gzip":
 		w.gzbuf.Reset()
 		zw, _ := gzip.NewWriterLevel(&w.gzbuf, gzip.BestSpeed)
@@ -533,6 +537,12 @@ func DecodeBody(body []byte, encoding string) ([]byte, error) {
 		d := zstdDecoders.Get().(*zstd.Decoder)
 		defer zstdDecoders.Put(d)
 		return d.DecodeAll(body, nil)
+	case "s2":
+		b, err := s2.Decode(nil, body)
+		if err != nil {
+			return nil, fmt.Errorf("decode s2 body: %w", err)
+		}
+		return b, nil
 	case "gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {

@@ -64,7 +64,7 @@ CREATE TABLE pages (
     size           INTEGER NOT NULL,                  -- decoded body bytes
     truncated      INTEGER NOT NULL DEFAULT 0,        -- body cut at the configured cap
     body           BLOB,                              -- body, compressed as body_encoding says
-    body_encoding  TEXT,                              -- zstd, gzip, identity or NULL when not stored
+    body_encoding  TEXT,                              -- zstd, s2, gzip, identity or NULL when not stored
     content_hash   TEXT,                              -- xxh64 of the decoded body, hex
     title          TEXT,
     description    TEXT,
