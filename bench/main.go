@@ -47,7 +47,7 @@ type options struct {
 	hosts, pages         int
 	workers, maxInFlight int
 	hostQueue            int
-	bodies               string
+	bodies               string // comma-separated store.bodies settings, one throughput crawl each
 	crawlTimeout         time.Duration
 	parallelism          int
 
@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.workers, "workers", 48, "throughput: crawler workers")
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 64, "throughput: crawler politeness.max_in_flight per host")
 	fs.IntVar(&o.hostQueue, "host-queue", 0, "throughput: crawler politeness.host_queue (0 = the crawler's default)")
-	fs.StringVar(&o.bodies, "bodies", "zstd", "throughput: crawler store.bodies (zstd, s2, gzip, identity or none)")
+	fs.StringVar(&o.bodies, "bodies", "zstd,s2", "throughput: crawler store.bodies, one crawl each, comma-separated (zstd, s2, gzip, identity, none)")
 	fs.DurationVar(&o.crawlTimeout, "crawl-timeout", 10*time.Minute, "throughput and colly: interrupt a crawl that runs longer")
 	fs.IntVar(&o.parallelism, "parallelism", 48, "colly: LimitRule parallelism")
 	fs.IntVar(&o.frontierURLs, "frontier-urls", 10_000_000, "frontier: URLs to enqueue")
@@ -195,7 +195,23 @@ type bench struct {
 	rows  []row
 	notes []string
 
-	crawlerRate, collyRate float64 // pages/s, for the ratio
+	crawlerRates []encodingRate // pages/s of each throughput crawl, for the ratio
+	collyRate    float64
+}
+
+// encodingRate is the throughput of a crawl storing bodies with one encoding.
+type encodingRate struct {
+	bodies string // comma-separated store.bodies settings, one throughput crawl each
+	rate   float64
+}
+
+// bestRate returns the fastest throughput crawl's pages/s, or 0.
+func (b *bench) bestRate() float64 {
+	best := 0.0
+	for _, r := range b.crawlerRates {
+		best = max(best, r.rate)
+	}
+	return best
 }
 
 // buildHelpers compiles the site, plaincolly and frontier programs once.

@@ -31,17 +31,19 @@ func met(ok bool) string {
 
 // ratio adds the crawler/colly comparison when both ran.
 func (b *bench) ratio() {
-	if b.crawlerRate <= 0 || b.collyRate <= 0 {
+	if b.collyRate <= 0 {
 		return
 	}
-	r := b.crawlerRate / b.collyRate
-	b.add(row{
-		Measurement: "throughput ratio crawler / plain colly",
-		Value:       fmt.Sprintf("%.2fx", r),
-		Target:      ">= 4x",
-		Met:         met(r >= 4),
-		Command:     b.cmdFor("throughput,colly"),
-	})
+	for _, c := range b.crawlerRates {
+		r := c.rate / b.collyRate
+		b.add(row{
+			Measurement: "throughput ratio crawler (bodies " + c.bodies + ") / plain colly",
+			Value:       fmt.Sprintf("%.2fx", r),
+			Target:      ">= 4x",
+			Met:         met(r >= 4),
+			Command:     b.cmdFor("throughput,colly", c.bodies),
+		})
+	}
 }
 
 // print writes the table and the notes as Markdown.
