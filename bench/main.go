@@ -10,9 +10,12 @@
 //   - colly: bench/plaincolly, a plain colly crawler, crawls the same site;
 //     the same figures, its duplicate fetches counted by the server, and the
 //     ratio crawler/colly;
-//   - frontier: bench/frontier enqueues millions of URLs over 100,000 hosts
-//     through the store and measures its RSS and the cost of a Claim as the
-//     queue grows;
+//   - frontier: bench/frontier enqueues millions of URLs over 100,000
+//     loopback hosts through the store and measures its RSS and the cost of
+//     a Claim as the queue grows; then bin/crawler crawls a slice of that
+//     database, its first hosts served by the fast test site (in this
+//     process) and the rest refusing connections: the crawler's peak RSS,
+//     pages/s and URLs claimed with the whole frontier queued;
 //   - politeness: bin/crawler crawls 1,000 rate-limited hosts for a bounded
 //     time; achieved pages/s against the sum of the allowed rates, and the
 //     server's count of requests over the limit.
@@ -54,6 +57,9 @@ type options struct {
 	frontierURLs  int
 	frontierHosts int
 	frontierTime  time.Duration
+	slicePages    int // crawl-slice limits.max_pages
+	sliceHosts    int // frontier hosts the test site serves (0 = no crawl)
+	sliceFor      time.Duration
 
 	politeHosts, politePages int
 	politeRate, siteRate     float64
@@ -91,6 +97,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.frontierURLs, "frontier-urls", 10_000_000, "frontier: URLs to enqueue")
 	fs.IntVar(&o.frontierHosts, "frontier-hosts", 100_000, "frontier: hosts")
 	fs.DurationVar(&o.frontierTime, "frontier-time", 8*time.Minute, "frontier: stop enqueueing after this long and report the size reached")
+	fs.IntVar(&o.slicePages, "slice-pages", 20_000, "frontier: pages the crawl of a slice stores at most (limits.max_pages)")
+	fs.IntVar(&o.sliceHosts, "slice-hosts", 200, "frontier: hosts served by the test site for the crawl of a slice, the first ones (0 = no crawl)")
+	fs.DurationVar(&o.sliceFor, "slice-for", 90*time.Second, "frontier: interrupt the crawl of a slice after this long")
 	fs.IntVar(&o.politeHosts, "polite-hosts", 1000, "politeness: hosts")
 	fs.IntVar(&o.politePages, "polite-pages", 150, "politeness: pages per host")
 	fs.Float64Var(&o.politeRate, "polite-rate", 1, "politeness: crawler politeness.rate per host")
@@ -111,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat("go.mod"); err != nil {
 		return errors.New("run from the module root: go run ./bench")
 	}
-	if want("throughput", o.run) || want("politeness", o.run) {
+	if want("throughput", o.run) || want("politeness", o.run) || want("frontier", o.run) && o.sliceHosts > 0 {
 		if _, err := os.Stat(o.crawler); err != nil {
 			return fmt.Errorf("crawler binary: %w (run make build)", err)
 		}
@@ -132,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(o.dir)
 	}
 
-	b := &bench{o: o, log: stderr}
+	b := &bench{o: o, log: stderr, throughputPeakMB: map[string]float64{}}
 	fmt.Fprintf(stderr, "bench: %s, %d CPUs, work directory %s\n", runtime.Version(), runtime.NumCPU(), o.dir)
 	loadBefore := loadAvg()
 	if err := b.buildHelpers(ctx); err != nil {
@@ -195,8 +204,9 @@ type bench struct {
 	rows  []row
 	notes []string
 
-	crawlerRates []encodingRate // pages/s of each throughput crawl, for the ratio
-	collyRate    float64
+	crawlerRates     []encodingRate     // pages/s of each throughput crawl, for the ratio
+	throughputPeakMB map[string]float64 // peak RSS of each throughput crawl by store.bodies, for the crawl of a slice
+	collyRate        float64
 }
 
 // encodingRate is the throughput of a crawl storing bodies with one encoding.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/testsite"
 )
 
 // cmdFor returns the command that reproduces the measurements in list;
@@ -39,7 +40,8 @@ func (b *bench) cmdFor(list string, bodies string) string {
 		args = append(args, fmt.Sprintf("-parallelism %d", o.parallelism))
 	}
 	if strings.Contains(list, "frontier") {
-		args = append(args, fmt.Sprintf("-frontier-urls %d -frontier-hosts %d -frontier-time %v", o.frontierURLs, o.frontierHosts, o.frontierTime))
+		args = append(args, fmt.Sprintf("-frontier-urls %d -frontier-hosts %d -frontier-time %v -slice-hosts %d -slice-pages %d -slice-for %v -workers %d",
+			o.frontierURLs, o.frontierHosts, o.frontierTime, o.sliceHosts, o.slicePages, o.sliceFor, o.workers))
 	}
 	if strings.Contains(list, "politeness") {
 		args = append(args, fmt.Sprintf("-polite-hosts %d -polite-pages %d -polite-rate %g -polite-burst %d -site-rate %g -polite-workers %d -polite-for %v",
@@ -94,12 +96,14 @@ func countPages(ctx context.Context, path string, from, to int64) (pageCounts, e
 }
 
 // runCrawler runs bin/crawler on a config until it ends or ctx is done
-// (then SIGINT, SIGKILL after grace) and reports its cost.
+// (then SIGINT, SIGKILL after grace) and reports its cost. When the crawler
+// panicked, the error says with what.
 func (b *bench) runCrawler(ctx context.Context, cfgPath string, grace time.Duration) (usage, string, error) {
 	cmd := command(ctx, grace, b.o.crawler, "run", "-c", cfgPath, "--grace", "10s")
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	cmd.Stderr = prefixWriter{b.log, "  crawler: "}
+	stderr := &panicWriter{w: prefixWriter{b.log, "  crawler: "}}
+	cmd.Stderr = stderr
 	b.logf("  $ %s", strings.Join(cmd.Args, " "))
 	m, err := startMeasured(cmd)
 	if err != nil {
@@ -110,7 +114,30 @@ func (b *bench) runCrawler(ctx context.Context, cfgPath string, grace time.Durat
 	for line := range strings.SplitSeq(summary, "\n") {
 		b.logf("  crawler: %s", line)
 	}
+	if err != nil && stderr.panic != "" {
+		err = fmt.Errorf("%w: %s", err, stderr.panic)
+	}
 	return u, summary, err
+}
+
+// panicWriter passes writes on and keeps the first line that starts a Go
+// panic ("panic: ..."). The command's stderr is written from one goroutine
+// and read after Wait, so it needs no lock.
+type panicWriter struct {
+	w     interface{ Write([]byte) (int, error) }
+	panic string
+}
+
+func (p *panicWriter) Write(data []byte) (int, error) {
+	if p.panic == "" {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if strings.HasPrefix(line, "panic: ") {
+				p.panic = line
+				break
+			}
+		}
+	}
+	return p.w.Write(data)
 }
 
 // prefixWriter prefixes each write (the crawler writes whole lines).
@@ -185,6 +212,7 @@ func (b *bench) throughputWith(ctx context.Context, bodies string) error {
 	if !timedOut {
 		b.crawlerRates = append(b.crawlerRates, encodingRate{bodies, rate})
 	}
+	b.throughputPeakMB[bodies] = u.PeakMB()
 	cmd := b.cmdFor("throughput", bodies)
 	what := fmt.Sprintf("%d hosts x %d pages", o.hosts, o.pages)
 	value := fmt.Sprintf("%.0f pages/s", rate)
@@ -289,19 +317,45 @@ type frontierPoint struct {
 	ClaimUSMedian float64 `json:"claim_us_median"`
 	DBBytes       int64   `json:"db_bytes"`
 
-	Summary    bool    `json:"summary"`
-	Target     int     `json:"target"`
-	Reached    int     `json:"reached"`
-	StoppedBy  string  `json:"stopped_by"`
-	Seconds    float64 `json:"seconds"`
-	CrawlSlice string  `json:"crawl_slice"`
+	Summary     bool    `json:"summary"`
+	Target      int     `json:"target"`
+	Reached     int     `json:"reached"`
+	StoppedBy   string  `json:"stopped_by"`
+	Seconds     float64 `json:"seconds"`
+	FirstOrigin string  `json:"first_origin"`
 }
 
-// frontier runs bench/frontier and reports memory and claim cost by size.
+// Crawl of a slice: the frontier's hosts take loopback addresses from
+// sliceFirstAddr on, and the crawler may send each served host sliceRate
+// requests per second, sliceInFlight at a time.
+const (
+	sliceFirstAddr = "127.1.0.1"
+	sliceRate      = 20
+	sliceInFlight  = 4
+)
+
+// frontier runs bench/frontier and reports memory and claim cost by size,
+// then crawls a slice of the database it leaves.
 func (b *bench) frontier(ctx context.Context) error {
 	o := b.o
 	args := []string{"-urls", strconv.Itoa(o.frontierURLs), "-hosts", strconv.Itoa(o.frontierHosts),
-		"-max-time", o.frontierTime.String(), "-dir", b.o.dir}
+		"-max-time", o.frontierTime.String(), "-dir", b.o.dir, "-first-addr", sliceFirstAddr}
+	var site *testsite.Site
+	if o.sliceHosts > 0 {
+		// The site runs before the enqueueing so that the URLs can name
+		// its port. Page p of a host is /p/<p>, one page per URL enqueued
+		// for it.
+		var err error
+		site, err = testsite.Start(testsite.Options{Hosts: min(o.sliceHosts, o.frontierHosts),
+			PagesPerHost: (o.frontierURLs + o.frontierHosts - 1) / o.frontierHosts, Fast: true,
+			FirstAddr: sliceFirstAddr, NoByPath: true})
+		if err != nil {
+			return err
+		}
+		defer site.Close()
+		args = append(args, "-port", strconv.Itoa(site.Port()))
+		b.logf("  site: %d fast test site hosts from %s", len(site.Hosts()), site.Hosts()[0])
+	}
 	// The program bounds itself by -max-time; this is a backstop.
 	fctx, cancel := context.WithTimeout(ctx, o.frontierTime+5*time.Minute)
 	defer cancel()
@@ -374,11 +428,135 @@ func (b *bench) frontier(ctx context.Context) error {
 	if sum.StoppedBy != "" {
 		b.note("frontier: stopped at %s of %s URLs — %s. Raise -frontier-time to go further.", count(sum.Reached), count(sum.Target), sum.StoppedBy)
 	}
-	b.add(row{"frontier: crawl a slice", "skipped", "", "", c})
-	b.note("frontier: %s; peak RSS of the process %.0f MB over %v. Claim cost is over %d claims of 8 on random hosts "+
+	b.note("frontier: peak RSS of bench/frontier %.0f MB over %v. Claim cost is over %d claims of 8 on random hosts "+
 		"(the median is compared, as other load on the machine moves the mean); RSS is VmRSS after the claims; "+
-		"with as many hosts as URLs, a claim at %s finds one URL.", sum.CrawlSlice, u.PeakMB(), u.Wall.Round(time.Second), first.Claims, count(first.Queued))
+		"with as many hosts as URLs, a claim at %s finds one URL.", u.PeakMB(), u.Wall.Round(time.Second), first.Claims, count(first.Queued))
+	if site == nil {
+		b.add(row{"frontier: crawl a slice", "skipped (-slice-hosts 0)", "", "", c})
+		return nil
+	}
+	if want := "http://" + site.Hosts()[0]; sum.FirstOrigin != want {
+		return fmt.Errorf("bench/frontier named host 0 %s, the test site serves %s", sum.FirstOrigin, want)
+	}
+	return b.crawlSlice(ctx, site, filepath.Join(o.dir, "frontier.db"), sum.Reached)
+}
+
+// crawlSlice runs bin/crawler on the frontier's database, queued holds
+// URLs over o.frontierHosts hosts of which site serves the first. It is
+// seeded with the first served host's root, already queued, and stops at
+// limits.max_pages, at most the pages the served hosts have, or after
+// o.sliceFor. The other hosts refuse connections: the crawler activates
+// some of them (it activates hosts in id order, the served ones first),
+// claims their URLs and backs off from their robots.txt.
+func (b *bench) crawlSlice(ctx context.Context, site *testsite.Site, db string, queued int) error {
+	o := b.o
+	served := len(site.Hosts())
+	// URL i is page i div hosts of host i mod hosts.
+	full, rem := queued/o.frontierHosts, queued%o.frontierHosts
+	limit := min(o.slicePages, served*full+min(served, rem))
+	pol := fmt.Sprintf("  rate: %d\n  max_in_flight: %d\n", sliceRate, sliceInFlight)
+	seed := "http://" + site.Hosts()[0] + "/"
+	yaml := strings.Replace(crawlConfig(db, []string{seed}, o.workers, pol, "zstd"),
+		"limits:\n", fmt.Sprintf("limits:\n  max_pages: %d\n", limit), 1)
+	cfg, err := b.writeConfig("slice.yaml", yaml)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, o.sliceFor)
+	u, summary, runErr := b.runCrawler(cctx, cfg, 30*time.Second)
+	interrupted := cctx.Err() != nil
+	cancel()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// A crawler that fails still leaves what it committed: report both.
+	outcome, clean := strings.TrimSpace(strings.SplitN(summary, "\n", 2)[0]), true
+	switch {
+	case runErr != nil && !interrupted:
+		outcome, clean = runErr.Error(), false
+	case interrupted:
+		outcome = fmt.Sprintf("interrupted after %v", o.sliceFor)
+	}
+	c, err := countPages(ctx, db, 0, 0)
+	if err != nil {
+		return err
+	}
+	t := time.Now()
+	cl, err := countClaimed(ctx, db, start.UnixMilli())
+	if err != nil {
+		return err
+	}
+	requests := 0
+	for _, st := range site.Stats() {
+		requests += st.Requests
+	}
+	b.logf("  crawler: wall %v, CPU %v, peak RSS %.0f MB, %d pages (%d with status 200); %d URLs claimed, %d failed, %d hosts given up "+
+		"(counted in %v); site: %d requests",
+		u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), u.PeakMB(), c.Pages, c.OK, cl.Claimed, cl.Failed, cl.GivenUp,
+		time.Since(t).Round(time.Millisecond), requests)
+
+	cmd := b.cmdFor("frontier", "")
+	size := count(queued)
+	value := fmt.Sprintf("%.0f MB", u.PeakMB())
+	if best, ok := b.throughputPeakMB["zstd"]; ok {
+		value += fmt.Sprintf(" (%.2fx the throughput crawl's %.0f MB)", u.PeakMB()/best, best)
+	}
+	b.add(row{"frontier slice: crawler peak RSS crawling from a " + size + "-URL frontier", value, "", "", cmd})
+	rate := float64(c.OK) / u.Wall.Seconds()
+	value = fmt.Sprintf("%.0f pages/s (%d pages with status 200, limits.max_pages %d, in %.1f s", rate, c.OK, limit, u.Wall.Seconds())
+	if span := c.Last - c.First; span > 0 {
+		value += fmt.Sprintf("; %.0f pages/s between the first and the last fetch", float64(c.Pages)/(float64(span)/1000))
+	}
+	value += ")"
+	b.add(row{fmt.Sprintf("frontier slice: pages stored/s, %d served hosts x %d/s, max_in_flight %d", served, sliceRate, sliceInFlight),
+		value, "", "", cmd})
+	b.add(row{"frontier slice: URLs claimed by the crawler", fmt.Sprintf("%d (%d failed with %d hosts given up, %d back in the queue, %d still leased)",
+		cl.Claimed, cl.Failed, cl.GivenUp, cl.Queued, cl.Leased), "", "", cmd})
+	b.add(row{"frontier slice: how the crawler ended", outcome, "no crash", met(clean), cmd})
+	note := fmt.Sprintf("frontier slice: bin/crawler on the %s-URL database with limits.max_pages %d and %d workers; the first %d hosts are served "+
+		"by the fast test site (%d requests), the other %d refuse connections. URLs claimed counts frontier rows, however often each was claimed; "+
+		"the crawler claims ahead for every host it activates (politeness.max_active_hosts), dead ones included, and returns what it did not fetch to the queue when it stops.",
+		size, limit, o.workers, served, requests, o.frontierHosts-served)
+	if best, ok := b.throughputPeakMB["zstd"]; ok {
+		if u.PeakMB() <= 1.5*best {
+			note += fmt.Sprintf(" Its peak RSS (%.0f MB) is close to the throughput crawl's (%.0f MB): the crawler's memory does not grow with the frontier.",
+				u.PeakMB(), best)
+		} else {
+			note += fmt.Sprintf(" Its peak RSS (%.0f MB) is %.1fx the throughput crawl's (%.0f MB).", u.PeakMB(), u.PeakMB()/best, best)
+		}
+	}
+	b.note("%s", note)
 	return nil
+}
+
+// claimCounts are the frontier rows a crawl claimed.
+type claimCounts struct {
+	Claimed, Failed, Queued, Leased int // rows claimed since the crawl started: all, now failed, queued again, still leased
+	GivenUp                         int // hosts given up
+}
+
+// countClaimed counts the frontier rows claimed since since (unix ms). It
+// reads every row: claims and updated_at have no index.
+func countClaimed(ctx context.Context, path string, since int64) (claimCounts, error) {
+	db, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
+		return claimCounts{}, err
+	}
+	defer db.Close()
+	var c claimCounts
+	err = db.Reader().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'failed'),
+		count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'leased')
+		FROM frontier WHERE claims > 0 AND updated_at >= ?`, since).
+		Scan(&c.Claimed, &c.Failed, &c.Queued, &c.Leased)
+	if err != nil {
+		return c, fmt.Errorf("count claimed in %s: %w", path, err)
+	}
+	err = db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM hosts WHERE state = 'given_up'`).Scan(&c.GivenUp)
+	if err != nil {
+		return c, fmt.Errorf("count hosts given up in %s: %w", path, err)
+	}
+	return c, nil
 }
 
 func kbToMB(kb int) float64 { return float64(kb) * 1024 / 1e6 }

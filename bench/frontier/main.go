@@ -3,9 +3,22 @@
 // memory and the cost of store.DB.Claim on random hosts. The benchmark runs
 // it as a separate process so that the memory it reports is the store's.
 //
-// Each checkpoint prints one JSON line; the last line is a summary.
+// The hosts are loopback IP literals, so that a crawl of the database never
+// resolves a name: host i is http://A:PORT, where A is the i-th address from
+// -first-addr on (skipping .0 and .255 in the last byte, as testsite does)
+// and PORT is -port. Page p of a host is "/" for p = 0 and "/p/<p>" after,
+// the paths of testsite's fast mode: a fast test site with the same first
+// address and port and at least ceil(urls/hosts) pages per host serves every
+// URL enqueued for the hosts it listens on; nothing listens on the others.
+// Host i gets store host id i+1 (ids follow first sight, and the first
+// batch names hosts in order), so a crawler, which activates hosts in id
+// order, starts with the served ones.
+//
+// Each checkpoint prints one JSON line; the last line is a summary. With
+// -dir the database is left there, closed, for a crawl of a slice of it.
 //
 //	frontier [-urls 10000000] [-hosts 100000] [-checkpoints 100000,1000000,5000000,10000000] [-max-time 8m]
+//	         [-first-addr 127.1.0.1] [-port N] [-dir DIR]
 package main
 
 import (
@@ -16,6 +29,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,7 +69,8 @@ type Summary struct {
 	StoppedBy   string  `json:"stopped_by,omitempty"` // "max-time" when the time bound cut the run short
 	Seconds     float64 `json:"seconds"`
 	Hosts       int     `json:"hosts"`
-	CrawlSlice  string  `json:"crawl_slice"`
+	FirstOrigin string  `json:"first_origin"` // origin of host 0, store host id 1
+	Port        int     `json:"port"`
 	Checkpoints int     `json:"checkpoints"`
 }
 
@@ -78,6 +94,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	maxTime := fs.Duration("max-time", 8*time.Minute, "stop enqueueing after this long and report the largest size reached")
 	dir := fs.String("dir", "", "directory for the database (default: a new temporary directory, removed at the end)")
 	seed := fs.Uint64("seed", 1, "random seed for the claimed hosts")
+	firstAddr := fs.String("first-addr", "127.1.0.1", "address of host 0; further hosts take the following loopback addresses")
+	port := fs.Int("port", 0, "port of every host's origin (0 = a port free on -first-addr now)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -100,6 +118,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	addrs, err := loopbackAddrs(*firstAddr, *hosts)
+	if err != nil {
+		return err
+	}
+	if *port == 0 {
+		if *port, err = freePort(addrs[0]); err != nil {
+			return err
+		}
+	}
+	if *port < 0 || *port > 65535 {
+		return fmt.Errorf("-port %d out of range", *port)
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "frontier-bench-")
 		if err != nil {
@@ -113,39 +143,51 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-
-	b := &bench{db: db, hosts: *hosts, rng: rand.New(rand.NewPCG(*seed, 2)), path: path}
+	b := &bench{db: db, hosts: *hosts, rng: rand.New(rand.NewPCG(*seed, 2)), path: path,
+		addrs: addrs, port: ":" + strconv.Itoa(*port)}
 	enc := json.NewEncoder(stdout)
 	start := time.Now()
-	sum := Summary{Done: true, Target: *total, Hosts: *hosts,
-		CrawlSlice: "skipped: the frontier's hosts are synthetic (*.invalid), so a crawl of a slice of it would measure only failed robots.txt lookups"}
-	deadline := start.Add(*maxTime)
+	sum := Summary{Done: true, Target: *total, Hosts: *hosts, FirstOrigin: b.origin(0), Port: *port}
+	sum.Reached, sum.Checkpoints, sum.StoppedBy, err = b.run(ctx, enc, points, *batch, *claims, *claimN, *maxTime)
+	// Closed before the summary: whoever reads it may open the database.
+	if cerr := db.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close %s: %w", path, cerr)
+	}
+	if err != nil {
+		return err
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	return enc.Encode(sum)
+}
+
+// run fills the frontier up to each mark in turn, for at most maxTime, and
+// prints a checkpoint at each. It returns the size reached, the number of
+// checkpoints and, when maxTime cut it short, why.
+func (b *bench) run(ctx context.Context, enc *json.Encoder, points []int, batch, claims, claimN int,
+	maxTime time.Duration) (reached, checkpoints int, stoppedBy string, err error) {
+	deadline := time.Now().Add(maxTime)
 	lastMark, lastInsert := 0, 0.0
 	for _, mark := range points {
-		if err := b.fill(ctx, mark, *batch, deadline); err != nil {
-			return err
+		if err := b.fill(ctx, mark, batch, deadline); err != nil {
+			return reached, checkpoints, "", err
 		}
-		cp, err := b.measure(ctx, *claims, *claimN)
+		cp, err := b.measure(ctx, claims, claimN)
 		if err != nil {
-			return err
+			return reached, checkpoints, "", err
 		}
 		if d := cp.InsertSeconds - lastInsert; d > 0 {
 			cp.InsertPerSec = float64(b.queued-lastMark) / d
 		}
 		lastMark, lastInsert = b.queued, cp.InsertSeconds
 		if err := enc.Encode(cp); err != nil {
-			return err
+			return reached, checkpoints, "", err
 		}
-		sum.Reached = b.queued
-		sum.Checkpoints++
+		reached, checkpoints = b.queued, checkpoints+1
 		if b.queued < mark {
-			sum.StoppedBy = fmt.Sprintf("max-time: %v passed before %d URLs were queued", *maxTime, mark)
-			break
+			return reached, checkpoints, fmt.Sprintf("max-time: %v passed before %d URLs were queued", maxTime, mark), nil
 		}
 	}
-	sum.Seconds = time.Since(start).Seconds()
-	return enc.Encode(sum)
+	return reached, checkpoints, "", nil
 }
 
 // bench holds the state of one frontier benchmark.
@@ -156,11 +198,19 @@ type bench struct {
 	rng      *rand.Rand
 	queued   int
 	inserted time.Duration
+
+	addrs [][4]byte // host i's address (4 bytes, not a netip.Addr's 24, for 100,000 hosts)
+	port  string    // ":PORT"
+}
+
+// origin returns host i's origin, http://A:PORT.
+func (b *bench) origin(i int) string {
+	return "http://" + netip.AddrFrom4(b.addrs[i]).String() + b.port
 }
 
 // fill enqueues URLs until the frontier holds n or the deadline passes.
-// URL i belongs to host i mod hosts, so every batch touches many hosts, as a
-// crawl's discoveries do.
+// URL i is page i div hosts of host i mod hosts, so every batch touches many
+// hosts, as a crawl's discoveries do.
 func (b *bench) fill(ctx context.Context, n, batch int, deadline time.Time) error {
 	buf := make([]store.NewURL, 0, batch)
 	for b.queued < n && time.Now().Before(deadline) {
@@ -168,9 +218,12 @@ func (b *bench) fill(ctx context.Context, n, batch int, deadline time.Time) erro
 		for len(buf) < batch && b.queued+len(buf) < n {
 			i := b.queued + len(buf)
 			h, p := i%b.hosts, i/b.hosts
-			origin := "http://h" + strconv.Itoa(h) + ".bench.invalid"
+			origin, path := b.origin(h), "/"
+			if p > 0 {
+				path = "/p/" + strconv.Itoa(p)
+			}
 			buf = append(buf, store.NewURL{
-				URL: origin + "/p/" + strconv.Itoa(p), Origin: origin, Depth: p % 8,
+				URL: origin + path, Origin: origin, Depth: p % 8,
 				Source: "seed", State: store.StateQueued,
 			})
 		}
@@ -280,4 +333,39 @@ func parseMarks(s string, total int) ([]int, error) {
 	out = append(out, total)
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// loopbackAddrs returns n IPv4 addresses from first on, skipping .0 and
+// .255 in the last byte, all inside 127.0.0.0/8: the addresses testsite
+// gives its hosts from the same first address.
+func loopbackAddrs(first string, n int) ([][4]byte, error) {
+	a, err := netip.ParseAddr(first)
+	if err != nil {
+		return nil, fmt.Errorf("-first-addr %q: %w", first, err)
+	}
+	loop := netip.MustParsePrefix("127.0.0.0/8")
+	if !a.Is4() || !loop.Contains(a) {
+		return nil, fmt.Errorf("-first-addr %q is not in 127.0.0.0/8", first)
+	}
+	addrs := make([][4]byte, 0, n)
+	for len(addrs) < n {
+		if !loop.Contains(a) {
+			return nil, fmt.Errorf("%d hosts from %s do not fit in 127.0.0.0/8", n, first)
+		}
+		if b := a.As4(); b[3] != 0 && b[3] != 255 {
+			addrs = append(addrs, b)
+		}
+		a = a.Next()
+	}
+	return addrs, nil
+}
+
+// freePort returns a TCP port that is free on a now.
+func freePort(a [4]byte) (int, error) {
+	ln, err := net.Listen("tcp4", netip.AddrPortFrom(netip.AddrFrom4(a), 0).String())
+	if err != nil {
+		return 0, fmt.Errorf("pick a port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
