@@ -334,6 +334,17 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 		}
 		break
 	}
+	// Let the feeder finish the database work it holds (a claim or a host
+	// activation may be under way) before collecting leases, so claims
+	// that land now are released below rather than left leased. Stopping
+	// keeps what those results do from asking for more.
+	s.stopping = true
+	close(s.feederReq)
+	s.feederDone = true
+	for apply := range s.feederRes {
+		apply()
+	}
+	feedWG.Wait()
 	if ls := s.leases(); len(ls) > 0 && runCtx.Err() == nil {
 		for _, l := range ls {
 			e.uncommitted.Add(1)
@@ -343,11 +354,6 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	close(e.results)
 	writeWG.Wait()
 	s.saveDirty()
-	close(s.feederReq)
-	for apply := range s.feederRes {
-		apply()
-	}
-	feedWG.Wait()
 	if e.err != nil {
 		return OutcomeFailed, e.err
 	}

@@ -196,3 +196,47 @@ func TestIdentityBodies(t *testing.T) {
 		t.Fatalf("stored bodies %v, want an uncompressed JSON body queryable with json_extract", got)
 	}
 }
+
+// TestLimitWithManyHostsQueued stops at limits.max_pages while thousands of
+// other hosts are still being activated and claimed: the run must end
+// cleanly (no work sent to the stopped feeder) and leave nothing leased.
+func TestLimitWithManyHostsQueued(t *testing.T) {
+	site := &smallSite{hits: map[string]int{}}
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/")
+	cfg.Limits.MaxPages = 20
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e, err := New(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Seed(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	// 2,000 more hosts on loopback addresses where nothing listens: the
+	// scheduler activates them 512 at a time, one batch per tick, so
+	// activation is still under way when the limit is reached.
+	_, port, _ := strings.Cut(strings.TrimPrefix(srv.URL, "http://"), ":")
+	var urls []store.NewURL
+	for i := 0; i < 2000; i++ {
+		origin := fmt.Sprintf("http://127.3.%d.%d:%s", i/250, 1+i%250, port)
+		urls = append(urls, store.NewURL{URL: origin + "/p/0", Origin: origin, Source: "seed", State: store.StateQueued})
+	}
+	if _, err := db.Add(ctx, urls); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Run(ctx, time.Second)
+	if err != nil || out != OutcomeLimit {
+		t.Fatalf("Run = %s, %v; want %s", out, err, OutcomeLimit)
+	}
+	leased := queryMap(t, cfg.Database, `SELECT 'leased', count(*) FROM frontier WHERE state = 'leased'`)
+	if leased["leased"] != "0" {
+		t.Errorf("%s URLs left leased after the run, want 0", leased["leased"])
+	}
+}

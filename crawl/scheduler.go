@@ -109,6 +109,7 @@ type scheduler struct {
 	activateAt time.Time
 	feederReq  chan func(context.Context) func()
 	feederRes  chan func()
+	feederDone bool // feederReq is closed: ask runs work inline
 
 	dispatched  int
 	stopping    bool
@@ -137,8 +138,15 @@ func (s *scheduler) feed(ctx context.Context) {
 	close(s.feederRes)
 }
 
-// ask queues database work; the scheduler never blocks on it.
+// ask queues database work; the scheduler never blocks on it. Once the
+// feeder has stopped (at shutdown) the work runs at once instead.
 func (s *scheduler) ask(f func(context.Context) func()) {
+	if s.feederDone {
+		if apply := f(context.Background()); apply != nil {
+			apply()
+		}
+		return
+	}
 	select {
 	case s.feederReq <- f:
 	default:
@@ -250,6 +258,10 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 			heap.Fix(&s.ready, 0)
 			continue
 		}
+		if s.e.limitReached(s.dispatched) {
+			// No robots.txt either: it would only serve pages not fetched.
+			return nil, job{}, time.Time{}, false
+		}
 		if s.e.cfg.Politeness.ObeyRobots && (h.robots == nil || now.After(h.robotsExpires)) {
 			return h, job{kind: jobRobots, origin: h.origin, hostID: h.id}, time.Time{}, true
 		}
@@ -262,9 +274,6 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 			s.refill(h)
 			s.update(h, now)
 			continue
-		}
-		if s.e.limitReached(s.dispatched) {
-			return nil, job{}, time.Time{}, false
 		}
 		return h, job{kind: jobPage, lease: l, origin: h.origin, hostID: h.id}, time.Time{}, true
 	}
@@ -320,7 +329,7 @@ func (s *scheduler) refill(h *host) {
 // activate asks the feeder for hosts with queued URLs that are not active.
 func (s *scheduler) activate(now time.Time) {
 	limit := s.e.cfg.Politeness.MaxActiveHosts - len(s.hosts)
-	if s.activating || limit <= 0 || s.stopping || now.Before(s.activateAt) {
+	if s.activating || limit <= 0 || s.stopping || now.Before(s.activateAt) || s.e.limitReached(s.dispatched) {
 		return
 	}
 	s.activating = true
