@@ -220,7 +220,7 @@ func ExtractItems(rules *parse.Rules, pageURL string, body []byte, contentType s
 		return nil, fmt.Errorf("extract items of %s: %w", pageURL, err)
 	}
 	utf8Body, _ := parse.ToUTF8(body, contentType)
-	doc, err := parse.HTML(u, utf8Body, parse.Options{})
+	doc, err := parse.HTML(u, utf8Body, parse.Options{Tree: true})
 	if err != nil {
 		return nil, fmt.Errorf("extract items: %w", err)
 	}

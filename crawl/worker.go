@@ -367,7 +367,10 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	}
 	body, enc := parse.ToUTF8(r.body, r.contentType)
 	p.Encoding = enc
-	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData, MainText: e.cfg.Parse.MainText})
+	// The document tree is built only for pages extraction rules apply to:
+	// the facts come from one pass over the token stream.
+	rules := e.rules != nil && len(e.rules.Match(u.String())) > 0
+	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData, MainText: e.cfg.Parse.MainText, Tree: rules})
 	if err != nil {
 		w.setBody(p, r.body)
 		out.Reason = "HTML not parseable: " + err.Error()
@@ -386,7 +389,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 		if e.cfg.Parse.StructuredData || e.cfg.Parse.MainText {
 			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter, MainText: doc.MainText}
 		}
-		if e.rules != nil {
+		if rules {
 			p.Items = toStoreItems(e.rules.Extract(u, doc.Doc))
 		}
 	}

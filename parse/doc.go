@@ -5,13 +5,16 @@
 //
 // A fetched body is first decoded with [ToUTF8], which follows the WHATWG
 // encoding sniffing rules (byte order mark, Content-Type charset, <meta>
-// prescan). [HTML] then parses the document once into a DOM and reads
-// everything the crawler needs in one walk over it: title, description,
+// prescan). [HTML] then reads everything the crawler needs in one pass over
+// the document's tokens, without building a tree: title, description,
 // canonical URL, meta robots directives, language, base URL, links with
 // their anchor text and rel attributes, and optionally JSON-LD, OpenGraph,
-// Twitter card metadata and the visible main text. The parsed tree is handed
-// back in [Page.Doc] so that extraction rules can run on it without parsing
-// the page again. [RobotsDirectives] reads the X-Robots-Tag header.
+// Twitter card metadata and the visible main text. To know which element
+// each token belongs to it follows the HTML standard's tree construction
+// rules on a stack of open elements. Only when asked (Options.Tree) is the
+// document also parsed into a tree, handed back in [Page.Doc] for
+// extraction rules; the facts never depend on it. [RobotsDirectives] reads
+// the X-Robots-Tag header.
 //
 // Parsing is the crawler's CPU hot path; the functions here avoid needless
 // allocation and never panic or fail on malformed input.

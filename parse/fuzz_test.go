@@ -8,23 +8,33 @@ import (
 	"unicode/utf8"
 )
 
+// fuzzHTMLSeeds are FuzzHTML's seed documents.
+var fuzzHTMLSeeds = []string{
+	"",
+	"<title>t</title><a href=/a>a</a>",
+	`<base href="../b/"><a href="c?d#e">x</a><link rel=canonical href="//h/p">`,
+	`<a href="  java&#9;script:x">j</a><a href="\\x\\y">b</a><a href="%zz">p</a>`,
+	`<meta name=robots content="NOINDEX"><meta property=og:title content=T><meta name=twitter:card content=c>`,
+	`<script type="application/ld+json">[{"a":1}]</script><script type="application/ld+json">{</script>`,
+	`<main><nav>n</nav><p>text</p></main><article>a</article>`,
+	`<frameset><frame src=f></frameset><iframe src=i></iframe><map><area href=m alt=M></map>`,
+	`<table><a href=/t>t</a><tr><td><svg><a href=/s>s</a></svg>`,
+	"<div><div><div><div><div><div><div><div><div><div><div><div><div><div><div><div>",
+	"<a href=\"\xff\xfe\">\x00\x80</a>",
+	`<p><a href=/open>open<p>continued</a><b><a href=/b>x</b>y`,
+	`<svg><foreignObject><a href=/fo>f</a></foreignObject><title>s</title></svg><math><mi>m</mi></math>`,
+	`<head><noscript><link rel=alternate href=/n><a href=/x>x</a></noscript><template><a href=/t>t</a></template>`,
+	`<div hidden><main>h</main></div><article><article>in</article></article><xmp><a href=/no></xmp>`,
+	`<select><option><a href=/o>o</a></select><textarea><a href=/no></textarea><plaintext><a href=/no>`,
+	`<a href=/f></a><frameset><frame src=/fr>`,
+}
+
 // FuzzHTML checks that HTML never fails or panics on an absolute page URL,
-// that every link it returns is absolute, and that the text it returns is
-// valid UTF-8 within its limits.
+// that every link it returns is absolute, that the text it returns is valid
+// UTF-8 within its limits, and that the facts are the same with the tree
+// built as without.
 func FuzzHTML(f *testing.F) {
-	for _, s := range []string{
-		"",
-		"<title>t</title><a href=/a>a</a>",
-		`<base href="../b/"><a href="c?d#e">x</a><link rel=canonical href="//h/p">`,
-		`<a href="  java&#9;script:x">j</a><a href="\\x\\y">b</a><a href="%zz">p</a>`,
-		`<meta name=robots content="NOINDEX"><meta property=og:title content=T><meta name=twitter:card content=c>`,
-		`<script type="application/ld+json">[{"a":1}]</script><script type="application/ld+json">{</script>`,
-		`<main><nav>n</nav><p>text</p></main><article>a</article>`,
-		`<frameset><frame src=f></frameset><iframe src=i></iframe><map><area href=m alt=M></map>`,
-		`<table><a href=/t>t</a><tr><td><svg><a href=/s>s</a></svg>`,
-		"<div><div><div><div><div><div><div><div><div><div><div><div><div><div><div><div>",
-		"<a href=\"\xff\xfe\">\x00\x80</a>",
-	} {
+	for _, s := range fuzzHTMLSeeds {
 		f.Add([]byte(s))
 	}
 	f.Add(benchPage())
@@ -33,10 +43,12 @@ func FuzzHTML(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := HTML(pageURL, body, Options{StructuredData: true, MainText: true})
+		o := Options{StructuredData: true, MainText: true}
+		p, err := HTML(pageURL, body, o)
 		if err != nil {
 			t.Fatalf("HTML(%q) error: %v", body, err)
 		}
+		checkTreeIndependent(t, pageURL, body, o, p)
 		if p.Base == nil || !p.Base.IsAbs() {
 			t.Errorf("HTML(%q).Base = %v, want an absolute URL", body, p.Base)
 		}

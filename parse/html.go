@@ -34,6 +34,9 @@ type Link struct {
 type Options struct {
 	StructuredData bool // JSON-LD, OpenGraph and Twitter card metadata
 	MainText       bool // the visible text of the main content
+	// Tree builds Page.Doc, the goquery document, for extraction rules.
+	// It about doubles the cost of HTML; the facts do not depend on it.
+	Tree bool
 }
 
 // Page holds the facts read from one HTML document.
@@ -51,11 +54,14 @@ type Page struct {
 	Lang string
 	// Base is the URL that relative links were resolved against.
 	Base *url.URL
-	// Links are the document's links in document order. Hrefs that are
-	// empty, unparsable, or javascript:, mailto:, tel: or data: URLs are
-	// dropped; duplicates are kept (the caller deduplicates). Links inside
-	// <template> and SVG are ignored; those inside <noscript> are kept, as
-	// the document is parsed the way a browser without JavaScript sees it.
+	// Links are the document's links in the order their elements start.
+	// Hrefs that are empty, unparsable, or javascript:, mailto:, tel: or
+	// data: URLs are dropped; duplicates are kept (the caller
+	// deduplicates). Links inside <template>, SVG and MathML are ignored;
+	// those inside <noscript> are kept, as the document is read the way a
+	// browser without JavaScript sees it. An <a> left open across the end
+	// of a block goes on after it, as browsers show it: as another link to
+	// the same URL.
 	Links []Link
 	// JSONLD holds each <script type=application/ld+json> whose content is
 	// valid JSON (an array stays one value); InvalidJSONLD counts the others.
@@ -71,12 +77,14 @@ type Page struct {
 	Twitter   map[string]string
 	// MainText is the visible text of the main content: the first <main>,
 	// else the outermost <article> elements, else <body> without header,
-	// footer, nav and aside; script, style, noscript, template, svg and
-	// other unrendered elements are always left out. Whitespace is
-	// collapsed and the text is cut to at most 1 MiB. Set only with
-	// Options.MainText.
+	// footer, nav and aside; a <main> or <article> that is not visible
+	// does not count. Script, style, noscript, template, svg, elements with
+	// the hidden attribute and other unrendered elements are always left
+	// out. Whitespace is collapsed and the text is cut to at most 1 MiB.
+	// Set only with Options.MainText.
 	MainText string
 	// Doc is the parsed document, for extraction rules run by the caller.
+	// It is set only with Options.Tree; the facts above never come from it.
 	Doc *goquery.Document
 }
 
@@ -175,25 +183,27 @@ func productToken(s string) bool {
 	return true
 }
 
-// HTML parses a UTF-8 HTML document fetched from pageURL (which must be
-// absolute) and returns its facts. The document is parsed once, with
-// scripting disabled as in a browser without JavaScript, and the tree is
-// kept in Page.Doc. Malformed HTML never fails: a document nested deeper
-// than the parser's limit of 512 open elements is flattened and parsed again.
+// HTML reads the facts of a UTF-8 HTML document fetched from pageURL (which
+// must be absolute). The facts are read in one pass over the token stream,
+// without building a tree, as a browser with scripting disabled would see
+// the document. With o.Tree the document is also parsed into a tree, kept in
+// Page.Doc; a document nested deeper than the parser's limit of 512 open
+// elements is flattened and parsed again. Malformed HTML never fails.
 // HTML is safe for concurrent use.
 func HTML(pageURL *url.URL, body []byte, o Options) (*Page, error) {
 	if pageURL == nil || !pageURL.IsAbs() {
 		return nil, fmt.Errorf("parse html: page URL %q is not absolute", fmt.Sprint(pageURL))
 	}
-	root, err := parseDocument(body)
-	if err != nil {
-		return nil, fmt.Errorf("parse html %s: %w", pageURL.Redacted(), err)
+	p := &Page{Base: pageURL}
+	readFacts(p, body, o)
+	if o.Tree {
+		root, err := parseDocument(body)
+		if err != nil {
+			return nil, fmt.Errorf("parse html %s: %w", pageURL.Redacted(), err)
+		}
+		p.Doc = goquery.NewDocumentFromNode(root)
+		p.Doc.Url = pageURL
 	}
-	p := &Page{Base: pageURL, Doc: goquery.NewDocumentFromNode(root)}
-	p.Doc.Url = pageURL
-	c := collector{page: p, opts: o, root: root, size: len(body)}
-	c.walk()
-	c.finish()
 	return p, nil
 }
 
@@ -314,237 +324,13 @@ func rawTextElement(a atom.Atom) bool {
 	return false
 }
 
-// rawLink is a link as written, before resolution.
-type rawLink struct {
-	href, text, rel, tag string
-}
-
-// collector gathers a Page's facts in one walk over the tree.
-type collector struct {
-	page *Page
-	opts Options
-	root *html.Node
-	size int // of the document in bytes
-
-	titleSet, descSet bool
-	baseHref          string
-	baseSet           bool
-	canonical         string
-	canonicalSet      bool
-	robots            []string
-	links             []rawLink
-	main, body        *html.Node
-	articles          []*html.Node
-	text              textBuf // scratch for anchor text
-}
-
-// walk visits every node of the document once, in document order, without
-// recursion.
-func (c *collector) walk() {
-	root := c.root
-	n := root
-	for {
-		if n.Type != html.ElementNode || c.element(n) {
-			if n.FirstChild != nil {
-				n = n.FirstChild
-				continue
-			}
-		}
-		for n != root && n.NextSibling == nil {
-			n = n.Parent
-		}
-		if n == root {
-			return
-		}
-		n = n.NextSibling
+// relValue returns a rel attribute's value, whitespace collapsed and
+// lowercased.
+func relValue(rel []byte) string {
+	if len(rel) == 0 {
+		return ""
 	}
-}
-
-// element records what the element n says and reports whether to look
-// inside it.
-func (c *collector) element(n *html.Node) bool {
-	if n.Namespace != "" {
-		// SVG and MathML: no metadata or links that we read, and an SVG
-		// <title> must not be taken for the document's.
-		return false
-	}
-	switch n.DataAtom {
-	case atom.Html:
-		if c.page.Lang == "" && n.Parent != nil && n.Parent.Type == html.DocumentNode {
-			if lang, ok := attr(n, "lang"); ok {
-				c.page.Lang = strings.ToValidUTF8(strings.TrimSpace(lang), "\uFFFD")
-			}
-		}
-	case atom.Title:
-		if !c.titleSet {
-			c.titleSet = true
-			c.page.Title = collapseSpace(childText(n))
-		}
-		return false
-	case atom.Base:
-		if href, ok := attr(n, "href"); ok && !c.baseSet {
-			c.baseHref, c.baseSet = href, true
-		}
-	case atom.Meta:
-		c.meta(n)
-	case atom.Link:
-		c.linkElement(n)
-	case atom.A:
-		if href, ok := linkTarget(n, "href"); ok {
-			rel := relAttr(n)
-			c.text.reset(0, maxLinkTextRunes)
-			appendText(&c.text, n, skipInvisible)
-			if c.text.len() == 0 {
-				c.text.writeString(firstImageAlt(n))
-			}
-			c.links = append(c.links, rawLink{href: href, text: c.text.String(), rel: rel, tag: "a"})
-		}
-	case atom.Area:
-		if href, ok := linkTarget(n, "href"); ok {
-			alt, _ := attr(n, "alt")
-			c.text.reset(0, maxLinkTextRunes)
-			c.text.writeString(alt)
-			c.links = append(c.links, rawLink{href: href, text: c.text.String(), rel: relAttr(n), tag: "area"})
-		}
-	case atom.Iframe, atom.Frame:
-		if src, ok := linkTarget(n, "src"); ok {
-			c.links = append(c.links, rawLink{href: src, tag: n.Data})
-		}
-		return false
-	case atom.Script:
-		if c.opts.StructuredData {
-			c.script(n)
-		}
-		return false
-	case atom.Style, atom.Template:
-		return false
-	case atom.Body:
-		if c.body == nil {
-			c.body = n
-		}
-	case atom.Main:
-		if c.main == nil && !invisible(n) {
-			c.main = n
-		}
-	case atom.Article:
-		if !invisible(n) {
-			c.articles = append(c.articles, n)
-		}
-	}
-	return true
-}
-
-// meta records a <meta> element.
-func (c *collector) meta(n *html.Node) {
-	var name, property, content string
-	hasContent := false
-	for _, a := range n.Attr {
-		switch a.Key {
-		case "name":
-			name = a.Val
-		case "property":
-			property = a.Val
-		case "content":
-			content, hasContent = a.Val, true
-		}
-	}
-	if !hasContent {
-		return
-	}
-	if name != "" {
-		name = strings.ToLower(strings.TrimSpace(name))
-		switch name {
-		case "description":
-			if !c.descSet {
-				c.descSet = true
-				c.page.Description = collapseSpace(content)
-			}
-			return
-		case "robots":
-			c.robots = append(c.robots, content)
-			return
-		}
-		if c.opts.StructuredData {
-			c.socialMeta(name, content)
-		}
-	}
-	if property != "" && c.opts.StructuredData {
-		c.socialMeta(strings.ToLower(strings.TrimSpace(property)), content)
-	}
-}
-
-// linkElement records a <link> element: the canonical URL, and links to
-// alternate versions and to the next and previous pages.
-func (c *collector) linkElement(n *html.Node) {
-	href, ok := attr(n, "href")
-	if !ok {
-		return
-	}
-	rel := relAttr(n)
-	if !c.canonicalSet && hasToken(rel, "canonical") {
-		c.canonical, c.canonicalSet = href, true
-	}
-	if (hasToken(rel, "alternate") || hasToken(rel, "next") || hasToken(rel, "prev")) &&
-		!hasToken(rel, "stylesheet") && !hasToken(rel, "icon") {
-		if href, ok := linkTarget(n, "href"); ok {
-			c.links = append(c.links, rawLink{href: href, rel: rel, tag: "link"})
-		}
-	}
-}
-
-// finish resolves what the walk collected.
-func (c *collector) finish() {
-	p := c.page
-	if c.baseSet {
-		// A base URL is resolved against the page URL; data: and javascript:
-		// bases are ignored, as browsers do.
-		if u, ok := resolve(p.Base, c.baseHref); ok && u.Scheme != "data" && u.Scheme != "javascript" {
-			p.Base = u
-		}
-	}
-	if c.canonicalSet {
-		if u, ok := resolve(p.Base, c.canonical); ok && !droppedScheme(u.Scheme) {
-			p.Canonical = u.String()
-		}
-	}
-	if len(c.robots) > 0 {
-		p.MetaRobots = strings.ToLower(collapseSpace(strings.Join(c.robots, ", ")))
-	}
-	if len(c.links) > 0 {
-		p.Links = make([]Link, 0, len(c.links))
-	}
-	for _, l := range c.links {
-		u, ok := resolve(p.Base, l.href)
-		if !ok || droppedScheme(u.Scheme) {
-			continue
-		}
-		p.Links = append(p.Links, Link{
-			URL:      u,
-			Text:     l.text,
-			Rel:      l.rel,
-			Nofollow: hasToken(l.rel, "nofollow") || hasToken(l.rel, "ugc") || hasToken(l.rel, "sponsored"),
-			Tag:      l.tag,
-		})
-	}
-	if c.opts.MainText {
-		p.MainText = mainText(&c.text, c.size, c.root, c.main, c.body, c.articles)
-	}
-}
-
-// attr returns the value of n's attribute key (in no namespace).
-func attr(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key && a.Namespace == "" {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-// relAttr returns n's rel attribute, trimmed and lowercased.
-func relAttr(n *html.Node) string {
-	rel, _ := attr(n, "rel")
-	return strings.ToLower(collapseSpace(rel))
+	return strings.ToLower(collapseBytes(rel))
 }
 
 // hasToken reports whether the space-separated list s holds tok.
@@ -562,32 +348,14 @@ func hasToken(s, tok string) bool {
 	return false
 }
 
-// childText returns the text of n's child text nodes.
-func childText(n *html.Node) string {
-	if c := n.FirstChild; c != nil && c.NextSibling == nil && c.Type == html.TextNode {
-		return c.Data
-	}
-	var b strings.Builder
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.TextNode {
-			b.WriteString(c.Data)
-		}
-	}
-	return b.String()
-}
-
-// linkTarget returns n's attribute key cleaned as a URL, unless it is blank
-// or names a scheme that is never followed.
-func linkTarget(n *html.Node, key string) (string, bool) {
-	v, ok := attr(n, key)
-	if !ok {
+// linkTarget returns an href or src attribute's value cleaned as a URL,
+// unless it is blank or names a scheme that is never followed.
+func linkTarget(v []byte) (string, bool) {
+	s := cleanHref(string(v))
+	if s == "" || droppedScheme(hrefScheme(s)) {
 		return "", false
 	}
-	v = cleanHref(v)
-	if v == "" || droppedScheme(hrefScheme(v)) {
-		return "", false
-	}
-	return v, true
+	return s, true
 }
 
 // droppedScheme reports whether links with the (lowercase) scheme are

@@ -7,10 +7,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -26,14 +29,45 @@ func mustParseURL(t testing.TB, s string) *url.URL {
 	return u
 }
 
-// parseTestPage runs HTML on body fetched from testPageURL.
+// parseTestPage runs HTML on body fetched from testPageURL, and checks
+// that the facts are the same with the tree built as without.
 func parseTestPage(t testing.TB, body string, o Options) *Page {
 	t.Helper()
-	p, err := HTML(mustParseURL(t, testPageURL), []byte(body), o)
+	u := mustParseURL(t, testPageURL)
+	p, err := HTML(u, []byte(body), o)
 	if err != nil {
 		t.Fatalf("HTML(%.60q) error: %v", body, err)
 	}
+	checkTreeIndependent(t, u, []byte(body), o, p)
 	return p
+}
+
+// checkTreeIndependent checks, given p = HTML(u, body, o), that HTML returns
+// the same facts with o.Tree flipped, and Page.Doc only with o.Tree.
+func checkTreeIndependent(t testing.TB, u *url.URL, body []byte, o Options, p *Page) {
+	t.Helper()
+	o2 := o
+	o2.Tree = !o.Tree
+	q, err := HTML(u, body, o2)
+	if err != nil {
+		t.Fatalf("HTML(%.60q, Tree: %v) error: %v", body, o2.Tree, err)
+	}
+	if diff := factsDiff(p, q); diff != "" {
+		t.Errorf("HTML(%.60q) facts with Tree %v and %v differ (-%[2]v +%[3]v):\n%[4]s", body, o.Tree, o2.Tree, diff)
+	}
+	withTree, withoutTree := p, q
+	if !o.Tree {
+		withTree, withoutTree = q, p
+	}
+	if withTree.Doc == nil || withoutTree.Doc != nil {
+		t.Errorf("HTML(%.60q).Doc = %p with Tree and %p without, want a document only with Tree", body, withTree.Doc, withoutTree.Doc)
+	}
+}
+
+// factsDiff compares the facts of two pages, leaving out Doc.
+func factsDiff(a, b *Page) string {
+	return cmp.Diff(a, b, cmpopts.IgnoreFields(Page{}, "Doc"),
+		cmp.Comparer(func(x, y *url.URL) bool { return x.String() == y.String() }))
 }
 
 func TestHTMLFacts(t *testing.T) {
@@ -323,7 +357,7 @@ func TestHTMLMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := parseTestPage(t, tt.body, Options{StructuredData: true, MainText: true})
+			p := parseTestPage(t, tt.body, Options{StructuredData: true, MainText: true, Tree: true})
 			if p.Title != tt.title {
 				t.Errorf("HTML(%.60q).Title = %q, want %q", tt.body, p.Title, tt.title)
 			}
@@ -350,8 +384,9 @@ func TestHTMLMalformed(t *testing.T) {
 	}
 }
 
-// TestFlattenLastResort checks the fallback used when even a flattened
-// document nests too deeply: text, links and metadata survive.
+// TestFlattenLastResort checks the fallback used to build the tree when
+// even a flattened document nests too deeply: text, links and metadata
+// survive for extraction rules.
 func TestFlattenLastResort(t *testing.T) {
 	body := `<html lang=en><title>T &amp; U</title><script type="application/ld+json">{"a":"<b>"}</script>` +
 		strings.Repeat(`<div><table><tr><td><b>`, 5000) + `<p>text <a href="/one">one<a href="/two">two</a> after` +
@@ -361,21 +396,20 @@ func TestFlattenLastResort(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parseDocument(flatten(...)) error: %v", err)
 	}
-	p := &Page{Base: mustParseURL(t, testPageURL)}
-	c := collector{page: p, opts: Options{StructuredData: true, MainText: true}, root: root}
-	c.walk()
-	c.finish()
-	if p.Title != "T & U" || p.Lang != "en" || len(p.JSONLD) != 1 || p.MainText != "text onetwo after ns" {
-		t.Errorf("flattened page = title %q, lang %q, %d JSON-LD, text %q; want %q, %q, 1, %q",
-			p.Title, p.Lang, len(p.JSONLD), p.MainText, "T & U", "en", "text onetwo after ns")
+	doc := goquery.NewDocumentFromNode(root)
+	title, lang := doc.Find("title").Text(), doc.Find("html").AttrOr("lang", "")
+	scripts := doc.Find(`script[type="application/ld+json"]`).Length()
+	text := strings.Join(strings.Fields(doc.Find("body").Text()), " ")
+	if title != "T & U" || lang != "en" || scripts != 1 || !strings.HasPrefix(text, "text onetwo after ns") {
+		t.Errorf("flattened tree = title %q, lang %q, %d JSON-LD, text %q; want %q, %q, 1, text starting %q",
+			title, lang, scripts, text, "T & U", "en", "text onetwo after ns")
 	}
-	want := []testLink{
-		{URL: "https://example.com/one", Text: "one", Tag: "a"},
-		{URL: "https://example.com/two", Text: "two", Tag: "a"},
-		{URL: "https://example.com/ns", Text: "ns", Tag: "a"},
-	}
-	if diff := cmp.Diff(want, testLinks(p.Links)); diff != "" {
-		t.Errorf("flattened page links differ (-want +got):\n%s", diff)
+	var links []string
+	doc.Find("a").Each(func(_ int, a *goquery.Selection) {
+		links = append(links, a.AttrOr("href", "")+" "+a.Text())
+	})
+	if want := []string{"/one one", "/two two", "/ns ns"}; !slices.Equal(links, want) {
+		t.Errorf("flattened tree links = %q, want %q", links, want)
 	}
 }
 
@@ -389,7 +423,7 @@ func TestHTMLRejectsRelativePageURL(t *testing.T) {
 
 // TestHTMLDoc checks that the returned document is usable for selectors.
 func TestHTMLDoc(t *testing.T) {
-	p := parseTestPage(t, `<ul><li class=item>a</li><li class=item>b</li></ul><noscript><p id=ns>n</p></noscript>`, Options{})
+	p := parseTestPage(t, `<ul><li class=item>a</li><li class=item>b</li></ul><noscript><p id=ns>n</p></noscript>`, Options{Tree: true})
 	if got := p.Doc.Find("li.item").Length(); got != 2 {
 		t.Errorf(`Doc.Find("li.item").Length() = %d, want 2`, got)
 	}
@@ -439,10 +473,12 @@ func TestGolden(t *testing.T) {
 			}
 			body, encName := ToUTF8(raw, "text/html")
 			pageURL := "https://news.example.com/technology/2024/05/" + strings.TrimSuffix(filepath.Base(file), ".html") + "?utm_source=feed"
-			p, err := HTML(mustParseURL(t, pageURL), body, Options{StructuredData: true, MainText: true})
+			o := Options{StructuredData: true, MainText: true}
+			p, err := HTML(mustParseURL(t, pageURL), body, o)
 			if err != nil {
 				t.Fatalf("HTML(%s): %v", file, err)
 			}
+			checkTreeIndependent(t, mustParseURL(t, pageURL), body, o, p)
 			g := goldenPage{
 				Encoding: encName, Title: p.Title, Description: p.Description, Canonical: p.Canonical,
 				MetaRobots: p.MetaRobots, NoIndex: p.NoIndex(), NoFollow: p.NoFollow(), Lang: p.Lang,
@@ -475,6 +511,37 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestFactsIndependentOfTree checks that building the tree changes no fact
+// for the golden pages, the extraction rule test pages and the fuzz seeds.
+// (parseTestPage checks the same for every document of the table tests.)
+func TestFactsIndependentOfTree(t *testing.T) {
+	var docs []string
+	for _, pattern := range []string{"testdata/html/*.html", "testdata/rules/*.html"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, string(b))
+		}
+	}
+	docs = append(docs, fuzzHTMLSeeds...)
+	u := mustParseURL(t, testPageURL)
+	for _, doc := range docs {
+		for _, o := range []Options{{}, {StructuredData: true, MainText: true}} {
+			p, err := HTML(u, []byte(doc), o)
+			if err != nil {
+				t.Fatalf("HTML(%.60q) error: %v", doc, err)
+			}
+			checkTreeIndependent(t, u, []byte(doc), o, p)
+		}
+	}
+}
+
 // benchPage returns a realistic news article of about 30 KB with about 50
 // links.
 func benchPage() []byte {
@@ -497,6 +564,8 @@ func BenchmarkHTML(b *testing.B) {
 	}{
 		{"links", Options{}},
 		{"all", Options{StructuredData: true, MainText: true}},
+		{"links+tree", Options{Tree: true}},
+		{"all+tree", Options{StructuredData: true, MainText: true, Tree: true}},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
@@ -512,18 +581,29 @@ func BenchmarkHTML(b *testing.B) {
 }
 
 // BenchmarkHTMLDeep measures a document nested far beyond the parser's
-// limit, which is flattened and parsed a second time.
+// limit. The facts are read in one pass at any depth; the tree is built
+// from a flattened document, parsed a second time.
 func BenchmarkHTMLDeep(b *testing.B) {
 	body := []byte("<title>Deep</title>" + strings.Repeat("<div>", 100000) + `<a href="/bottom">bottom</a>`)
 	u, err := url.Parse(testPageURL)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := HTML(u, body, Options{MainText: true}); err != nil {
-			b.Fatal(err)
-		}
+	for _, bb := range []struct {
+		name string
+		opts Options
+	}{
+		{"facts", Options{MainText: true}},
+		{"tree", Options{MainText: true, Tree: true}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := HTML(u, body, bb.opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

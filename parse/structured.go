@@ -5,28 +5,22 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/net/html"
 )
 
-// script records a <script> element holding JSON-LD.
-func (c *collector) script(n *html.Node) {
-	typ, _ := attr(n, "type")
-	if typ, _, _ = strings.Cut(typ, ";"); !strings.EqualFold(strings.TrimSpace(typ), "application/ld+json") {
-		return
-	}
-	if raw := jsonLD(childText(n)); raw != nil {
-		c.page.JSONLD = append(c.page.JSONLD, raw)
+// jsonLD records the content of a JSON-LD script; nil is an empty script.
+func (s *streamReader) jsonLD(content []byte) {
+	if raw := jsonLD(content); raw != nil {
+		s.page.JSONLD = append(s.page.JSONLD, raw)
 	} else {
-		c.page.InvalidJSONLD++
+		s.page.InvalidJSONLD++
 	}
 }
 
-// jsonLD returns the JSON in the content of a JSON-LD script, or nil if it is
-// not valid JSON. The HTML comment and CDATA wrappers some pages put around
-// it are removed, and invalid UTF-8 inside strings becomes U+FFFD.
-func jsonLD(s string) json.RawMessage {
-	b := bytes.TrimSpace([]byte(s))
+// jsonLD returns a copy of the JSON in the content of a JSON-LD script, or
+// nil if it is not valid JSON. The HTML comment and CDATA wrappers some pages
+// put around it are removed, and invalid UTF-8 inside strings becomes U+FFFD.
+func jsonLD(s []byte) json.RawMessage {
+	b := bytes.TrimSpace(s)
 	for _, w := range [...][2]string{{"<!--", "-->"}, {"<![CDATA[", "]]>"}, {"//<![CDATA[", "//]]>"}} {
 		if bytes.HasPrefix(b, []byte(w[0])) && bytes.HasSuffix(b, []byte(w[1])) && len(b) >= len(w[0])+len(w[1]) {
 			b = bytes.TrimSpace(b[len(w[0]) : len(b)-len(w[1])])
@@ -36,20 +30,20 @@ func jsonLD(s string) json.RawMessage {
 		return nil
 	}
 	if !utf8.Valid(b) {
-		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+		return json.RawMessage(bytes.ToValidUTF8(b, []byte("\uFFFD")))
 	}
-	return json.RawMessage(b)
+	return json.RawMessage(bytes.Clone(b))
 }
 
 // socialMeta records an OpenGraph (og:*) or Twitter card (twitter:*) meta
 // element; key is the lowercased property or name.
-func (c *collector) socialMeta(key, content string) {
+func (s *streamReader) socialMeta(key string, content []byte) {
 	var m *map[string]string
 	switch {
 	case strings.HasPrefix(key, "og:"):
-		m, key = &c.page.OpenGraph, key[len("og:"):]
+		m, key = &s.page.OpenGraph, key[len("og:"):]
 	case strings.HasPrefix(key, "twitter:"):
-		m, key = &c.page.Twitter, key[len("twitter:"):]
+		m, key = &s.page.Twitter, key[len("twitter:"):]
 	default:
 		return
 	}
@@ -61,6 +55,9 @@ func (c *collector) socialMeta(key, content string) {
 		*m = make(map[string]string)
 	}
 	if _, ok := (*m)[key]; !ok {
-		(*m)[key] = strings.ToValidUTF8(strings.TrimSpace(content), "\uFFFD")
+		(*m)[key] = strings.ToValidUTF8(string(bytes.TrimSpace(content)), "\uFFFD")
+		if s.bodyStarted && s.framesetOK {
+			s.bodyMark.socialKeys = append(s.bodyMark.socialKeys, socialKey{m, key})
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
 
@@ -26,19 +25,21 @@ type textBuf struct {
 	maxRunes int  // 0: no limit
 	runes    int
 	full     bool
+	grow     int // bytes to reserve on the first write
 }
 
-// reset empties the buffer and sets its limits.
-func (t *textBuf) reset(maxBytes, maxRunes int) {
+// reset empties the buffer and sets its limits. The first write reserves
+// grow bytes, so that a buffer that stays empty allocates nothing.
+func (t *textBuf) reset(maxBytes, maxRunes, grow int) {
 	t.b.Reset()
-	*t = textBuf{maxBytes: maxBytes, maxRunes: maxRunes}
+	*t = textBuf{maxBytes: maxBytes, maxRunes: maxRunes, grow: grow}
 }
 
 // brk marks a word boundary, as between two block elements.
 func (t *textBuf) brk() { t.space = true }
 
-// writeString appends s.
-func (t *textBuf) writeString(s string) {
+// write appends s.
+func (t *textBuf) write(s []byte) {
 	for i := 0; i < len(s) && !t.full; {
 		c := s[i]
 		if wordByte(c) {
@@ -67,7 +68,7 @@ func (t *textBuf) writeString(s string) {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRune(s[i:])
 		i += size
 		if unicode.IsSpace(r) {
 			t.space = true
@@ -76,6 +77,9 @@ func (t *textBuf) writeString(s string) {
 		t.put(r)
 	}
 }
+
+// writeString appends s.
+func (t *textBuf) writeString(s string) { t.write([]byte(s)) }
 
 // wordByte reports whether c is a printable ASCII byte other than space.
 func wordByte(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
@@ -91,6 +95,9 @@ func (t *textBuf) separate(n, runes int) bool {
 	if t.maxBytes > 0 && t.b.Len()+n > t.maxBytes || t.maxRunes > 0 && t.runes+runes > t.maxRunes {
 		return false
 	}
+	if t.b.Cap() == 0 && t.grow > 0 {
+		t.b.Grow(max(t.grow, n))
+	}
 	if sep {
 		t.b.WriteByte(' ')
 		t.runes++
@@ -101,9 +108,9 @@ func (t *textBuf) separate(n, runes int) bool {
 
 // putASCII appends ASCII words separated by single spaces, or as much of
 // them as fits.
-func (t *textBuf) putASCII(w string) {
+func (t *textBuf) putASCII(w []byte) {
 	if t.separate(len(w), len(w)) {
-		t.b.WriteString(w)
+		t.b.Write(w)
 		t.runes += len(w)
 		return
 	}
@@ -149,9 +156,20 @@ func collapseSpace(s string) string {
 	return t.String()
 }
 
+// collapseBytes is collapseSpace for a byte slice.
+func collapseBytes(s []byte) string {
+	if collapsed(s) {
+		return string(s)
+	}
+	var t textBuf
+	t.b.Grow(len(s))
+	t.write(s)
+	return t.String()
+}
+
 // collapsed reports whether s is ASCII that collapseSpace leaves unchanged.
-func collapsed(s string) bool {
-	if s == "" {
+func collapsed[S string | []byte](s S) bool {
+	if len(s) == 0 {
 		return true
 	}
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
@@ -168,48 +186,16 @@ func collapsed(s string) bool {
 	return true
 }
 
-// textSkip says which elements text collection leaves out.
-type textSkip int
-
-const (
-	skipInvisible   textSkip = iota // script, style, template and the like
-	skipBoilerplate                 // also nav and aside
-	skipChrome                      // also header and footer
-)
-
-// invisible reports whether the element n and its content are never
-// rendered as text.
-func invisible(n *html.Node) bool {
-	if n.Namespace != "" {
-		// Only SVG is left out: MathML content is text a reader sees.
-		return n.Namespace == "svg"
-	}
-	switch n.DataAtom {
+// invisibleElement reports whether HTML elements of type a and their
+// content are never rendered as text. Any element with the hidden attribute
+// is invisible too, and so is everything in SVG (but not MathML, whose
+// content is text a reader sees).
+func invisibleElement(a atom.Atom) bool {
+	switch a {
 	case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Head, atom.Title,
 		atom.Iframe, atom.Object, atom.Embed, atom.Canvas, atom.Video, atom.Audio,
 		atom.Select, atom.Datalist, atom.Textarea, atom.Svg, atom.Noframes, atom.Noembed:
 		return true
-	}
-	for _, a := range n.Attr {
-		if a.Key == "hidden" && a.Namespace == "" {
-			return true
-		}
-	}
-	return false
-}
-
-// skipped reports whether text collection at level skip leaves out n.
-func (skip textSkip) skipped(n *html.Node) bool {
-	if invisible(n) {
-		return true
-	}
-	if skip >= skipBoilerplate && n.Namespace == "" {
-		switch n.DataAtom {
-		case atom.Nav, atom.Aside:
-			return true
-		case atom.Header, atom.Footer:
-			return skip >= skipChrome
-		}
 	}
 	return false
 }
@@ -224,101 +210,6 @@ func inline(a atom.Atom) bool {
 		atom.Samp, atom.Small, atom.Span, atom.Strike, atom.Strong, atom.Sub, atom.Sup,
 		atom.Time, atom.Tt, atom.U, atom.Var, atom.Wbr, atom.Img:
 		return true
-	}
-	return false
-}
-
-// appendText writes the text under root to t, leaving out what skip says,
-// with a word boundary around each element that is not inline. It walks the
-// tree without recursion, so depth costs no stack.
-func appendText(t *textBuf, root *html.Node, skip textSkip) {
-	n := root
-	for !t.full {
-		descend := true
-		switch n.Type {
-		case html.TextNode:
-			t.writeString(n.Data)
-		case html.ElementNode:
-			if n != root && skip.skipped(n) {
-				descend = false
-			} else if !inline(n.DataAtom) {
-				t.brk()
-			}
-		}
-		if descend && n.FirstChild != nil {
-			n = n.FirstChild
-			continue
-		}
-		for n != root && n.NextSibling == nil {
-			n = n.Parent
-			if n.Type == html.ElementNode && !inline(n.DataAtom) {
-				t.brk()
-			}
-		}
-		if n == root {
-			return
-		}
-		n = n.NextSibling
-	}
-}
-
-// firstImageAlt returns the alt text of the first <img> under root with a
-// non-blank one.
-func firstImageAlt(root *html.Node) string {
-	n := root
-	for {
-		if n.Type == html.ElementNode && n.DataAtom == atom.Img && n.Namespace == "" {
-			if alt, ok := attr(n, "alt"); ok && strings.TrimSpace(alt) != "" {
-				return alt
-			}
-		}
-		if n.FirstChild != nil && (n == root || n.Type != html.ElementNode || !invisible(n)) {
-			n = n.FirstChild
-			continue
-		}
-		for n != root && n.NextSibling == nil {
-			n = n.Parent
-		}
-		if n == root {
-			return ""
-		}
-		n = n.NextSibling
-	}
-}
-
-// mainText returns the visible text of the main content: the first <main>
-// if there is one, else every <article> not inside another, else <body>
-// without its header, footer, navigation and asides. Navigation and asides
-// are left out of <main> and <article> too; their headers and footers (a
-// headline, a byline) are kept.
-func mainText(t *textBuf, sizeHint int, doc, main, body *html.Node, articles []*html.Node) string {
-	t.reset(maxMainTextBytes, 0)
-	// Text is usually well under half of a page's markup.
-	t.b.Grow(min(sizeHint/2, maxMainTextBytes))
-	switch {
-	case main != nil:
-		appendText(t, main, skipBoilerplate)
-	case len(articles) > 0:
-		for _, a := range articles {
-			if !insideArticle(a) {
-				appendText(t, a, skipBoilerplate)
-				t.brk()
-			}
-		}
-	case body != nil:
-		appendText(t, body, skipChrome)
-	default:
-		appendText(t, doc, skipChrome)
-	}
-	return t.String()
-}
-
-// insideArticle reports whether n has an <article> ancestor.
-func insideArticle(n *html.Node) bool {
-	for p := n.Parent; p != nil; p = p.Parent {
-		if p.Type == html.ElementNode && p.DataAtom == atom.Article && p.Namespace == "" {
-			return true
-		}
 	}
 	return false
 }

@@ -1,0 +1,972 @@
+package parse
+
+import (
+	"bytes"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// This file reads a page's facts in one pass over the token stream, without
+// building a tree. Tags alone do not say which element a piece of text or a
+// link belongs to: the HTML parsing algorithm closes elements left open,
+// ignores end tags that match nothing, reopens misnested formatting
+// elements, and switches the tokenizer in and out of raw text. So the reader
+// applies the tree construction rules (treebuild.go) to what a tree builder
+// keeps besides the tree: the stack of open elements, a few bytes each, the
+// list of active formatting elements, and the insertion mode. A fact is
+// recorded when its element opens, and text goes, as it arrives, to the
+// link and the main text it is part of.
+//
+// Where the tree builder moves content already read, the reader leaves it
+// where it stands in the source:
+//
+//   - Text and elements foster-parented out of a table (<table>x<tr>...)
+//     come in source order, not before the table, and a word break
+//     separates them from the text before the table.
+//   - When the adoption agency closes an <a> across a block
+//     (<a href=u>x<div>y</a>), the tree splits the link into "x" and a
+//     clone "y", sometimes with empty clones; the reader keeps one link
+//     "x y". Content it moves out of an invisible element, after it was
+//     read, stays invisible, and a <main> or <article> so moved is no
+//     candidate for the main text.
+//
+// Searches down the stack look at most maxScan elements, and at most
+// maxAnchors nested links collect text at once, which bounds the work per
+// token: a document nested deeper behaves as if its deep ends were closed,
+// with no 512-element limit and no recursion. Quirks mode is assumed unless
+// the document starts with <!DOCTYPE html>; it only decides whether <table>
+// closes an open <p>.
+
+// anchor collects the text of an open <a> that is a link.
+type anchor struct {
+	root  int // stack index of the <a>
+	invis int // invisible elements at and below root
+	link  int // index in streamReader.links
+	text  textBuf
+	alt   []byte // alt text of the first image, the fallback for no text
+}
+
+// Levels of main text, from the weakest candidate to the strongest.
+const (
+	levelBody     = iota // the text of <body> without chrome
+	levelArticles        // the text of the outermost <article> elements
+	levelMain            // the text of the first <main>
+	levelDone            // the first <main> is closed: nothing more to read
+)
+
+// mainText collects the main text of the best candidate seen so far.
+type mainText struct {
+	level  int
+	root   int // stack index of the <main> or <article> being read, or -1
+	invis  int // invisible elements at and below root
+	boiler int // nav and aside elements at and below root
+	text   textBuf
+}
+
+// Kinds of raw text element content.
+const (
+	rawIgnored = iota // style, textarea, iframe and the like
+	rawTitle          // the document's title
+	rawJSONLD         // a JSON-LD script
+	rawVisible        // xmp and plaintext, whose content is visible text
+)
+
+// rawText is the raw text element whose content the tokenizer reads next.
+type rawText struct {
+	atom atom.Atom // 0: none
+	kind int
+	text bool // its text has been read
+}
+
+// tagAttrs holds the attributes of the current tag that facts are made of.
+type tagAttrs struct {
+	hidden                               bool
+	hash                                 uint64 // of all attributes, in any order
+	href, src, rel, alt, lang, typ       []byte
+	name, property, content, encoding    []byte
+	hasHref, hasSrc, hasLang, hasContent bool
+	color                                bool // color, face or size: a <font> that leaves SVG and MathML
+	hiddenInput                          bool // type=hidden
+}
+
+// factMark records how many facts had been read when the body started. A
+// <frameset> accepted later removes the body from the document, and the
+// facts read in it with it. Until then (and only until then, as most
+// content rules a frameset out) OpenGraph and Twitter keys are noted too.
+type factMark struct {
+	links, jsonLD, invalidJSONLD, robots int
+	title, description, base, canonical  bool
+	socialKeys                           []socialKey
+}
+
+// socialKey is a key added to Page.OpenGraph or Page.Twitter.
+type socialKey struct {
+	m   *map[string]string
+	key string
+}
+
+// streamReader reads the facts of one document. It is used once.
+type streamReader struct {
+	z    *html.Tokenizer
+	page *Page
+	opts Options
+
+	// The current token.
+	tt          html.TokenType
+	name        []byte // lowercased tag name
+	tag         atom.Atom
+	hash        uint32
+	selfClosing bool
+	data        []byte // text, once read
+	dataRead    bool
+	key         []byte   // scratch for an attribute name
+	keys        [][2]int // scratch for attribute names seen
+	attrsRead   bool
+	attr        tagAttrs
+
+	// Tree construction state.
+	mode        insertionMode
+	tmplModes   []insertionMode // insertion modes of the open templates
+	stack       []elem
+	afe         []formatting
+	serial      uint32
+	invis       int // open invisible elements
+	boiler      int // open HTML nav and aside elements
+	chrome      int // open HTML header and footer elements
+	foreign     int // open SVG and MathML elements
+	templates   int // open HTML template elements
+	paragraphs  int // open HTML p elements
+	selects     int // open HTML select elements
+	articles    int // open HTML article elements
+	framesets   int // open frameset elements
+	framesetOK  bool
+	quirks      bool
+	docStarted  bool // a token other than a comment or white space was read
+	bodyStarted bool
+	formOpen    bool
+	fostering   bool // content goes before the table it appears in
+	raw         rawText
+
+	// Facts.
+	titleSet, descSet, baseSet, canonicalSet, langSet bool
+	baseHref, canonical                               string
+	robots                                            []string
+	links                                             []rawLink
+	anchors                                           []*anchor
+	spare                                             []*anchor
+	main                                              mainText
+	mainFound                                         bool
+	bodyMark                                          factMark
+}
+
+// rawLink is a link as written, before resolution.
+type rawLink struct {
+	href, text, rel, tag string
+}
+
+// readFacts reads the facts of the UTF-8 HTML document body into p, whose
+// Base must be the page URL.
+func readFacts(p *Page, body []byte, o Options) {
+	s := &streamReader{
+		z:          html.NewTokenizer(bytes.NewReader(body)),
+		page:       p,
+		opts:       o,
+		framesetOK: true,
+		quirks:     true,
+		stack:      make([]elem, 0, 64),
+	}
+	s.main.root = -1
+	// Text is usually well under half of a page's markup.
+	s.main.text.reset(maxMainTextBytes, 0, min(len(body)/2, maxMainTextBytes))
+	s.run()
+	s.finish()
+}
+
+// run reads the tokens up to the end of the document.
+func (s *streamReader) run() {
+	for {
+		// CDATA sections are text in foreign content and bogus comments
+		// elsewhere.
+		n := len(s.stack)
+		s.z.AllowCDATA(n > 0 && s.stack[n-1].ns != nsHTML)
+		s.tt = s.z.Next()
+		if s.raw.atom != 0 && s.rawContent() {
+			continue
+		}
+		switch s.tt {
+		case html.ErrorToken:
+			s.endOfFile()
+			return
+		case html.TextToken:
+			s.data, s.dataRead = nil, false
+		case html.StartTagToken, html.SelfClosingTagToken:
+			s.readTag(false)
+		case html.EndTagToken:
+			s.readTag(true)
+		case html.DoctypeToken:
+			s.doctype()
+			continue
+		default: // comments
+			continue
+		}
+		s.dispatch()
+	}
+}
+
+// readTag reads the name of the current tag from its raw bytes, as
+// Tokenizer.TagName would but without allocating.
+func (s *streamReader) readTag(end bool) {
+	raw := s.z.Raw()
+	i := 1
+	if end {
+		i = 2
+	}
+	s.name = s.name[:0]
+	for ; i < len(raw) && !isTagNameEnd(raw[i]); i++ {
+		switch c := raw[i]; {
+		case 'A' <= c && c <= 'Z':
+			s.name = append(s.name, c+'a'-'A')
+		case c == 0:
+			s.name = append(s.name, "\uFFFD"...)
+		default:
+			s.name = append(s.name, c)
+		}
+	}
+	s.tag = atom.Lookup(s.name)
+	s.hash = hashOf(s.name)
+	s.selfClosing = s.tt == html.SelfClosingTagToken
+	if s.selfClosing {
+		s.tt = html.StartTagToken
+	}
+	s.attrsRead = false
+}
+
+// attrs returns the attributes of the current start tag that facts are
+// made of, reading them on first use. The values may point into the
+// tokenizer's buffer: they are valid until the next token.
+func (s *streamReader) attrs() *tagAttrs {
+	if s.attrsRead {
+		return &s.attr
+	}
+	s.attrsRead = true
+	a := &s.attr
+	*a = tagAttrs{}
+	if raw := s.z.Raw(); bytes.IndexAny(raw, "&\r\x00") < 0 && s.scanAttrs(raw) {
+		return a
+	}
+	// Character references, carriage returns and NULs need the
+	// tokenizer's decoding, which copies every attribute.
+	*a = tagAttrs{}
+	for {
+		k, v, more := s.z.TagAttr()
+		if len(k) > 0 {
+			a.add(k, v)
+		}
+		if !more {
+			return a
+		}
+	}
+}
+
+// maxScannedAttrs is how many attributes scanAttrs reads; a tag with more
+// is left to the tokenizer, which removes duplicates in any number.
+const maxScannedAttrs = 32
+
+// scanAttrs reads the attributes of a start tag from its raw bytes, which
+// hold no character reference, carriage return or NUL, exactly as the
+// tokenizer reads them but without copying. It reports false for a tag
+// with more than maxScannedAttrs attributes.
+func (s *streamReader) scanAttrs(raw []byte) bool {
+	n := len(raw)
+	i := 1
+	for i < n && !isTagNameEnd(raw[i]) {
+		i++
+	}
+	skipSpace := func() {
+		for i < n && isSpaceByte(raw[i]) {
+			i++
+		}
+	}
+	keys := s.keys[:0]
+	defer func() { s.keys = keys }()
+	for {
+		skipSpace()
+		if i >= n || raw[i] == '>' {
+			return true
+		}
+		// The name runs to white space, '/', '>' or an '=' that is not
+		// its first byte.
+		k0 := i
+		for i++; i < n; i++ {
+			if c := raw[i]; c == '=' || c == '/' || c == '>' || isSpaceByte(c) {
+				break
+			}
+		}
+		k1 := i
+		if raw[k0] == '/' {
+			i, k1 = k0, k0
+		}
+		// The value, after an '=', is quoted or runs to white space or '>'.
+		v0, v1 := i, i
+		skipSpace()
+		switch {
+		case i < n && raw[i] == '/':
+			i++
+		case i < n && raw[i] == '=':
+			i++
+			skipSpace()
+			if i >= n || raw[i] == '>' {
+				break
+			}
+			if q := raw[i]; q == '"' || q == '\'' {
+				i++
+				v0 = i
+				for i < n && raw[i] != q {
+					i++
+				}
+				v1 = i
+				if i < n {
+					i++
+				}
+			} else {
+				v0 = i
+				for i < n && raw[i] != '>' && !isSpaceByte(raw[i]) {
+					i++
+				}
+				v1 = i
+			}
+		}
+		if k0 == k1 {
+			continue
+		}
+		key := raw[k0:k1]
+		dup := false
+		for _, k := range keys {
+			if equalFold(raw[k[0]:k[1]], key) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		if len(keys) == maxScannedAttrs {
+			return false
+		}
+		keys = append(keys, [2]int{k0, k1})
+		s.key = append(s.key[:0], key...)
+		for j, c := range s.key {
+			if 'A' <= c && c <= 'Z' {
+				s.key[j] = c + 'a' - 'A'
+			}
+		}
+		s.attr.add(s.key, raw[v0:v1])
+	}
+}
+
+// isTagNameEnd reports whether c ends a tag name.
+func isTagNameEnd(c byte) bool { return c == '/' || c == '>' || isSpaceByte(c) }
+
+// add records attribute k (lowercased) with value v.
+func (a *tagAttrs) add(k, v []byte) {
+	a.hash += attrHash(k, v)
+	switch string(k) {
+	case "hidden":
+		a.hidden = true
+	case "href":
+		a.href, a.hasHref = v, true
+	case "src":
+		a.src, a.hasSrc = v, true
+	case "rel":
+		a.rel = v
+	case "alt":
+		a.alt = v
+	case "lang":
+		a.lang, a.hasLang = v, true
+	case "type":
+		a.typ = v
+		a.hiddenInput = equalFold(v, "hidden")
+	case "name":
+		a.name = v
+	case "property":
+		a.property = v
+	case "content":
+		a.content, a.hasContent = v, true
+	case "encoding":
+		a.encoding = v
+	case "color", "face", "size":
+		a.color = true
+	}
+}
+
+// attrHash hashes an attribute; the hashes of a tag's attributes are added,
+// so that their order does not matter.
+func attrHash(k, v []byte) uint64 {
+	var h uint64 = 14695981039346656037 // FNV-1a
+	for _, c := range k {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	h = (h ^ '=') * 1099511628211
+	for _, c := range v {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
+}
+
+// hidden reports whether the current start tag has the hidden attribute. The
+// raw tag is looked at first, as few tags have one.
+func (s *streamReader) hidden() bool {
+	if !s.attrsRead && !containsFold(s.z.Raw(), "hidden") {
+		return false
+	}
+	return s.attrs().hidden
+}
+
+// containsFold reports whether b contains the lowercase ASCII word w in any
+// case.
+func containsFold(b []byte, w string) bool {
+	for i := 0; i+len(w) <= len(b); i++ {
+		if b[i]|0x20 != w[0] {
+			continue
+		}
+		j := 1
+		for j < len(w) && b[i+j]|0x20 == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// doctype handles a DOCTYPE token, which only matters as the document's
+// first token.
+func (s *streamReader) doctype() {
+	if s.docStarted {
+		return
+	}
+	s.docStarted = true
+	d := s.z.Text()
+	// x/net/html compares the name case-sensitively; a public or system
+	// identifier may or may not mean quirks, which is ignored here.
+	name := d
+	if i := bytes.IndexAny(d, " \t\r\n\f"); i >= 0 {
+		name = d[:i]
+	}
+	s.quirks = string(name) != "html"
+}
+
+// startBody switches to the body, noting the facts read so far.
+func (s *streamReader) startBody() {
+	s.bodyStarted = true
+	s.mode = modeInBody
+	p := s.page
+	s.bodyMark = factMark{
+		links: len(s.links), jsonLD: len(p.JSONLD), invalidJSONLD: p.InvalidJSONLD, robots: len(s.robots),
+		title: s.titleSet, description: s.descSet, base: s.baseSet, canonical: s.canonicalSet,
+	}
+}
+
+// bodyText inserts text in the body. The text itself is only decoded when
+// something reads it.
+func (s *streamReader) bodyText() {
+	if s.dataRead || bytes.IndexByte(s.z.Raw(), 0) >= 0 {
+		if s.data = removeByte(s.text(), 0); len(s.data) == 0 {
+			return
+		}
+	}
+	s.reconstruct()
+	if s.fostering {
+		// Text foster-parented out of a table is not in it.
+		if k := s.tableInvisible(); k > 0 {
+			s.invis -= k
+			defer func() { s.invis += k }()
+		}
+	}
+	if !s.framesetOK && !s.listening() {
+		return
+	}
+	d := removeByte(s.text(), 0)
+	s.writeText(d)
+	if s.framesetOK && len(trimLeftSpace(d)) > 0 {
+		s.framesetOK = false
+	}
+}
+
+// text returns the current text token's text.
+func (s *streamReader) text() []byte {
+	if !s.dataRead {
+		s.data, s.dataRead = s.z.Text(), true
+	}
+	return s.data
+}
+
+// listening reports whether text at the current position would be
+// collected.
+func (s *streamReader) listening() bool {
+	return len(s.anchors) > 0 || s.mainSees(0)
+}
+
+// framesetStart switches to the frameset: the document has no body, and so
+// no main text.
+func (s *streamReader) framesetStart() {
+	if s.bodyStarted {
+		s.dropBody()
+	}
+	s.mode = modeInFrameset
+	s.framesets = 1
+	s.main.text.reset(maxMainTextBytes, 0, 0)
+	s.main.level = levelDone
+}
+
+// dropBody forgets the facts read in the body, which a frameset replaces.
+func (s *streamReader) dropBody() {
+	m, p := &s.bodyMark, s.page
+	for len(s.anchors) > 0 {
+		s.endLink(s.anchors[0].root)
+	}
+	s.links = s.links[:m.links]
+	p.JSONLD, p.InvalidJSONLD = p.JSONLD[:m.jsonLD], m.invalidJSONLD
+	s.robots = s.robots[:m.robots]
+	if !m.title {
+		s.titleSet, p.Title = false, ""
+	}
+	if !m.description {
+		s.descSet, p.Description = false, ""
+	}
+	if !m.base {
+		s.baseSet, s.baseHref = false, ""
+	}
+	if !m.canonical {
+		s.canonicalSet, s.canonical = false, ""
+	}
+	for _, k := range m.socialKeys {
+		delete(*k.m, k.key)
+		if len(*k.m) == 0 {
+			*k.m = nil
+		}
+	}
+	s.popTo(0)
+	s.afe = s.afe[:0]
+}
+
+// htmlStart reads the attributes of an <html> start tag: the first lang
+// attribute is the document's language.
+func (s *streamReader) htmlStart() {
+	if s.langSet {
+		return
+	}
+	if a := s.attrs(); a.hasLang {
+		s.langSet = true
+		s.page.Lang = strings.ToValidUTF8(strings.TrimSpace(string(a.lang)), "\uFFFD")
+	}
+}
+
+// rawElement handles a start tag whose content the tokenizer reads as
+// text: script, style, title, textarea, xmp, iframe, noembed, noframes and
+// plaintext.
+func (s *streamReader) rawElement() {
+	s.raw = rawText{atom: s.tag, kind: rawIgnored}
+	facts := s.factsOn()
+	switch s.tag {
+	case atom.Title:
+		if facts && !s.titleSet {
+			s.titleSet = true
+			s.raw.kind = rawTitle
+		}
+	case atom.Script:
+		if facts && s.opts.StructuredData {
+			typ, _, _ := bytes.Cut(s.attrs().typ, []byte(";"))
+			if equalFold(bytes.TrimSpace(typ), "application/ld+json") {
+				s.raw.kind = rawJSONLD
+			}
+		}
+	case atom.Iframe:
+		if a := s.attrs(); facts && a.hasSrc {
+			if src, ok := linkTarget(a.src); ok {
+				s.links = append(s.links, rawLink{href: src, tag: "iframe"})
+			}
+		}
+	case atom.Xmp, atom.Plaintext:
+		if !s.hidden() {
+			s.raw.kind = rawVisible
+			s.openBreak(0)
+		}
+	}
+}
+
+// rawContent handles the token after a raw text element's start tag: its
+// text, then its end tag. It reports whether the token was consumed.
+func (s *streamReader) rawContent() bool {
+	if s.tt == html.TextToken && !s.raw.text {
+		s.raw.text = true
+		t := s.z.Text()
+		switch s.raw.kind {
+		case rawTitle:
+			s.page.Title = collapseBytes(t)
+		case rawJSONLD:
+			s.jsonLD(t)
+		case rawVisible:
+			s.writeText(t)
+		}
+		return true
+	}
+	r := s.raw
+	s.raw = rawText{}
+	switch r.kind {
+	case rawJSONLD:
+		if !r.text {
+			s.jsonLD(nil)
+		}
+	case rawVisible:
+		s.openBreak(0)
+	}
+	if s.tt == html.EndTagToken {
+		s.readTag(true)
+		return s.tag == r.atom
+	}
+	return false
+}
+
+// emptyElement handles an element that has no content.
+func (s *streamReader) emptyElement() {
+	s.openBreak(elemFlagsFor(s.tag, s.hidden()))
+	if !s.factsOn() {
+		return
+	}
+	switch s.tag {
+	case atom.Base:
+		if a := s.attrs(); a.hasHref && !s.baseSet {
+			s.baseHref, s.baseSet = string(a.href), true
+		}
+	case atom.Meta:
+		s.meta()
+	case atom.Link:
+		s.linkElement()
+	case atom.Area:
+		a := s.attrs()
+		if !a.hasHref {
+			return
+		}
+		if href, ok := linkTarget(a.href); ok {
+			var t textBuf
+			t.reset(0, maxLinkTextRunes, len(a.alt))
+			t.write(a.alt)
+			s.links = append(s.links, rawLink{href: href, text: t.String(), rel: relValue(a.rel), tag: "area"})
+		}
+	case atom.Frame:
+		if a := s.attrs(); a.hasSrc {
+			if src, ok := linkTarget(a.src); ok {
+				s.links = append(s.links, rawLink{href: src, tag: "frame"})
+			}
+		}
+	case atom.Img:
+		// The first image with alt text names a link without text.
+		for _, an := range s.anchors {
+			if an.alt == nil && s.invis == an.invis {
+				if alt := s.attrs().alt; len(bytes.TrimSpace(alt)) > 0 {
+					an.alt = bytes.Clone(alt)
+				}
+			}
+		}
+	}
+}
+
+// meta records a <meta> element.
+func (s *streamReader) meta() {
+	a := s.attrs()
+	if !a.hasContent {
+		return
+	}
+	if name := bytes.TrimSpace(a.name); len(name) > 0 {
+		switch {
+		case equalFold(name, "description"):
+			if !s.descSet {
+				s.descSet = true
+				s.page.Description = collapseBytes(a.content)
+			}
+			return
+		case equalFold(name, "robots"):
+			s.robots = append(s.robots, string(a.content))
+			return
+		}
+		if s.opts.StructuredData {
+			s.socialMeta(strings.ToLower(string(name)), a.content)
+		}
+	}
+	if len(a.property) > 0 && s.opts.StructuredData {
+		s.socialMeta(strings.ToLower(strings.TrimSpace(string(a.property))), a.content)
+	}
+}
+
+// linkElement records a <link> element: the canonical URL, and links to
+// alternate versions and to the next and previous pages.
+func (s *streamReader) linkElement() {
+	a := s.attrs()
+	if !a.hasHref {
+		return
+	}
+	rel := relValue(a.rel)
+	if !s.canonicalSet && hasToken(rel, "canonical") {
+		s.canonical, s.canonicalSet = string(a.href), true
+	}
+	if (hasToken(rel, "alternate") || hasToken(rel, "next") || hasToken(rel, "prev")) &&
+		!hasToken(rel, "stylesheet") && !hasToken(rel, "icon") {
+		if href, ok := linkTarget(a.href); ok {
+			s.links = append(s.links, rawLink{href: href, rel: rel, tag: "link"})
+		}
+	}
+}
+
+// maxAnchors bounds the links whose text is collected at once. Links nest
+// only across table cells, objects and the like; when they nest deeper, the
+// text of the outermost open link ends early.
+const maxAnchors = 8
+
+// startLink starts collecting the text of the link made by the <a> on top
+// of the stack.
+func (s *streamReader) startLink(href, rel string) {
+	if len(s.anchors) == maxAnchors {
+		root := s.anchors[0].root
+		s.endLink(root)
+		s.stack[root].flags &^= fAnchor
+	}
+	var an *anchor
+	if n := len(s.spare); n > 0 {
+		an, s.spare = s.spare[n-1], s.spare[:n-1]
+	} else {
+		an = new(anchor)
+	}
+	*an = anchor{root: len(s.stack) - 1, invis: s.invis, link: len(s.links)}
+	an.text.reset(0, maxLinkTextRunes, 32)
+	s.links = append(s.links, rawLink{href: href, rel: rel, tag: "a"})
+	s.anchors = append(s.anchors, an)
+	s.stack[len(s.stack)-1].flags |= fAnchor
+}
+
+// endLink sets the text of the link whose <a> is at stack index i.
+func (s *streamReader) endLink(i int) {
+	for k, an := range s.anchors {
+		if an.root != i {
+			continue
+		}
+		if an.text.len() == 0 && an.alt != nil {
+			an.text.write(an.alt)
+		}
+		s.links[an.link].text = an.text.String()
+		an.alt = nil
+		s.anchors = append(s.anchors[:k], s.anchors[k+1:]...)
+		s.spare = append(s.spare, an)
+		return
+	}
+}
+
+// factsOn reports whether elements at the current position count: content
+// inside SVG, MathML and templates does not.
+func (s *streamReader) factsOn() bool { return s.foreign == 0 && s.templates == 0 }
+
+// pushTag opens an HTML element for the current start tag. A <main> or an
+// outermost <article> becomes the source of the main text.
+func (s *streamReader) pushTag() {
+	f := elemFlagsFor(s.tag, s.hidden())
+	s.openBreak(f)
+	s.push(elem{atom: s.tag, hash: s.hash, flags: f})
+	// A candidate is visible: neither it nor an element it is in is
+	// invisible.
+	if !s.opts.MainText || s.invis > 0 || !s.factsOn() {
+		return
+	}
+	m := &s.main
+	switch {
+	case s.tag == atom.Main && !s.mainFound:
+		s.mainFound = true
+		if m.level < levelMain {
+			m.start(levelMain, len(s.stack)-1, s)
+		}
+	case s.tag == atom.Article && s.articles == 1 && m.level <= levelArticles:
+		if m.level < levelArticles {
+			m.start(levelArticles, len(s.stack)-1, s)
+		} else {
+			m.root, m.invis, m.boiler = len(s.stack)-1, s.invis, s.boiler
+		}
+	}
+}
+
+// start makes the element at stack index root the source of the main text,
+// dropping the text of a weaker candidate.
+func (m *mainText) start(level, root int, s *streamReader) {
+	grow := max(m.text.grow, m.text.b.Cap())
+	m.text.reset(maxMainTextBytes, 0, grow)
+	m.level, m.root, m.invis, m.boiler = level, root, s.invis, s.boiler
+}
+
+// endOfFile ends every open element.
+func (s *streamReader) endOfFile() {
+	if s.raw.atom != 0 {
+		s.rawContent()
+	}
+	s.popTo(0)
+}
+
+// writeText adds text at the current position to the link texts and the
+// main text that it is part of.
+func (s *streamReader) writeText(t []byte) {
+	for _, an := range s.anchors {
+		if s.invis == an.invis {
+			an.text.write(t)
+		}
+	}
+	if s.mainSees(0) {
+		s.main.text.write(t)
+	}
+}
+
+// mainSees reports whether the main text takes in text at the current
+// position, or an element with flags f there.
+func (s *streamReader) mainSees(f elemFlags) bool {
+	m := &s.main
+	if !s.opts.MainText || f&fInvisible != 0 {
+		return false
+	}
+	switch m.level {
+	case levelBody:
+		return s.invis == 0 && s.boiler == 0 && s.chrome == 0 && f&(fBoiler|fChrome) == 0 &&
+			s.mode >= modeInBody
+	case levelArticles, levelMain:
+		return m.root >= 0 && s.invis == m.invis && s.boiler == m.boiler && f&fBoiler == 0
+	}
+	return false
+}
+
+// openBreak marks the word boundary before an element with flags f that
+// is not inline.
+func (s *streamReader) openBreak(f elemFlags) {
+	if f&fInline != 0 {
+		return
+	}
+	if f&fInvisible == 0 {
+		for _, an := range s.anchors {
+			if s.invis == an.invis {
+				an.text.brk()
+			}
+		}
+	}
+	if s.mainSees(f) {
+		s.main.text.brk()
+	}
+}
+
+// closeBreak marks the word boundary after element e, which is about to be
+// closed, if it is not inline.
+func (s *streamReader) closeBreak(e *elem) {
+	if e.flags&fInline != 0 {
+		return
+	}
+	// Counted as if e were already closed.
+	s.count(e, -1)
+	s.openBreak(e.flags)
+	s.count(e, 1)
+}
+
+// finish resolves what the reading collected.
+func (s *streamReader) finish() {
+	p := s.page
+	if s.baseSet {
+		// A base URL is resolved against the page URL; data: and javascript:
+		// bases are ignored, as browsers do.
+		if u, ok := resolve(p.Base, s.baseHref); ok && u.Scheme != "data" && u.Scheme != "javascript" {
+			p.Base = u
+		}
+	}
+	if s.canonicalSet {
+		if u, ok := resolve(p.Base, s.canonical); ok && !droppedScheme(u.Scheme) {
+			p.Canonical = u.String()
+		}
+	}
+	if len(s.robots) > 0 {
+		p.MetaRobots = strings.ToLower(collapseSpace(strings.Join(s.robots, ", ")))
+	}
+	if len(s.links) > 0 {
+		p.Links = make([]Link, 0, len(s.links))
+	}
+	for _, l := range s.links {
+		u, ok := resolve(p.Base, l.href)
+		if !ok || droppedScheme(u.Scheme) {
+			continue
+		}
+		p.Links = append(p.Links, Link{
+			URL:      u,
+			Text:     l.text,
+			Rel:      l.rel,
+			Nofollow: hasToken(l.rel, "nofollow") || hasToken(l.rel, "ugc") || hasToken(l.rel, "sponsored"),
+			Tag:      l.tag,
+		})
+	}
+	if s.opts.MainText {
+		p.MainText = s.main.text.String()
+	}
+}
+
+// hashOf returns the FNV-1a hash of a tag name.
+func hashOf[S string | []byte](name S) uint32 {
+	var h uint32 = 2166136261
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint32(name[i])) * 16777619
+	}
+	return h
+}
+
+// equalFold reports whether a and b are equal but for the case of ASCII
+// letters.
+func equalFold[S string | []byte](a []byte, b S) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// trimLeftSpace returns b without leading HTML white space.
+func trimLeftSpace(b []byte) []byte {
+	for len(b) > 0 && isSpaceByte(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+// trimLeftSpaceNUL returns b without leading HTML white space and NULs.
+func trimLeftSpaceNUL(b []byte) []byte {
+	for len(b) > 0 && (isSpaceByte(b[0]) || b[0] == 0) {
+		b = b[1:]
+	}
+	return b
+}
+
+// removeByte removes every c from b, in place.
+func removeByte(b []byte, c byte) []byte {
+	i := bytes.IndexByte(b, c)
+	if i < 0 {
+		return b
+	}
+	out := b[:i]
+	for _, x := range b[i+1:] {
+		if x != c {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,169 @@
+package parse
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/html"
+)
+
+// TestStreamStructure checks that facts read from the token stream follow
+// the structure the HTML parser gives a document, where it matters to them:
+// implied and ignored tags, foreign content, templates, framesets and
+// reopened formatting elements.
+func TestStreamStructure(t *testing.T) {
+	type facts struct {
+		Title    string
+		Links    []string // URL and text
+		MainText string
+	}
+	tests := []struct {
+		name string
+		body string
+		want facts
+	}{
+		{"text before body", `<head><title>T</title></head>before<body>after`, facts{Title: "T", MainText: "beforeafter"}},
+		{"text after body", `<p>in</p></body>after</html>more`, facts{MainText: "in aftermore"}},
+		{"title in body", `<body><p>x</p><title>T</title>`, facts{Title: "T", MainText: "x"}},
+		{"unmatched end tags ignored", `<div>a</span>b</div></p>c`, facts{MainText: "ab c"}},
+		{"void elements", `<a href=/v>x<br>y<img alt=I>z</a>`, facts{Links: []string{"/v x yz"}, MainText: "x yz"}},
+		{"unclosed at end", `<div><a href=/u>open`, facts{Links: []string{"/u open"}, MainText: "open"}},
+		{"block closes hidden paragraph", `<p hidden>secret<div>shown</div>`, facts{MainText: "shown"}},
+		{"list item closes hidden item", `<ul><li hidden>a<li>b</ul>`, facts{MainText: "b"}},
+		{"cell closes hidden cell", `<table><tr><td hidden>a<td>b</table>`, facts{MainText: "b"}},
+		{"link goes on after block", `<p><a href=/c>one</p><p>two</a>`, facts{Links: []string{"/c one", "/c two"}, MainText: "one two"}},
+		{"hidden formatting goes on", `<p><b hidden>x</p><p>y</p>z`, facts{}},
+		{"block ends svg", `<svg><p><a href=/h>h</a>`, facts{Links: []string{"/h h"}, MainText: "h"}},
+		{"br end tag ends svg", `<svg></br><title>T</title>`, facts{Title: "T"}},
+		{"p end tag ends math", `<math></p><title>T</title>`, facts{Title: "T"}},
+		{"reopened font closes svg", `<p><font>x</p><svg></font><title>T</title>`, facts{Title: "T", MainText: "x"}},
+		{"svg title is no title", `<svg><title>S</title><foreignObject><title>F</title></foreignObject></svg><title>T</title>`, facts{Title: "T"}},
+		{"math text is visible", `<p>a<math><mi>x</mi><mo>=</mo></math>b`, facts{MainText: "a x = b"}},
+		{"table text of hidden table", `<table hidden>foster<tr><td>cell</table>`, facts{MainText: "foster"}},
+		{"links in select", `<select><option><a href=/o>o</a></select>`, facts{Links: []string{"/o o"}}},
+		{"head noscript text is body text", `<head><noscript>Enable JS</noscript></head><p>x`, facts{MainText: "Enable JS x"}},
+		{"plaintext", `<a href=/p>x<plaintext><a href=/no>`, facts{Links: []string{"/p x <a href=/no>"}, MainText: "x <a href=/no>"}},
+		{"xmp and textarea", `<xmp><b>shown</b></xmp><textarea>typed</textarea>`, facts{MainText: "<b>shown</b>"}},
+		{"frameset drops the body", `<a href=/gone></a><title>T</title><frameset><frame src=/f><a href=/no>`, facts{Links: []string{"/f "}}},
+		{"frameset after text ignored", `x<frameset><frame src=/f>`, facts{MainText: "x"}},
+		{"template content ignored", `<template><title>T</title><a href=/t>t</a><main>m</main></template><p>x`, facts{MainText: "x"}},
+		{"main in hidden element is no candidate", `<div hidden><main>h</main></div><p>body`, facts{MainText: "body"}},
+		{"main in noscript is no candidate", `<body><noscript><main>n</main></noscript><p>body`, facts{MainText: "body"}},
+		{"head noscript holds no main", `<noscript><main>n</main></noscript><p>body`, facts{MainText: "n"}},
+		{"article in hidden element is no candidate", `<div hidden><article>h</article></div><p>body`, facts{MainText: "body"}},
+		{"nested links across cells", `<a href=/out>o<table><tr><td><a href=/in>i</a></table></a>`,
+			facts{Links: []string{"/out o i", "/in i"}, MainText: "o i"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := parseTestPage(t, tt.body, Options{MainText: true})
+			got := facts{Title: p.Title, MainText: p.MainText}
+			for _, l := range p.Links {
+				got.Links = append(got.Links, strings.TrimPrefix(l.URL.String(), "https://example.com")+" "+l.Text)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("HTML(%q) facts differ (-want +got):\n%s", tt.body, diff)
+			}
+		})
+	}
+}
+
+// FuzzScanAttrs checks that the attributes read from a tag's raw bytes are
+// the ones the tokenizer's TagAttr returns.
+func FuzzScanAttrs(f *testing.F) {
+	for _, s := range []string{
+		`<a href=/x rel="nofollow ugc" HIDDEN>`,
+		`<a/href=x/ TITLE='t' title=u =eq ==x a= b c=>`,
+		`<img alt="" src = "y"/><p/>`,
+		`<meta name=og:title content="a 'b' c"><div a"b=c'd e<f=>`,
+		`<a href="unterminated>text`,
+		`<x a=1 a=2 A=3 b b=4>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		z := html.NewTokenizer(bytes.NewReader(doc))
+		for {
+			tt := z.Next()
+			if tt == html.ErrorToken {
+				return
+			}
+			if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+				continue
+			}
+			raw := z.Raw()
+			if bytes.IndexAny(raw, "&\r\x00") >= 0 {
+				continue
+			}
+			s := &streamReader{z: z}
+			if !s.scanAttrs(raw) {
+				continue
+			}
+			scanned := s.attr
+			var want tagAttrs
+			for {
+				k, v, more := z.TagAttr()
+				if len(k) > 0 {
+					want.add(k, v)
+				}
+				if !more {
+					break
+				}
+			}
+			if !sameAttrs(&scanned, &want) {
+				t.Errorf("scanAttrs(%q) = %+v, want %+v", raw, scanned, want)
+			}
+		}
+	})
+}
+
+func sameAttrs(a, b *tagAttrs) bool {
+	return a.hidden == b.hidden && a.hash == b.hash && bytes.Equal(a.href, b.href) &&
+		bytes.Equal(a.src, b.src) && bytes.Equal(a.rel, b.rel) && bytes.Equal(a.alt, b.alt) &&
+		bytes.Equal(a.lang, b.lang) && bytes.Equal(a.typ, b.typ) && bytes.Equal(a.name, b.name) &&
+		bytes.Equal(a.property, b.property) && bytes.Equal(a.content, b.content) &&
+		bytes.Equal(a.encoding, b.encoding) && a.hasHref == b.hasHref && a.hasSrc == b.hasSrc &&
+		a.hasLang == b.hasLang && a.hasContent == b.hasContent && a.color == b.color &&
+		a.hiddenInput == b.hiddenInput
+}
+
+// TestStreamAdversarial reads documents built to make the work per token
+// grow with the number of open elements, and checks their facts. Were that
+// work not bounded, each would take minutes.
+func TestStreamAdversarial(t *testing.T) {
+	const n = 20000
+	tests := []struct {
+		name      string
+		body      string
+		links     int
+		lastLink  string // text of the last link
+		mainStart string
+	}{
+		{"links nested across objects", strings.Repeat("<object><a href=/x>x", n), n, "x", ""},
+		{"links nested across cells", strings.Repeat("<table><tr><td><a href=/x>x", n), n, "x", "x x x"},
+		{"formatting end tags under blocks", strings.Repeat("<b>", 100) + strings.Repeat("<div>", n) + strings.Repeat("</b>x", n), 0, "", "xxx"},
+		{"unmatched end tags under inline elements", strings.Repeat("<span>", n) + strings.Repeat("</x>y", n), 0, "", "yyy"},
+		{"unmatched end tags in svg", "<svg>" + strings.Repeat("<g>", n) + strings.Repeat("</x>", n) + "<p>z", 0, "", "z"},
+		{"list items under divs", "<ul>" + strings.Repeat("<div>", n) + strings.Repeat("<li>w", n), 0, "", "w w w"},
+		{"distinct formatting elements", strings.Repeat(`<font size=1><font size=2><font size=3><font size=4>`, n/4) + strings.Repeat("</font>f", n), 0, "", "ffff"},
+		{"hidden forms", strings.Repeat("<form hidden><div>", n) + strings.Repeat("</form>", n) + "v", 0, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := HTML(mustParseURL(t, testPageURL), []byte(tt.body), Options{MainText: true})
+			if err != nil {
+				t.Fatalf("HTML error: %v", err)
+			}
+			last := ""
+			if len(p.Links) > 0 {
+				last = p.Links[len(p.Links)-1].Text
+			}
+			if len(p.Links) != tt.links || last != tt.lastLink || !strings.HasPrefix(p.MainText, tt.mainStart) {
+				t.Errorf("HTML(%.40q...) = %d links, last %q, main text %.20q; want %d, %q, text starting %q",
+					tt.body, len(p.Links), last, p.MainText, tt.links, tt.lastLink, tt.mainStart)
+			}
+		})
+	}
+}
