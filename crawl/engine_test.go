@@ -74,22 +74,32 @@ func testConfig(t *testing.T, seed string) *Config {
 	return &cfg
 }
 
-func crawlOnce(t *testing.T, cfg *Config) Outcome {
+// seededEngine opens cfg's database and returns an engine with the seeds
+// added, and the database for the caller to close.
+func seededEngine(t *testing.T, cfg *Config) (*Engine, *store.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	e, err := New(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
 	if err := e.Seed(ctx, nil); err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
-	out, err := e.Run(ctx, time.Second)
+	return e, db
+}
+
+func crawlOnce(t *testing.T, cfg *Config) Outcome {
+	t.Helper()
+	e, db := seededEngine(t, cfg)
+	defer db.Close()
+	out, err := e.Run(context.Background(), time.Second)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -207,18 +217,8 @@ func TestLimitWithManyHostsQueued(t *testing.T) {
 	cfg := testConfig(t, srv.URL+"/")
 	cfg.Limits.MaxPages = 20
 	ctx := context.Background()
-	db, err := store.Open(ctx, cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, db := seededEngine(t, cfg)
 	defer db.Close()
-	e, err := New(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Seed(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
 	// 2,000 more hosts on loopback addresses where nothing listens: the
 	// scheduler activates them 512 at a time, one batch per tick, so
 	// activation is still under way when the limit is reached.

@@ -171,3 +171,19 @@ func TestSetInboundLinkIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionCaches checks the page cache of the writer and of the
+// readers, which bound the memory SQLite takes however large the database.
+func TestConnectionCaches(t *testing.T) {
+	db := openTest(t)
+	var w, r int
+	if err := db.w.QueryRow(`PRAGMA cache_size`).Scan(&w); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Reader().QueryRow(`PRAGMA cache_size`).Scan(&r); err != nil {
+		t.Fatal(err)
+	}
+	if w != -32768 || r != -8192 {
+		t.Errorf("cache_size: writer %d, reader %d; want -32768 (32 MiB) and -8192 (8 MiB)", w, r)
+	}
+}
