@@ -83,7 +83,11 @@ type worker struct {
 	client *client
 	zw     *zstd.Encoder
 	gzbuf  bytes.Buffer
+	s2buf  []byte // scratch for S2 output, at most s2ScratchMax
 }
+
+// s2ScratchMax bounds the S2 scratch buffer a worker keeps between pages.
+const s2ScratchMax = 1 << 20
 
 const robotsMaxBytes = 500 << 10
 
@@ -489,7 +493,17 @@ func (w *worker) setBody(p *store.Page, body []byte) {
 		p.Body = w.zw.EncodeAll(body, make([]byte, 0, len(body)/3+64))
 		p.BodyEncoding = "zstd"
 	case "s2":
-		p.Body = s2.Encode(make([]byte, s2.MaxEncodedLen(len(body))), body)
+		// Encode into the worker's scratch buffer (S2 needs room for the
+		// worst case) and keep an exact-size copy. The buffer is kept only
+		// for ordinary page sizes, so one huge body does not stay resident.
+		buf := w.s2buf
+		if n := s2.MaxEncodedLen(len(body)); cap(buf) < n {
+			buf = make([]byte, n)
+			if n <= s2ScratchMax {
+				w.s2buf = buf
+			}
+		}
+		p.Body = bytes.Clone(s2.Encode(buf[:cap(buf)], body))
 		p.BodyEncoding = "s2"
 	case "gzip":
 		w.gzbuf.Reset()
