@@ -105,7 +105,7 @@ func Start(o Options) (*Site, error) {
 		roles = hostileRoles
 		n += len(roles)
 	}
-	addrs, err := loopbackAddrs(o.FirstAddr, n)
+	addrs, err := LoopbackAddrs(o.FirstAddr, n)
 	if err != nil {
 		return nil, fmt.Errorf("start test site: %w", err)
 	}
@@ -283,9 +283,10 @@ func (s *Site) wrap(host string, h http.Handler) http.Handler {
 	})
 }
 
-// loopbackAddrs returns n IPv4 addresses from first on, skipping .0 and
-// .255 in the last byte, all inside 127.0.0.0/8.
-func loopbackAddrs(first string, n int) ([]netip.Addr, error) {
+// LoopbackAddrs returns n IPv4 addresses from first on, skipping .0 and
+// .255 in the last byte, all inside 127.0.0.0/8: the addresses a site
+// with Options.FirstAddr first gives its hosts.
+func LoopbackAddrs(first string, n int) ([]netip.Addr, error) {
 	a, err := netip.ParseAddr(first)
 	if err != nil {
 		return nil, fmt.Errorf("first address %q: %w", first, err)

@@ -586,9 +586,9 @@ func TestLoopbackAddrs(t *testing.T) {
 		{"localhost", 1, nil, true},
 	}
 	for _, tt := range tests {
-		got, err := loopbackAddrs(tt.first, tt.n)
+		got, err := LoopbackAddrs(tt.first, tt.n)
 		if (err != nil) != tt.wantErr {
-			t.Errorf("loopbackAddrs(%q, %d) error = %v, want error %v", tt.first, tt.n, err, tt.wantErr)
+			t.Errorf("LoopbackAddrs(%q, %d) error = %v, want error %v", tt.first, tt.n, err, tt.wantErr)
 			continue
 		}
 		var strs []string
@@ -596,7 +596,7 @@ func TestLoopbackAddrs(t *testing.T) {
 			strs = append(strs, a.String())
 		}
 		if !slices.Equal(strs, tt.want) {
-			t.Errorf("loopbackAddrs(%q, %d) = %v, want %v", tt.first, tt.n, strs, tt.want)
+			t.Errorf("LoopbackAddrs(%q, %d) = %v, want %v", tt.first, tt.n, strs, tt.want)
 		}
 	}
 }

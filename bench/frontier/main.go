@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/testsite"
 )
 
 // Checkpoint is the state of the frontier at one size.
@@ -335,29 +336,18 @@ func parseMarks(s string, total int) ([]int, error) {
 	return slices.Compact(out), nil
 }
 
-// loopbackAddrs returns n IPv4 addresses from first on, skipping .0 and
-// .255 in the last byte, all inside 127.0.0.0/8: the addresses testsite
-// gives its hosts from the same first address.
+// loopbackAddrs returns n IPv4 addresses from first on, as the test site
+// gives them to its hosts, in 4 bytes each.
 func loopbackAddrs(first string, n int) ([][4]byte, error) {
-	a, err := netip.ParseAddr(first)
+	as, err := testsite.LoopbackAddrs(first, n)
 	if err != nil {
-		return nil, fmt.Errorf("-first-addr %q: %w", first, err)
+		return nil, fmt.Errorf("-first-addr: %w", err)
 	}
-	loop := netip.MustParsePrefix("127.0.0.0/8")
-	if !a.Is4() || !loop.Contains(a) {
-		return nil, fmt.Errorf("-first-addr %q is not in 127.0.0.0/8", first)
+	out := make([][4]byte, len(as))
+	for i, a := range as {
+		out[i] = a.As4()
 	}
-	addrs := make([][4]byte, 0, n)
-	for len(addrs) < n {
-		if !loop.Contains(a) {
-			return nil, fmt.Errorf("%d hosts from %s do not fit in 127.0.0.0/8", n, first)
-		}
-		if b := a.As4(); b[3] != 0 && b[3] != 255 {
-			addrs = append(addrs, b)
-		}
-		a = a.Next()
-	}
-	return addrs, nil
+	return out, nil
 }
 
 // freePort returns a TCP port that is free on a now.
