@@ -295,9 +295,14 @@ func (s *scheduler) sent(h *host, j job, now time.Time) {
 }
 
 // refill asks the feeder for more URLs when the host's buffer runs low.
+// Nothing is claimed for a host whose robots.txt has not been read yet: a
+// host that turns out unreachable would only hand its leases back.
 func (s *scheduler) refill(h *host) {
 	want := max(s.e.cfg.Politeness.HostQueue, h.maxInFlight*4)
 	if h.claiming || !h.more || h.givenUp || len(h.queue) > want/2 || s.stopping || time.Now().Before(h.claimAfter) {
+		return
+	}
+	if s.e.cfg.Politeness.ObeyRobots && h.robots == nil {
 		return
 	}
 	h.claiming = true
@@ -539,6 +544,7 @@ func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
 			s.e.uncommitted.Add(1)
 			s.e.sendResult(store.Outcome{Discovered: maps})
 		}
+		s.refill(h)
 	} else {
 		// Unavailable (5xx, network): disallow all for now, try again later.
 		h.robotsFailures++
