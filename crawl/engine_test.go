@@ -239,4 +239,10 @@ func TestLimitWithManyHostsQueued(t *testing.T) {
 	if leased["leased"] != "0" {
 		t.Errorf("%s URLs left leased after the run, want 0", leased["leased"])
 	}
+	// Hosts claim URLs only once their robots.txt is read, so the hosts
+	// that refuse connections never had one claimed.
+	dead := queryMap(t, cfg.Database, `SELECT 'claims', sum(claims) FROM frontier WHERE url LIKE 'http://127.3.%'`)
+	if dead["claims"] != "0" {
+		t.Errorf("URLs of unreachable hosts claimed %s times, want 0", dead["claims"])
+	}
 }

@@ -255,7 +255,7 @@ func (s *streamReader) attrs() *tagAttrs {
 	s.attrsRead = true
 	a := &s.attr
 	*a = tagAttrs{}
-	if raw := s.z.Raw(); bytes.IndexAny(raw, "&\r\x00") < 0 && s.scanAttrs(raw) {
+	if raw := s.z.Raw(); !bytes.ContainsAny(raw, "&\r\x00") && s.scanAttrs(raw) {
 		return a
 	}
 	// Character references, carriage returns and NULs need the

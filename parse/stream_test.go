@@ -94,7 +94,7 @@ func FuzzScanAttrs(f *testing.F) {
 				continue
 			}
 			raw := z.Raw()
-			if bytes.IndexAny(raw, "&\r\x00") >= 0 {
+			if bytes.ContainsAny(raw, "&\r\x00") {
 				continue
 			}
 			s := &streamReader{z: z}

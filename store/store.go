@@ -167,7 +167,7 @@ func (db *DB) openReader() error {
 // crawl resumed many times over days should not pay at every start; in a
 // larger file a damaged page is reported when it is first read, and the
 // transaction that read it rolls back.
-const fullCheckMax = 256 << 20
+var fullCheckMax int64 = 256 << 20
 
 // check verifies that the file is a readable SQLite database before anything
 // is written to it, so a corrupt file is reported rather than overwritten.

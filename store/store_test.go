@@ -61,6 +61,34 @@ func TestOpenCorruptFile(t *testing.T) {
 	}
 }
 
+// TestOpenLargeFile opens files the way one above fullCheckMax is opened,
+// with a schema read instead of a full check: a database opens, junk is
+// refused and left as it was.
+func TestOpenLargeFile(t *testing.T) {
+	old := fullCheckMax
+	fullCheckMax = 0
+	t.Cleanup(func() { fullCheckMax = old })
+	path := filepath.Join(t.TempDir(), "crawl.db")
+	for i := 0; i < 2; i++ { // create, then reopen
+		db, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i+1, err)
+		}
+		db.Close()
+	}
+	junkPath := filepath.Join(t.TempDir(), "junk.db")
+	junk := []byte(strings.Repeat("this is not a database ", 400))
+	if err := os.WriteFile(junkPath, junk, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), junkPath); err == nil || !strings.Contains(err.Error(), "not a valid SQLite database") {
+		t.Fatalf("Open(junk) = %v, want a clear corruption error", err)
+	}
+	if got, _ := os.ReadFile(junkPath); string(got) != string(junk) {
+		t.Fatal("Open modified the junk file")
+	}
+}
+
 func TestClaimCommitExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
