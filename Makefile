@@ -17,8 +17,8 @@ build: ## build bin/crawler
 vet: ## go vet
 	CGO_ENABLED=1 $(GO) vet ./...
 
-test: vet ## go vet and all tests with the race detector
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+test: vet ## go vet and all tests with the race detector (PostgreSQL tests on a throwaway cluster when installed)
+	CGO_ENABLED=1 ./scripts/with-postgres $(GO) test -race -count=1 -timeout 20m ./...
 
 demo: build ## crawl the built-in demo site on loopback into demo/demo.db
 	./$(BIN) demo
