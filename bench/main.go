@@ -10,6 +10,12 @@
 //   - colly: bench/plaincolly, a plain colly crawler, crawls the same site;
 //     the same figures, its duplicate fetches counted by the server, and the
 //     ratio crawler/colly;
+//   - realsite: a real documentation site (Debian's python3-doc, installed
+//     with nginx by apt-get when missing and run as root) served by a
+//     throwaway nginx with gzip on loopback; bin/crawler and plain colly
+//     crawl it alternately under the same rules, several times each: medians
+//     of wall, CPU, peak RSS, pages/s over the crawl span and the time from
+//     the last request (nginx's access log) to the process's exit;
 //   - frontier: bench/frontier enqueues millions of URLs over 100,000
 //     loopback hosts through the store and measures its RSS and the cost of
 //     a Claim as the queue grows; then bin/crawler crawls a slice of that
@@ -61,13 +67,16 @@ type options struct {
 	sliceHosts    int // frontier hosts the test site serves (0 = no crawl)
 	sliceFor      time.Duration
 
+	realSiteRuns int // crawls of the real site by each crawler
+	realSiteConc int // concurrent requests of each crawler on the real site
+
 	politeHosts, politePages int
 	politeRate, siteRate     float64
 	politeBurst, politeWork  int
 	politeFor                time.Duration
 }
 
-var measurements = []string{"throughput", "colly", "frontier", "politeness"}
+var measurements = []string{"throughput", "colly", "realsite", "frontier", "politeness"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -94,6 +103,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.bodies, "bodies", "zstd,s2", "throughput: crawler store.bodies, one crawl each, comma-separated (zstd, s2, gzip, identity, none)")
 	fs.DurationVar(&o.crawlTimeout, "crawl-timeout", 10*time.Minute, "throughput and colly: interrupt a crawl that runs longer")
 	fs.IntVar(&o.parallelism, "parallelism", 48, "colly: LimitRule parallelism")
+	fs.IntVar(&o.realSiteRuns, "realsite-runs", 5, "realsite: crawls by each crawler (the table shows medians)")
+	fs.IntVar(&o.realSiteConc, "realsite-concurrency", 32, "realsite: concurrent requests of each crawler (crawler workers and max_in_flight, colly parallelism)")
 	fs.IntVar(&o.frontierURLs, "frontier-urls", 10_000_000, "frontier: URLs to enqueue")
 	fs.IntVar(&o.frontierHosts, "frontier-hosts", 100_000, "frontier: hosts")
 	fs.DurationVar(&o.frontierTime, "frontier-time", 8*time.Minute, "frontier: stop enqueueing after this long and report the size reached")
@@ -120,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat("go.mod"); err != nil {
 		return errors.New("run from the module root: go run ./bench")
 	}
-	if want("throughput", o.run) || want("politeness", o.run) || want("frontier", o.run) && o.sliceHosts > 0 {
+	if want("throughput", o.run) || want("realsite", o.run) || want("politeness", o.run) || want("frontier", o.run) && o.sliceHosts > 0 {
 		if _, err := os.Stat(o.crawler); err != nil {
 			return fmt.Errorf("crawler binary: %w (run make build)", err)
 		}
@@ -159,6 +170,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			err = b.throughput(ctx)
 		case "colly":
 			err = b.colly(ctx)
+		case "realsite":
+			err = b.realsite(ctx)
 		case "frontier":
 			err = b.frontier(ctx)
 		case "politeness":
@@ -201,8 +214,9 @@ type bench struct {
 
 	siteBin, collyBin, frontierBin string
 
-	rows  []row
-	notes []string
+	rows   []row
+	tables []table
+	notes  []string
 
 	crawlerRates     []encodingRate     // pages/s of each throughput crawl, for the ratio
 	throughputPeakMB map[string]float64 // peak RSS of each throughput crawl by store.bodies, for the crawl of a slice

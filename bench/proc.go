@@ -18,6 +18,7 @@ import (
 
 // usage is what one finished subprocess cost.
 type usage struct {
+	End    time.Time // when the process was seen to exit
 	Wall   time.Duration
 	CPU    time.Duration // user + system
 	PeakKB int           // peak resident set size in KiB
@@ -82,10 +83,10 @@ func (m *measured) sample() {
 // high-water mark taken at exit.
 func (m *measured) wait() (usage, error) {
 	err := m.cmd.Wait()
-	wall := time.Since(m.start)
+	end := time.Now()
 	close(m.stopped)
 	<-m.sampled
-	u := usage{Wall: wall}
+	u := usage{End: end, Wall: end.Sub(m.start)}
 	if st := m.cmd.ProcessState; st != nil {
 		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
 			u.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

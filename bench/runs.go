@@ -39,6 +39,9 @@ func (b *bench) cmdFor(list string, bodies string) string {
 	if strings.Contains(list, "colly") {
 		args = append(args, fmt.Sprintf("-parallelism %d", o.parallelism))
 	}
+	if strings.Contains(list, "realsite") {
+		args = append(args, fmt.Sprintf("-realsite-runs %d -realsite-concurrency %d", o.realSiteRuns, o.realSiteConc))
+	}
 	if strings.Contains(list, "frontier") {
 		args = append(args, fmt.Sprintf("-frontier-urls %d -frontier-hosts %d -frontier-time %v -slice-hosts %d -slice-pages %d -slice-for %v -workers %d",
 			o.frontierURLs, o.frontierHosts, o.frontierTime, o.sliceHosts, o.slicePages, o.sliceFor, o.workers))
@@ -69,6 +72,7 @@ func crawlConfig(db string, seeds []string, workers int, politeness, bodies stri
 type pageCounts struct {
 	Pages, OK      int
 	First, Last    int64 // fetched_at, unix ms
+	LastResponse   int64 // when the last response ended: fetched_at + duration_ms, unix ms
 	InWindow       int   // pages fetched within [from, to] when asked
 	Queued, Leased int
 }
@@ -81,9 +85,9 @@ func countPages(ctx context.Context, path string, from, to int64) (pageCounts, e
 	defer db.Close()
 	var c pageCounts
 	err = db.Reader().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 200),
-		coalesce(min(fetched_at), 0), coalesce(max(fetched_at), 0),
+		coalesce(min(fetched_at), 0), coalesce(max(fetched_at), 0), coalesce(max(fetched_at + duration_ms), 0),
 		count(*) FILTER (WHERE fetched_at BETWEEN ? AND ?) FROM pages`, from, to).
-		Scan(&c.Pages, &c.OK, &c.First, &c.Last, &c.InWindow)
+		Scan(&c.Pages, &c.OK, &c.First, &c.Last, &c.LastResponse, &c.InWindow)
 	if err != nil {
 		return c, fmt.Errorf("count pages in %s: %w", path, err)
 	}
@@ -228,6 +232,10 @@ func (b *bench) throughputWith(ctx context.Context, bodies string) error {
 	}
 	b.add(row{"crawler pages stored with status 200 / site pages (bodies " + bodies + ")", stored, "equal", met(c.OK == site.ready.Pages), cmd})
 	b.add(row{"crawler duplicate fetches, server-side (bodies " + bodies + ")", dupValue(rep), "0", met(rep.Duplicates == 0), cmd})
+	if c.LastResponse > 0 && !timedOut {
+		tail := u.End.Sub(time.UnixMilli(c.LastResponse)).Seconds()
+		b.add(row{"crawler last response → exit (bodies " + bodies + ")", fmt.Sprintf("%.3f s", tail), "<= 0.1 s", met(tail <= 0.1), cmd})
+	}
 	if span := c.Last - c.First; span > 0 {
 		b.note("crawler (bodies %s): %d pages fetched over %.1f s between the first and the last fetch (%.0f pages/s excluding start-up and shutdown); "+
 			"the test site process used %.1f CPU s on the same %d cores; config %s:\n\n```yaml\n%s```",

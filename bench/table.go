@@ -17,6 +17,17 @@ type row struct {
 
 func (b *bench) add(r row) { b.rows = append(b.rows, r) }
 
+// table is a result table of its own, printed after the main one.
+type table struct {
+	title string
+	head  []string
+	rows  [][]string
+}
+
+func (b *bench) table(title string, head []string, rows [][]string) {
+	b.tables = append(b.tables, table{title, head, rows})
+}
+
 func (b *bench) note(format string, args ...any) {
 	b.notes = append(b.notes, fmt.Sprintf(format, args...))
 }
@@ -50,6 +61,10 @@ func (b *bench) ratio() {
 func (b *bench) print(w io.Writer) {
 	fmt.Fprintln(w)
 	writeTable(w, []string{"measurement", "value", "target", "met", "command"}, b.tableRows())
+	for _, t := range b.tables {
+		fmt.Fprintf(w, "\n%s\n\n", t.title)
+		writeTable(w, t.head, t.rows)
+	}
 	if len(b.notes) > 0 {
 		fmt.Fprintln(w)
 		for _, n := range b.notes {

@@ -59,7 +59,9 @@ type Engine struct {
 
 	fetchCtx     context.Context // cancelled when in-flight fetches must stop
 	uncommitted  atomic.Int64    // outcomes produced but not yet committed
+	drained      chan struct{}   // signalled when uncommitted drops to zero
 	pagesAtStart int
+	ticks        <-chan time.Time // replaces the dispatch loop's 250 ms ticker when set (tests)
 
 	errOnce sync.Once
 	err     error
@@ -204,6 +206,18 @@ func (e *Engine) sendResult(o store.Outcome) {
 	e.results <- o
 }
 
+// settle counts n outcomes as committed (or dropped) and, when none is left,
+// wakes the dispatch loop: the end of a crawl is noticed at its last commit,
+// not at the next tick.
+func (e *Engine) settle(n int64) {
+	if e.uncommitted.Add(-n) == 0 {
+		select {
+		case e.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // Snapshot returns a copy of the live stats.
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
@@ -293,6 +307,7 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	e.jobs = make(chan job)
 	e.done = make(chan done, workers)
 	e.results = make(chan store.Outcome, workers*2)
+	e.drained = make(chan struct{}, 1)
 
 	s := newScheduler(e)
 	var feedWG, workWG, writeWG sync.WaitGroup
@@ -363,14 +378,23 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	return outcome, nil
 }
 
-// loop is the scheduler's dispatch loop.
+// loop is the scheduler's dispatch loop. It checks whether the run is over
+// after every event (a fetch done, the writer drained, the feeder's answer),
+// so the run ends with its last commit; the tick only drives housekeeping
+// (sweep, activation, progress) and retries that come due.
 func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[int64]int, grace time.Duration, stopFetches func()) Outcome {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	ticks := e.ticks
+	if ticks == nil {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		ticks = tick.C
+	}
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
 	var graceC <-chan time.Time
-	checking := false
+	checking := false // a Pending query is out
+	waiting := false  // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
+	sent := 0         // jobs handed to workers, to spot one sent while Pending ran
 	lastProgress := time.Now()
 	s.activate(time.Now())
 	for {
@@ -391,15 +415,20 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		select {
 		case jobs <- j:
 			s.sent(h, j, time.Now())
+			sent++
+			waiting = false
 		case d := <-e.done:
 			s.finished(d, time.Now())
 		case apply := <-s.feederRes:
 			apply()
 		case m := <-news:
 			s.newURLs(m)
+		case <-e.drained:
+			waiting = false
 		case <-wake.C:
-		case <-tick.C:
+		case <-ticks:
 			now := time.Now()
+			waiting = false
 			s.sweep()
 			s.activate(now)
 			if now.Sub(lastProgress) >= time.Second {
@@ -414,42 +443,6 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 				if e.OnProgress != nil {
 					e.OnProgress(e.Snapshot())
 				}
-			}
-			if s.finishedAll {
-				return OutcomeFinished
-			}
-			if s.stopping {
-				if s.idleInFlight() && e.uncommitted.Load() == 0 {
-					return OutcomeInterrupted
-				}
-				continue
-			}
-			if e.limitReached(s.dispatched) && s.idleInFlight() && e.uncommitted.Load() == 0 {
-				return OutcomeLimit
-			}
-			if !checking && s.idle() && e.uncommitted.Load() == 0 {
-				checking = true
-				s.ask(func(ctx context.Context) func() {
-					n, due, err := e.db.Pending(ctx)
-					return func() {
-						checking = false
-						if err != nil {
-							e.fail(err)
-							return
-						}
-						e.statsMu.Lock()
-						e.stats.Queued = n
-						e.statsMu.Unlock()
-						if n == 0 && s.idle() && e.uncommitted.Load() == 0 {
-							s.stopping = true
-							s.finishedAll = true
-						} else if !due.IsZero() && due.After(time.Now()) {
-							s.activateAt = due
-						} else {
-							s.activateAt = time.Time{}
-						}
-					}
-				})
 			}
 		case <-ctx.Done():
 			if !s.stopping {
@@ -466,6 +459,53 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		case <-runCtx.Done():
 			stopFetches()
 			return OutcomeFailed
+		}
+		if s.finishedAll {
+			return OutcomeFinished
+		}
+		// Outstanding outcomes count fetches in flight too, so this cheap
+		// test keeps the host scans below out of a busy crawl.
+		if e.uncommitted.Load() != 0 {
+			continue
+		}
+		if s.stopping {
+			if s.idleInFlight() {
+				return OutcomeInterrupted
+			}
+			continue
+		}
+		if e.limitReached(s.dispatched) && s.idleInFlight() {
+			return OutcomeLimit
+		}
+		if !checking && !waiting && s.idle() {
+			checking = true
+			asked := sent
+			s.ask(func(ctx context.Context) func() {
+				n, due, err := e.db.Pending(ctx)
+				return func() {
+					checking = false
+					if err != nil {
+						e.fail(err)
+						return
+					}
+					e.statsMu.Lock()
+					e.stats.Queued = n
+					e.statsMu.Unlock()
+					switch {
+					case n == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:
+						s.stopping = true
+						s.finishedAll = true
+					case n == 0:
+						// Work was handed out meanwhile: check again when it settles.
+					case !due.IsZero() && due.After(time.Now()):
+						s.activateAt = due
+						waiting = true
+					default:
+						s.activateAt = time.Time{}
+						waiting = true
+					}
+				}
+			})
 		}
 	}
 }
@@ -500,13 +540,13 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 			}
 		}
 		if e.err != nil {
-			e.uncommitted.Add(-int64(len(batch)))
+			e.settle(int64(len(batch)))
 			continue
 		}
 		res, err := e.db.Commit(context.WithoutCancel(ctx), batch)
 		if err != nil {
 			e.fail(err)
-			e.uncommitted.Add(-int64(len(batch)))
+			e.settle(int64(len(batch)))
 			continue
 		}
 		states := map[string]int{}
@@ -535,6 +575,6 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 				// The scheduler is behind; its periodic activation finds these hosts.
 			}
 		}
-		e.uncommitted.Add(-int64(len(batch)))
+		e.settle(int64(len(batch)))
 	}
 }

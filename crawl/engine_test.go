@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/testsite"
 )
 
 // smallSite is a tiny site: /, /p/0../p/(n-1) in a chain with back links, a
@@ -244,5 +245,78 @@ func TestLimitWithManyHostsQueued(t *testing.T) {
 	dead := queryMap(t, cfg.Database, `SELECT 'claims', sum(claims) FROM frontier WHERE url LIKE 'http://127.3.%'`)
 	if dead["claims"] != "0" {
 		t.Errorf("URLs of unreachable hosts claimed %s times, want 0", dead["claims"])
+	}
+}
+
+// TestRunEndsWithoutTick checks that a run ends when its work is done, not
+// at the dispatch loop's next tick: the loop gets a tick channel that never
+// fires, so Run returns only if the events of the crawl themselves (the last
+// fetch done, the last commit, the frontier found empty) end it. Should the
+// run hang, the test fails after a generous bound and then lets ticks through
+// so that Run returns and nothing outlives the test.
+func TestRunEndsWithoutTick(t *testing.T) {
+	tests := []struct {
+		name     string
+		maxPages int
+		want     Outcome
+	}{
+		{"frontier empty", 0, OutcomeFinished},
+		{"max_pages", 25, OutcomeLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site, err := testsite.Start(testsite.Options{Hosts: 2, PagesPerHost: 40, Fast: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer site.Close()
+			cfg := testConfig(t, site.Seeds()[0])
+			cfg.Seeds = site.Seeds()
+			cfg.SitemapDiscovery = false
+			cfg.Limits.MaxPages = tt.maxPages
+			e, db := seededEngine(t, cfg)
+			defer db.Close()
+			ticks := make(chan time.Time)
+			e.ticks = ticks
+			type result struct {
+				out Outcome
+				err error
+			}
+			res := make(chan result, 1)
+			go func() {
+				out, err := e.Run(context.Background(), time.Second)
+				res <- result{out, err}
+			}()
+			var r result
+			select {
+			case r = <-res:
+			case <-time.After(30 * time.Second):
+				t.Errorf("Run has not returned after 30 s without a tick: the end of the run waits for the tick")
+				for r.out == "" {
+					select {
+					case r = <-res:
+					case ticks <- time.Now():
+					}
+				}
+			}
+			if r.err != nil || r.out != tt.want {
+				t.Fatalf("Run = %s, %v; want %s", r.out, r.err, tt.want)
+			}
+			got := queryMap(t, cfg.Database, `SELECT 'n', count(*) FROM pages WHERE status = 200`)
+			want := len(site.Expected())
+			if tt.maxPages > 0 {
+				want = tt.maxPages
+			}
+			if got["n"] != fmt.Sprint(want) {
+				t.Errorf("%s pages stored with status 200, want %d", got["n"], want)
+			}
+			left := queryMap(t, cfg.Database, `SELECT state, count(*) FROM frontier WHERE state IN ('queued', 'leased') GROUP BY state`)
+			if tt.maxPages == 0 && len(left) > 0 {
+				t.Errorf("frontier left %v, want nothing queued or leased", left)
+			}
+			if left["leased"] != "" {
+				t.Errorf("%s URLs left leased", left["leased"])
+			}
+		})
 	}
 }

@@ -113,7 +113,7 @@ func (w *worker) run(ctx context.Context) {
 
 // robots fetches robots.txt, following up to 5 redirects as RFC 9309 allows.
 func (w *worker) robots(ctx context.Context, j job) {
-	defer w.e.uncommitted.Add(-1)
+	defer w.e.settle(1)
 	e := w.e
 	target := j.origin + "/robots.txt"
 	res := &robotsResult{fetchedAt: time.Now()}

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -209,6 +211,12 @@ type Report struct {
 // Report summarises the database for the end of a run: whole-database
 // totals, and status codes and failure causes since since. top bounds each
 // list.
+//
+// It runs when a crawl ends, so it reads each page row once: the rows are
+// wide (the body is stored inline), and reading them, not the arithmetic,
+// is what a pass over pages costs. One pass over the pages fetched since
+// since gives the status counts, the hosts' response times and their bytes;
+// the pages before since are read only for their bytes.
 func (db *DB) Report(ctx context.Context, since time.Time, top int) (*Report, error) {
 	r := &Report{}
 	var err error
@@ -218,28 +226,15 @@ func (db *DB) Report(ctx context.Context, since time.Time, top int) (*Report, er
 	for _, n := range r.ByState {
 		r.Total += n
 	}
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM pages`).Scan(&r.Pages, &r.Bytes); err != nil {
-		return nil, fmt.Errorf("report: %w", describe(err))
-	}
 	sinceMS := since.UnixMilli()
-	rows, err := db.r.QueryContext(ctx, `SELECT status, count(*) AS n FROM pages WHERE fetched_at >= ?
-		GROUP BY status ORDER BY n DESC, status LIMIT ?`, sinceMS, top)
-	if err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM pages WHERE fetched_at < ?`,
+		sinceMS).Scan(&r.Pages, &r.Bytes); err != nil {
 		return nil, fmt.Errorf("report: %w", describe(err))
 	}
-	for rows.Next() {
-		var s StatusCount
-		if err := rows.Scan(&s.Status, &s.Count); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		r.Statuses = append(r.Statuses, s)
+	if err := db.reportSince(ctx, r, sinceMS, top); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("report: %w", describe(err))
-	}
-	rows, err = db.r.QueryContext(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
+	rows, err := db.r.QueryContext(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
 		WHERE state IN ('failed', 'skipped') AND updated_at >= ? GROUP BY state, reason ORDER BY n DESC, reason LIMIT ?`,
 		sinceMS, top)
 	if err != nil {
@@ -262,31 +257,87 @@ func (db *DB) Report(ctx context.Context, since time.Time, top int) (*Report, er
 	if err != nil && err != sql.ErrNoRows {
 		return nil, fmt.Errorf("report: %w", describe(err))
 	}
-	rows, err = db.r.QueryContext(ctx, `SELECT `+hostInfoCols+`, s.n, s.avg_ms, s.max_ms
-		FROM (SELECT f.host_id, count(*) AS n, CAST(avg(p.duration_ms) AS INTEGER) AS avg_ms, max(p.duration_ms) AS max_ms
-			FROM pages p JOIN frontier f ON f.id = p.url_id WHERE p.fetched_at >= ? GROUP BY f.host_id) s
-		JOIN hosts h ON h.id = s.host_id ORDER BY s.avg_ms DESC, h.id LIMIT ?`, sinceMS, top)
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", describe(err))
-	}
-	for rows.Next() {
-		var sh SlowHost
-		h, err := scanHostInfo(rows, &sh.Fetched, &sh.AvgMS, &sh.MaxMS)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		sh.HostInfo = h
-		r.SlowHosts = append(r.SlowHosts, sh)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("report: %w", describe(err))
-	}
 	if r.ByState[StateQueued] > 0 {
 		if r.NextDue, _, err = db.NextDue(ctx, time.Now()); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 	}
 	return r, nil
+}
+
+// reportSince reads the pages fetched since sinceMS in one pass: it adds
+// them to r's totals and fills r.Statuses and r.SlowHosts, top of each.
+func (db *DB) reportSince(ctx context.Context, r *Report, sinceMS int64, top int) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT f.host_id, p.status, count(*), sum(p.size), sum(p.duration_ms), max(p.duration_ms)
+		FROM pages p LEFT JOIN frontier f ON f.id = p.url_id WHERE p.fetched_at >= ? GROUP BY f.host_id, p.status`, sinceMS)
+	if err != nil {
+		return describe(err)
+	}
+	defer rows.Close()
+	statuses := map[int]int{}
+	type hostTimes struct {
+		id           int64
+		n            int
+		sumMS, maxMS int64
+	}
+	byHost := map[int64]*hostTimes{}
+	for rows.Next() {
+		var id sql.NullInt64 // a page's URL always has a host; NULL only if the schema's references broke
+		var bytes, sumMS, maxMS int64
+		var status, n int
+		if err := rows.Scan(&id, &status, &n, &bytes, &sumMS, &maxMS); err != nil {
+			return err
+		}
+		r.Pages += n
+		r.Bytes += bytes
+		statuses[status] += n
+		if !id.Valid {
+			continue
+		}
+		h := byHost[id.Int64]
+		if h == nil {
+			h = &hostTimes{id: id.Int64}
+			byHost[id.Int64] = h
+		}
+		h.n += n
+		h.sumMS += sumMS
+		h.maxMS = max(h.maxMS, maxMS)
+	}
+	if err := rows.Err(); err != nil {
+		return describe(err)
+	}
+	rows.Close()
+	for st, n := range statuses {
+		r.Statuses = append(r.Statuses, StatusCount{Status: st, Count: n})
+	}
+	slices.SortFunc(r.Statuses, func(a, b StatusCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Status, b.Status))
+	})
+	if top >= 0 {
+		r.Statuses = r.Statuses[:min(len(r.Statuses), top)]
+	}
+
+	// The mean is truncated to whole milliseconds, as SQL's CAST(avg(...) AS INTEGER) does.
+	slow := make([]*hostTimes, 0, len(byHost))
+	for _, h := range byHost {
+		slow = append(slow, h)
+	}
+	avg := func(h *hostTimes) int64 { return h.sumMS / int64(h.n) }
+	slices.SortFunc(slow, func(a, b *hostTimes) int {
+		return cmp.Or(cmp.Compare(avg(b), avg(a)), cmp.Compare(a.id, b.id))
+	})
+	for _, h := range slow {
+		if len(r.SlowHosts) == top {
+			break
+		}
+		info, err := scanHostInfo(db.r.QueryRowContext(ctx, `SELECT `+hostInfoCols+` FROM hosts h WHERE h.id = ?`, h.id))
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("host %d: %w", h.id, describe(err))
+		}
+		r.SlowHosts = append(r.SlowHosts, SlowHost{HostInfo: info, Fetched: h.n, AvgMS: avg(h), MaxMS: h.maxMS})
+	}
+	return nil
 }

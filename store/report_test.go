@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -162,5 +163,105 @@ func TestRemainingAndNextDue(t *testing.T) {
 	}
 	if _, due, _ := db.NextDue(ctx, retryAt); due != 1 {
 		t.Errorf("NextDue(retry time) due = %d, want 1", due)
+	}
+}
+
+// TestReportMatchesQueries checks Report's one pass over the pages against
+// the plain queries for each figure, on pages of several hosts and statuses
+// fetched before and after since, with top cutting ties.
+func TestReportMatchesQueries(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	since := time.Now().Truncate(time.Millisecond)
+	const hosts, perHost = 7, 12
+	for h := 0; h < hosts; h++ {
+		origin := fmt.Sprintf("http://127.0.0.%d:8080", h+2)
+		var urls []NewURL
+		for i := 0; i < perHost; i++ {
+			urls = append(urls, NewURL{URL: fmt.Sprintf("%s/p/%d", origin, i), Origin: origin, Source: "seed", State: StateQueued})
+		}
+		added, err := db.Add(ctx, urls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := range added {
+			ls, _, err := db.Claim(ctx, id, perHost, time.Minute)
+			if err != nil || len(ls) != perHost {
+				t.Fatalf("claim %s = %d leases, %v", origin, len(ls), err)
+			}
+			var outs []Outcome
+			for i, l := range ls {
+				status := []int{200, 200, 404, 500, 301}[(i+h)%5]
+				// Host 0 and 1 have the same mean, so the order falls to the id.
+				dur := time.Duration(10*(h/2+1)+i%3) * time.Millisecond
+				fetched := since.Add(time.Duration(i-perHost/3) * time.Second)
+				outs = append(outs, Outcome{Lease: l, State: StateDone, Status: status, Attempted: true,
+					Page: &Page{FinalURL: l.URL, Status: status, FetchedAt: fetched, Duration: dur, Size: 100*h + i}})
+			}
+			if _, err := db.Commit(ctx, outs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const top = 3
+	got, err := db.Report(ctx, since, top)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	want := &Report{}
+	q := db.Reader()
+	if err := q.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM pages`).Scan(&want.Pages, &want.Bytes); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT status, count(*) AS n FROM pages WHERE fetched_at >= ?
+		GROUP BY status ORDER BY n DESC, status LIMIT ?`, since.UnixMilli(), top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s StatusCount
+		if err := rows.Scan(&s.Status, &s.Count); err != nil {
+			t.Fatal(err)
+		}
+		want.Statuses = append(want.Statuses, s)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT s.host_id, s.n, s.avg_ms, s.max_ms
+		FROM (SELECT f.host_id, count(*) AS n, CAST(avg(p.duration_ms) AS INTEGER) AS avg_ms, max(p.duration_ms) AS max_ms
+			FROM pages p JOIN frontier f ON f.id = p.url_id WHERE p.fetched_at >= ? GROUP BY f.host_id) s
+		ORDER BY s.avg_ms DESC, s.host_id LIMIT ?`, since.UnixMilli(), top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type slow struct{ ID, N, Avg, Max int64 }
+	var wantSlow, gotSlow []slow
+	for rows.Next() {
+		var s slow
+		if err := rows.Scan(&s.ID, &s.N, &s.Avg, &s.Max); err != nil {
+			t.Fatal(err)
+		}
+		wantSlow = append(wantSlow, s)
+	}
+	rows.Close()
+	for _, h := range got.SlowHosts {
+		gotSlow = append(gotSlow, slow{h.ID, int64(h.Fetched), h.AvgMS, h.MaxMS})
+	}
+	if got.Pages != want.Pages || got.Bytes != want.Bytes {
+		t.Errorf("Pages, Bytes = %d, %d; want %d, %d", got.Pages, got.Bytes, want.Pages, want.Bytes)
+	}
+	if diff := cmp.Diff(want.Statuses, got.Statuses); diff != "" {
+		t.Errorf("Statuses (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantSlow, gotSlow); diff != "" {
+		t.Errorf("SlowHosts (-want +got):\n%s", diff)
+	}
+	if len(gotSlow) != top || len(got.Statuses) != top {
+		t.Errorf("%d slow hosts and %d statuses, want %d of each", len(gotSlow), len(got.Statuses), top)
+	}
+	for _, h := range got.SlowHosts {
+		if h.Origin == "" || h.State != "active" {
+			t.Errorf("slow host %d without its host row: %+v", h.ID, h.HostInfo)
+		}
 	}
 }

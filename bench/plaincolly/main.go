@@ -7,7 +7,11 @@
 // It prints one JSON line when the crawl ends: responses, distinct URLs,
 // duplicate fetches (responses for a URL already answered) and errors.
 //
-//	plaincolly [-parallelism 48] [-timeout 10m] URL...
+// -url-filter and -robots are colly's own URLFilters and robots.txt check
+// (off by default in colly), for crawls that must follow the same rules as
+// the crawler's scope.include and politeness.obey_robots.
+//
+//	plaincolly [-parallelism 48] [-timeout 10m] [-url-filter REGEXP] [-robots] URL...
 package main
 
 import (
@@ -20,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"sync"
 	"syscall"
 	"time"
@@ -50,6 +55,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("plaincolly", flag.ContinueOnError)
 	parallelism := fs.Int("parallelism", 48, "LimitRule parallelism over all domains")
 	timeout := fs.Duration("timeout", 10*time.Minute, "stop the crawl after this long")
+	filter := fs.String("url-filter", "", "follow only URLs matching this regular expression (colly.URLFilters)")
+	obeyRobots := fs.Bool("robots", false, "obey robots.txt (colly ignores it by default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,17 +64,33 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(seeds) == 0 {
 		return errors.New("no seed URLs given")
 	}
+	var r rules
+	r.parallelism, r.obeyRobots = *parallelism, *obeyRobots
+	if *filter != "" {
+		re, err := regexp.Compile(*filter)
+		if err != nil {
+			return fmt.Errorf("-url-filter: %w", err)
+		}
+		r.filter = re
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	res, err := crawl(ctx, seeds, *parallelism)
+	res, err := crawl(ctx, seeds, r)
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
 }
 
+// rules are what a crawl follows besides the seeds' host names.
+type rules struct {
+	parallelism int
+	filter      *regexp.Regexp // nil: every URL
+	obeyRobots  bool
+}
+
 // crawl follows every link from seeds within the seeds' host names.
-func crawl(ctx context.Context, seeds []string, parallelism int) (Result, error) {
+func crawl(ctx context.Context, seeds []string, r rules) (Result, error) {
 	var domains []string
 	for _, s := range seeds {
 		u, err := url.Parse(s)
@@ -76,12 +99,17 @@ func crawl(ctx context.Context, seeds []string, parallelism int) (Result, error)
 		}
 		domains = append(domains, u.Hostname())
 	}
-	c := colly.NewCollector(
+	opts := []colly.CollectorOption{
 		colly.Async(),
 		colly.AllowedDomains(domains...),
 		colly.StdlibContext(ctx),
-	)
-	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: parallelism}); err != nil {
+	}
+	if r.filter != nil {
+		opts = append(opts, colly.URLFilters(r.filter))
+	}
+	c := colly.NewCollector(opts...)
+	c.IgnoreRobotsTxt = !r.obeyRobots
+	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: r.parallelism}); err != nil {
 		return Result{}, fmt.Errorf("limit rule: %w", err)
 	}
 
