@@ -291,6 +291,18 @@ func yamlError(name string, err error) error {
 	return &ConfigError{File: name, Msg: msg}
 }
 
+// KeyError returns a *ConfigError about key (a dotted path such as
+// "fetch.allow_addresses[1]") of the config text data named name, at the
+// key's line when the text writes it out.
+func KeyError(name string, data []byte, key, msg string) *ConfigError {
+	e := &ConfigError{File: name, Key: key, Msg: msg}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) == nil {
+		e.Line = lineOf(&root, key)
+	}
+	return e
+}
+
 // lineOf finds the line of a dotted key path such as "politeness.rate",
 // "seeds[2]" or "extract[0].fields[1].selector" in a YAML document.
 func lineOf(root *yaml.Node, path string) int {

@@ -26,7 +26,24 @@ const testToken = "test-token-0123456789"
 // startService opens a service on dir and serves it on loopback.
 func startService(t *testing.T, dir string, maxJobs int) (*Service, *httptest.Server) {
 	t.Helper()
-	svc, err := Open(context.Background(), Options{Dir: dir, Token: testToken, MaxJobs: maxJobs, Grace: 2 * time.Second})
+	return startServiceWith(t, Options{Dir: dir, MaxJobs: maxJobs})
+}
+
+// startServiceWith opens a service with o (the test token, the test sites'
+// loopback addresses allowed, a short grace unless o sets them) and serves
+// it on loopback.
+func startServiceWith(t *testing.T, o Options) (*Service, *httptest.Server) {
+	t.Helper()
+	if o.Token == "" {
+		o.Token = testToken
+	}
+	if o.AllowAddresses == nil {
+		o.AllowAddresses = []string{"127.0.0.0/8"}
+	}
+	if o.Grace == 0 {
+		o.Grace = 2 * time.Second
+	}
+	svc, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +465,8 @@ func TestPauseResumeCancel(t *testing.T) {
 func TestRestartResumes(t *testing.T) {
 	site := startSite(t, testsite.Options{Hosts: 2, PagesPerHost: 100, Seed: 5})
 	dir := t.TempDir()
-	svc, err := Open(context.Background(), Options{Dir: dir, Token: testToken, MaxJobs: 2, Grace: 2 * time.Second})
+	svc, err := Open(context.Background(), Options{Dir: dir, Token: testToken, AllowAddresses: []string{"127.0.0.0/8"},
+		MaxJobs: 2, Grace: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
