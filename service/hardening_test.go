@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,15 +66,7 @@ func get(t *testing.T, u string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", u, nil)
 	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := send(t, req)
 	return resp.StatusCode, b
 }
 
@@ -329,11 +320,7 @@ func TestCrossOriginRefused(t *testing.T) {
 		if withCookie {
 			req.AddCookie(cookie)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := send(t, req)
 		return resp.StatusCode
 	}
 	tests := []struct {
@@ -382,11 +369,7 @@ func TestSessionExpires(t *testing.T) {
 	status := func(c *http.Cookie) int {
 		req, _ := http.NewRequest("GET", srv.URL+"/api/jobs", nil)
 		req.AddCookie(c)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := send(t, req)
 		return resp.StatusCode
 	}
 	if got := status(cookie); got != http.StatusOK {

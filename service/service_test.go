@@ -107,6 +107,18 @@ func call(t *testing.T, method, url, token string, body io.Reader, out any) *htt
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	resp, b := send(t, req)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, url, b, err)
+		}
+	}
+	return resp
+}
+
+// send sends req and returns the response and its body.
+func send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -116,12 +128,7 @@ func call(t *testing.T, method, url, token string, body io.Reader, out any) *htt
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", method, url, b, err)
-		}
-	}
-	return resp
+	return resp, b
 }
 
 func submit(t *testing.T, base, config string) string {

@@ -92,27 +92,14 @@ func TestReadOnlyAuthorizer(t *testing.T) {
 		for name, run := range map[string]func() (int, error){
 			"reader": func() (int, error) {
 				rows, err := ro.Reader().QueryContext(ctx, q)
-				if err != nil {
-					return 0, err
-				}
-				defer rows.Close()
-				n := 0
-				for rows.Next() {
-					n++
-				}
-				return n, rows.Err()
+				return drain(rows, err)
 			},
 			"UserQuery": func() (int, error) {
 				rows, err := ro.UserQuery(ctx, q, 1<<20)
 				if err != nil {
 					return 0, err
 				}
-				defer rows.Close()
-				n := 0
-				for rows.Next() {
-					n++
-				}
-				return n, rows.Err()
+				return drain(rows, nil)
 			},
 		} {
 			if n, err := run(); err != nil || n == 0 {
@@ -150,6 +137,23 @@ func TestReadOnlyAuthorizer(t *testing.T) {
 	}
 }
 
+// drain reads rows to the end, closes them and returns their number.
+func drain(rows interface {
+	Next() bool
+	Err() error
+	Close() error
+}, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
+
 // TestUserQueryBounds: a statement cannot build or load a value larger than
 // its share of the row budget; it fails at once with a clear error, and the
 // connection gets its own limit back.
@@ -169,10 +173,8 @@ func TestUserQueryBounds(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-		}
-		return rows.Err()
+		_, err = drain(rows, nil)
+		return err
 	}
 	for _, tt := range []struct{ q, want string }{
 		{"SELECT hex(randomblob(100000000))", "longer than the 8388608 bytes each of this statement's 1 columns may hold"},
@@ -235,13 +237,8 @@ func TestOneStatement(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 			continue
 		}
-		n := 0
-		for rows.Next() {
-			n++
-		}
-		if err := rows.Err(); err != nil || n == 0 {
+		if n, err := drain(rows, nil); err != nil || n == 0 {
 			t.Errorf("%s: %d rows, %v", q, n, err)
 		}
-		rows.Close()
 	}
 }

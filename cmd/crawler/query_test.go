@@ -16,21 +16,29 @@ import (
 	"github.com/crawler-dev/crawler/store"
 )
 
-// emptyDatabase creates a crawl database with one URL in dir and closes it,
-// which checkpoints and removes its write-ahead log.
-func emptyDatabase(t *testing.T, dir string) string {
+// oneURLDatabase creates a crawl database with one URL in dir and leaves it
+// open, its change in the write-ahead log.
+func oneURLDatabase(t *testing.T, dir string) *store.DB {
 	t.Helper()
-	path := filepath.Join(dir, "crawl.db")
-	db, err := store.Open(context.Background(), path)
+	db, err := store.Open(context.Background(), filepath.Join(dir, "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	if _, err := db.Add(context.Background(), []store.NewURL{{URL: "http://a.example/", Origin: "http://a.example",
 		Source: "seed", State: store.StateQueued}}); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return db
+}
+
+// emptyDatabase is oneURLDatabase closed, which checkpoints and removes its
+// write-ahead log.
+func emptyDatabase(t *testing.T, dir string) string {
+	t.Helper()
+	db := oneURLDatabase(t, dir)
+	db.Close()
+	return db.Path()
 }
 
 // TestQueryCommandReadOnly: crawler query reads and describes the schema,
@@ -120,15 +128,7 @@ func TestReadOnlyDirectory(t *testing.T) {
 	// A crawl killed with its changes still in the -wal file, its files
 	// then copied into a read-only directory.
 	live := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(live, "crawl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Add(context.Background(), []store.NewURL{{URL: "http://a.example/", Origin: "http://a.example",
-		Source: "seed", State: store.StateQueued}}); err != nil {
-		t.Fatal(err)
-	}
+	oneURLDatabase(t, live)
 	walDir := t.TempDir()
 	for _, f := range []string{"crawl.db", "crawl.db-wal"} {
 		b, err := os.ReadFile(filepath.Join(live, f))
