@@ -253,8 +253,9 @@ func TestHTMLLinks(t *testing.T) {
 		{"dropped", `<a href="">e</a><a href="  ">s</a><a>none</a><a href="javascript:alert(1)">j</a>` +
 			`<a href="JavaScript:void(0)">J</a><a href="java&#10;script:x">n</a><a href="mailto:a@example.com">m</a>` +
 			`<a href="tel:+15551234">t</a><a href="data:text/html,hi">d</a><a href="http://[::1">bad</a>` +
-			`<a href="http://">nohost</a><a href="https:">nohost2</a><a href="/kept">k</a>`,
+			`<a href="http://">nohost</a><a href="http:">nohost2</a><a href="/kept">k</a>`,
 			[]testLink{a("https://example.com/kept", "k")}},
+		{"same scheme without host is the page", `<a href="https:">self</a>`, []testLink{a(testPageURL, "self")}},
 		{"duplicates kept", `<a href="/d">1</a><a href="/d">2</a>`,
 			[]testLink{a("https://example.com/d", "1"), a("https://example.com/d", "2")}},
 		{"rel nofollow", `<a href="/n" rel="NoFollow">x</a>`,

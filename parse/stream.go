@@ -877,14 +877,10 @@ func (s *streamReader) closeBreak(e *elem) {
 func (s *streamReader) finish() {
 	p := s.page
 	if s.baseSet {
-		// A base URL is resolved against the page URL; data: and javascript:
-		// bases are ignored, as browsers do.
-		if u, ok := resolve(p.Base, s.baseHref); ok && u.Scheme != "data" && u.Scheme != "javascript" {
-			p.Base = u
-		}
+		p.Base = documentBase(p.URL, s.baseHref)
 	}
-	if s.canonicalSet {
-		if u, ok := resolve(p.Base, s.canonical); ok && !droppedScheme(u.Scheme) {
+	if href, ok := linkTarget([]byte(s.canonical)); ok {
+		if u, ok := resolve(p.Base, href); ok && !droppedScheme(u.Scheme) {
 			p.Canonical = u.String()
 		}
 	}
