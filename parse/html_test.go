@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/net/html"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -378,7 +379,7 @@ func TestHTMLMalformed(t *testing.T) {
 			if i < len(tt.wantLinks) {
 				t.Errorf("HTML(%.60q) links = %.10q, want them to include %q in order", tt.body, got, tt.wantLinks)
 			}
-			if p.Doc == nil || p.Doc.Find("html").Length() != 1 {
+			if p.Doc == nil || len(cascadia.QueryAll(p.Doc, cascadia.MustCompile("html"))) != 1 {
 				t.Errorf("HTML(%.60q).Doc has no <html> element", tt.body)
 			}
 		})
@@ -397,18 +398,17 @@ func TestFlattenLastResort(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parseDocument(flatten(...)) error: %v", err)
 	}
-	doc := goquery.NewDocumentFromNode(root)
-	title, lang := doc.Find("title").Text(), doc.Find("html").AttrOr("lang", "")
-	scripts := doc.Find(`script[type="application/ld+json"]`).Length()
-	text := strings.Join(strings.Fields(doc.Find("body").Text()), " ")
+	title, lang := nodeText(queryOne(root, "title")), attrOf(queryOne(root, "html"), "lang")
+	scripts := len(cascadia.QueryAll(root, cascadia.MustCompile(`script[type="application/ld+json"]`)))
+	text := strings.Join(strings.Fields(nodeText(queryOne(root, "body"))), " ")
 	if title != "T & U" || lang != "en" || scripts != 1 || !strings.HasPrefix(text, "text onetwo after ns") {
 		t.Errorf("flattened tree = title %q, lang %q, %d JSON-LD, text %q; want %q, %q, 1, text starting %q",
 			title, lang, scripts, text, "T & U", "en", "text onetwo after ns")
 	}
 	var links []string
-	doc.Find("a").Each(func(_ int, a *goquery.Selection) {
-		links = append(links, a.AttrOr("href", "")+" "+a.Text())
-	})
+	for _, a := range cascadia.QueryAll(root, cascadia.MustCompile("a")) {
+		links = append(links, attrOf(a, "href")+" "+nodeText(a))
+	}
 	if want := []string{"/one one", "/two two", "/ns ns"}; !slices.Equal(links, want) {
 		t.Errorf("flattened tree links = %q, want %q", links, want)
 	}
@@ -425,15 +425,52 @@ func TestHTMLRejectsRelativePageURL(t *testing.T) {
 // TestHTMLDoc checks that the returned document is usable for selectors.
 func TestHTMLDoc(t *testing.T) {
 	p := parseTestPage(t, `<ul><li class=item>a</li><li class=item>b</li></ul><noscript><p id=ns>n</p></noscript>`, Options{Tree: true})
-	if got := p.Doc.Find("li.item").Length(); got != 2 {
-		t.Errorf(`Doc.Find("li.item").Length() = %d, want 2`, got)
+	if got := len(cascadia.QueryAll(p.Doc, cascadia.MustCompile("li.item"))); got != 2 {
+		t.Errorf(`li.item matches %d elements, want 2`, got)
 	}
-	if got := p.Doc.Find("#ns").Text(); got != "n" {
-		t.Errorf(`Doc.Find("#ns").Text() = %q, want "n"`, got)
+	if got := nodeText(queryOne(p.Doc, "#ns")); got != "n" {
+		t.Errorf(`#ns has text %q, want "n"`, got)
 	}
-	if p.Doc.Url == nil || p.Doc.Url.String() != testPageURL {
-		t.Errorf("Doc.Url = %v, want %s", p.Doc.Url, testPageURL)
+	if p.URL == nil || p.URL.String() != testPageURL {
+		t.Errorf("URL = %v, want %s", p.URL, testPageURL)
 	}
+}
+
+// queryOne returns the first element under n that sel matches, or nil.
+func queryOne(n *html.Node, sel string) *html.Node {
+	return cascadia.Query(n, cascadia.MustCompile(sel))
+}
+
+// nodeText returns the text of the text nodes under n.
+func nodeText(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n == nil {
+			return
+		}
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// attrOf returns the value of n's attribute key, or "".
+func attrOf(n *html.Node, key string) string {
+	if n == nil {
+		return ""
+	}
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
 }
 
 // goldenPage is the JSON form of a Page kept in testdata.

@@ -484,12 +484,12 @@ func (r *Rules) Names() []string {
 // panics on a malformed page. It returns nil for a page parsed without
 // Options.Tree.
 func (r *Rules) Extract(p *Page) []Item {
-	if r == nil || p == nil || p.Doc == nil || len(p.Doc.Nodes) == 0 {
+	if r == nil || p == nil || p.Doc == nil {
 		return nil
 	}
 	var items []Item
 	for _, s := range r.Match(p.URL.String()) {
-		items = s.extract(items, p.Doc.Nodes[0], p.Base)
+		items = s.extract(items, p.Doc, p.Base)
 	}
 	return items
 }
