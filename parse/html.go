@@ -189,23 +189,34 @@ func productToken(s string) bool {
 }
 
 // HTML reads the facts of a UTF-8 HTML document fetched from pageURL (which
-// must be absolute). The facts are read in one pass over the token stream,
-// without building a tree, as a browser with scripting disabled would see
-// the document. With o.Tree the document is also parsed into a tree, kept in
-// Page.Doc; a document nested deeper than the parser's limit of 512 open
-// elements is flattened and parsed again. Malformed HTML never fails.
-// HTML is safe for concurrent use.
+// must be absolute), as a browser with scripting disabled would see the
+// document: they are the facts of the tree html.Parse builds. They are read
+// in one pass over the token stream, without building the tree, except
+// from the few documents in which the tree builder moves content it has
+// read (foster parenting, a block in a misnested formatting element): those
+// are parsed into a tree and read from it. With o.Tree the document is
+// parsed into a tree in any case, kept in Page.Doc. A document nested
+// deeper than the parser's limit of 512 open elements is flattened and
+// parsed again. Malformed HTML never fails. HTML is safe for concurrent
+// use.
 func HTML(pageURL *url.URL, body []byte, o Options) (*Page, error) {
 	if pageURL == nil || !pageURL.IsAbs() {
 		return nil, fmt.Errorf("parse html: page URL %q is not absolute", fmt.Sprint(pageURL))
 	}
 	p := &Page{URL: pageURL, Base: pageURL}
-	readFacts(p, body, o)
+	stream := readFacts(p, body, o)
+	if stream && !o.Tree {
+		return p, nil
+	}
+	root, err := parseDocument(body)
+	if err != nil {
+		return nil, fmt.Errorf("parse html %s: %w", pageURL.Redacted(), err)
+	}
+	if !stream {
+		p = &Page{URL: pageURL, Base: pageURL}
+		readTree(p, root, o)
+	}
 	if o.Tree {
-		root, err := parseDocument(body)
-		if err != nil {
-			return nil, fmt.Errorf("parse html %s: %w", pageURL.Redacted(), err)
-		}
 		p.Doc = root
 	}
 	return p, nil

@@ -31,7 +31,8 @@ func mustParseURL(t testing.TB, s string) *url.URL {
 }
 
 // parseTestPage runs HTML on body fetched from testPageURL, and checks
-// that the facts are the same with the tree built as without.
+// that the facts are the same with the tree built as without, and are
+// those of the document's tree.
 func parseTestPage(t testing.TB, body string, o Options) *Page {
 	t.Helper()
 	u := mustParseURL(t, testPageURL)
@@ -40,6 +41,7 @@ func parseTestPage(t testing.TB, body string, o Options) *Page {
 		t.Fatalf("HTML(%.60q) error: %v", body, err)
 	}
 	checkTreeIndependent(t, u, []byte(body), o, p)
+	checkTreeFacts(t, u, []byte(body), o, p)
 	return p
 }
 

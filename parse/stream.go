@@ -19,18 +19,14 @@ import (
 // recorded when its element opens, and text goes, as it arrives, to the
 // link and the main text it is part of.
 //
-// Where the tree builder moves content already read, the reader leaves it
-// where it stands in the source:
-//
-//   - Text and elements foster-parented out of a table (<table>x<tr>...)
-//     come in source order, not before the table, and a word break
-//     separates them from the text before the table.
-//   - When the adoption agency closes an <a> across a block
-//     (<a href=u>x<div>y</a>), the tree splits the link into "x" and a
-//     clone "y", sometimes with empty clones; the reader keeps one link
-//     "x y". Content it moves out of an invisible element, after it was
-//     read, stays invisible, and a <main> or <article> so moved is no
-//     candidate for the main text.
+// Where the tree builder moves content it already inserted, the reader
+// gives up (moved) and HTML reads the facts from the tree instead: when
+// foster parenting inserts content before a table (<table>x<tr>...), and
+// when the adoption agency moves a block out of a formatting element that
+// a misnested end tag closes (<a href=u>x<div>y</a>), splitting the link
+// in two. Elements the tree builder takes off the stack while what is
+// above them stays inside them (</form>, an <a> out of scope) are detached,
+// their invisibility and link inherited by the element above.
 //
 // Searches down the stack look at most maxScan elements, and at most
 // maxAnchors nested links collect text at once, which bounds the work per
@@ -144,9 +140,12 @@ type streamReader struct {
 	framesetOK  bool
 	quirks      bool
 	docStarted  bool // a token other than a comment or white space was read
+	headOpen    bool // the head element is open
+	docHidden   bool // <html> or <body> has the hidden attribute: no main text
 	bodyStarted bool
 	formOpen    bool
 	fostering   bool // content goes before the table it appears in
+	moved       bool // the tree builder moved content already read: give up
 	raw         rawText
 
 	// Facts.
@@ -167,8 +166,10 @@ type rawLink struct {
 }
 
 // readFacts reads the facts of the UTF-8 HTML document body into p, whose
-// Base must be the page URL.
-func readFacts(p *Page, body []byte, o Options) {
+// URL and Base must be the page URL. It reports false, leaving p
+// incomplete, when the document is one the tree builder moves content in:
+// its facts are then to be read from the tree.
+func readFacts(p *Page, body []byte, o Options) bool {
 	s := &streamReader{
 		z:          html.NewTokenizer(bytes.NewReader(body)),
 		page:       p,
@@ -183,7 +184,11 @@ func readFacts(p *Page, body []byte, o Options) {
 	// growing by doubling from a guess.
 	s.main.text.reset(maxMainTextBytes, 0, min(len(body), maxMainTextBytes))
 	s.run()
+	if s.moved {
+		return false
+	}
 	s.finish()
+	return true
 }
 
 // run reads the tokens up to the end of the document.
@@ -214,6 +219,9 @@ func (s *streamReader) run() {
 			continue
 		}
 		s.dispatch()
+		if s.moved {
+			return
+		}
 	}
 }
 
@@ -481,13 +489,7 @@ func (s *streamReader) bodyText() {
 		}
 	}
 	s.reconstruct()
-	if s.fostering {
-		// Text foster-parented out of a table is not in it.
-		if k := s.tableInvisible(); k > 0 {
-			s.invis -= k
-			defer func() { s.invis += k }()
-		}
-	}
+	s.insert()
 	if !s.framesetOK && !s.listening() {
 		return
 	}
@@ -556,8 +558,10 @@ func (s *streamReader) dropBody() {
 }
 
 // htmlStart reads the attributes of an <html> start tag: the first lang
-// attribute is the document's language.
+// attribute is the document's language, and a hidden attribute hides it
+// all.
 func (s *streamReader) htmlStart() {
+	s.docHidden = s.docHidden || s.hidden()
 	if s.langSet {
 		return
 	}
@@ -571,6 +575,7 @@ func (s *streamReader) htmlStart() {
 // text: script, style, title, textarea, xmp, iframe, noembed, noframes and
 // plaintext.
 func (s *streamReader) rawElement() {
+	s.insert()
 	s.raw = rawText{atom: s.tag, kind: rawIgnored}
 	facts := s.factsOn()
 	switch s.tag {
@@ -635,6 +640,7 @@ func (s *streamReader) rawContent() bool {
 
 // emptyElement handles an element that has no content.
 func (s *streamReader) emptyElement() {
+	s.insert()
 	s.openBreak(elemFlagsFor(s.tag, s.hidden()))
 	if !s.factsOn() {
 		return
@@ -903,7 +909,7 @@ func (s *streamReader) finish() {
 			Tag:      l.tag,
 		})
 	}
-	if s.opts.MainText {
+	if s.opts.MainText && !s.docHidden {
 		p.MainText = s.main.text.String()
 	}
 }

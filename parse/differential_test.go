@@ -1,0 +1,161 @@
+package parse
+
+import (
+	"bytes"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// This file checks the facts HTML reads from the token stream against the
+// facts readTree reads from the tree html.Parse builds, for documents
+// within maxDiffDepth: the stream reader reimplements tree construction,
+// and this is what keeps it honest. readTree applies the definitions of
+// Page's fields to the tree; it shares with the stream reader only what
+// turns raw facts into Page values (URL resolution, whitespace collapsing,
+// JSON-LD and social meta keys), none of which depends on structure.
+
+// maxDiffDepth bounds the depth of the trees compared: the stream reader
+// bounds its searches and the links it follows at once (maxScan,
+// maxAnchors, maxFormatting), and html.Parse gives up at 512 open
+// elements.
+const maxDiffDepth = 48
+
+// treeFactsOf returns the facts of body as read from its html.Parse tree,
+// or false when the tree is too deep to compare.
+func treeFactsOf(pageURL *url.URL, body []byte, o Options) (*Page, bool) {
+	root, err := html.ParseWithOptions(bytes.NewReader(body), html.ParseOptionEnableScripting(false))
+	if err != nil || treeDepth(root, 0) > maxDiffDepth {
+		return nil, false
+	}
+	p := &Page{URL: pageURL, Base: pageURL}
+	readTree(p, root, o)
+	return p, true
+}
+
+// treeDepth returns the depth of the tree under n, or more than
+// maxDiffDepth when maxAnchors links nest (links is how many enclose n):
+// the stream reader collects the text of at most maxAnchors links at once.
+func treeDepth(n *html.Node, links int) int {
+	d := 1
+	if n.Type == html.ElementNode && n.Namespace == "" && n.DataAtom == atom.A {
+		if _, ok := attr(n, "href"); ok {
+			if links++; links >= maxAnchors {
+				return maxDiffDepth + 1
+			}
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		d = max(d, treeDepth(c, links)+1)
+	}
+	return d
+}
+
+// checkDifferential compares HTML's facts for body with the facts of its
+// tree.
+func checkDifferential(t *testing.T, body []byte) {
+	t.Helper()
+	pageURL, err := url.Parse("https://example.com/dir/page?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{StructuredData: true, MainText: true}
+	p, err := HTML(pageURL, body, o)
+	if err != nil {
+		t.Fatalf("HTML(%q) error: %v", body, err)
+	}
+	checkTreeFacts(t, pageURL, body, o, p)
+}
+
+// checkTreeFacts checks, given p = HTML(u, body, o), that p holds the
+// facts of body's tree.
+func checkTreeFacts(t testing.TB, u *url.URL, body []byte, o Options, p *Page) {
+	t.Helper()
+	o.Tree = false
+	want, ok := treeFactsOf(u, body, o)
+	if !ok {
+		return
+	}
+	if diff := factsDiff(want, p); diff != "" {
+		t.Errorf("HTML(%q) facts differ from the tree's (-tree +stream):\n%s", body, diff)
+	}
+}
+
+// FuzzHTMLFacts checks that the facts read from the token stream are the
+// facts of the html.Parse tree.
+func FuzzHTMLFacts(f *testing.F) {
+	for _, doc := range differentialCorpus(f) {
+		f.Add(doc)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkDifferential(t, body)
+	})
+}
+
+// TestHTMLFacts checks the facts of the differential seed corpus (which
+// `go test` also runs as FuzzHTMLFacts's seeds) one by one, so that a
+// divergence names its document.
+func TestHTMLFactsDifferential(t *testing.T) {
+	docs := differentialCorpus(t)
+	for _, doc := range docs {
+		checkDifferential(t, doc)
+	}
+	t.Logf("%d documents", len(docs))
+}
+
+// differentialCorpus returns the golden pages, the extraction rule test
+// pages, FuzzHTML's seeds and the hostile documents below.
+func differentialCorpus(t testing.TB) [][]byte {
+	var docs [][]byte
+	for _, pattern := range []string{"testdata/html/*.html", "testdata/rules/*.html"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f == filepath.Join("testdata", "html", "legacy-sjis.html") {
+				b, _ = ToUTF8(b, "")
+			}
+			docs = append(docs, b)
+		}
+	}
+	for _, s := range fuzzHTMLSeeds {
+		docs = append(docs, []byte(s))
+	}
+	for _, s := range hostileDocs {
+		docs = append(docs, []byte(s))
+	}
+	return docs
+}
+
+// hostileDocs exercise the corners of tree construction.
+var hostileDocs = []string{
+	`<a href=/u>x<div>y</a>z`,
+	`<a href=/u><div>y</a>`,
+	`<a href=/u><b>x<div>y</a>z</b>`,
+	`<table><tr><td>a</td></tr>x<a href=/f>f</a></table>`,
+	`p<table>x<tr><td>c</table>`,
+	`<b hidden>x<main>y</b>z</main>`,
+	`<div hidden><a href=/h>h</a></div><a href=/v>v<img hidden alt=A></a>`,
+	`<p><b><i><a href=/c>one</p><p>two</a>`,
+	`<svg><template><a href=/t>t</a></template></svg><a href=/after>a</a>`,
+	`<math><mi><main>m</main></mi></math><article>a</article>`,
+	`<frameset><noframes><a href=/n>n</a></noframes></frameset>`,
+	`<select><option>a<a href=/o>o</a></select><textarea><a href=/no></textarea>`,
+	`<form hidden><div>x</form>y`,
+	`<nobr>a<nobr>b<nobr>c</nobr>`,
+	`<table><caption><a href=/c>c</caption><tr><td><a href=/d>d</table>`,
+	"<a href=/n>\x00x\x00<svg>\x00</svg></a>",
+	`<ruby>a<rt>b</rt></ruby><dl><dt>t<dd>d</dl>`,
+	`<head><noscript><meta name=description content=D><p>x</noscript>`,
+	`<html lang=en><body><html lang=fr><title>T</title>`,
+	`<object><a href=/1>1<object><a href=/2>2</object></a></object>`,
+}

@@ -1,0 +1,272 @@
+package parse
+
+import (
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// This file reads a page's facts from the tree html.Parse builds. HTML
+// does so only for the documents the stream reader gives up on (see
+// streamReader.moved): those where the tree builder moves content it
+// already inserted. The tests check that both readers agree on every
+// other document.
+
+// readTree reads the facts of the document tree root into the reader's
+// page, whose URL and Base must be set.
+func readTree(p *Page, root *html.Node, o Options) {
+	s := &streamReader{page: p, opts: o}
+	s.treeFacts(root)
+	s.main.text.reset(maxMainTextBytes, 0, 0)
+	if o.MainText {
+		s.treeMainText(root)
+	}
+	s.finish()
+}
+
+// attr returns the value of n's attribute key.
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// treeFacts reads the elements that facts are made of: HTML elements
+// outside templates and SVG or MathML content, in document order.
+func (s *streamReader) treeFacts(n *html.Node) {
+	p := s.page
+	if n.Type == html.ElementNode {
+		if n.Namespace != "" || n.DataAtom == atom.Template {
+			return
+		}
+		switch n.DataAtom {
+		case atom.Html:
+			if v, ok := attr(n, "lang"); ok {
+				p.Lang = strings.ToValidUTF8(strings.TrimSpace(v), "\uFFFD")
+			}
+		case atom.Title:
+			if !s.titleSet {
+				s.titleSet = true
+				p.Title = collapseSpace(childText(n))
+			}
+		case atom.Base:
+			if v, ok := attr(n, "href"); ok && !s.baseSet {
+				s.baseHref, s.baseSet = v, true
+			}
+		case atom.Meta:
+			s.treeMeta(n)
+		case atom.Link:
+			href, ok := attr(n, "href")
+			rel, _ := attr(n, "rel")
+			rel = relValue([]byte(rel))
+			if ok && !s.canonicalSet && hasToken(rel, "canonical") {
+				s.canonical, s.canonicalSet = href, true
+			}
+			if ok && (hasToken(rel, "alternate") || hasToken(rel, "next") || hasToken(rel, "prev")) &&
+				!hasToken(rel, "stylesheet") && !hasToken(rel, "icon") {
+				s.treeLink(href, "", rel, "link")
+			}
+		case atom.A:
+			if href, ok := attr(n, "href"); ok {
+				rel, _ := attr(n, "rel")
+				s.treeLink(href, anchorText(n), relValue([]byte(rel)), "a")
+			}
+		case atom.Area:
+			if href, ok := attr(n, "href"); ok {
+				alt, _ := attr(n, "alt")
+				var t textBuf
+				t.reset(0, maxLinkTextRunes, 0)
+				t.writeString(alt)
+				rel, _ := attr(n, "rel")
+				s.treeLink(href, t.String(), relValue([]byte(rel)), "area")
+			}
+		case atom.Iframe, atom.Frame:
+			if src, ok := attr(n, "src"); ok {
+				s.treeLink(src, "", "", n.Data)
+			}
+		case atom.Script:
+			typ, _ := attr(n, "type")
+			typ, _, _ = strings.Cut(typ, ";")
+			if s.opts.StructuredData && strings.EqualFold(strings.TrimSpace(typ), "application/ld+json") {
+				if n.FirstChild == nil {
+					s.jsonLD(nil)
+				} else {
+					s.jsonLD([]byte(childText(n)))
+				}
+			}
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		s.treeFacts(c)
+	}
+}
+
+// treeLink records a link to href unless href is blank.
+func (s *streamReader) treeLink(href, text, rel, tag string) {
+	if _, ok := linkTarget([]byte(href)); ok {
+		s.links = append(s.links, rawLink{href: href, text: text, rel: rel, tag: tag})
+	}
+}
+
+// treeMeta records a <meta> element.
+func (s *streamReader) treeMeta(n *html.Node) {
+	content, ok := attr(n, "content")
+	if !ok {
+		return
+	}
+	name, _ := attr(n, "name")
+	if name = strings.TrimSpace(name); name != "" {
+		switch {
+		case strings.EqualFold(name, "description"):
+			if !s.descSet {
+				s.descSet = true
+				s.page.Description = collapseSpace(content)
+			}
+			return
+		case strings.EqualFold(name, "robots"):
+			s.robots = append(s.robots, content)
+			return
+		}
+		if s.opts.StructuredData {
+			s.socialMeta(strings.ToLower(name), []byte(content))
+		}
+	}
+	if prop, _ := attr(n, "property"); prop != "" && s.opts.StructuredData {
+		s.socialMeta(strings.ToLower(strings.TrimSpace(prop)), []byte(content))
+	}
+}
+
+// childText returns the text of n's text children.
+func childText(n *html.Node) string {
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	}
+	return b.String()
+}
+
+// invisibleNode reports whether element n and its content are never
+// rendered as text.
+func invisibleNode(n *html.Node) bool {
+	switch n.Namespace {
+	case "svg":
+		return true
+	case "":
+		_, hidden := attr(n, "hidden")
+		return hidden || invisibleElement(n.DataAtom)
+	}
+	return false
+}
+
+// anchorText returns the text of the link made by <a> element a: its
+// visible text, or the alt text of its first visible image with one.
+func anchorText(a *html.Node) string {
+	var t textBuf
+	t.reset(0, maxLinkTextRunes, 0)
+	var alt string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.Type {
+			case html.TextNode:
+				t.writeString(c.Data)
+			case html.ElementNode:
+				if invisibleNode(c) {
+					continue
+				}
+				if v, ok := attr(c, "alt"); ok && alt == "" && c.Namespace == "" && c.DataAtom == atom.Img && strings.TrimSpace(v) != "" {
+					alt = v
+				}
+				brk := !inline(c.DataAtom)
+				if brk {
+					t.brk()
+				}
+				walk(c)
+				if brk {
+					t.brk()
+				}
+			}
+		}
+	}
+	walk(a)
+	if t.len() == 0 {
+		t.writeString(alt)
+	}
+	return t.String()
+}
+
+// treeMainText reads the main text: that of the first visible <main>,
+// else of the outermost visible <article> elements, else of <body>
+// without header, footer, nav and aside.
+func (s *streamReader) treeMainText(root *html.Node) {
+	var mainEl, body *html.Node
+	var articles []*html.Node
+	// inArticle: inside an HTML article; foreign: inside SVG or MathML,
+	// where nothing is a candidate.
+	var find func(n *html.Node, inArticle, foreign bool)
+	find = func(n *html.Node, inArticle, foreign bool) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			html := c.Namespace == ""
+			if html && c.DataAtom == atom.Body && body == nil {
+				body = c
+			}
+			if invisibleNode(c) {
+				continue
+			}
+			switch {
+			case !html || foreign:
+			case c.DataAtom == atom.Main && mainEl == nil:
+				mainEl = c
+			case c.DataAtom == atom.Article && !inArticle:
+				articles = append(articles, c)
+			}
+			find(c, inArticle || html && c.DataAtom == atom.Article, foreign || !html)
+		}
+	}
+	find(root, false, false)
+	t := &s.main.text
+	switch {
+	case mainEl != nil:
+		treeText(t, mainEl, false)
+	case len(articles) > 0:
+		for _, a := range articles {
+			treeText(t, a, false)
+			t.brk()
+		}
+	case body != nil:
+		treeText(t, body, true)
+	}
+}
+
+// treeText writes the visible text under n, leaving out nav and aside
+// and, for the body, header and footer.
+func treeText(t *textBuf, n *html.Node, body bool) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch c.Type {
+		case html.TextNode:
+			t.writeString(c.Data)
+		case html.ElementNode:
+			if invisibleNode(c) || c.Namespace == "" && (c.DataAtom == atom.Nav || c.DataAtom == atom.Aside ||
+				body && (c.DataAtom == atom.Header || c.DataAtom == atom.Footer)) {
+				continue
+			}
+			brk := !inline(c.DataAtom)
+			if brk {
+				t.brk()
+			}
+			treeText(t, c, body)
+			if brk {
+				t.brk()
+			}
+		}
+	}
+}
