@@ -93,8 +93,11 @@ func resolveReference(base *url.URL, ref string) (*url.URL, error) {
 	if u.Host == "" {
 		return nil, ErrNoHost
 	}
-	// Resolving an absolute reference removes its dot segments.
-	return new(url.URL).ResolveReference(u), nil
+	if strings.Contains(u.Path, "/.") {
+		// Resolving an absolute reference removes its dot segments.
+		u = new(url.URL).ResolveReference(u)
+	}
+	return u, nil
 }
 
 // parseEscaped parses s, a URL of a scheme other than http and https or a
