@@ -88,7 +88,7 @@ func checkTreeFacts(t testing.TB, u *url.URL, body []byte, o Options, p *Page) {
 // FuzzHTMLFacts checks that the facts read from the token stream are the
 // facts of the html.Parse tree.
 func FuzzHTMLFacts(f *testing.F) {
-	for _, doc := range differentialCorpus(f) {
+	for _, doc := range seedCorpus(f) {
 		f.Add(doc)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -100,16 +100,16 @@ func FuzzHTMLFacts(f *testing.F) {
 // `go test` also runs as FuzzHTMLFacts's seeds) one by one, so that a
 // divergence names its document.
 func TestHTMLFactsDifferential(t *testing.T) {
-	docs := differentialCorpus(t)
+	docs := seedCorpus(t)
 	for _, doc := range docs {
 		checkDifferential(t, doc)
 	}
 	t.Logf("%d documents", len(docs))
 }
 
-// differentialCorpus returns the golden pages, the extraction rule test
+// seedCorpus returns the golden pages (decoded), the extraction rule test
 // pages, FuzzHTML's seeds and the hostile documents below.
-func differentialCorpus(t testing.TB) [][]byte {
+func seedCorpus(t testing.TB) [][]byte {
 	var docs [][]byte
 	for _, pattern := range []string{"testdata/html/*.html", "testdata/rules/*.html"} {
 		files, err := filepath.Glob(pattern)
@@ -158,4 +158,40 @@ var hostileDocs = []string{
 	`<head><noscript><meta name=description content=D><p>x</noscript>`,
 	`<html lang=en><body><html lang=fr><title>T</title>`,
 	`<object><a href=/1>1<object><a href=/2>2</object></a></object>`,
+	`<table><colgroup><col><template><a href=/t>t</a></template></colgroup><caption>c<table>x</table></caption></table>`,
+	`<table><tbody><tr><th>h<td>d<tr><td><select><option>o</select></table><p>after`,
+	`<table><input type=hidden name=x><form><tr><td>in form</td></tr></form></table>`,
+	`<select><optgroup><option>a<option>b</optgroup><hr><input></select><keygen>k`,
+	`<template><tr><td>a</td></tr></template><template><col></template><template><td>d</template>x`,
+	`<frameset><frame src=/a><frameset><frame src=/b></frameset><noframes>n</noframes></frameset><a href=/late>l</a>`,
+	`<body><p>a<frameset><frame src=/f>`,
+	`<button><p>a<button>b</button></button><p>c</p></br></p><p>d`,
+	`<ul><li>a<li>b<ol><li>c</ol></ul><dl><dd>x<dt>y</dl><h1>t<h2>u</h1>`,
+	`<svg><desc><p>d</p></desc><foreignObject><main>f</main></foreignObject><title>s</title></svg>`,
+	`<math><annotation-xml encoding=text/html><div><a href=/m>m</a></div></annotation-xml><mtext><b>t</b></mtext></math>`,
+	`<svg><font color=red>x</font><path/><p>y`,
+	`<nav><main>m<nav>n</nav></main></nav><article><header>h</header><aside>a</aside>t</article>`,
+	`<header><article>a</article></header><footer>f</footer><p>b`,
+	`<div hidden><article>h</article></div><main hidden>m</main><main>n</main><main>o</main>`,
+	`<a href=/x><img alt=" "><img alt=Y><span hidden><img alt=Z></span></a><a href=/e></a>`,
+	`<p><a href=/r rel="NoFollow UGC">r</a><area href=/ar alt=A rel=sponsored><iframe src=/if></iframe><frame src=/fr>`,
+	`<link rel=canonical href=""><link rel="canonical" href=/c><base><base href=""><base href=/b/>`,
+	`<meta name=Robots content=NoIndex><meta name=robots content=" none "><meta property=og:Title content=t><meta name=twitter:card content=c property=og:x>`,
+	`<script type="application/ld+json; charset=utf-8">{"a":1}</script><script type=application/LD+JSON></script><svg><script type=application/ld+json>{}</script></svg>`,
+	`<head><noscript><link rel=alternate href=/n></noscript><style>a</style><template><meta name=description content=T></template></head><body><title>late</title>`,
+	`<plaintext><a href=/no>`,
+	`<xmp hidden>x</xmp><textarea>t</textarea><noembed>e</noembed><iframe>i</iframe><noframes>f</noframes>`,
+	`<b><i><u><s><a href=/f>x</b>y</i>z</u>w`,
+	`<a href=/1>1<table><a href=/2>2</table>`,
+	`<table><td><a href=/c>c</td><td>d</a></table>`,
+	`<object><p><a href=/o>o</object>after</a>`,
+	`<marquee><a href=/m>m</marquee>`,
+	`<p><font><font><font><font>x</p><p>y`,
+	`<form><form hidden>x</form>y</form>z`,
+	`<div><form hidden><span>a</div>b</form>c`,
+	`<ruby><rb>a<rtc>b<rp>(<rt>c</ruby>`,
+	"<html hidden><body>x",
+	"<body hidden>x<body>y",
+	"<!DOCTYPE html><p>a<table>b",
+	"<image alt=I src=/i><isindex><a href=/im><image alt=J></a>",
 }

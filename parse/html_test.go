@@ -552,32 +552,17 @@ func TestGolden(t *testing.T) {
 }
 
 // TestFactsIndependentOfTree checks that building the tree changes no fact
-// for the golden pages, the extraction rule test pages and the fuzz seeds.
-// (parseTestPage checks the same for every document of the table tests.)
+// for the documents of the seed corpus. (parseTestPage checks the same for
+// every document of the table tests.)
 func TestFactsIndependentOfTree(t *testing.T) {
-	var docs []string
-	for _, pattern := range []string{"testdata/html/*.html", "testdata/rules/*.html"} {
-		files, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			docs = append(docs, string(b))
-		}
-	}
-	docs = append(docs, fuzzHTMLSeeds...)
 	u := mustParseURL(t, testPageURL)
-	for _, doc := range docs {
+	for _, doc := range seedCorpus(t) {
 		for _, o := range []Options{{}, {StructuredData: true, MainText: true}} {
-			p, err := HTML(u, []byte(doc), o)
+			p, err := HTML(u, doc, o)
 			if err != nil {
 				t.Fatalf("HTML(%.60q) error: %v", doc, err)
 			}
-			checkTreeIndependent(t, u, []byte(doc), o, p)
+			checkTreeIndependent(t, u, doc, o, p)
 		}
 	}
 }

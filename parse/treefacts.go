@@ -215,14 +215,13 @@ func (s *streamReader) treeMainText(root *html.Node) {
 			if c.Type != html.ElementNode {
 				continue
 			}
-			html := c.Namespace == ""
-			if html && c.DataAtom == atom.Body && body == nil {
-				body = c
-			}
 			if invisibleNode(c) {
 				continue
 			}
+			html := c.Namespace == ""
 			switch {
+			case html && c.DataAtom == atom.Body && body == nil:
+				body = c
 			case !html || foreign:
 			case c.DataAtom == atom.Main && mainEl == nil:
 				mainEl = c
