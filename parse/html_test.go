@@ -357,6 +357,11 @@ func TestHTMLMalformed(t *testing.T) {
 		{"deep lists", deep("<ul><li>", 10000), "Deep", []string{"https://example.com/bottom"}},
 		{"deep closed divs", "<title>Deep</title>" + strings.Repeat("<div>", 20000) + strings.Repeat("</div>", 20000) + `<a href="/after">a</a>`,
 			"Deep", []string{"https://example.com/after"}},
+		{"deep div after foster parenting", "<table>stray<tr><td>c</table>" + deep("<div>", 100000), "Deep", []string{"https://example.com/bottom"}},
+		{"foster parenting deep down", deep("<div>", 100000) + "<table>stray<a href=/f>f</a><tr><td>c</table>", "Deep",
+			[]string{"https://example.com/bottom", "https://example.com/f"}},
+		{"misnested link deep down", deep("<span>", 20000) + "<a href=/m>x<div>y</a>", "Deep",
+			[]string{"https://example.com/bottom", "https://example.com/m"}},
 		{"many attributes", `<title>T</title><a ` + strings.Repeat(`x=1 `, 20000) + `href=/attrs>a</a>`, "T", []string{"https://example.com/attrs"}},
 	}
 	for _, tt := range tests {

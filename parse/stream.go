@@ -562,10 +562,13 @@ func (s *streamReader) dropBody() {
 // all.
 func (s *streamReader) htmlStart() {
 	s.docHidden = s.docHidden || s.hidden()
-	if s.langSet {
-		return
-	}
-	if a := s.attrs(); a.hasLang {
+	s.htmlLang(s.attrs())
+}
+
+// htmlLang records the lang attribute of an <html> element, unless one
+// was recorded already.
+func (s *streamReader) htmlLang(a *tagAttrs) {
+	if !s.langSet && a.hasLang {
 		s.langSet = true
 		s.page.Lang = strings.ToValidUTF8(strings.TrimSpace(string(a.lang)), "\uFFFD")
 	}
@@ -585,17 +588,12 @@ func (s *streamReader) rawElement() {
 			s.raw.kind = rawTitle
 		}
 	case atom.Script:
-		if facts && s.opts.StructuredData {
-			typ, _, _ := bytes.Cut(s.attrs().typ, []byte(";"))
-			if equalFold(bytes.TrimSpace(typ), "application/ld+json") {
-				s.raw.kind = rawJSONLD
-			}
+		if facts && s.opts.StructuredData && s.attrs().jsonLD() {
+			s.raw.kind = rawJSONLD
 		}
 	case atom.Iframe:
-		if a := s.attrs(); facts && a.hasSrc {
-			if src, ok := linkTarget(a.src); ok {
-				s.links = append(s.links, rawLink{href: src, tag: "iframe"})
-			}
+		if facts {
+			s.frameElement(s.attrs(), "iframe")
 		}
 	case atom.Xmp, atom.Plaintext:
 		if !s.hidden() {
@@ -647,30 +645,15 @@ func (s *streamReader) emptyElement() {
 	}
 	switch s.tag {
 	case atom.Base:
-		if a := s.attrs(); a.hasHref && !s.baseSet {
-			s.baseHref, s.baseSet = string(a.href), true
-		}
+		s.baseElement(s.attrs())
 	case atom.Meta:
-		s.meta()
+		s.meta(s.attrs())
 	case atom.Link:
-		s.linkElement()
+		s.linkElement(s.attrs())
 	case atom.Area:
-		a := s.attrs()
-		if !a.hasHref {
-			return
-		}
-		if href, ok := linkTarget(a.href); ok {
-			var t textBuf
-			t.reset(0, maxLinkTextRunes, len(a.alt))
-			t.write(a.alt)
-			s.links = append(s.links, rawLink{href: href, text: t.String(), rel: relValue(a.rel), tag: "area"})
-		}
+		s.areaElement(s.attrs())
 	case atom.Frame:
-		if a := s.attrs(); a.hasSrc {
-			if src, ok := linkTarget(a.src); ok {
-				s.links = append(s.links, rawLink{href: src, tag: "frame"})
-			}
-		}
+		s.frameElement(s.attrs(), "frame")
 	case atom.Img:
 		// The first image with alt text names a link without text.
 		for _, an := range s.anchors {
@@ -683,9 +666,47 @@ func (s *streamReader) emptyElement() {
 	}
 }
 
+// The methods below record the facts of elements with attributes a; the
+// stream and the tree reader share them.
+
+// baseElement records a <base> element.
+func (s *streamReader) baseElement(a *tagAttrs) {
+	if a.hasHref && !s.baseSet {
+		s.baseHref, s.baseSet = string(a.href), true
+	}
+}
+
+// areaElement records an <area> element: a link named by its alt text.
+func (s *streamReader) areaElement(a *tagAttrs) {
+	if !a.hasHref {
+		return
+	}
+	if href, ok := linkTarget(a.href); ok {
+		var t textBuf
+		t.reset(0, maxLinkTextRunes, len(a.alt))
+		t.write(a.alt)
+		s.links = append(s.links, rawLink{href: href, text: t.String(), rel: relValue(a.rel), tag: "area"})
+	}
+}
+
+// frameElement records an <iframe> or <frame> element (tag).
+func (s *streamReader) frameElement(a *tagAttrs, tag string) {
+	if !a.hasSrc {
+		return
+	}
+	if src, ok := linkTarget(a.src); ok {
+		s.links = append(s.links, rawLink{href: src, tag: tag})
+	}
+}
+
+// jsonLD reports whether a <script> with attributes a holds JSON-LD.
+func (a *tagAttrs) jsonLD() bool {
+	typ, _, _ := bytes.Cut(a.typ, []byte(";"))
+	return equalFold(bytes.TrimSpace(typ), "application/ld+json")
+}
+
 // meta records a <meta> element.
-func (s *streamReader) meta() {
-	a := s.attrs()
+func (s *streamReader) meta(a *tagAttrs) {
 	if !a.hasContent {
 		return
 	}
@@ -712,8 +733,7 @@ func (s *streamReader) meta() {
 
 // linkElement records a <link> element: the canonical URL, and links to
 // alternate versions and to the next and previous pages.
-func (s *streamReader) linkElement() {
-	a := s.attrs()
+func (s *streamReader) linkElement(a *tagAttrs) {
 	if !a.hasHref {
 		return
 	}
@@ -755,10 +775,13 @@ func (s *streamReader) startLink(href, rel string) {
 	s.stack[len(s.stack)-1].flags |= fAnchor
 }
 
-// endLink sets the text of the link whose <a> is at stack index i.
+// endLink sets the text of the links whose <a> is at stack index i: its
+// own, and those of <a> elements detached below it.
 func (s *streamReader) endLink(i int) {
-	for k, an := range s.anchors {
+	kept := s.anchors[:0]
+	for _, an := range s.anchors {
 		if an.root != i {
+			kept = append(kept, an)
 			continue
 		}
 		if an.text.len() == 0 && an.alt != nil {
@@ -766,10 +789,10 @@ func (s *streamReader) endLink(i int) {
 		}
 		s.links[an.link].text = an.text.String()
 		an.alt = nil
-		s.anchors = append(s.anchors[:k], s.anchors[k+1:]...)
 		s.spare = append(s.spare, an)
-		return
 	}
+	clear(s.anchors[len(kept):])
+	s.anchors = kept
 }
 
 // factsOn reports whether elements at the current position count: content

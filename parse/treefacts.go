@@ -35,63 +35,50 @@ func attr(n *html.Node, key string) (string, bool) {
 	return "", false
 }
 
+// attrsOf returns the attributes of element n that facts are made of.
+func attrsOf(n *html.Node) *tagAttrs {
+	a := new(tagAttrs)
+	for _, at := range n.Attr {
+		if at.Namespace == "" {
+			a.add([]byte(at.Key), []byte(at.Val))
+		}
+	}
+	return a
+}
+
 // treeFacts reads the elements that facts are made of: HTML elements
 // outside templates and SVG or MathML content, in document order.
 func (s *streamReader) treeFacts(n *html.Node) {
-	p := s.page
 	if n.Type == html.ElementNode {
 		if n.Namespace != "" || n.DataAtom == atom.Template {
 			return
 		}
 		switch n.DataAtom {
 		case atom.Html:
-			if v, ok := attr(n, "lang"); ok {
-				p.Lang = strings.ToValidUTF8(strings.TrimSpace(v), "\uFFFD")
-			}
+			s.htmlLang(attrsOf(n))
 		case atom.Title:
 			if !s.titleSet {
 				s.titleSet = true
-				p.Title = collapseSpace(childText(n))
+				s.page.Title = collapseSpace(childText(n))
 			}
 		case atom.Base:
-			if v, ok := attr(n, "href"); ok && !s.baseSet {
-				s.baseHref, s.baseSet = v, true
-			}
+			s.baseElement(attrsOf(n))
 		case atom.Meta:
-			s.treeMeta(n)
+			s.meta(attrsOf(n))
 		case atom.Link:
-			href, ok := attr(n, "href")
-			rel, _ := attr(n, "rel")
-			rel = relValue([]byte(rel))
-			if ok && !s.canonicalSet && hasToken(rel, "canonical") {
-				s.canonical, s.canonicalSet = href, true
-			}
-			if ok && (hasToken(rel, "alternate") || hasToken(rel, "next") || hasToken(rel, "prev")) &&
-				!hasToken(rel, "stylesheet") && !hasToken(rel, "icon") {
-				s.treeLink(href, "", rel, "link")
-			}
+			s.linkElement(attrsOf(n))
 		case atom.A:
-			if href, ok := attr(n, "href"); ok {
-				rel, _ := attr(n, "rel")
-				s.treeLink(href, anchorText(n), relValue([]byte(rel)), "a")
+			if a := attrsOf(n); a.hasHref {
+				if href, ok := linkTarget(a.href); ok {
+					s.links = append(s.links, rawLink{href: href, text: anchorText(n), rel: relValue(a.rel), tag: "a"})
+				}
 			}
 		case atom.Area:
-			if href, ok := attr(n, "href"); ok {
-				alt, _ := attr(n, "alt")
-				var t textBuf
-				t.reset(0, maxLinkTextRunes, 0)
-				t.writeString(alt)
-				rel, _ := attr(n, "rel")
-				s.treeLink(href, t.String(), relValue([]byte(rel)), "area")
-			}
+			s.areaElement(attrsOf(n))
 		case atom.Iframe, atom.Frame:
-			if src, ok := attr(n, "src"); ok {
-				s.treeLink(src, "", "", n.Data)
-			}
+			s.frameElement(attrsOf(n), n.Data)
 		case atom.Script:
-			typ, _ := attr(n, "type")
-			typ, _, _ = strings.Cut(typ, ";")
-			if s.opts.StructuredData && strings.EqualFold(strings.TrimSpace(typ), "application/ld+json") {
+			if s.opts.StructuredData && attrsOf(n).jsonLD() {
 				if n.FirstChild == nil {
 					s.jsonLD(nil)
 				} else {
@@ -102,41 +89,6 @@ func (s *streamReader) treeFacts(n *html.Node) {
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		s.treeFacts(c)
-	}
-}
-
-// treeLink records a link to href unless href is blank.
-func (s *streamReader) treeLink(href, text, rel, tag string) {
-	if _, ok := linkTarget([]byte(href)); ok {
-		s.links = append(s.links, rawLink{href: href, text: text, rel: rel, tag: tag})
-	}
-}
-
-// treeMeta records a <meta> element.
-func (s *streamReader) treeMeta(n *html.Node) {
-	content, ok := attr(n, "content")
-	if !ok {
-		return
-	}
-	name, _ := attr(n, "name")
-	if name = strings.TrimSpace(name); name != "" {
-		switch {
-		case strings.EqualFold(name, "description"):
-			if !s.descSet {
-				s.descSet = true
-				s.page.Description = collapseSpace(content)
-			}
-			return
-		case strings.EqualFold(name, "robots"):
-			s.robots = append(s.robots, content)
-			return
-		}
-		if s.opts.StructuredData {
-			s.socialMeta(strings.ToLower(name), []byte(content))
-		}
-	}
-	if prop, _ := attr(n, "property"); prop != "" && s.opts.StructuredData {
-		s.socialMeta(strings.ToLower(strings.TrimSpace(prop)), []byte(content))
 	}
 }
 
