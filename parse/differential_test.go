@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // This file checks the facts HTML reads from the token stream against the
@@ -20,16 +19,15 @@ import (
 // JSON-LD and social meta keys), none of which depends on structure.
 
 // maxDiffDepth bounds the depth of the trees compared: the stream reader
-// bounds its searches and the links it follows at once (maxScan,
-// maxAnchors, maxFormatting), and html.Parse gives up at 512 open
-// elements.
+// bounds its searches (maxScan) and the formatting elements it reopens
+// (maxFormatting), and html.Parse gives up at 512 open elements.
 const maxDiffDepth = 48
 
 // treeFactsOf returns the facts of body as read from its html.Parse tree,
 // or false when the tree is too deep to compare.
 func treeFactsOf(pageURL *url.URL, body []byte, o Options) (*Page, bool) {
 	root, err := html.ParseWithOptions(bytes.NewReader(body), html.ParseOptionEnableScripting(false))
-	if err != nil || treeDepth(root, 0) > maxDiffDepth {
+	if err != nil || treeDepth(root) > maxDiffDepth {
 		return nil, false
 	}
 	p := &Page{URL: pageURL, Base: pageURL}
@@ -37,22 +35,13 @@ func treeFactsOf(pageURL *url.URL, body []byte, o Options) (*Page, bool) {
 	return p, true
 }
 
-// treeDepth returns the depth of the tree under n, or more than
-// maxDiffDepth when maxAnchors links nest (links is how many enclose n):
-// the stream reader collects the text of at most maxAnchors links at once.
-func treeDepth(n *html.Node, links int) int {
-	d := 1
-	if n.Type == html.ElementNode && n.Namespace == "" && n.DataAtom == atom.A {
-		if _, ok := attr(n, "href"); ok {
-			if links++; links >= maxAnchors {
-				return maxDiffDepth + 1
-			}
-		}
-	}
+// treeDepth returns the depth of the tree under n.
+func treeDepth(n *html.Node) int {
+	d := 0
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		d = max(d, treeDepth(c, links)+1)
+		d = max(d, treeDepth(c))
 	}
-	return d
+	return d + 1
 }
 
 // checkDifferential compares HTML's facts for body with the facts of its
@@ -196,4 +185,7 @@ var hostileDocs = []string{
 	"<body hidden>x<body>y",
 	"<!DOCTYPE html><p>a<table>b",
 	"<image alt=I src=/i><isindex><a href=/im><image alt=J></a>",
+	`<a href=/i><img hidden alt=H><img alt=" "><img alt=V></a><a href=/j><span hidden><img alt=S></span></a>`,
+	`<object><a href=/1><object><a href=/2><object><a href=/3><object><a href=/4><object><a href=/5><object><a href=/6>` +
+		`<object><a href=/7><object><a href=/8><object><a href=/9>deep</a>`,
 }

@@ -39,7 +39,10 @@ type Options struct {
 	Tree bool
 }
 
-// Page holds the facts read from one HTML document.
+// Page holds the facts read from one HTML document. Each is defined on the
+// document's tree as golang.org/x/net/html builds it (with scripting
+// disabled): "first" means first in tree order, and an element is
+// "inside" another when it is a descendant in that tree.
 type Page struct {
 	// URL is the page URL the document was fetched from.
 	URL *url.URL
@@ -58,7 +61,7 @@ type Page struct {
 	// first <base href> resolved against URL, unless that is not a usable
 	// URL or is a data: or javascript: URL; otherwise URL.
 	Base *url.URL
-	// Links are the document's links in the order their elements start.
+	// Links are the document's links in tree order.
 	// Hrefs that are empty, unparsable, or javascript:, mailto:, tel: or
 	// data: URLs are dropped; duplicates are kept (the caller
 	// deduplicates). Links inside <template>, SVG and MathML are ignored;
@@ -89,7 +92,7 @@ type Page struct {
 	MainText string
 	// Doc is the root of the parsed document tree, for extraction rules
 	// ([Rules.Extract]). It is set only with Options.Tree; the facts above
-	// never come from it.
+	// do not depend on it.
 	Doc *html.Node
 }
 

@@ -655,13 +655,21 @@ func (s *streamReader) emptyElement() {
 	case atom.Frame:
 		s.frameElement(s.attrs(), "frame")
 	case atom.Img:
-		// The first image with alt text names a link without text.
-		for _, an := range s.anchors {
-			if an.alt == nil && s.invis == an.invis {
-				if alt := s.attrs().alt; len(bytes.TrimSpace(alt)) > 0 {
-					an.alt = bytes.Clone(alt)
-				}
-			}
+		if len(s.anchors) > 0 && !s.hidden() {
+			s.imageAlt(s.attrs().alt)
+		}
+	}
+}
+
+// imageAlt notes the alt text of a visible image at the current position:
+// the first image with alt text names a link without text.
+func (s *streamReader) imageAlt(alt []byte) {
+	if len(bytes.TrimSpace(alt)) == 0 {
+		return
+	}
+	for _, an := range s.anchors {
+		if an.alt == nil && s.invis == an.invis {
+			an.alt = bytes.Clone(alt)
 		}
 	}
 }
@@ -754,13 +762,16 @@ func (s *streamReader) linkElement(a *tagAttrs) {
 // text of the outermost open link ends early.
 const maxAnchors = 8
 
-// startLink starts collecting the text of the link made by the <a> on top
-// of the stack.
-func (s *streamReader) startLink(href, rel string) {
+// startLink starts collecting the text of the link made by the <a> at
+// root: its stack index, or for readTree, which keeps no stack, its depth
+// in the tree.
+func (s *streamReader) startLink(root int, href, rel string) {
 	if len(s.anchors) == maxAnchors {
-		root := s.anchors[0].root
-		s.endLink(root)
-		s.stack[root].flags &^= fAnchor
+		old := s.anchors[0].root
+		s.endLink(old)
+		if old < len(s.stack) {
+			s.stack[old].flags &^= fAnchor
+		}
 	}
 	var an *anchor
 	if n := len(s.spare); n > 0 {
@@ -768,11 +779,13 @@ func (s *streamReader) startLink(href, rel string) {
 	} else {
 		an = new(anchor)
 	}
-	*an = anchor{root: len(s.stack) - 1, invis: s.invis, link: len(s.links)}
+	*an = anchor{root: root, invis: s.invis, link: len(s.links)}
 	an.text.reset(0, maxLinkTextRunes, 32)
 	s.links = append(s.links, rawLink{href: href, rel: rel, tag: "a"})
 	s.anchors = append(s.anchors, an)
-	s.stack[len(s.stack)-1].flags |= fAnchor
+	if root < len(s.stack) {
+		s.stack[root].flags |= fAnchor
+	}
 }
 
 // endLink sets the text of the links whose <a> is at stack index i: its
@@ -845,13 +858,19 @@ func (s *streamReader) endOfFile() {
 // writeText adds text at the current position to the link texts and the
 // main text that it is part of.
 func (s *streamReader) writeText(t []byte) {
+	s.writeLinkText(t)
+	if s.mainSees(0) {
+		s.main.text.write(t)
+	}
+}
+
+// writeLinkText adds text at the current position to the link texts it is
+// part of.
+func (s *streamReader) writeLinkText(t []byte) {
 	for _, an := range s.anchors {
 		if s.invis == an.invis {
 			an.text.write(t)
 		}
-	}
-	if s.mainSees(0) {
-		s.main.text.write(t)
 	}
 }
 
@@ -879,14 +898,20 @@ func (s *streamReader) openBreak(f elemFlags) {
 		return
 	}
 	if f&fInvisible == 0 {
-		for _, an := range s.anchors {
-			if s.invis == an.invis {
-				an.text.brk()
-			}
-		}
+		s.linkBreak()
 	}
 	if s.mainSees(f) {
 		s.main.text.brk()
+	}
+}
+
+// linkBreak marks a word boundary at the current position in the link
+// texts it is part of.
+func (s *streamReader) linkBreak() {
+	for _, an := range s.anchors {
+		if s.invis == an.invis {
+			an.text.brk()
+		}
 	}
 }
 

@@ -627,7 +627,7 @@ func (s *streamReader) aStart() {
 	}
 	s.pushFormatting(f)
 	if f.link && s.factsOn() {
-		s.startLink(f.href, f.rel)
+		s.startLink(len(s.stack)-1, f.href, f.rel)
 	}
 }
 
@@ -729,7 +729,7 @@ func (s *streamReader) reconstruct() {
 		s.push(elem{atom: f.atom, hash: hashOf(f.atom.String()), flags: elemFlagsFor(f.atom, f.hidden)})
 		f.open, f.serial = true, s.serial
 		if f.link && s.factsOn() {
-			s.startLink(f.href, f.rel)
+			s.startLink(len(s.stack)-1, f.href, f.rel)
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 // page, whose URL and Base must be set.
 func readTree(p *Page, root *html.Node, o Options) {
 	s := &streamReader{page: p, opts: o}
-	s.treeFacts(root)
+	s.treeFacts(root, 0, true)
 	s.main.text.reset(maxMainTextBytes, 0, 0)
 	if o.MainText {
 		s.treeMainText(root)
@@ -46,13 +46,32 @@ func attrsOf(n *html.Node) *tagAttrs {
 	return a
 }
 
-// treeFacts reads the elements that facts are made of: HTML elements
-// outside templates and SVG or MathML content, in document order.
-func (s *streamReader) treeFacts(n *html.Node) {
-	if n.Type == html.ElementNode {
-		if n.Namespace != "" || n.DataAtom == atom.Template {
-			return
+// treeFacts reads the facts of the elements under n, at depth in the
+// tree, in tree order. Elements make facts (facts set) when they are HTML
+// elements outside templates and SVG or MathML content; text counts for
+// the links it is in wherever it is visible.
+func (s *streamReader) treeFacts(n *html.Node, depth int, facts bool) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch c.Type {
+		case html.TextNode:
+			s.writeLinkText([]byte(c.Data))
+		case html.ElementNode:
+			s.treeElement(c, depth+1, facts && c.Namespace == "")
 		}
+	}
+}
+
+// treeElement reads element n and what it holds.
+func (s *streamReader) treeElement(n *html.Node, depth int, facts bool) {
+	invisible := invisibleNode(n)
+	brk := !invisible && !inline(n.DataAtom)
+	if brk {
+		s.linkBreak()
+	}
+	if invisible {
+		s.invis++
+	}
+	if facts {
 		switch n.DataAtom {
 		case atom.Html:
 			s.htmlLang(attrsOf(n))
@@ -70,8 +89,12 @@ func (s *streamReader) treeFacts(n *html.Node) {
 		case atom.A:
 			if a := attrsOf(n); a.hasHref {
 				if href, ok := linkTarget(a.href); ok {
-					s.links = append(s.links, rawLink{href: href, text: anchorText(n), rel: relValue(a.rel), tag: "a"})
+					s.startLink(depth, href, relValue(a.rel))
 				}
+			}
+		case atom.Img:
+			if !invisible {
+				s.imageAlt(attrsOf(n).alt)
 			}
 		case atom.Area:
 			s.areaElement(attrsOf(n))
@@ -87,8 +110,13 @@ func (s *streamReader) treeFacts(n *html.Node) {
 			}
 		}
 	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		s.treeFacts(c)
+	s.treeFacts(n, depth, facts && n.DataAtom != atom.Template)
+	s.endLink(depth)
+	if invisible {
+		s.invis--
+	}
+	if brk {
+		s.linkBreak()
 	}
 }
 
@@ -114,43 +142,6 @@ func invisibleNode(n *html.Node) bool {
 		return hidden || invisibleElement(n.DataAtom)
 	}
 	return false
-}
-
-// anchorText returns the text of the link made by <a> element a: its
-// visible text, or the alt text of its first visible image with one.
-func anchorText(a *html.Node) string {
-	var t textBuf
-	t.reset(0, maxLinkTextRunes, 0)
-	var alt string
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			switch c.Type {
-			case html.TextNode:
-				t.writeString(c.Data)
-			case html.ElementNode:
-				if invisibleNode(c) {
-					continue
-				}
-				if v, ok := attr(c, "alt"); ok && alt == "" && c.Namespace == "" && c.DataAtom == atom.Img && strings.TrimSpace(v) != "" {
-					alt = v
-				}
-				brk := !inline(c.DataAtom)
-				if brk {
-					t.brk()
-				}
-				walk(c)
-				if brk {
-					t.brk()
-				}
-			}
-		}
-	}
-	walk(a)
-	if t.len() == 0 {
-		t.writeString(alt)
-	}
-	return t.String()
 }
 
 // treeMainText reads the main text: that of the first visible <main>,
