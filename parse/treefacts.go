@@ -10,11 +10,13 @@ import (
 // This file reads a page's facts from the tree html.Parse builds. HTML
 // does so only for the documents the stream reader gives up on (see
 // streamReader.moved): those where the tree builder moves content it
-// already inserted. The tests check that both readers agree on every
-// other document.
+// already inserted. The tests (FuzzHTMLFacts, TestHTMLFactsDifferential)
+// check that both readers agree on every other document. The two share
+// everything but the knowledge of where an element stands: the element
+// fact handlers, link text collection and finish.
 
-// readTree reads the facts of the document tree root into the reader's
-// page, whose URL and Base must be set.
+// readTree reads the facts of the document tree root into p, whose URL
+// and Base must be set.
 func readTree(p *Page, root *html.Node, o Options) {
 	s := &streamReader{page: p, opts: o}
 	s.treeFacts(root, 0, true)
@@ -161,17 +163,17 @@ func (s *streamReader) treeMainText(root *html.Node) {
 			if invisibleNode(c) {
 				continue
 			}
-			html := c.Namespace == ""
+			isHTML := c.Namespace == ""
 			switch {
-			case html && c.DataAtom == atom.Body && body == nil:
+			case isHTML && c.DataAtom == atom.Body && body == nil:
 				body = c
-			case !html || foreign:
+			case !isHTML || foreign:
 			case c.DataAtom == atom.Main && mainEl == nil:
 				mainEl = c
 			case c.DataAtom == atom.Article && !inArticle:
 				articles = append(articles, c)
 			}
-			find(c, inArticle || html && c.DataAtom == atom.Article, foreign || !html)
+			find(c, inArticle || isHTML && c.DataAtom == atom.Article, foreign || !isHTML)
 		}
 	}
 	find(root, false, false)

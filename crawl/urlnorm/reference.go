@@ -1,6 +1,7 @@
 package urlnorm
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"strings"
@@ -60,57 +61,152 @@ func resolveReference(base *url.URL, ref string) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	b.Grow(len(p.scheme) + len(p.userinfo) + len(p.hostport) + len(p.dir) + len(p.path) + len(p.query) + len(p.fragment) + 8)
-	b.WriteString(p.scheme)
-	b.WriteString("://")
-	if p.hasUserinfo {
-		writeEscaped(&b, p.userinfo, escUserinfo)
-		b.WriteByte('@')
+	if !p.hostDecoded {
+		return p.parse()
 	}
-	if p.hostDecoded {
-		b.WriteString(p.hostport)
-	} else {
-		writeHost(&b, p.hostport)
+	// Relative to base: its scheme, userinfo and host, which net/url has
+	// checked, and a new path, query and fragment.
+	if base.Host == "" {
+		return nil, ErrNoHost
 	}
-	if p.dir == "" && (p.path == "" || !isSlash(p.path[0])) {
-		b.WriteByte('/')
-	}
-	writeEscaped(&b, p.dir, escPath)
-	writeEscaped(&b, strings.ReplaceAll(p.path, `\`, "/"), escPath)
+	var arr [256]byte
+	b, pathEnd, queryEnd := p.appendTail(arr[:0])
+	tail := string(b)
+	u := &url.URL{Scheme: p.scheme, User: base.User, Host: base.Host, RawPath: tail[:pathEnd]}
+	// The escapes are valid: appendRef made them so.
+	u.Path, _ = url.PathUnescape(u.RawPath)
 	if p.hasQuery {
-		b.WriteByte('?')
-		writeEscaped(&b, p.query, escOther)
+		u.RawQuery = tail[pathEnd+1 : queryEnd]
+		u.ForceQuery = u.RawQuery == ""
 	}
 	if p.hasFragment {
-		b.WriteByte('#')
-		writeEscaped(&b, p.fragment, escOther)
+		u.RawFragment = tail[queryEnd+1:]
+		u.Fragment, _ = url.PathUnescape(u.RawFragment)
 	}
-	u, err := url.Parse(b.String())
+	return u, nil
+}
+
+// parse builds the URL p names and has net/url parse it, checking the
+// host read from a reference.
+func (p *parts) parse() (*url.URL, error) {
+	var arr [256]byte
+	b := append(arr[:0], p.scheme...)
+	b = append(b, "://"...)
+	if p.hasUserinfo {
+		b = appendRef(b, p.userinfo, escUserinfo)
+		b = append(b, '@')
+	}
+	b = appendHostRef(b, p.hostport)
+	b, _, _ = p.appendTail(b)
+	u, err := url.Parse(string(b))
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrInvalid)
 	}
 	if u.Host == "" {
 		return nil, ErrNoHost
 	}
-	if strings.Contains(u.Path, "/.") {
-		// Resolving an absolute reference removes its dot segments.
-		u = new(url.URL).ResolveReference(u)
-	}
 	return u, nil
+}
+
+// appendTail appends the path, without dot segments, the query and the
+// fragment of p, escaped for net/url, and returns where the path and the
+// query end in b.
+func (p *parts) appendTail(b []byte) (_ []byte, pathEnd, queryEnd int) {
+	start := len(b)
+	if p.dir == "" && (p.path == "" || !isSlash(p.path[0])) {
+		b = append(b, '/')
+	}
+	b = appendRef(b, p.dir, escPath)
+	b = appendRef(b, p.path, escPath)
+	b = removeDots(b, start)
+	pathEnd = len(b)
+	if p.hasQuery {
+		b = append(b, '?')
+		b = appendRef(b, p.query, escOther)
+	}
+	queryEnd = len(b)
+	if p.hasFragment {
+		b = append(b, '#')
+		b = appendRef(b, p.fragment, escOther)
+	}
+	return b, pathEnd, queryEnd
+}
+
+// removeDots removes the dot segments of the path b[start:], which starts
+// with "/", as the WHATWG URL parser does: "." and ".." (also spelled with
+// "%2e") are dropped, ".." with the segment before it, and one ending the
+// path leaves it ending in "/". It works in place.
+func removeDots(b []byte, start int) []byte {
+	if !hasDotSegment(b[start:]) {
+		return b
+	}
+	w := start // b[start:w] is the path so far
+	for r := start; r < len(b); {
+		end := r + 1
+		for end < len(b) && b[end] != '/' {
+			end++
+		}
+		seg, last := b[r+1:end], end == len(b)
+		switch dots := dotSegment(seg); {
+		case dots == 2:
+			if w > start {
+				w = start + bytes.LastIndexByte(b[start:w], '/')
+			}
+			fallthrough
+		case dots == 1:
+			if last {
+				b[w] = '/'
+				w++
+			}
+		default:
+			w += copy(b[w:], b[r:end])
+		}
+		r = end
+	}
+	return b[:w]
+}
+
+// hasDotSegment reports whether the path p has a segment that may be a dot
+// segment.
+func hasDotSegment(p []byte) bool {
+	for i := 0; i+1 < len(p); i++ {
+		if p[i] == '/' && (p[i+1] == '.' || p[i+1] == '%') {
+			return true
+		}
+	}
+	return false
+}
+
+// dotSegment returns 1 for ".", 2 for ".." (either also spelled with
+// "%2e"), and 0 for any other segment.
+func dotSegment(seg []byte) int {
+	n := 0
+	for len(seg) > 0 {
+		switch {
+		case seg[0] == '.':
+			seg = seg[1:]
+		case len(seg) >= 3 && seg[0] == '%' && seg[1] == '2' && seg[2]|0x20 == 'e':
+			seg = seg[3:]
+		default:
+			return 0
+		}
+		if n++; n > 2 {
+			return 0
+		}
+	}
+	return n
 }
 
 // parseEscaped parses s, a URL of a scheme other than http and https or a
 // reference relative to such a base, with net/url.
 func parseEscaped(base *url.URL, s string) (*url.URL, error) {
-	var b strings.Builder
-	writeEscaped(&b, s, escOther)
+	es := string(appendRef(nil, s, escOther))
 	var u *url.URL
 	var err error
 	if base != nil {
-		u, err = base.Parse(b.String())
+		u, err = base.Parse(es)
 	} else {
-		u, err = url.Parse(b.String())
+		u, err = url.Parse(es)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrInvalid)
@@ -121,13 +217,12 @@ func parseEscaped(base *url.URL, s string) (*url.URL, error) {
 	return u, nil
 }
 
-// writeHost writes a host as written in a reference, with the escapes of
-// characters a domain may hold decoded: net/url accepts escapes only of
-// non-ASCII bytes there. An IPv6 literal is never decoded.
-func writeHost(b *strings.Builder, s string) {
+// appendHostRef appends a host as written in a reference, with the
+// escapes of characters a domain may hold decoded: net/url accepts escapes
+// only of non-ASCII bytes there. An IPv6 literal is never decoded.
+func appendHostRef(b []byte, s string) []byte {
 	if strings.HasPrefix(s, "[") {
-		b.WriteString(s)
-		return
+		return append(b, s...)
 	}
 	done := 0
 	for i := 0; i+2 < len(s); i++ {
@@ -136,42 +231,46 @@ func writeHost(b *strings.Builder, s string) {
 		}
 		h, l := unhex(s[i+1]), unhex(s[i+2])
 		if c := h<<4 | l; h < 8 && l < 16 && (isUnreserved(c) || strings.IndexByte("!$&'()*+,;=", c) >= 0) {
-			b.WriteString(s[done:i])
-			b.WriteByte(c)
+			b = append(b, s[done:i]...)
+			b = append(b, c)
 			done = i + 3
 			i += 2
 		}
 	}
-	b.WriteString(s[done:])
+	return append(b, s[done:]...)
 }
 
-// Components for writeEscaped.
+// Components for appendRef.
 const (
 	escOther = iota
 	escPath
 	escUserinfo
 )
 
-// writeEscaped writes s, component comp of a URL, with the bytes net/url
+// appendRef appends s, component comp of a URL, with the bytes net/url
 // rejects percent-encoded: a "%" that does not begin an escape, spaces and
 // control characters. In a path or userinfo it also encodes every other
-// byte RFC 3986 does not allow there (non-ASCII bytes, any of `"<>\^{|}`
+// byte RFC 3986 does not allow there (non-ASCII bytes, any of `"<>^{|}`
 // and backquote, and "[" "]" in userinfo): net/url rejects them in
 // userinfo, and writes a path holding one anew, escaping sub-delimiters as
-// it goes.
-func writeEscaped(b *strings.Builder, s string, comp int) {
+// it goes. In a path "\" counts as "/".
+func appendRef(b []byte, s string, comp int) []byte {
 	done := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == '%' && (i+2 >= len(s) || unhex(s[i+1]) == 16 || unhex(s[i+2]) == 16) || c <= ' ' || c == 0x7f ||
+		switch {
+		case comp == escPath && c == '\\':
+			b = append(b, s[done:i]...)
+			b = append(b, '/')
+		case c == '%' && (i+2 >= len(s) || unhex(s[i+1]) == 16 || unhex(s[i+2]) == 16) || c <= ' ' || c == 0x7f ||
 			comp != escOther && c != '%' && !inMasks(c, pcharLo, pcharHi) &&
-				!(comp == escPath && (c == '/' || c == '[' || c == ']')) {
-			b.WriteString(s[done:i])
-			b.WriteByte('%')
-			b.WriteByte(upperHex[c>>4])
-			b.WriteByte(upperHex[c&15])
-			done = i + 1
+				!(comp == escPath && (c == '/' || c == '[' || c == ']')):
+			b = append(b, s[done:i]...)
+			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+		default:
+			continue
 		}
+		done = i + 1
 	}
-	b.WriteString(s[done:])
+	return append(b, s[done:]...)
 }

@@ -36,6 +36,14 @@ func TestResolveReference(t *testing.T) {
 		{"", "https://example.com/dir/page?q=1"},
 		{"/p#Sec%20tion", "https://example.com/p#Sec%20tion"},
 		{"/caf\u00e9", "https://example.com/caf%C3%A9"},
+		// Dot segments, also spelled with %2e, as WHATWG removes them.
+		{"/a/b/%2e%2e/../c", "https://example.com/c"},
+		{"/a/.%2E/b", "https://example.com/b"},
+		{"/a/b/.", "https://example.com/a/b/"},
+		{"/a/b/..", "https://example.com/a/"},
+		{"/..", "https://example.com/"},
+		{"..//x", "https://example.com//x"},
+		{"/a/.b/..c/%2ex", "https://example.com/a/.b/..c/%2ex"},
 		// The spelling is kept: this is not the canonical form.
 		{"HTTP://Example.ORG:80/A/%7e?B&&C", "http://Example.ORG:80/A/%7e?B&&C"},
 		{"http://user:pw@h.example/p", "http://user:pw@h.example/p"},
