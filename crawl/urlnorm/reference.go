@@ -18,12 +18,14 @@ import (
 // spaces and control characters are trimmed, tabs and newlines removed, "\"
 // before the query counts as "/", "http:host" and "///host" name a host,
 // and "//host/x", "/x", "?q", "#f", "x" and "../x" are resolved against
-// base, whose dot segments are then removed. Unlike Resolve it does not
-// canonicalize: the userinfo, the fragment and the spelling of host, path
-// and query are kept, except that bytes net/url cannot hold (a "%" that
-// starts no escape, spaces and control characters) are percent-encoded.
-// So for any Normalizer n, n.Canonical of the result is n.Resolve(base,
-// ref) whenever both succeed.
+// base; dot segments (also spelled "%2e") are removed from the path.
+// Unlike Resolve it does not canonicalize: the userinfo, the fragment and
+// the spelling of host, path and query are kept, except that what net/url
+// cannot hold is percent-encoded (a "%" that starts no escape, spaces,
+// control characters, and in the path non-ASCII bytes and the like) and
+// escapes of letters, digits and sub-delimiters in a host are decoded. So
+// for any Normalizer n, n.Canonical of the result is n.Resolve(base, ref)
+// whenever both succeed.
 //
 // A URL with another scheme (mailto:, ftp:, javascript:) is parsed by
 // net/url as written, after the same trimming and escaping, as is a
