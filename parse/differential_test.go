@@ -181,6 +181,8 @@ var hostileDocs = []string{
 	`<form><form hidden>x</form>y</form>z`,
 	`<div><form hidden><span>a</div>b</form>c`,
 	`<ruby><rb>a<rtc>b<rp>(<rt>c</ruby>`,
+	`<a href=/1>x<math><mi><a href=/2>y</a></mi></math>z</a>`,
+	`<a href=/1 hidden>x<svg><foreignObject><a href=/2>y</a></foreignObject></svg>z</a>w`,
 	"<html hidden><body>x",
 	"<body hidden>x<body>y",
 	"<!DOCTYPE html><p>a<table>b",
