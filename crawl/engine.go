@@ -1,7 +1,7 @@
 // Package crawl is the crawl engine: a durable frontier in the store feeds
 // per-host queues, each paced by its own rate limiter, in-flight cap,
 // Crawl-delay and backoff; a fixed pool of workers fetches with colly and
-// parses with goquery; one writer records every outcome exactly once.
+// parses the page; one writer records every outcome exactly once.
 package crawl
 
 import (

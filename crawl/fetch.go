@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"github.com/gocolly/colly/v2"
 	"golang.org/x/net/publicsuffix"
 )
@@ -550,11 +551,11 @@ func parentDone(ctx context.Context) bool {
 
 // location resolves a redirect's Location header against the request URL.
 func location(base *url.URL, h http.Header) (*url.URL, bool) {
-	loc := strings.TrimSpace(h.Get("Location"))
-	if loc == "" {
+	loc := h.Get("Location")
+	if strings.TrimSpace(loc) == "" {
 		return nil, false
 	}
-	u, err := base.Parse(loc)
+	u, err := urlnorm.ResolveReference(base, loc)
 	if err != nil {
 		return nil, false
 	}

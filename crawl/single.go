@@ -224,7 +224,7 @@ func ExtractItems(rules *parse.Rules, pageURL string, body []byte, contentType s
 	if err != nil {
 		return nil, fmt.Errorf("extract items: %w", err)
 	}
-	return rules.Extract(u, doc.Doc), nil
+	return rules.Extract(doc), nil
 }
 
 // StoreItems converts extracted items to the rows the store writes.

@@ -394,7 +394,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter, MainText: doc.MainText}
 		}
 		if rules {
-			p.Items = toStoreItems(e.rules.Extract(u, doc.Doc))
+			p.Items = toStoreItems(e.rules.Extract(doc))
 		}
 	}
 	if e.cfg.Canonical.UseCanonical && doc.Canonical != "" {

@@ -11,10 +11,13 @@
 // their anchor text and rel attributes, and optionally JSON-LD, OpenGraph,
 // Twitter card metadata and the visible main text. To know which element
 // each token belongs to it follows the HTML standard's tree construction
-// rules on a stack of open elements. Only when asked (Options.Tree) is the
-// document also parsed into a tree, handed back in [Page.Doc] for
-// extraction rules; the facts never depend on it. [RobotsDirectives] reads
-// the X-Robots-Tag header.
+// rules on a stack of open elements; the facts are those of the tree
+// golang.org/x/net/html builds, which a differential fuzz test
+// (FuzzHTMLFacts) checks. The few documents whose tree the builder
+// rearranges after the fact are read from the tree instead. When asked
+// (Options.Tree) the document is also parsed into a tree, handed back in
+// [Page.Doc] for extraction rules ([Rules.Extract]); the facts do not
+// depend on it. [RobotsDirectives] reads the X-Robots-Tag header.
 //
 // Parsing is the crawler's CPU hot path; the functions here avoid needless
 // allocation and never panic or fail on malformed input.

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/PuerkitoBio/goquery"
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -34,13 +34,18 @@ type Link struct {
 type Options struct {
 	StructuredData bool // JSON-LD, OpenGraph and Twitter card metadata
 	MainText       bool // the visible text of the main content
-	// Tree builds Page.Doc, the goquery document, for extraction rules.
+	// Tree builds Page.Doc, the document tree, for extraction rules.
 	// It about doubles the cost of HTML; the facts do not depend on it.
 	Tree bool
 }
 
-// Page holds the facts read from one HTML document.
+// Page holds the facts read from one HTML document. Each is defined on the
+// document's tree as golang.org/x/net/html builds it (with scripting
+// disabled): "first" means first in tree order, and an element is
+// "inside" another when it is a descendant in that tree.
 type Page struct {
+	// URL is the page URL the document was fetched from.
+	URL *url.URL
 	// Title is the first <title>; Description the first
 	// <meta name=description>. Both have whitespace collapsed.
 	Title, Description string
@@ -52,9 +57,11 @@ type Page struct {
 	MetaRobots string
 	// Lang is the lang attribute of <html>, trimmed.
 	Lang string
-	// Base is the URL that relative links were resolved against.
+	// Base is the URL that relative links were resolved against: the
+	// first <base href> resolved against URL, unless that is not a usable
+	// URL or is a data: or javascript: URL; otherwise URL.
 	Base *url.URL
-	// Links are the document's links in the order their elements start.
+	// Links are the document's links in tree order.
 	// Hrefs that are empty, unparsable, or javascript:, mailto:, tel: or
 	// data: URLs are dropped; duplicates are kept (the caller
 	// deduplicates). Links inside <template>, SVG and MathML are ignored;
@@ -83,9 +90,10 @@ type Page struct {
 	// out. Whitespace is collapsed and the text is cut to at most 1 MiB.
 	// Set only with Options.MainText.
 	MainText string
-	// Doc is the parsed document, for extraction rules run by the caller.
-	// It is set only with Options.Tree; the facts above never come from it.
-	Doc *goquery.Document
+	// Doc is the root of the parsed document tree, for extraction rules
+	// ([Rules.Extract]). It is set only with Options.Tree; the facts above
+	// do not depend on it.
+	Doc *html.Node
 }
 
 // NoIndex reports whether the meta robots directives forbid indexing the page
@@ -184,25 +192,35 @@ func productToken(s string) bool {
 }
 
 // HTML reads the facts of a UTF-8 HTML document fetched from pageURL (which
-// must be absolute). The facts are read in one pass over the token stream,
-// without building a tree, as a browser with scripting disabled would see
-// the document. With o.Tree the document is also parsed into a tree, kept in
-// Page.Doc; a document nested deeper than the parser's limit of 512 open
-// elements is flattened and parsed again. Malformed HTML never fails.
-// HTML is safe for concurrent use.
+// must be absolute), as a browser with scripting disabled would see the
+// document: they are the facts of the tree html.Parse builds. They are read
+// in one pass over the token stream, without building the tree, except
+// from the few documents in which the tree builder moves content it has
+// read (foster parenting, a block in a misnested formatting element): those
+// are parsed into a tree and read from it. With o.Tree the document is
+// parsed into a tree in any case, kept in Page.Doc. A document nested
+// deeper than the parser's limit of 512 open elements is flattened and
+// parsed again. Malformed HTML never fails. HTML is safe for concurrent
+// use.
 func HTML(pageURL *url.URL, body []byte, o Options) (*Page, error) {
 	if pageURL == nil || !pageURL.IsAbs() {
 		return nil, fmt.Errorf("parse html: page URL %q is not absolute", fmt.Sprint(pageURL))
 	}
-	p := &Page{Base: pageURL}
-	readFacts(p, body, o)
+	p := &Page{URL: pageURL, Base: pageURL}
+	stream := readFacts(p, body, o)
+	if stream && !o.Tree {
+		return p, nil
+	}
+	root, err := parseDocument(body)
+	if err != nil {
+		return nil, fmt.Errorf("parse html %s: %w", pageURL.Redacted(), err)
+	}
+	if !stream {
+		p = &Page{URL: pageURL, Base: pageURL}
+		readTree(p, root, o)
+	}
 	if o.Tree {
-		root, err := parseDocument(body)
-		if err != nil {
-			return nil, fmt.Errorf("parse html %s: %w", pageURL.Redacted(), err)
-		}
-		p.Doc = goquery.NewDocumentFromNode(root)
-		p.Doc.Url = pageURL
+		p.Doc = root
 	}
 	return p, nil
 }
@@ -348,14 +366,15 @@ func hasToken(s, tok string) bool {
 	return false
 }
 
-// linkTarget returns an href or src attribute's value cleaned as a URL,
-// unless it is blank or names a scheme that is never followed.
+// linkTarget returns an href or src attribute's value, unless it is blank.
+// Whether its scheme is one to follow is known once it is resolved.
 func linkTarget(v []byte) (string, bool) {
-	s := cleanHref(string(v))
-	if s == "" || droppedScheme(hrefScheme(s)) {
-		return "", false
+	for _, c := range v {
+		if c > ' ' {
+			return string(v), true
+		}
 	}
-	return s, true
+	return "", false
 }
 
 // droppedScheme reports whether links with the (lowercase) scheme are
@@ -368,108 +387,20 @@ func droppedScheme(scheme string) bool {
 	return false
 }
 
-// hrefScheme returns the lowercased scheme of an absolute URL reference, or
-// "" for a relative one.
-func hrefScheme(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case isASCIILetter(c):
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
-		case i > 0 && c == ':':
-			return strings.ToLower(s[:i])
-		default:
-			return ""
-		}
-	}
-	return ""
-}
-
-// specialScheme reports whether the WHATWG URL standard treats scheme (or a
-// relative reference, "") as hierarchical, with '\' read as '/'.
-func specialScheme(scheme string) bool {
-	switch scheme {
-	case "", "http", "https", "ws", "wss", "ftp", "file":
-		return true
-	}
-	return false
-}
-
-// cleanHref prepares an attribute value for URL parsing as browsers do:
-// leading and trailing C0 controls and spaces are trimmed, tabs and newlines
-// removed, and in hierarchical URLs a backslash before the query counts as a
-// slash.
-func cleanHref(s string) string {
-	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
-	if strings.ContainsAny(s, "\t\n\r") {
-		s = strings.Map(func(r rune) rune {
-			if r == '\t' || r == '\n' || r == '\r' {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	end := strings.IndexAny(s, "?#")
-	if end < 0 {
-		end = len(s)
-	}
-	if strings.IndexByte(s[:end], '\\') >= 0 && specialScheme(hrefScheme(s)) {
-		s = strings.ReplaceAll(s[:end], `\`, "/") + s[end:]
-	}
-	return s
-}
-
-// resolve parses the cleaned href against base. A reference Go's parser
-// rejects is tried once more with stray '%' signs, spaces and control
-// characters percent-encoded. Web URLs without a host are refused.
+// resolve reads the attribute value href as a URL against base, the way
+// browsers do (see urlnorm.ResolveReference).
 func resolve(base *url.URL, href string) (*url.URL, bool) {
-	if href == "" {
-		return nil, false
-	}
-	u, err := base.Parse(href)
-	if err != nil {
-		fixed := escapeStray(href)
-		if fixed == href {
-			return nil, false
-		}
-		if u, err = base.Parse(fixed); err != nil {
-			return nil, false
-		}
-	}
-	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
-		return nil, false
-	}
-	return u, true
+	u, err := urlnorm.ResolveReference(base, href)
+	return u, err == nil
 }
 
-// escapeStray percent-encodes the bytes that make Go's URL parser reject a
-// reference browsers accept: '%' not followed by two hex digits, spaces and
-// control characters outside the host.
-func escapeStray(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	escaped := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) || c <= ' ' || c == 0x7f {
-			if !escaped {
-				escaped = true
-				b.Grow(len(s) + 8)
-				b.WriteString(s[:i])
-			}
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		} else if escaped {
-			b.WriteByte(c)
-		}
+// documentBase returns the base URL of a document fetched from page whose
+// first <base> element has the href attribute href: href resolved against
+// page, unless it is not a usable URL or is a data: or javascript: URL,
+// which browsers ignore; otherwise page.
+func documentBase(page *url.URL, href string) *url.URL {
+	if u, ok := resolve(page, href); ok && u.Scheme != "data" && u.Scheme != "javascript" {
+		return u
 	}
-	if !escaped {
-		return s
-	}
-	return b.String()
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f'
+	return page
 }

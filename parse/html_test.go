@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/net/html"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -30,7 +31,8 @@ func mustParseURL(t testing.TB, s string) *url.URL {
 }
 
 // parseTestPage runs HTML on body fetched from testPageURL, and checks
-// that the facts are the same with the tree built as without.
+// that the facts are the same with the tree built as without, and are
+// those of the document's tree.
 func parseTestPage(t testing.TB, body string, o Options) *Page {
 	t.Helper()
 	u := mustParseURL(t, testPageURL)
@@ -39,6 +41,7 @@ func parseTestPage(t testing.TB, body string, o Options) *Page {
 		t.Fatalf("HTML(%.60q) error: %v", body, err)
 	}
 	checkTreeIndependent(t, u, []byte(body), o, p)
+	checkTreeFacts(t, u, []byte(body), o, p)
 	return p
 }
 
@@ -253,8 +256,9 @@ func TestHTMLLinks(t *testing.T) {
 		{"dropped", `<a href="">e</a><a href="  ">s</a><a>none</a><a href="javascript:alert(1)">j</a>` +
 			`<a href="JavaScript:void(0)">J</a><a href="java&#10;script:x">n</a><a href="mailto:a@example.com">m</a>` +
 			`<a href="tel:+15551234">t</a><a href="data:text/html,hi">d</a><a href="http://[::1">bad</a>` +
-			`<a href="http://">nohost</a><a href="https:">nohost2</a><a href="/kept">k</a>`,
+			`<a href="http://">nohost</a><a href="http:">nohost2</a><a href="/kept">k</a>`,
 			[]testLink{a("https://example.com/kept", "k")}},
+		{"same scheme without host is the page", `<a href="https:">self</a>`, []testLink{a(testPageURL, "self")}},
 		{"duplicates kept", `<a href="/d">1</a><a href="/d">2</a>`,
 			[]testLink{a("https://example.com/d", "1"), a("https://example.com/d", "2")}},
 		{"rel nofollow", `<a href="/n" rel="NoFollow">x</a>`,
@@ -353,6 +357,11 @@ func TestHTMLMalformed(t *testing.T) {
 		{"deep lists", deep("<ul><li>", 10000), "Deep", []string{"https://example.com/bottom"}},
 		{"deep closed divs", "<title>Deep</title>" + strings.Repeat("<div>", 20000) + strings.Repeat("</div>", 20000) + `<a href="/after">a</a>`,
 			"Deep", []string{"https://example.com/after"}},
+		{"deep div after foster parenting", "<table>stray<tr><td>c</table>" + deep("<div>", 100000), "Deep", []string{"https://example.com/bottom"}},
+		{"foster parenting deep down", deep("<div>", 100000) + "<table>stray<a href=/f>f</a><tr><td>c</table>", "Deep",
+			[]string{"https://example.com/bottom", "https://example.com/f"}},
+		{"misnested link deep down", deep("<span>", 20000) + "<a href=/m>x<div>y</a>", "Deep",
+			[]string{"https://example.com/bottom", "https://example.com/m"}},
 		{"many attributes", `<title>T</title><a ` + strings.Repeat(`x=1 `, 20000) + `href=/attrs>a</a>`, "T", []string{"https://example.com/attrs"}},
 	}
 	for _, tt := range tests {
@@ -377,7 +386,7 @@ func TestHTMLMalformed(t *testing.T) {
 			if i < len(tt.wantLinks) {
 				t.Errorf("HTML(%.60q) links = %.10q, want them to include %q in order", tt.body, got, tt.wantLinks)
 			}
-			if p.Doc == nil || p.Doc.Find("html").Length() != 1 {
+			if p.Doc == nil || len(cascadia.QueryAll(p.Doc, cascadia.MustCompile("html"))) != 1 {
 				t.Errorf("HTML(%.60q).Doc has no <html> element", tt.body)
 			}
 		})
@@ -396,18 +405,17 @@ func TestFlattenLastResort(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parseDocument(flatten(...)) error: %v", err)
 	}
-	doc := goquery.NewDocumentFromNode(root)
-	title, lang := doc.Find("title").Text(), doc.Find("html").AttrOr("lang", "")
-	scripts := doc.Find(`script[type="application/ld+json"]`).Length()
-	text := strings.Join(strings.Fields(doc.Find("body").Text()), " ")
+	title, lang := nodeText(queryOne(root, "title")), attrOf(queryOne(root, "html"), "lang")
+	scripts := len(cascadia.QueryAll(root, cascadia.MustCompile(`script[type="application/ld+json"]`)))
+	text := strings.Join(strings.Fields(nodeText(queryOne(root, "body"))), " ")
 	if title != "T & U" || lang != "en" || scripts != 1 || !strings.HasPrefix(text, "text onetwo after ns") {
 		t.Errorf("flattened tree = title %q, lang %q, %d JSON-LD, text %q; want %q, %q, 1, text starting %q",
 			title, lang, scripts, text, "T & U", "en", "text onetwo after ns")
 	}
 	var links []string
-	doc.Find("a").Each(func(_ int, a *goquery.Selection) {
-		links = append(links, a.AttrOr("href", "")+" "+a.Text())
-	})
+	for _, a := range cascadia.QueryAll(root, cascadia.MustCompile("a")) {
+		links = append(links, attrOf(a, "href")+" "+nodeText(a))
+	}
 	if want := []string{"/one one", "/two two", "/ns ns"}; !slices.Equal(links, want) {
 		t.Errorf("flattened tree links = %q, want %q", links, want)
 	}
@@ -424,15 +432,52 @@ func TestHTMLRejectsRelativePageURL(t *testing.T) {
 // TestHTMLDoc checks that the returned document is usable for selectors.
 func TestHTMLDoc(t *testing.T) {
 	p := parseTestPage(t, `<ul><li class=item>a</li><li class=item>b</li></ul><noscript><p id=ns>n</p></noscript>`, Options{Tree: true})
-	if got := p.Doc.Find("li.item").Length(); got != 2 {
-		t.Errorf(`Doc.Find("li.item").Length() = %d, want 2`, got)
+	if got := len(cascadia.QueryAll(p.Doc, cascadia.MustCompile("li.item"))); got != 2 {
+		t.Errorf(`li.item matches %d elements, want 2`, got)
 	}
-	if got := p.Doc.Find("#ns").Text(); got != "n" {
-		t.Errorf(`Doc.Find("#ns").Text() = %q, want "n"`, got)
+	if got := nodeText(queryOne(p.Doc, "#ns")); got != "n" {
+		t.Errorf(`#ns has text %q, want "n"`, got)
 	}
-	if p.Doc.Url == nil || p.Doc.Url.String() != testPageURL {
-		t.Errorf("Doc.Url = %v, want %s", p.Doc.Url, testPageURL)
+	if p.URL == nil || p.URL.String() != testPageURL {
+		t.Errorf("URL = %v, want %s", p.URL, testPageURL)
 	}
+}
+
+// queryOne returns the first element under n that sel matches, or nil.
+func queryOne(n *html.Node, sel string) *html.Node {
+	return cascadia.Query(n, cascadia.MustCompile(sel))
+}
+
+// nodeText returns the text of the text nodes under n.
+func nodeText(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n == nil {
+			return
+		}
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// attrOf returns the value of n's attribute key, or "".
+func attrOf(n *html.Node, key string) string {
+	if n == nil {
+		return ""
+	}
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
 }
 
 // goldenPage is the JSON form of a Page kept in testdata.
@@ -512,32 +557,17 @@ func TestGolden(t *testing.T) {
 }
 
 // TestFactsIndependentOfTree checks that building the tree changes no fact
-// for the golden pages, the extraction rule test pages and the fuzz seeds.
-// (parseTestPage checks the same for every document of the table tests.)
+// for the documents of the seed corpus. (parseTestPage checks the same for
+// every document of the table tests.)
 func TestFactsIndependentOfTree(t *testing.T) {
-	var docs []string
-	for _, pattern := range []string{"testdata/html/*.html", "testdata/rules/*.html"} {
-		files, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			docs = append(docs, string(b))
-		}
-	}
-	docs = append(docs, fuzzHTMLSeeds...)
 	u := mustParseURL(t, testPageURL)
-	for _, doc := range docs {
+	for _, doc := range seedCorpus(t) {
 		for _, o := range []Options{{}, {StructuredData: true, MainText: true}} {
-			p, err := HTML(u, []byte(doc), o)
+			p, err := HTML(u, doc, o)
 			if err != nil {
 				t.Fatalf("HTML(%.60q) error: %v", doc, err)
 			}
-			checkTreeIndependent(t, u, []byte(doc), o, p)
+			checkTreeIndependent(t, u, doc, o, p)
 		}
 	}
 }

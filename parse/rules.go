@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"golang.org/x/net/html"
 )
 
@@ -173,8 +173,8 @@ var ruleNameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 //     group thousands.
 //   - bool: true/false, yes/no, 1/0, on/off, in stock/out of stock, sold out,
 //     and schema.org InStock/OutOfStock (case-insensitive).
-//   - url: resolved against the page URL (and its <base href>) to an
-//     absolute URL.
+//   - url: resolved against the page's base URL (Page.Base) to an absolute
+//     URL, exactly as the page's links are.
 //   - date: RFC 3339, "2006-01-02[ T]15:04[:05]", "2006-01-02", "2006/01/02",
 //     "02.01.2006", "2 Jan 2006", "Jan 2, 2006", "January 2 2006", RFC 1123
 //     and similar, with an optional leading weekday and ordinal suffixes
@@ -383,7 +383,8 @@ func (t ruleType) convertDefault(v any, many bool) (any, error) {
 			return wrong()
 		}
 		if t == ruleTypeURL {
-			if _, err := url.Parse(ruleCleanURL(s)); err != nil {
+			// A relative default is resolved against each page's base.
+			if _, err := urlnorm.ResolveReference(nil, s); err != nil && !errors.Is(err, urlnorm.ErrScheme) {
 				return nil, fmt.Errorf("default: %w", err)
 			}
 		}
@@ -476,53 +477,21 @@ func (r *Rules) Names() []string {
 	return names
 }
 
-// Extract applies every rule set matching pageURL to doc and returns the
-// items in rule order, then page order. A field that cannot be read or
-// converted is recorded in its item's Errors; Extract never panics on a
-// malformed page. When pageURL is nil, doc.Url is used.
-func (r *Rules) Extract(pageURL *url.URL, doc *goquery.Document) []Item {
-	if r == nil || doc == nil || len(doc.Nodes) == 0 {
+// Extract applies every rule set matching the page's URL to its document,
+// p.Doc, and returns the items in rule order, then page order. Relative
+// URLs resolve against p.Base, as the page's links do. A field that cannot
+// be read or converted is recorded in its item's Errors; Extract never
+// panics on a malformed page. It returns nil for a page parsed without
+// Options.Tree.
+func (r *Rules) Extract(p *Page) []Item {
+	if r == nil || p == nil || p.Doc == nil {
 		return nil
 	}
-	if pageURL == nil {
-		pageURL = doc.Url
-	}
-	raw := ""
-	if pageURL != nil {
-		raw = pageURL.String()
-	}
-	var (
-		items   []Item
-		base    *url.URL
-		hasBase bool
-	)
-	for _, s := range r.Match(raw) {
-		if s.hasURL && !hasBase {
-			base, hasBase = ruleBaseURL(pageURL, doc), true
-		}
-		items = s.extract(items, doc.Nodes[0], base)
+	var items []Item
+	for _, s := range r.Match(p.URL.String()) {
+		items = s.extract(items, p.Doc, p.Base)
 	}
 	return items
-}
-
-// ruleBaseURL returns the URL relative references on the page resolve
-// against: the first <base href>, resolved against the page URL.
-func ruleBaseURL(page *url.URL, doc *goquery.Document) *url.URL {
-	href, ok := doc.Find("base[href]").First().Attr("href")
-	if !ok {
-		return page
-	}
-	u, err := url.Parse(ruleCleanURL(href))
-	if err != nil {
-		return page
-	}
-	if page != nil {
-		return page.ResolveReference(u)
-	}
-	if u.IsAbs() {
-		return u
-	}
-	return nil
 }
 
 func (s *CompiledSet) extract(items []Item, doc *html.Node, base *url.URL) []Item {
@@ -651,7 +620,7 @@ func (f *ruleField) value(n *html.Node, base *url.URL) (v any, ok bool, err erro
 	switch {
 	case f.normalize && f.typ == ruleTypeURL:
 		// Browsers drop tabs and newlines inside URLs rather than reading
-		// them as spaces; ruleCleanURL does the same.
+		// them as spaces; the resolver does the same.
 		s = strings.TrimSpace(s)
 	case f.normalize:
 		s = strings.Join(strings.Fields(s), " ")

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 )
 
 // convert turns extracted text into the field's type.
@@ -277,28 +279,13 @@ func ruleParseBool(s string) (bool, error) {
 	return false, fmt.Errorf("parse bool %s: not a known true or false word", ruleQuote(s))
 }
 
-// ruleCleanURL strips what browsers strip from an attribute URL: leading
-// and trailing spaces, and tabs and newlines anywhere.
-func ruleCleanURL(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.ContainsAny(s, "\t\n\r") {
-		s = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(s)
-	}
-	return s
-}
-
-// ruleResolveURL resolves s against base (the page URL, or its <base
-// href>). Without a base, only an absolute s is accepted.
+// ruleResolveURL resolves s against base (the page's base URL) as the
+// page's links are resolved. Without a base, only an absolute s is
+// accepted.
 func ruleResolveURL(s string, base *url.URL) (string, error) {
-	u, err := url.Parse(ruleCleanURL(s))
+	u, err := urlnorm.ResolveReference(base, s)
 	if err != nil {
 		return "", fmt.Errorf("parse url %s: %w", ruleQuote(s), err)
-	}
-	if base != nil {
-		u = base.ResolveReference(u)
-	}
-	if !u.IsAbs() {
-		return "", fmt.Errorf("parse url %s: relative, and no page URL to resolve it against", ruleQuote(s))
 	}
 	return u.String(), nil
 }

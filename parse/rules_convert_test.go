@@ -234,6 +234,9 @@ func TestRuleResolveURL(t *testing.T) {
 		{" \n/spaced\t/path ", "https://shop.example/spaced/path"},
 		{"http://other.example/p", "http://other.example/p"},
 		{"mailto:shop@example.com", "mailto:shop@example.com"},
+		{`\\evil.com\x`, "https://evil.com/x"},
+		{"/a%zz", "https://shop.example/a%25zz"},
+		{"/a b", "https://shop.example/a%20b"},
 	}
 	for _, tt := range tests {
 		got, err := ruleResolveURL(tt.in, base)
@@ -246,5 +249,41 @@ func TestRuleResolveURL(t *testing.T) {
 	}
 	if got, err := ruleResolveURL("relative", nil); err == nil {
 		t.Errorf("ruleResolveURL(%q, nil) = %q, nil, want an error", "relative", got)
+	}
+}
+
+// TestRuleURLsResolveLikeLinks checks that a url field and a link resolve
+// the same href against the same base.
+func TestRuleURLsResolveLikeLinks(t *testing.T) {
+	r := ruleTestCompile(t, RuleSet{Name: "s", Match: "*", Fields: []Field{
+		{Name: "u", Selector: "a", Take: "attr:href", Type: "url"},
+	}})
+	tests := []struct {
+		head, href, want string
+	}{
+		{"", `\\evil.com\x`, "https://evil.com/x"},
+		{"", `/\evil.com/x`, "https://evil.com/x"},
+		{"", "/a%zz", "https://example.com/a%25zz"},
+		{"", "/100%/p q", "https://example.com/100%25/p%20q"},
+		{"", "http:other.example/p", "http://other.example/p"},
+		{"", "?q=2#f", "https://example.com/dir/page.html?q=2#f"},
+		{"", " \t../up\n", "https://example.com/up"},
+		{`<base href="//cdn.example/x/">`, "p", "https://cdn.example/x/p"},
+		{`<base href="javascript:alert(1)">`, "p", "https://example.com/dir/p"},
+		{`<base href="data:text/html,x">`, "p", "https://example.com/dir/p"},
+		{`<base href="http://[bad">`, "p", "https://example.com/dir/p"},
+		{`<base href="  \\b.example\d\ ">`, "p", "https://b.example/d/p"},
+		{`<base href="/%zz/">`, "p", "https://example.com/%25zz/p"},
+	}
+	for _, tt := range tests {
+		body := tt.head + `<a href="` + tt.href + `">x</a>`
+		p := ruleTestParse(t, body, testPageURL)
+		if len(p.Links) != 1 || p.Links[0].URL.String() != tt.want {
+			t.Errorf("HTML(%q).Links = %v, want one link to %s", body, testLinks(p.Links), tt.want)
+		}
+		items := r.Extract(p)
+		if len(items) != 1 || items[0].Fields["u"] != tt.want || len(items[0].Errors) > 0 {
+			t.Errorf("Extract(%q) = %+v, want url field %s", body, items, tt.want)
+		}
 	}
 }

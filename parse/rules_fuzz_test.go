@@ -2,11 +2,9 @@ package parse
 
 import (
 	"math"
+	"net/url"
 	"strconv"
-	"strings"
 	"testing"
-
-	"github.com/PuerkitoBio/goquery"
 )
 
 // FuzzPrice checks that price, int, float and date parsing never panic,
@@ -70,13 +68,13 @@ func FuzzRulesExtract(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, page string) {
-		doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
-		if err != nil {
-			return
-		}
 		for _, u := range []string{"https://shop.example/product/1", "https://shop.example/de/list"} {
-			pu, _ := doc.Url.Parse(u)
-			r.Extract(pu, doc)
+			pu, _ := url.Parse(u)
+			p, err := HTML(pu, []byte(page), Options{Tree: true})
+			if err != nil {
+				t.Fatalf("HTML(%q): %v", page, err)
+			}
+			r.Extract(p)
 		}
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,12 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
-func ruleTestDoc(t testing.TB, name, pageURL string) (*url.URL, *goquery.Document) {
+func ruleTestDoc(t testing.TB, name, pageURL string) *Page {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "rules", name))
 	if err != nil {
@@ -26,17 +24,14 @@ func ruleTestDoc(t testing.TB, name, pageURL string) (*url.URL, *goquery.Documen
 	return ruleTestParse(t, string(b), pageURL)
 }
 
-func ruleTestParse(t testing.TB, page, pageURL string) (*url.URL, *goquery.Document) {
+// ruleTestParse parses page, fetched from pageURL, for extraction rules.
+func ruleTestParse(t testing.TB, page, pageURL string) *Page {
 	t.Helper()
-	u, err := url.Parse(pageURL)
+	p, err := HTML(mustParseURL(t, pageURL), []byte(page), Options{Tree: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u, doc
+	return p
 }
 
 func ruleTestCompile(t testing.TB, sets ...RuleSet) *Rules {
@@ -154,8 +149,8 @@ func TestCompileRulesAcceptsDefaults(t *testing.T) {
 		{Name: "i", Selector: ".none", Type: "url", Default: "/none.png"},
 		{Name: "j", Selector: ".none", Default: "n/a"},
 	}})
-	u, doc := ruleTestParse(t, "<p>nothing here</p>", "https://shop.example/a/b")
-	got := r.Extract(u, doc)
+	page := ruleTestParse(t, "<p>nothing here</p>", "https://shop.example/a/b")
+	got := r.Extract(page)
 	want := []Item{{Set: "s", Fields: map[string]any{
 		"a": int64(0), "b": 1.0, "c": 9.99, "d": false,
 		"e": "2024-01-02T00:00:00Z", "f": "2024-01-02T00:00:00Z",
@@ -199,8 +194,8 @@ func productRules() RuleSet {
 
 func TestExtractProductPage(t *testing.T) {
 	r := ruleTestCompile(t, productRules())
-	u, doc := ruleTestDoc(t, "product.html", "https://shop.example/product/trail-runner-2")
-	got := r.Extract(u, doc)
+	page := ruleTestDoc(t, "product.html", "https://shop.example/product/trail-runner-2")
+	got := r.Extract(page)
 	want := []Item{{
 		Set:   "product",
 		Index: 0,
@@ -254,8 +249,8 @@ func TestExtractListingPage(t *testing.T) {
 		{Name: "cards", Selector: ".product-card", Take: "attr:data-id", Many: true, Type: "int"},
 	}}
 	r := ruleTestCompile(t, listingRules(), pageRules)
-	u, doc := ruleTestDoc(t, "listing.html", "https://shop.example/de/schuhe")
-	got := r.Extract(u, doc)
+	page := ruleTestDoc(t, "listing.html", "https://shop.example/de/schuhe")
+	got := r.Extract(page)
 	want := []Item{
 		{Set: "card", Index: 0, Fields: map[string]any{
 			"id": int64(101), "name": "Bergschuh Alpin", "url": "https://shop.example/de/p/101",
@@ -294,35 +289,38 @@ func TestExtractMissingAndMalformed(t *testing.T) {
 		strings.Repeat("<div>", 500) + `<a class="link" href="%zz">` + strings.Repeat("</div>", 10),
 		"\x00\xff\xfe<h1 class=\"title\">\x00</h1>",
 	}
-	for _, page := range pages {
+	for _, body := range pages {
 		for _, pageURL := range []string{"https://shop.example/product/x", "https://shop.example/de/x"} {
-			u, doc := ruleTestParse(t, page, pageURL)
-			items := r.Extract(u, doc)
+			items := r.Extract(ruleTestParse(t, body, pageURL))
 			if len(items) == 0 && strings.Contains(pageURL, "product") {
-				t.Errorf("Extract(%q, %q) returned no items, want the page-level item", pageURL, page)
+				t.Errorf("Extract(%q, %q) returned no items, want the page-level item", pageURL, body)
 			}
 			for _, it := range items {
 				if it.Set == "product" && len(it.Errors) == 0 {
-					t.Errorf("Extract(%q, %q) item %+v has no errors, want required-field errors", pageURL, page, it)
+					t.Errorf("Extract(%q, %q) item %+v has no errors, want required-field errors", pageURL, body, it)
 				}
 			}
 		}
 	}
 
 	var nilRules *Rules
-	u, doc := ruleTestDoc(t, "product.html", "https://shop.example/product/x")
-	if got := nilRules.Extract(u, doc); got != nil {
+	page := ruleTestDoc(t, "product.html", "https://shop.example/product/x")
+	if got := nilRules.Extract(page); got != nil {
 		t.Errorf("(*Rules)(nil).Extract = %v, want nil", got)
 	}
-	if got := r.Extract(u, nil); got != nil {
-		t.Errorf("Extract(nil doc) = %v, want nil", got)
+	if got := r.Extract(nil); got != nil {
+		t.Errorf("Extract(nil) = %v, want nil", got)
+	}
+	page.Doc = nil
+	if got := r.Extract(page); got != nil {
+		t.Errorf("Extract(page without a tree) = %v, want nil", got)
 	}
 }
 
 func TestExtractRequiredMissingNamesEachField(t *testing.T) {
 	r := ruleTestCompile(t, productRules())
-	u, doc := ruleTestParse(t, "<h1 class=title>Only a name</h1>", "https://shop.example/product/1")
-	items := r.Extract(u, doc)
+	page := ruleTestParse(t, "<h1 class=title>Only a name</h1>", "https://shop.example/product/1")
+	items := r.Extract(page)
 	if len(items) != 1 {
 		t.Fatalf("Extract returned %d items, want 1", len(items))
 	}
@@ -340,8 +338,8 @@ func TestExtractManyConversionErrors(t *testing.T) {
 		{Name: "qty", Selector: "li", Many: true, Type: "int"},
 		{Name: "nothing", Selector: "dd", Many: true},
 	}})
-	u, doc := ruleTestParse(t, "<ul><li>1</li><li>two</li><li>1,000</li><li>2.5</li></ul>", "http://127.0.0.1/")
-	items := r.Extract(u, doc)
+	page := ruleTestParse(t, "<ul><li>1</li><li>two</li><li>1,000</li><li>2.5</li></ul>", "http://127.0.0.1/")
+	items := r.Extract(page)
 	want := []Item{{Set: "s", Fields: map[string]any{"qty": []any{int64(1), int64(1000)}}, Errors: []string{
 		`field "qty"[1]: parse integer "two": no digits`,
 		`field "qty"[3]: parse integer "2.5": has a fraction`,
@@ -356,9 +354,8 @@ func TestExtractBaseAndRoot(t *testing.T) {
 		{Name: "self", Type: "url", Take: "attr:data-href"},
 		{Name: "whole", Take: "outer_html"},
 	}})
-	page := `<base href="/sub/"><ul><li data-href="a?x=1#f">A</li><li data-href=" ../b	c ">B</li><li>C</li></ul>`
-	u, doc := ruleTestParse(t, page, "http://127.0.0.1:8080/dir/page.html")
-	got := r.Extract(u, doc)
+	body := `<base href="/sub/"><ul><li data-href="a?x=1#f">A</li><li data-href=" ../b	c ">B</li><li>C</li></ul>`
+	got := r.Extract(ruleTestParse(t, body, "http://127.0.0.1:8080/dir/page.html"))
 	want := []Item{
 		{Set: "s", Index: 0, Fields: map[string]any{"self": "http://127.0.0.1:8080/sub/a?x=1#f", "whole": `<li data-href="a?x=1#f">A</li>`}},
 		{Set: "s", Index: 1, Fields: map[string]any{"self": "http://127.0.0.1:8080/bc", "whole": `<li data-href=" ../b	c ">B</li>`}},
@@ -366,12 +363,6 @@ func TestExtractBaseAndRoot(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Extract mismatch (-want +got):\n%s", diff)
-	}
-	// Without a page URL, relative links cannot be made absolute: an error, not a guess.
-	_, doc = ruleTestParse(t, `<ul><li data-href="a">A</li></ul>`, "")
-	got = r.Extract(nil, doc)
-	if len(got) != 1 || len(got[0].Errors) != 1 || got[0].Fields["self"] != nil {
-		t.Errorf("Extract without page URL = %+v, want one item with a url error", got)
 	}
 }
 
@@ -417,17 +408,17 @@ func TestRulesMatch(t *testing.T) {
 
 func TestExtractConcurrent(t *testing.T) {
 	r := ruleTestCompile(t, productRules(), listingRules())
-	u1, d1 := ruleTestDoc(t, "product.html", "https://shop.example/product/trail-runner-2")
-	u2, d2 := ruleTestDoc(t, "listing.html", "https://shop.example/de/schuhe")
-	want1, want2 := r.Extract(u1, d1), r.Extract(u2, d2)
+	p1 := ruleTestDoc(t, "product.html", "https://shop.example/product/trail-runner-2")
+	p2 := ruleTestDoc(t, "listing.html", "https://shop.example/de/schuhe")
+	want1, want2 := r.Extract(p1), r.Extract(p2)
 	var wg sync.WaitGroup
 	results := make([][]Item, 16)
 	for i := range results {
 		wg.Go(func() {
 			if i%2 == 0 {
-				results[i] = r.Extract(u1, d1)
+				results[i] = r.Extract(p1)
 			} else {
-				results[i] = r.Extract(u2, d2)
+				results[i] = r.Extract(p2)
 			}
 		})
 	}
@@ -502,8 +493,8 @@ func TestRulesYAML(t *testing.T) {
 	if c.Extract[0].Fields[1].Regex != `SKU:\s*(\S+)` {
 		t.Errorf("decoded regex = %q, want %q", c.Extract[0].Fields[1].Regex, `SKU:\s*(\S+)`)
 	}
-	u, doc := ruleTestDoc(t, "product.html", "https://shop.example/product/trail-runner-2")
-	items := r.Extract(u, doc)
+	page := ruleTestDoc(t, "product.html", "https://shop.example/product/trail-runner-2")
+	items := r.Extract(page)
 	if len(items) != 1 || items[0].Fields["sku"] != "TR-0002" || items[0].Fields["price"] != 1299.99 {
 		t.Errorf("Extract with YAML rules = %+v", items)
 	}
@@ -547,21 +538,21 @@ func TestRulesYAMLRoundTrip(t *testing.T) {
 }
 
 func BenchmarkExtractListing(b *testing.B) {
-	var page bytes.Buffer
-	page.WriteString(`<html><head><base href="https://shop.example/de/"></head><body><section class="results">`)
+	var body bytes.Buffer
+	body.WriteString(`<html><head><base href="https://shop.example/de/"></head><body><section class="results">`)
 	for i := range 200 {
-		fmt.Fprintf(&page, `<article class="product-card" data-id="%d"><a class="link" href="p/%d"><h2>Schuh Nummer %d</h2></a>
+		fmt.Fprintf(&body, `<article class="product-card" data-id="%d"><a class="link" href="p/%d"><h2>Schuh Nummer %d</h2></a>
 <span class="price">%d.%03d,%02d €</span><span class="stock">Auf Lager</span><span class="avail">yes</span></article>`,
 			i, i, i, i%10+1, i, i%100)
 	}
-	page.WriteString(`</section></body></html>`)
+	body.WriteString(`</section></body></html>`)
 	r := ruleTestCompile(b, listingRules())
-	u, doc := ruleTestParse(b, page.String(), "https://shop.example/de/schuhe")
-	if items := r.Extract(u, doc); len(items) != 200 || len(items[0].Errors) != 0 {
+	page := ruleTestParse(b, body.String(), "https://shop.example/de/schuhe")
+	if items := r.Extract(page); len(items) != 200 || len(items[0].Errors) != 0 {
 		b.Fatalf("Extract = %d items, first %+v", len(items), items[0])
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		r.Extract(u, doc)
+		r.Extract(page)
 	}
 }

@@ -19,18 +19,14 @@ import (
 // recorded when its element opens, and text goes, as it arrives, to the
 // link and the main text it is part of.
 //
-// Where the tree builder moves content already read, the reader leaves it
-// where it stands in the source:
-//
-//   - Text and elements foster-parented out of a table (<table>x<tr>...)
-//     come in source order, not before the table, and a word break
-//     separates them from the text before the table.
-//   - When the adoption agency closes an <a> across a block
-//     (<a href=u>x<div>y</a>), the tree splits the link into "x" and a
-//     clone "y", sometimes with empty clones; the reader keeps one link
-//     "x y". Content it moves out of an invisible element, after it was
-//     read, stays invisible, and a <main> or <article> so moved is no
-//     candidate for the main text.
+// Where the tree builder moves content it already inserted, the reader
+// gives up (moved) and HTML reads the facts from the tree instead: when
+// foster parenting inserts content before a table (<table>x<tr>...), and
+// when the adoption agency moves a block out of a formatting element that
+// a misnested end tag closes (<a href=u>x<div>y</a>), splitting the link
+// in two. Elements the tree builder takes off the stack while what is
+// above them stays inside them (</form>, an <a> out of scope) are detached,
+// their invisibility and link inherited by the element above.
 //
 // Searches down the stack look at most maxScan elements, and at most
 // maxAnchors nested links collect text at once, which bounds the work per
@@ -144,9 +140,12 @@ type streamReader struct {
 	framesetOK  bool
 	quirks      bool
 	docStarted  bool // a token other than a comment or white space was read
+	headOpen    bool // the head element is open
+	docHidden   bool // <html> or <body> has the hidden attribute: no main text
 	bodyStarted bool
 	formOpen    bool
 	fostering   bool // content goes before the table it appears in
+	moved       bool // the tree builder moved content already read: give up
 	raw         rawText
 
 	// Facts.
@@ -167,8 +166,10 @@ type rawLink struct {
 }
 
 // readFacts reads the facts of the UTF-8 HTML document body into p, whose
-// Base must be the page URL.
-func readFacts(p *Page, body []byte, o Options) {
+// URL and Base must be the page URL. It reports false, leaving p
+// incomplete, when the document is one the tree builder moves content in:
+// its facts are then to be read from the tree.
+func readFacts(p *Page, body []byte, o Options) bool {
 	s := &streamReader{
 		z:          html.NewTokenizer(bytes.NewReader(body)),
 		page:       p,
@@ -183,7 +184,11 @@ func readFacts(p *Page, body []byte, o Options) {
 	// growing by doubling from a guess.
 	s.main.text.reset(maxMainTextBytes, 0, min(len(body), maxMainTextBytes))
 	s.run()
+	if s.moved {
+		return false
+	}
 	s.finish()
+	return true
 }
 
 // run reads the tokens up to the end of the document.
@@ -214,6 +219,9 @@ func (s *streamReader) run() {
 			continue
 		}
 		s.dispatch()
+		if s.moved {
+			return
+		}
 	}
 }
 
@@ -481,13 +489,7 @@ func (s *streamReader) bodyText() {
 		}
 	}
 	s.reconstruct()
-	if s.fostering {
-		// Text foster-parented out of a table is not in it.
-		if k := s.tableInvisible(); k > 0 {
-			s.invis -= k
-			defer func() { s.invis += k }()
-		}
-	}
+	s.insert()
 	if !s.framesetOK && !s.listening() {
 		return
 	}
@@ -556,12 +558,17 @@ func (s *streamReader) dropBody() {
 }
 
 // htmlStart reads the attributes of an <html> start tag: the first lang
-// attribute is the document's language.
+// attribute is the document's language, and a hidden attribute hides it
+// all.
 func (s *streamReader) htmlStart() {
-	if s.langSet {
-		return
-	}
-	if a := s.attrs(); a.hasLang {
+	s.docHidden = s.docHidden || s.hidden()
+	s.htmlLang(s.attrs())
+}
+
+// htmlLang records the lang attribute of an <html> element, unless one
+// was recorded already.
+func (s *streamReader) htmlLang(a *tagAttrs) {
+	if !s.langSet && a.hasLang {
 		s.langSet = true
 		s.page.Lang = strings.ToValidUTF8(strings.TrimSpace(string(a.lang)), "\uFFFD")
 	}
@@ -571,6 +578,7 @@ func (s *streamReader) htmlStart() {
 // text: script, style, title, textarea, xmp, iframe, noembed, noframes and
 // plaintext.
 func (s *streamReader) rawElement() {
+	s.insert()
 	s.raw = rawText{atom: s.tag, kind: rawIgnored}
 	facts := s.factsOn()
 	switch s.tag {
@@ -580,17 +588,12 @@ func (s *streamReader) rawElement() {
 			s.raw.kind = rawTitle
 		}
 	case atom.Script:
-		if facts && s.opts.StructuredData {
-			typ, _, _ := bytes.Cut(s.attrs().typ, []byte(";"))
-			if equalFold(bytes.TrimSpace(typ), "application/ld+json") {
-				s.raw.kind = rawJSONLD
-			}
+		if facts && s.opts.StructuredData && s.attrs().jsonLD() {
+			s.raw.kind = rawJSONLD
 		}
 	case atom.Iframe:
-		if a := s.attrs(); facts && a.hasSrc {
-			if src, ok := linkTarget(a.src); ok {
-				s.links = append(s.links, rawLink{href: src, tag: "iframe"})
-			}
+		if facts {
+			s.frameElement(s.attrs(), "iframe")
 		}
 	case atom.Xmp, atom.Plaintext:
 		if !s.hidden() {
@@ -635,51 +638,83 @@ func (s *streamReader) rawContent() bool {
 
 // emptyElement handles an element that has no content.
 func (s *streamReader) emptyElement() {
+	s.insert()
 	s.openBreak(elemFlagsFor(s.tag, s.hidden()))
 	if !s.factsOn() {
 		return
 	}
 	switch s.tag {
 	case atom.Base:
-		if a := s.attrs(); a.hasHref && !s.baseSet {
-			s.baseHref, s.baseSet = string(a.href), true
-		}
+		s.baseElement(s.attrs())
 	case atom.Meta:
-		s.meta()
+		s.meta(s.attrs())
 	case atom.Link:
-		s.linkElement()
+		s.linkElement(s.attrs())
 	case atom.Area:
-		a := s.attrs()
-		if !a.hasHref {
-			return
-		}
-		if href, ok := linkTarget(a.href); ok {
-			var t textBuf
-			t.reset(0, maxLinkTextRunes, len(a.alt))
-			t.write(a.alt)
-			s.links = append(s.links, rawLink{href: href, text: t.String(), rel: relValue(a.rel), tag: "area"})
-		}
+		s.areaElement(s.attrs())
 	case atom.Frame:
-		if a := s.attrs(); a.hasSrc {
-			if src, ok := linkTarget(a.src); ok {
-				s.links = append(s.links, rawLink{href: src, tag: "frame"})
-			}
-		}
+		s.frameElement(s.attrs(), "frame")
 	case atom.Img:
-		// The first image with alt text names a link without text.
-		for _, an := range s.anchors {
-			if an.alt == nil && s.invis == an.invis {
-				if alt := s.attrs().alt; len(bytes.TrimSpace(alt)) > 0 {
-					an.alt = bytes.Clone(alt)
-				}
-			}
+		if len(s.anchors) > 0 && !s.hidden() {
+			s.imageAlt(s.attrs().alt)
 		}
 	}
 }
 
+// imageAlt notes the alt text of a visible image at the current position:
+// the first image with alt text names a link without text.
+func (s *streamReader) imageAlt(alt []byte) {
+	if len(bytes.TrimSpace(alt)) == 0 {
+		return
+	}
+	for _, an := range s.anchors {
+		if an.alt == nil && s.invis == an.invis {
+			an.alt = bytes.Clone(alt)
+		}
+	}
+}
+
+// The methods below record the facts of elements with attributes a; the
+// stream and the tree reader share them.
+
+// baseElement records a <base> element.
+func (s *streamReader) baseElement(a *tagAttrs) {
+	if a.hasHref && !s.baseSet {
+		s.baseHref, s.baseSet = string(a.href), true
+	}
+}
+
+// areaElement records an <area> element: a link named by its alt text.
+func (s *streamReader) areaElement(a *tagAttrs) {
+	if !a.hasHref {
+		return
+	}
+	if href, ok := linkTarget(a.href); ok {
+		var t textBuf
+		t.reset(0, maxLinkTextRunes, len(a.alt))
+		t.write(a.alt)
+		s.links = append(s.links, rawLink{href: href, text: t.String(), rel: relValue(a.rel), tag: "area"})
+	}
+}
+
+// frameElement records an <iframe> or <frame> element (tag).
+func (s *streamReader) frameElement(a *tagAttrs, tag string) {
+	if !a.hasSrc {
+		return
+	}
+	if src, ok := linkTarget(a.src); ok {
+		s.links = append(s.links, rawLink{href: src, tag: tag})
+	}
+}
+
+// jsonLD reports whether a <script> with attributes a holds JSON-LD.
+func (a *tagAttrs) jsonLD() bool {
+	typ, _, _ := bytes.Cut(a.typ, []byte(";"))
+	return equalFold(bytes.TrimSpace(typ), "application/ld+json")
+}
+
 // meta records a <meta> element.
-func (s *streamReader) meta() {
-	a := s.attrs()
+func (s *streamReader) meta(a *tagAttrs) {
 	if !a.hasContent {
 		return
 	}
@@ -706,8 +741,7 @@ func (s *streamReader) meta() {
 
 // linkElement records a <link> element: the canonical URL, and links to
 // alternate versions and to the next and previous pages.
-func (s *streamReader) linkElement() {
-	a := s.attrs()
+func (s *streamReader) linkElement(a *tagAttrs) {
 	if !a.hasHref {
 		return
 	}
@@ -728,13 +762,16 @@ func (s *streamReader) linkElement() {
 // text of the outermost open link ends early.
 const maxAnchors = 8
 
-// startLink starts collecting the text of the link made by the <a> on top
-// of the stack.
-func (s *streamReader) startLink(href, rel string) {
+// startLink starts collecting the text of the link made by the <a> at
+// root: its stack index, or for readTree, which keeps no stack, its depth
+// in the tree.
+func (s *streamReader) startLink(root int, href, rel string) {
 	if len(s.anchors) == maxAnchors {
-		root := s.anchors[0].root
-		s.endLink(root)
-		s.stack[root].flags &^= fAnchor
+		old := s.anchors[0].root
+		s.endLink(old)
+		if old < len(s.stack) {
+			s.stack[old].flags &^= fAnchor
+		}
 	}
 	var an *anchor
 	if n := len(s.spare); n > 0 {
@@ -742,17 +779,22 @@ func (s *streamReader) startLink(href, rel string) {
 	} else {
 		an = new(anchor)
 	}
-	*an = anchor{root: len(s.stack) - 1, invis: s.invis, link: len(s.links)}
+	*an = anchor{root: root, invis: s.invis, link: len(s.links)}
 	an.text.reset(0, maxLinkTextRunes, 32)
 	s.links = append(s.links, rawLink{href: href, rel: rel, tag: "a"})
 	s.anchors = append(s.anchors, an)
-	s.stack[len(s.stack)-1].flags |= fAnchor
+	if root < len(s.stack) {
+		s.stack[root].flags |= fAnchor
+	}
 }
 
-// endLink sets the text of the link whose <a> is at stack index i.
+// endLink sets the text of the links whose <a> is at stack index i: its
+// own, and those of <a> elements detached below it.
 func (s *streamReader) endLink(i int) {
-	for k, an := range s.anchors {
+	kept := s.anchors[:0]
+	for _, an := range s.anchors {
 		if an.root != i {
+			kept = append(kept, an)
 			continue
 		}
 		if an.text.len() == 0 && an.alt != nil {
@@ -760,10 +802,10 @@ func (s *streamReader) endLink(i int) {
 		}
 		s.links[an.link].text = an.text.String()
 		an.alt = nil
-		s.anchors = append(s.anchors[:k], s.anchors[k+1:]...)
 		s.spare = append(s.spare, an)
-		return
 	}
+	clear(s.anchors[len(kept):])
+	s.anchors = kept
 }
 
 // factsOn reports whether elements at the current position count: content
@@ -816,13 +858,19 @@ func (s *streamReader) endOfFile() {
 // writeText adds text at the current position to the link texts and the
 // main text that it is part of.
 func (s *streamReader) writeText(t []byte) {
+	s.writeLinkText(t)
+	if s.mainSees(0) {
+		s.main.text.write(t)
+	}
+}
+
+// writeLinkText adds text at the current position to the link texts it is
+// part of.
+func (s *streamReader) writeLinkText(t []byte) {
 	for _, an := range s.anchors {
 		if s.invis == an.invis {
 			an.text.write(t)
 		}
-	}
-	if s.mainSees(0) {
-		s.main.text.write(t)
 	}
 }
 
@@ -850,14 +898,20 @@ func (s *streamReader) openBreak(f elemFlags) {
 		return
 	}
 	if f&fInvisible == 0 {
-		for _, an := range s.anchors {
-			if s.invis == an.invis {
-				an.text.brk()
-			}
-		}
+		s.linkBreak()
 	}
 	if s.mainSees(f) {
 		s.main.text.brk()
+	}
+}
+
+// linkBreak marks a word boundary at the current position in the link
+// texts it is part of.
+func (s *streamReader) linkBreak() {
+	for _, an := range s.anchors {
+		if s.invis == an.invis {
+			an.text.brk()
+		}
 	}
 }
 
@@ -877,14 +931,10 @@ func (s *streamReader) closeBreak(e *elem) {
 func (s *streamReader) finish() {
 	p := s.page
 	if s.baseSet {
-		// A base URL is resolved against the page URL; data: and javascript:
-		// bases are ignored, as browsers do.
-		if u, ok := resolve(p.Base, s.baseHref); ok && u.Scheme != "data" && u.Scheme != "javascript" {
-			p.Base = u
-		}
+		p.Base = documentBase(p.URL, s.baseHref)
 	}
-	if s.canonicalSet {
-		if u, ok := resolve(p.Base, s.canonical); ok && !droppedScheme(u.Scheme) {
+	if href, ok := linkTarget([]byte(s.canonical)); ok {
+		if u, ok := resolve(p.Base, href); ok && !droppedScheme(u.Scheme) {
 			p.Canonical = u.String()
 		}
 	}
@@ -907,7 +957,7 @@ func (s *streamReader) finish() {
 			Tag:      l.tag,
 		})
 	}
-	if s.opts.MainText {
+	if s.opts.MainText && !s.docHidden {
 		p.MainText = s.main.text.String()
 	}
 }

@@ -50,9 +50,9 @@ type elem struct {
 	serial uint32    // identifies the element in the list of active formatting elements
 	ns     namespace
 	flags  elemFlags
-	// foster is how many invisible table elements this element, moved out
-	// of a table by foster parenting, is not inside.
-	foster uint8
+	// hides is how many invisible elements taken off the stack below it
+	// (see detach) it is still inside.
+	hides uint8
 }
 
 // formatting is an entry of the list of active formatting elements: a scope
@@ -189,7 +189,7 @@ func (s *streamReader) initial() bool {
 			return true
 		case atom.Head:
 			s.docStarted = true
-			s.mode = modeInHead
+			s.mode, s.headOpen = modeInHead, true
 			return true
 		}
 	case html.EndTagToken:
@@ -200,7 +200,7 @@ func (s *streamReader) initial() bool {
 		}
 	}
 	s.docStarted = true
-	s.mode = modeInHead
+	s.mode, s.headOpen = modeInHead, true
 	return false
 }
 
@@ -238,7 +238,7 @@ func (s *streamReader) inHead() bool {
 	case html.EndTagToken:
 		switch s.tag {
 		case atom.Head:
-			s.mode = modeAfterHead
+			s.mode, s.headOpen = modeAfterHead, false
 			return true
 		case atom.Body, atom.Html, atom.Br:
 		case atom.Template:
@@ -248,7 +248,7 @@ func (s *streamReader) inHead() bool {
 			return true // ignored
 		}
 	}
-	s.mode = modeAfterHead
+	s.mode, s.headOpen = modeAfterHead, false
 	return false
 }
 
@@ -303,6 +303,7 @@ func (s *streamReader) afterHead() bool {
 		case atom.Body:
 			s.startBody()
 			s.framesetOK = false
+			s.docHidden = s.docHidden || s.hidden()
 			return true
 		case atom.Frameset:
 			s.framesetStart()
@@ -350,8 +351,10 @@ func (s *streamReader) bodyStartTag() {
 		atom.Script, atom.Style, atom.Template, atom.Title:
 		s.inHead()
 	case atom.Body:
+		// Its attributes go to the body element, which may be hidden.
 		if s.templates == 0 {
 			s.framesetOK = false
+			s.docHidden = s.docHidden || s.hidden()
 		}
 	case atom.Frameset:
 		if s.framesetOK && s.templates == 0 && s.foreign == 0 {
@@ -533,10 +536,8 @@ func (s *streamReader) bodyEndTag() bool {
 				return true
 			}
 			s.generateImpliedEndTags(0)
-			// The form stops being open, but what is still open
-			// stays inside it: an invisible form keeps hiding it.
-			if i == len(s.stack)-1 || i < len(s.stack) && s.stack[i].flags&fInvisible == 0 {
-				s.remove(i)
+			if i < len(s.stack) {
+				s.detach(i)
 			}
 			return true
 		}
@@ -612,7 +613,7 @@ func (s *streamReader) aStart() {
 				if s.inScope(i) {
 					s.adopt(i)
 				} else {
-					s.remove(i)
+					s.detach(i)
 				}
 			}
 		}
@@ -626,7 +627,7 @@ func (s *streamReader) aStart() {
 	}
 	s.pushFormatting(f)
 	if f.link && s.factsOn() {
-		s.startLink(f.href, f.rel)
+		s.startLink(len(s.stack)-1, f.href, f.rel)
 	}
 }
 
@@ -728,7 +729,7 @@ func (s *streamReader) reconstruct() {
 		s.push(elem{atom: f.atom, hash: hashOf(f.atom.String()), flags: elemFlagsFor(f.atom, f.hidden)})
 		f.open, f.serial = true, s.serial
 		if f.link && s.factsOn() {
-			s.startLink(f.href, f.rel)
+			s.startLink(len(s.stack)-1, f.href, f.rel)
 		}
 	}
 }
@@ -745,16 +746,18 @@ func (s *streamReader) clearToMarker() {
 }
 
 // adopt closes the formatting element at index i of the stack, as the
-// adoption agency algorithm does in effect: the element and every element
-// above it that is not special are closed; the special ones (blocks) stay
-// open.
+// adoption agency algorithm does when no special element is open above it.
+// When one is, the algorithm moves that element and what it holds out of
+// the formatting element, and clones the formatting element into it: the
+// reader gives up (see moved).
 func (s *streamReader) adopt(i int) {
-	for j := len(s.stack) - 1; j > i; j-- {
-		if s.stack[j].flags&fSpecial == 0 {
-			s.remove(j)
+	for j := i + 1; j < len(s.stack); j++ {
+		if s.stack[j].flags&fSpecial != 0 {
+			s.moved = true
+			return
 		}
 	}
-	s.remove(i)
+	s.popTo(i)
 }
 
 // closeP closes an open <p> in button scope.
@@ -1158,9 +1161,12 @@ func (s *streamReader) resetMode() {
 		}
 		return
 	}
-	if s.bodyStarted {
+	switch {
+	case s.headOpen:
+		s.mode = modeInHead
+	case s.bodyStarted:
 		s.mode = modeInBody
-	} else {
+	default:
 		s.mode = modeAfterHead
 	}
 }
@@ -1342,13 +1348,20 @@ func elemFlagsFor(a atom.Atom, hidden bool) elemFlags {
 
 // push opens element e.
 func (s *streamReader) push(e elem) {
+	s.insert()
 	s.serial++
 	e.serial = s.serial
-	if s.fostering {
-		e.foster = uint8(min(s.tableInvisible(), 255))
-	}
 	s.stack = append(s.stack, e)
 	s.count(&e, 1)
+}
+
+// insert notes that a node is inserted at the current position. Foster
+// parenting inserts it before the table instead, ahead of content already
+// read: the reader gives up (see moved).
+func (s *streamReader) insert() {
+	if t := s.top(); s.fostering && t != nil && isTableContext(t.atom) {
+		s.moved = true
+	}
 }
 
 // count adds d to the counters of open elements that e is counted in.
@@ -1356,7 +1369,7 @@ func (s *streamReader) count(e *elem, d int) {
 	if e.flags&fInvisible != 0 {
 		s.invis += d
 	}
-	s.invis -= d * int(e.foster)
+	s.invis += d * int(e.hides)
 	if e.ns != nsHTML {
 		s.foreign += d
 		return
@@ -1387,22 +1400,12 @@ func (s *streamReader) top() *elem {
 	return nil
 }
 
-// pop closes the current node.
-func (s *streamReader) pop() { s.remove(len(s.stack) - 1) }
-
-// popTo closes the element at stack index i and every element above it.
-func (s *streamReader) popTo(i int) {
-	for len(s.stack) > i {
-		s.pop()
-	}
-}
-
-// remove takes the element at stack index i off the stack, ending what it
-// was the root of.
-func (s *streamReader) remove(i int) {
-	e := s.stack[i]
-	s.closeBreak(&e)
-	s.count(&e, -1)
+// pop closes the current node, ending what it was the root of.
+func (s *streamReader) pop() {
+	i := len(s.stack) - 1
+	e := &s.stack[i]
+	s.closeBreak(e)
+	s.count(e, -1)
 	if e.flags&fAnchor != 0 {
 		s.endLink(i)
 	}
@@ -1419,29 +1422,51 @@ func (s *streamReader) remove(i int) {
 			m.level = levelDone
 		}
 	}
+	s.stack = s.stack[:i]
+}
+
+// popTo closes the element at stack index i and every element above it.
+func (s *streamReader) popTo(i int) {
+	for len(s.stack) > i {
+		s.pop()
+	}
+}
+
+// detach takes the element at stack index i off the stack while the
+// elements above it stay inside it in the document, as </form> and an <a>
+// out of scope do: the element above inherits its invisibility and the
+// link it makes.
+func (s *streamReader) detach(i int) {
 	if i == len(s.stack)-1 {
-		s.stack = s.stack[:i]
+		s.pop()
 		return
 	}
-	// Removed from the middle by the adoption agency or </form>: shift
-	// what was above it.
-	s.stack = append(s.stack[:i], s.stack[i+1:]...)
-	inv := -int(e.foster)
+	e := s.stack[i]
+	hides := int(e.hides)
 	if e.flags&fInvisible != 0 {
-		inv++
+		hides++
 	}
+	s.count(&e, -1)
+	s.invis += hides // still counted, by the element above
+	if e.ns == nsHTML && isFormatting(e.atom) {
+		if k := s.formattingIndex(e.serial); k >= 0 {
+			s.afe[k].open = false
+		}
+	}
+	s.stack = append(s.stack[:i], s.stack[i+1:]...)
+	above := &s.stack[i]
+	if hides += int(above.hides); hides > 255 {
+		s.moved = true // too deep a chain to count
+	}
+	above.hides = uint8(min(hides, 255))
+	above.flags |= e.flags & fAnchor
 	for _, an := range s.anchors {
 		if an.root > i {
 			an.root--
-			an.invis -= inv
 		}
 	}
-	if m.root > i {
+	if m := &s.main; m.root > i {
 		m.root--
-		m.invis -= inv
-		if e.flags&fBoiler != 0 {
-			m.boiler--
-		}
 	}
 }
 
@@ -1506,26 +1531,6 @@ func (s *streamReader) scopeEnd(e *elem, scope int) bool {
 		return scope == scopeButton
 	}
 	return false
-}
-
-// tableInvisible returns how many of the table elements at the top of the
-// stack, up to the innermost table, are invisible: content foster-parented
-// out of them is not.
-func (s *streamReader) tableInvisible() int {
-	n := 0
-	for i := len(s.stack) - 1; i >= 0; i-- {
-		e := &s.stack[i]
-		if e.ns != nsHTML || !isTableContext(e.atom) {
-			break
-		}
-		if e.flags&fInvisible != 0 {
-			n++
-		}
-		if e.atom == atom.Table {
-			break
-		}
-	}
-	return n
 }
 
 // special reports whether HTML elements of type a are "special" in the

@@ -18,6 +18,12 @@ type parts struct {
 	path        string // "\" counts as "/"
 	query       string
 	hasQuery    bool
+	// userinfo and fragment are not part of the canonical form; only
+	// ResolveReference keeps them.
+	userinfo    string
+	hasUserinfo bool
+	fragment    string
+	hasFragment bool
 }
 
 // partsOf returns the parts of a URL parsed by net/url. An opaque URL such
@@ -32,6 +38,9 @@ func partsOf(u *url.URL) parts {
 	if u.Opaque == "" {
 		p.hostport = u.Host
 		p.path = u.EscapedPath()
+		if u.User != nil {
+			p.userinfo, p.hasUserinfo = u.User.String(), true
+		}
 	}
 	return p
 }
@@ -139,31 +148,35 @@ func authority(scheme, s string) (parts, error) {
 		end = len(s)
 	}
 	host := s[:end]
+	p := parts{scheme: scheme}
 	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		p.userinfo, p.hasUserinfo = host[:at], true
 		host = host[at+1:]
 	}
 	if host == "" {
 		return parts{}, ErrNoHost
 	}
-	p := parts{scheme: scheme, hostport: host}
-	p.path, p.query, p.hasQuery = splitPathQuery(s[end:])
+	p.hostport = host
+	p.splitPathQuery(s[end:])
 	return p, nil
 }
 
 // relative resolves the scheme-less, authority-less reference s against base.
 func relative(s string, base *parts) (parts, error) {
-	p := parts{scheme: base.scheme, hostport: base.hostport, hostDecoded: base.hostDecoded}
+	p := parts{scheme: base.scheme, hostport: base.hostport, hostDecoded: base.hostDecoded,
+		userinfo: base.userinfo, hasUserinfo: base.hasUserinfo}
 	switch {
 	case s == "" || s[0] == '#':
 		p.dir, p.path, p.query, p.hasQuery = base.dir, base.path, base.query, base.hasQuery
+		p.cutFragment(s)
 	case s[0] == '?':
 		p.dir, p.path = base.dir, base.path
-		p.query, p.hasQuery = cutFragment(s[1:]), true
+		p.query, p.hasQuery = p.cutFragment(s[1:]), true
 	case isSlash(s[0]):
-		p.path, p.query, p.hasQuery = splitPathQuery(s)
+		p.splitPathQuery(s)
 	default:
 		p.dir = directory(base)
-		p.path, p.query, p.hasQuery = splitPathQuery(s)
+		p.splitPathQuery(s)
 	}
 	return p, nil
 }
@@ -177,16 +190,19 @@ func directory(base *parts) string {
 	return "/"
 }
 
-func splitPathQuery(s string) (path, query string, hasQuery bool) {
-	s = cutFragment(s)
+// splitPathQuery sets p's path, query and fragment from s.
+func (p *parts) splitPathQuery(s string) {
+	s = p.cutFragment(s)
+	p.path, p.query, p.hasQuery = s, "", false
 	if i := strings.IndexByte(s, '?'); i >= 0 {
-		return s[:i], s[i+1:], true
+		p.path, p.query, p.hasQuery = s[:i], s[i+1:], true
 	}
-	return s, "", false
 }
 
-func cutFragment(s string) string {
+// cutFragment sets p's fragment from s and returns s without it.
+func (p *parts) cutFragment(s string) string {
 	if i := strings.IndexByte(s, '#'); i >= 0 {
+		p.fragment, p.hasFragment = s[i+1:], true
 		return s[:i]
 	}
 	return s

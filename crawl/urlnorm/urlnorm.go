@@ -58,7 +58,11 @@
 // "//host/x", "?q", "#f" or "../x" is resolved against the base.
 // [Normalizer.Canonical] takes the structure Go's net/url parser decided and
 // applies the same rules to its parts; for ordinary URLs both give the same
-// string.
+// string. [ResolveReference] reads a link the same way but returns the URL
+// it names without canonicalizing it: it is the one resolver behind the
+// links, <base href>, rel=canonical and extraction rules' url fields of
+// package parse, so that this package (a leaf that imports nothing of the
+// crawler) owns how an attribute becomes a URL.
 package urlnorm
 
 import (

@@ -1,0 +1,278 @@
+package urlnorm
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// ResolveReference reads ref, the value of an href or src attribute, the
+// way a browser does in a document whose base URL is base, and returns the
+// absolute URL it names. It is the one place where the crawler turns an
+// attribute into a URL: links, <base href>, rel=canonical and extraction
+// rules' url fields all go through it.
+//
+// An http or https URL (or a reference resolved against an http or https
+// base) is read exactly as [Normalizer.Resolve] reads it: surrounding
+// spaces and control characters are trimmed, tabs and newlines removed, "\"
+// before the query counts as "/", "http:host" and "///host" name a host,
+// and "//host/x", "/x", "?q", "#f", "x" and "../x" are resolved against
+// base; dot segments (also spelled "%2e") are removed from the path.
+// Unlike Resolve it does not canonicalize: the userinfo, the fragment and
+// the spelling of host, path and query are kept, except that what net/url
+// cannot hold is percent-encoded (a "%" that starts no escape, spaces,
+// control characters, and in the path non-ASCII bytes and the like) and
+// escapes of letters, digits and sub-delimiters in a host are decoded. So
+// for any Normalizer n, n.Canonical of the result is n.Resolve(base, ref)
+// whenever both succeed.
+//
+// A URL with another scheme (mailto:, ftp:, javascript:) is parsed by
+// net/url as written, after the same trimming and escaping, as is a
+// relative reference against a base with another scheme. base may be nil
+// when ref is absolute. Errors wrap [ErrScheme] (a relative reference
+// without a base), [ErrNoHost] or [ErrInvalid].
+func ResolveReference(base *url.URL, ref string) (*url.URL, error) {
+	u, err := resolveReference(base, ref)
+	if err != nil {
+		if base == nil {
+			return nil, fmt.Errorf("resolve %q: %w", ref, err)
+		}
+		return nil, fmt.Errorf("resolve %q against %q: %w", ref, base.Redacted(), err)
+	}
+	return u, nil
+}
+
+func resolveReference(base *url.URL, ref string) (*url.URL, error) {
+	s := cleanRef(ref)
+	scheme, _, abs := splitScheme(s)
+	var bp *parts
+	if base != nil {
+		p := partsOf(base)
+		bp = &p
+	}
+	switch {
+	case abs && knownScheme(scheme) == "":
+		return parseEscaped(nil, s)
+	case !abs && base == nil:
+		return nil, fmt.Errorf("relative reference without a base: %w", ErrScheme)
+	case !abs && bp.scheme == "":
+		return parseEscaped(base, s)
+	}
+	p, err := parseRef(s, bp)
+	if err != nil {
+		return nil, err
+	}
+	if !p.hostDecoded {
+		return p.parse()
+	}
+	// Relative to base: its scheme, userinfo and host, which net/url has
+	// checked, and a new path, query and fragment.
+	if base.Host == "" {
+		return nil, ErrNoHost
+	}
+	var arr [256]byte
+	b, pathEnd, queryEnd := p.appendTail(arr[:0])
+	tail := string(b)
+	u := &url.URL{Scheme: p.scheme, User: base.User, Host: base.Host, RawPath: tail[:pathEnd]}
+	// The escapes are valid: appendRef made them so.
+	u.Path, _ = url.PathUnescape(u.RawPath)
+	if p.hasQuery {
+		u.RawQuery = tail[pathEnd+1 : queryEnd]
+		u.ForceQuery = u.RawQuery == ""
+	}
+	if p.hasFragment {
+		u.RawFragment = tail[queryEnd+1:]
+		u.Fragment, _ = url.PathUnescape(u.RawFragment)
+	}
+	return u, nil
+}
+
+// parse builds the URL p names and has net/url parse it, checking the
+// host read from a reference.
+func (p *parts) parse() (*url.URL, error) {
+	var arr [256]byte
+	b := append(arr[:0], p.scheme...)
+	b = append(b, "://"...)
+	if p.hasUserinfo {
+		b = appendRef(b, p.userinfo, escUserinfo)
+		b = append(b, '@')
+	}
+	b = appendHostRef(b, p.hostport)
+	b, _, _ = p.appendTail(b)
+	u, err := url.Parse(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrInvalid)
+	}
+	if u.Host == "" {
+		return nil, ErrNoHost
+	}
+	return u, nil
+}
+
+// appendTail appends the path, without dot segments, the query and the
+// fragment of p, escaped for net/url, and returns where the path and the
+// query end in b.
+func (p *parts) appendTail(b []byte) (_ []byte, pathEnd, queryEnd int) {
+	start := len(b)
+	if p.dir == "" && (p.path == "" || !isSlash(p.path[0])) {
+		b = append(b, '/')
+	}
+	b = appendRef(b, p.dir, escPath)
+	b = appendRef(b, p.path, escPath)
+	b = removeDots(b, start)
+	pathEnd = len(b)
+	if p.hasQuery {
+		b = append(b, '?')
+		b = appendRef(b, p.query, escOther)
+	}
+	queryEnd = len(b)
+	if p.hasFragment {
+		b = append(b, '#')
+		b = appendRef(b, p.fragment, escOther)
+	}
+	return b, pathEnd, queryEnd
+}
+
+// removeDots removes the dot segments of the path b[start:], which starts
+// with "/", as the WHATWG URL parser does: "." and ".." (also spelled with
+// "%2e") are dropped, ".." with the segment before it, and one ending the
+// path leaves it ending in "/". It works in place.
+func removeDots(b []byte, start int) []byte {
+	if !hasDotSegment(b[start:]) {
+		return b
+	}
+	w := start // b[start:w] is the path so far
+	for r := start; r < len(b); {
+		end := r + 1
+		for end < len(b) && b[end] != '/' {
+			end++
+		}
+		seg, last := b[r+1:end], end == len(b)
+		switch dots := dotSegment(seg); {
+		case dots == 2:
+			if w > start {
+				w = start + bytes.LastIndexByte(b[start:w], '/')
+			}
+			fallthrough
+		case dots == 1:
+			if last {
+				b[w] = '/'
+				w++
+			}
+		default:
+			w += copy(b[w:], b[r:end])
+		}
+		r = end
+	}
+	return b[:w]
+}
+
+// hasDotSegment reports whether the path p has a segment that may be a dot
+// segment.
+func hasDotSegment(p []byte) bool {
+	for i := 0; i+1 < len(p); i++ {
+		if p[i] == '/' && (p[i+1] == '.' || p[i+1] == '%') {
+			return true
+		}
+	}
+	return false
+}
+
+// dotSegment returns 1 for ".", 2 for ".." (either also spelled with
+// "%2e"), and 0 for any other segment.
+func dotSegment(seg []byte) int {
+	n := 0
+	for len(seg) > 0 {
+		switch {
+		case seg[0] == '.':
+			seg = seg[1:]
+		case len(seg) >= 3 && seg[0] == '%' && seg[1] == '2' && seg[2]|0x20 == 'e':
+			seg = seg[3:]
+		default:
+			return 0
+		}
+		if n++; n > 2 {
+			return 0
+		}
+	}
+	return n
+}
+
+// parseEscaped parses s, a URL of a scheme other than http and https or a
+// reference relative to such a base, with net/url.
+func parseEscaped(base *url.URL, s string) (*url.URL, error) {
+	es := string(appendRef(nil, s, escOther))
+	var u *url.URL
+	var err error
+	if base != nil {
+		u, err = base.Parse(es)
+	} else {
+		u, err = url.Parse(es)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrInvalid)
+	}
+	if u.Scheme == "" {
+		return nil, fmt.Errorf("relative reference without a base: %w", ErrScheme)
+	}
+	return u, nil
+}
+
+// appendHostRef appends a host as written in a reference, with the
+// escapes of characters a domain may hold decoded: net/url accepts escapes
+// only of non-ASCII bytes there. An IPv6 literal is never decoded.
+func appendHostRef(b []byte, s string) []byte {
+	if strings.HasPrefix(s, "[") {
+		return append(b, s...)
+	}
+	done := 0
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] != '%' {
+			continue
+		}
+		h, l := unhex(s[i+1]), unhex(s[i+2])
+		if c := h<<4 | l; h < 8 && l < 16 && (isUnreserved(c) || strings.IndexByte("!$&'()*+,;=", c) >= 0) {
+			b = append(b, s[done:i]...)
+			b = append(b, c)
+			done = i + 3
+			i += 2
+		}
+	}
+	return append(b, s[done:]...)
+}
+
+// Components for appendRef.
+const (
+	escOther = iota
+	escPath
+	escUserinfo
+)
+
+// appendRef appends s, component comp of a URL, with the bytes net/url
+// rejects percent-encoded: a "%" that does not begin an escape, spaces and
+// control characters. In a path or userinfo it also encodes every other
+// byte RFC 3986 does not allow there (non-ASCII bytes, any of `"<>^{|}`
+// and backquote, and "[" "]" in userinfo): net/url rejects them in
+// userinfo, and writes a path holding one anew, escaping sub-delimiters as
+// it goes. In a path "\" counts as "/".
+func appendRef(b []byte, s string, comp int) []byte {
+	done := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case comp == escPath && c == '\\':
+			b = append(b, s[done:i]...)
+			b = append(b, '/')
+		case c == '%' && (i+2 >= len(s) || unhex(s[i+1]) == 16 || unhex(s[i+2]) == 16) || c <= ' ' || c == 0x7f ||
+			comp != escOther && c != '%' && !inMasks(c, pcharLo, pcharHi) &&
+				!(comp == escPath && (c == '/' || c == '[' || c == ']')):
+			b = append(b, s[done:i]...)
+			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+		default:
+			continue
+		}
+		done = i + 1
+	}
+	return append(b, s[done:]...)
+}
