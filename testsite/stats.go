@@ -205,6 +205,9 @@ func (l *hostLog) starts() []int64 {
 func (l *hostLog) recent() []Request {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.reqs == nil {
+		return nil
+	}
 	out := make([]Request, 0, len(l.reqs))
 	out = append(out, l.reqs[l.reqNext:]...)
 	return append(out, l.reqs[:l.reqNext]...)
