@@ -165,6 +165,21 @@ func (hist *history) ensure(g int) {
 	}
 }
 
+// rlock takes the read lock that readers of the history hold while they
+// render. A static history never changes after Start and needs none, so
+// the benchmark's requests do not contend for it.
+func (hist *history) rlock() {
+	if !hist.static {
+		hist.mu.RLock()
+	}
+}
+
+func (hist *history) runlock() {
+	if !hist.static {
+		hist.mu.RUnlock()
+	}
+}
+
 // share is the number of pages a rate picks out of n.
 func share(rate float64, n int) int { return int(math.Round(rate * float64(n))) }
 

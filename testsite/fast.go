@@ -207,9 +207,9 @@ func (f *fastSite) serve(w http.ResponseWriter, r *http.Request, h, g int) {
 	id, ok := f.pageID(r.URL.Path)
 	var p fastPage
 	if ok {
-		f.hist.mu.RLock()
+		f.hist.rlock()
 		p = f.page(h, id, g)
-		f.hist.mu.RUnlock()
+		f.hist.runlock()
 	}
 	switch {
 	case !p.exists:

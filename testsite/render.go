@@ -19,9 +19,9 @@ func (ns *normalSite) serve(w http.ResponseWriter, r *http.Request, h, g int) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	ns.hist.mu.RLock()
+	ns.hist.rlock()
 	rep := view{ns, g}.respond(h, r.URL.Path, r.URL.RawQuery)
-	ns.hist.mu.RUnlock()
+	ns.hist.runlock()
 	rep.write(w, r)
 }
 

@@ -267,8 +267,8 @@ func (s *Site) ExpectedAt(g int) map[string]int {
 		return nil
 	}
 	s.hist.ensure(g)
-	s.hist.mu.RLock()
-	defer s.hist.mu.RUnlock()
+	s.hist.rlock()
+	defer s.hist.runlock()
 	if s.fast != nil {
 		return s.fast.expected(g)
 	}

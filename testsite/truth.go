@@ -72,8 +72,8 @@ func (s *Site) Changed(from, to int) (map[string]ChangeKind, error) {
 		return nil, fmt.Errorf("changed from generation %d to %d: from is later", from, to)
 	}
 	s.hist.ensure(to)
-	s.hist.mu.RLock()
-	defer s.hist.mu.RUnlock()
+	s.hist.rlock()
+	defer s.hist.runlock()
 	if s.fast != nil {
 		return s.fast.changed(from, to), nil
 	}
@@ -110,8 +110,8 @@ func (s *Site) Truth(g int) (map[string]PageTruth, error) {
 		return nil, fmt.Errorf("truth: %w", err)
 	}
 	s.hist.ensure(g)
-	s.hist.mu.RLock()
-	defer s.hist.mu.RUnlock()
+	s.hist.rlock()
+	defer s.hist.runlock()
 	out := make(map[string]PageTruth)
 	if s.fast != nil {
 		s.fast.truth(g, out)
@@ -183,7 +183,7 @@ func (s *Site) DuplicatesAt(g int) ([]DupCluster, error) {
 		return nil, nil
 	}
 	s.hist.ensure(g)
-	s.hist.mu.RLock()
-	defer s.hist.mu.RUnlock()
+	s.hist.rlock()
+	defer s.hist.runlock()
 	return view{s.normal, g}.duplicates(), nil
 }
