@@ -59,6 +59,28 @@ func truth(t *testing.T, s *Site, g int) map[string]PageTruth {
 	return tr
 }
 
+// do sends a request with the given header fields.
+func do(t testing.TB, c *http.Client, method, u string, header map[string]string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(resp.Body); err != nil {
+		t.Fatalf("%s %s: read body: %v", method, u, err)
+	}
+	return response{resp.StatusCode, resp.Header, body.Bytes()}
+}
+
 // fetchAll GETs every URL at the site's current generation.
 func fetchAll(t *testing.T, c *http.Client, urls []string) map[string]response {
 	t.Helper()
@@ -240,35 +262,27 @@ func TestRevisit(t *testing.T) {
 	var unchanged, conditional int
 	var bytesSent int64
 	for u, old := range known {
-		req, _ := http.NewRequest("GET", u, nil)
-		req.Header.Set("If-None-Match", old.header.Get("ETag"))
-		req.Header.Set("If-Modified-Since", old.header.Get("Last-Modified"))
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body bytes.Buffer
-		body.ReadFrom(resp.Body)
-		resp.Body.Close()
+		r := do(t, c, "GET", u, map[string]string{"If-None-Match": old.header.Get("ETag"),
+			"If-Modified-Since": old.header.Get("Last-Modified")})
 		conditional++
 		k, isChanged := ch[u]
 		switch {
 		case !isChanged:
 			unchanged++
-			if resp.StatusCode != 304 || body.Len() != 0 || resp.Header.Get("ETag") != old.header.Get("ETag") {
+			if r.status != 304 || len(r.body) != 0 || r.header.Get("ETag") != old.header.Get("ETag") {
 				t.Errorf("unchanged %s: status %d, %d body bytes, ETag %s, want 304, none, %s",
-					u, resp.StatusCode, body.Len(), resp.Header.Get("ETag"), old.header.Get("ETag"))
+					u, r.status, len(r.body), r.header.Get("ETag"), old.header.Get("ETag"))
 			}
 		case k == ChangeRemoved:
-			if resp.StatusCode != 404 && resp.StatusCode != 410 {
-				t.Errorf("removed %s: status %d, want 404 or 410", u, resp.StatusCode)
+			if r.status != 404 && r.status != 410 {
+				t.Errorf("removed %s: status %d, want 404 or 410", u, r.status)
 			}
-			bytesSent += int64(body.Len())
+			bytesSent += int64(len(r.body))
 		default:
-			bytesSent += int64(body.Len())
-			if resp.StatusCode != 200 || resp.Header.Get("ETag") == old.header.Get("ETag") || body.Len() == 0 {
-				t.Errorf("changed (%v) %s: status %d, ETag %s (was %s), want 200 and a new ETag", k, u, resp.StatusCode,
-					resp.Header.Get("ETag"), old.header.Get("ETag"))
+			bytesSent += int64(len(r.body))
+			if r.status != 200 || r.header.Get("ETag") == old.header.Get("ETag") || len(r.body) == 0 {
+				t.Errorf("changed (%v) %s: status %d, ETag %s (was %s), want 200 and a new ETag", k, u, r.status,
+					r.header.Get("ETag"), old.header.Get("ETag"))
 			}
 		}
 	}
@@ -342,39 +356,23 @@ func TestConditional(t *testing.T) {
 			{"If-Match wins", "GET", map[string]string{"If-Match": etag, "If-Unmodified-Since": before}, 200},
 		}
 		for _, tt := range tests {
-			req, _ := http.NewRequest(tt.method, u, nil)
-			for k, v := range tt.header {
-				req.Header.Set(k, v)
+			r := do(t, c, tt.method, u, tt.header)
+			if r.status != tt.want {
+				t.Errorf("%s %s %s: status %d, want %d", tt.method, u, tt.name, r.status, tt.want)
 			}
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var body bytes.Buffer
-			body.ReadFrom(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tt.want {
-				t.Errorf("%s %s %s: status %d, want %d", tt.method, u, tt.name, resp.StatusCode, tt.want)
-			}
-			if resp.StatusCode == 304 {
-				if body.Len() != 0 || resp.Header.Get("ETag") != etag || resp.Header.Get("Last-Modified") != lm ||
-					resp.Header.Get("Content-Type") != "" {
-					t.Errorf("%s %s %s: 304 with %d body bytes, header %v", tt.method, u, tt.name, body.Len(), resp.Header)
+			if r.status == 304 {
+				if len(r.body) != 0 || r.header.Get("ETag") != etag || r.header.Get("Last-Modified") != lm ||
+					r.header.Get("Content-Type") != "" {
+					t.Errorf("%s %s %s: 304 with %d body bytes, header %v", tt.method, u, tt.name, len(r.body), r.header)
 				}
 			}
 		}
 	}
 	// Preconditions do not apply to errors and redirects.
 	for _, p := range []string{"/missing/1", "/old/1", "/broken/1"} {
-		req, _ := http.NewRequest("GET", "http://"+s.Hosts()[0]+p, nil)
-		req.Header.Set("If-None-Match", "*")
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode == 304 || resp.Header.Get("ETag") != "" {
-			t.Errorf("GET %s with If-None-Match: *: status %d, ETag %q", p, resp.StatusCode, resp.Header.Get("ETag"))
+		r := do(t, c, "GET", "http://"+s.Hosts()[0]+p, map[string]string{"If-None-Match": "*"})
+		if r.status == 304 || r.header.Get("ETag") != "" {
+			t.Errorf("GET %s with If-None-Match: *: status %d, ETag %q", p, r.status, r.header.Get("ETag"))
 		}
 	}
 }
@@ -413,13 +411,7 @@ func TestRequestLog(t *testing.T) {
 	c := noRedirect(t)
 	h := s.Hosts()[0]
 	first := get(t, c, "http://"+h+"/product/2")
-	req, _ := http.NewRequest("GET", "http://"+h+"/product/2", nil)
-	req.Header.Set("If-None-Match", first.header.Get("ETag"))
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	do(t, c, "GET", "http://"+h+"/product/2", map[string]string{"If-None-Match": first.header.Get("ETag")})
 	advance(t, s)
 	missing := get(t, c, "http://"+h+"/missing/7?x=1")
 	got := s.Requests(h)
@@ -559,6 +551,14 @@ func TestExpectedAtMatchesCrawl(t *testing.T) {
 			got := crawl(t, s.Seeds(), s.Hosts(), obey)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("fast=%v: crawl at generation 3 (obey nofollow %v) differs from ExpectedAt(3) (-want +got):\n%s", o.Fast, obey, diff)
+			}
+		}
+		if s.normal != nil {
+			s.hist.rlock()
+			_, depth := view{s.normal, 3}.expected(false)
+			s.hist.runlock()
+			if depth > 6 {
+				t.Errorf("deepest URL at generation 3 is %d links from a seed, want <= 6", depth)
 			}
 		}
 		statuses := map[int]int{}

@@ -140,7 +140,8 @@
 // "/" and "/p/1" .. "/p/<N-1>" per host, each about 30 KB with 50 links
 // (tree links to 40 children, so every page is a few hops from "/", then
 // pseudo-random ones, a tenth of them cross-host); robots.txt allows all;
-// there are no errors, redirects or sitemaps.
+// there are no errors (but for pages Options.Changes removes), redirects or
+// sitemaps.
 //
 // # Hostile hosts
 //
