@@ -60,7 +60,8 @@ func checkGeneration(g int) error {
 // show them: a listing or the home page when a product's price changed,
 // the home page when pages were added, a product's datasheet and JSON,
 // an article's copies. Every other URL serves the same bytes at both
-// generations.
+// generations (a page added and removed between the two answers 404 or
+// 410 at both, and is not listed).
 func (s *Site) Changed(from, to int) (map[string]ChangeKind, error) {
 	if err := checkGeneration(from); err != nil {
 		return nil, fmt.Errorf("changed: %w", err)
