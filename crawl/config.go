@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/netip"
+	"math"
 	"net/url"
 	"os"
 	"reflect"
@@ -188,6 +188,9 @@ func ParseByteSize(s string) (ByteSize, error) {
 	if mult == 0 {
 		return 0, fmt.Errorf("invalid size unit in %q (want B, KiB, MiB, GiB, KB, MB or GB)", s)
 	}
+	if n*mult >= math.MaxInt64 {
+		return 0, fmt.Errorf("size %q is too large", s)
+	}
 	return ByteSize(n * mult), nil
 }
 
@@ -286,6 +289,18 @@ func yamlError(name string, err error) error {
 		return &ConfigError{File: name, Line: line, Msg: m[2]}
 	}
 	return &ConfigError{File: name, Msg: msg}
+}
+
+// KeyError returns a *ConfigError about key (a dotted path such as
+// "fetch.allow_addresses[1]") of the config text data named name, at the
+// key's line when the text writes it out.
+func KeyError(name string, data []byte, key, msg string) *ConfigError {
+	e := &ConfigError{File: name, Key: key, Msg: msg}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) == nil {
+		e.Line = lineOf(&root, key)
+	}
+	return e
 }
 
 // lineOf finds the line of a dotted key path such as "politeness.rate",
@@ -447,6 +462,16 @@ func (c *Config) validate() error {
 	if c.Limits.MaxBodySize < 1024 {
 		return bad("limits.max_body_size", "must be at least 1KiB, got %d bytes", c.Limits.MaxBodySize)
 	}
+	// YAML's .nan and .inf decode into floats; NaN compares false with
+	// everything, so it would pass every range check below.
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"politeness.rate", c.Politeness.Rate}, {"politeness.latency_factor", c.Politeness.LatencyFactor}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return bad(f.key, "must be a finite number, got %g", f.v)
+		}
+	}
 	if c.Politeness.Rate < 0 {
 		return bad("politeness.rate", "must not be negative (0 means unlimited), got %g", c.Politeness.Rate)
 	}
@@ -454,6 +479,9 @@ func (c *Config) validate() error {
 		return bad("politeness.latency_factor", "must not be negative, got %g", c.Politeness.LatencyFactor)
 	}
 	for h, o := range c.Politeness.Hosts {
+		if math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
+			return bad("politeness.hosts."+h+".rate", "must be a finite number, got %g", o.Rate)
+		}
 		if o.Rate < 0 || o.Burst < 0 || o.MaxInFlight < 0 {
 			return bad("politeness.hosts."+h, "rate, burst and max_in_flight must not be negative")
 		}
@@ -479,14 +507,8 @@ func (c *Config) validate() error {
 		return bad("store.bodies", "must be zstd, s2, gzip, identity or none, got %q", c.Store.Bodies)
 	}
 	for i, a := range c.Fetch.AllowAddresses {
-		if _, err := netip.ParsePrefix(a); err == nil {
-			continue
-		}
-		if _, err := netip.ParseAddr(a); err == nil {
-			continue
-		}
-		if a == "" || strings.ContainsAny(a, "/ ") {
-			return bad(fmt.Sprintf("fetch.allow_addresses[%d]", i), "%q is not an IP address, CIDR or host name", a)
+		if _, err := parseAllowEntry(a); err != nil {
+			return bad(fmt.Sprintf("fetch.allow_addresses[%d]", i), "%v", err)
 		}
 	}
 	if _, err := urlnorm.New(urlnorm.Options{StripParams: c.Canonical.StripParams, SortQuery: c.Canonical.SortQuery}); err != nil {

@@ -13,6 +13,8 @@ import (
 	"net/http/cookiejar"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,37 +28,201 @@ import (
 // crawler must not connect to (loopback, private, link-local, metadata ...).
 var ErrBlockedAddress = errors.New("blocked address")
 
+// allowEntry is one parsed fetch.allow_addresses entry: an address range
+// or a host name, either of them limited to one port or not.
+type allowEntry struct {
+	prefix netip.Prefix // the addresses, unless host is set
+	host   string       // a host name, lowercased
+	port   uint16       // 0: every port
+}
+
+// parseAllowEntry parses one fetch.allow_addresses entry: an IP address
+// (10.0.0.5, ::1), a CIDR (10.0.0.0/8), a host name (intranet.example), or
+// an address or host name with a port (127.0.0.2:8080, [::1]:8080,
+// intranet.example:8443), which allows that port only. It is the one
+// parser of the list, for config validation, the dial-time guard and the
+// service's check of what a job may allow.
+func parseAllowEntry(s string) (allowEntry, error) {
+	if pr, err := netip.ParsePrefix(s); err == nil {
+		return allowEntry{prefix: pr.Masked()}, nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		a = a.WithZone("")
+		return allowEntry{prefix: netip.PrefixFrom(a, a.BitLen())}, nil
+	}
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	}
+	var e allowEntry
+	if port != "" {
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			return e, fmt.Errorf("%q: port %q is not a number from 1 to 65535", s, port)
+		}
+		e.port = uint16(n)
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		a = a.WithZone("")
+		e.prefix = netip.PrefixFrom(a, a.BitLen())
+		return e, nil
+	}
+	if !validHostName(host) {
+		return e, fmt.Errorf("%q is not an IP address, CIDR or host name, nor an address or host name with a port "+
+			"(e.g. 10.0.0.0/8, 127.0.0.2:8080, [::1]:8080, intranet.example:8443)", s)
+	}
+	e.host = strings.ToLower(host)
+	return e, nil
+}
+
+// validHostName reports whether s can be a DNS host name.
+func validHostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// covers reports whether e allows everything other allows.
+func (e allowEntry) covers(other allowEntry) bool {
+	if e.port != 0 && e.port != other.port {
+		return false
+	}
+	if e.host != "" || other.host != "" {
+		return e.host == other.host
+	}
+	return other.prefix.Bits() >= e.prefix.Bits() && e.prefix.Contains(other.prefix.Addr())
+}
+
+// AllowList is a parsed fetch.allow_addresses list.
+type AllowList []allowEntry
+
+// ParseAllowList parses entries written as in fetch.allow_addresses.
+func ParseAllowList(entries []string) (AllowList, error) {
+	l := make(AllowList, 0, len(entries))
+	for _, s := range entries {
+		e, err := parseAllowEntry(s)
+		if err != nil {
+			return nil, err
+		}
+		l = append(l, e)
+	}
+	return l, nil
+}
+
+// Uncovered returns the index of the first entry of entries that l does
+// not cover, that is, which would let a crawl connect somewhere l does not
+// allow; -1 if l covers them all. Entries are parsed as for
+// fetch.allow_addresses; an unparsable one is never covered.
+func (l AllowList) Uncovered(entries []string) int {
+	for i, s := range entries {
+		e, err := parseAllowEntry(s)
+		if err != nil || !slices.ContainsFunc(l, func(a allowEntry) bool { return a.covers(e) }) {
+			return i
+		}
+	}
+	return -1
+}
+
 // addrPolicy decides which IP addresses may be dialled. It is checked at
 // dial time on the resolved address, so neither redirects nor DNS rebinding
 // can reach a forbidden address.
 type addrPolicy struct {
-	allowPrefixes []netip.Prefix
-	allowHosts    map[string]bool
+	allow AllowList
 }
 
+// newAddrPolicy builds the policy of a validated allow list; entries that
+// do not parse (validation refuses them) allow nothing.
 func newAddrPolicy(allow []string) *addrPolicy {
-	p := &addrPolicy{allowHosts: map[string]bool{}}
+	p := &addrPolicy{}
 	for _, a := range allow {
-		if pr, err := netip.ParsePrefix(a); err == nil {
-			p.allowPrefixes = append(p.allowPrefixes, pr.Masked())
-		} else if ad, err := netip.ParseAddr(a); err == nil {
-			p.allowPrefixes = append(p.allowPrefixes, netip.PrefixFrom(ad, ad.BitLen()))
-		} else {
-			p.allowHosts[strings.ToLower(a)] = true
+		if e, err := parseAllowEntry(a); err == nil {
+			p.allow = append(p.allow, e)
 		}
 	}
 	return p
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+var (
+	cgnat       = netip.MustParsePrefix("100.64.0.0/10")
+	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+	broadcast   = netip.MustParseAddr("255.255.255.255")
+	nat64Local  = netip.MustParsePrefix("64:ff9b:1::/48")
+)
 
-// blocked returns why addr may not be dialled, or "".
-func (p *addrPolicy) blocked(addr netip.Addr) string {
-	addr = addr.Unmap()
-	for _, pr := range p.allowPrefixes {
-		if pr.Contains(addr) {
-			return ""
+// ipv4Embeddings are the IPv6 ranges whose addresses carry an IPv4 address
+// that the packets end up at (or come from, for IPv4-compatible and
+// IPv4-translated forms): the guard judges that address. offset is where
+// its four bytes start; Teredo stores them inverted.
+var ipv4Embeddings = []struct {
+	name   string
+	prefix netip.Prefix
+	offset int
+	invert bool
+}{
+	{"NAT64", netip.MustParsePrefix("64:ff9b::/96"), 12, false},
+	{"6to4", netip.MustParsePrefix("2002::/16"), 2, false},
+	{"IPv4-compatible", netip.MustParsePrefix("::/96"), 12, false},
+	{"IPv4-translated", netip.MustParsePrefix("::ffff:0:0:0/96"), 12, false},
+	{"Teredo", netip.MustParsePrefix("2001::/32"), 12, true},
+}
+
+// embeddedIPv4 returns the IPv4 address an IPv6 address embeds, and the
+// name of the form.
+func embeddedIPv4(a netip.Addr) (netip.Addr, string, bool) {
+	if !a.Is6() {
+		return netip.Addr{}, "", false
+	}
+	b := a.As16()
+	for _, e := range ipv4Embeddings {
+		if !e.prefix.Contains(a) {
+			continue
 		}
+		var v4 [4]byte
+		copy(v4[:], b[e.offset:e.offset+4])
+		if e.invert {
+			for i := range v4 {
+				v4[i] ^= 0xff
+			}
+		}
+		return netip.AddrFrom4(v4), e.name, true
+	}
+	return netip.Addr{}, "", false
+}
+
+// allowed reports whether the list allows connecting to addr on port.
+func (p *addrPolicy) allowed(addr netip.Addr, port uint16) bool {
+	for _, e := range p.allow {
+		if e.host == "" && e.prefix.Contains(addr) && (e.port == 0 || e.port == port) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostAllowed reports whether the list names host (for port): such hosts
+// are dialled without the address check.
+func (p *addrPolicy) hostAllowed(host string, port uint16) bool {
+	host = strings.ToLower(host)
+	for _, e := range p.allow {
+		if e.host != "" && e.host == host && (e.port == 0 || e.port == port) {
+			return true
+		}
+	}
+	return false
+}
+
+// blocked returns why ap may not be dialled, or "".
+func (p *addrPolicy) blocked(ap netip.AddrPort) string {
+	addr := ap.Addr().Unmap()
+	if p.allowed(addr, ap.Port()) {
+		return ""
 	}
 	switch {
 	case addr.IsLoopback():
@@ -65,26 +231,48 @@ func (p *addrPolicy) blocked(addr netip.Addr) string {
 		return "private"
 	case addr.IsLinkLocalUnicast(), addr.IsLinkLocalMulticast():
 		return "link-local or cloud metadata"
-	case addr.IsUnspecified(), addr.IsMulticast(), addr.IsInterfaceLocalMulticast():
+	case addr.IsUnspecified(), addr.IsMulticast(), addr.IsInterfaceLocalMulticast(), thisNetwork.Contains(addr),
+		addr == broadcast:
 		return "not a unicast address"
+	case nat64Local.Contains(addr):
+		// Its operator chooses where the IPv4 address sits: it cannot be judged.
+		return "local-use NAT64 (" + nat64Local.String() + ")"
+	}
+	if v4, form, ok := embeddedIPv4(addr); ok {
+		if why := p.blocked(netip.AddrPortFrom(v4, ap.Port())); why != "" {
+			return fmt.Sprintf("%s (%s of %s)", why, form, v4)
+		}
 	}
 	return ""
 }
 
-// hostBlocked checks a URL host that is an IP literal, so links to private
-// addresses are skipped before they ever reach the frontier.
-func (p *addrPolicy) hostBlocked(host string) string {
-	if p.allowHosts[strings.ToLower(host)] {
+// urlPort returns the port a URL connects to.
+func urlPort(u *url.URL) uint16 {
+	if n, err := strconv.ParseUint(u.Port(), 10, 16); err == nil {
+		return uint16(n)
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return 443
+	}
+	return 80
+}
+
+// urlBlocked checks a URL whose host is an IP literal or a localhost name,
+// so links to private addresses are skipped before they ever reach the
+// frontier. Other host names are judged at dial time.
+func (p *addrPolicy) urlBlocked(u *url.URL) string {
+	host, port := u.Hostname(), urlPort(u)
+	if p.hostAllowed(host, port) {
 		return ""
 	}
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return "loopback"
 	}
-	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	a, err := netip.ParseAddr(host)
 	if err != nil {
 		return ""
 	}
-	return p.blocked(a)
+	return p.blocked(netip.AddrPortFrom(a, port))
 }
 
 // fetchInfo travels in a request's context from the fetcher to the
@@ -220,7 +408,7 @@ func newTransport(cfg *Config, policy *addrPolicy) *http.Transport {
 			if err != nil {
 				return fmt.Errorf("%w: unparsable address %q", ErrBlockedAddress, address)
 			}
-			if why := policy.blocked(ap.Addr()); why != "" {
+			if why := policy.blocked(ap); why != "" {
 				return fmt.Errorf("%w: %s is %s", ErrBlockedAddress, ap.Addr(), why)
 			}
 			return nil
@@ -234,8 +422,10 @@ func newTransport(cfg *Config, policy *addrPolicy) *http.Transport {
 	return &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			d := dialer
-			if host, _, err := net.SplitHostPort(addr); err == nil && policy.allowHosts[strings.ToLower(host)] {
-				d = allowDialer
+			if host, port, err := net.SplitHostPort(addr); err == nil {
+				if n, err := strconv.ParseUint(port, 10, 16); err == nil && policy.hostAllowed(host, uint16(n)) {
+					d = allowDialer
+				}
 			}
 			c, err := d.DialContext(ctx, network, addr)
 			if err != nil {

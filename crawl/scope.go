@@ -68,7 +68,7 @@ func (s *scope) hostAllowed(u *url.URL) bool {
 // check returns "" if the canonical URL u (already parsed) is in scope and
 // passes the trap limits, else the reason it is skipped.
 func (s *scope) check(canon string, u *url.URL, depth int) string {
-	if why := s.policy.hostBlocked(u.Hostname()); why != "" {
+	if why := s.policy.urlBlocked(u); why != "" {
 		return "blocked address: " + why
 	}
 	if !s.hostAllowed(u) {

@@ -3,6 +3,7 @@ package parse
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"strings"
@@ -418,9 +419,13 @@ func (t ruleType) convertDefault(v any, many bool) (any, error) {
 		case uint64:
 			return float64(n), nil
 		case float64:
+			if math.IsNaN(n) || math.IsInf(n, 0) {
+				// YAML's .nan and .inf: JSON has no way to write them.
+				return nil, fmt.Errorf("default must be a finite number, got %g", n)
+			}
 			return n, nil
 		case float32:
-			return float64(n), nil
+			return t.convertDefault(float64(n), false)
 		}
 		return wrong()
 	case ruleTypeBool:

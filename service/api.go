@@ -14,8 +14,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	sqlite3 "github.com/mattn/go-sqlite3"
-
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
 )
@@ -25,9 +23,32 @@ var webFS embed.FS
 
 // Limits of the API.
 const (
-	MaxConfigSize  = 1 << 20 // bytes of config YAML in POST /api/jobs
-	MaxQueryRows   = 10000   // rows GET /query returns at most
-	maxQueryBytes  = 8 << 20 // JSON bytes of rows GET /query returns at most
+	MaxConfigSize = 1 << 20 // bytes of config YAML in POST /api/jobs
+	MaxQueryRows  = 10000   // rows GET /query returns at most
+	// MaxResponseBytes bounds every JSON answer: /query, /pages and /items
+	// stop adding rows before it; any other answer larger than it is an
+	// error rather than a burst of memory.
+	MaxResponseBytes = 8 << 20
+	// MaxConcurrentQueries is how many GET /query run at once; more are
+	// refused with 429.
+	MaxConcurrentQueries = 4
+	// queryRowBytes bounds the values of one /query row as SQLite computes
+	// them (store.DB.UserQuery): half an answer, leaving room for JSON's
+	// quoting and escapes.
+	queryRowBytes = MaxResponseBytes / 2
+	// maxValueBytes is the longest string or blob any read of the service
+	// loads, so one hostile value in a job's database cannot take the
+	// service's memory.
+	maxValueBytes = 64 << 20
+	// maxFieldChars is how much of a text field /pages and /items show;
+	// longer ones are cut and named in the row's "cut".
+	maxFieldChars = 16 << 10
+	// maxItemJSON is the largest item data or errors (bytes of JSON) that
+	// /items shows; larger ones are left out and named in "cut".
+	maxItemJSON = 512 << 10
+	// rowIndent is the indentation of a row in an answer's list, two
+	// levels deep.
+	rowIndent      = "    "
 	queryTimeout   = 30 * time.Second
 	defaultRows    = 1000
 	maxPageSize    = 1000 // rows per page of /pages and /items
@@ -63,14 +84,44 @@ func (s *Service) routes() http.Handler {
 	return s.requireAuth(mux)
 }
 
+// writeJSON answers v as indented JSON, or 500 if it cannot be encoded
+// within MaxResponseBytes.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err == nil && len(b) > MaxResponseBytes {
+		err = fmt.Errorf("the answer would take %d bytes, more than the %d an answer may take", len(b), MaxResponseBytes)
+	}
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.MarshalIndent(apiError{Error: err.Error()}, "", "  ")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v) // the client may have gone; nothing to do about it
+	w.Write(append(b, '\n')) // the client may have gone; nothing to do about it
+}
+
+// rowList collects the JSON rows of an answer while they fit in
+// MaxResponseBytes, counting each as the answer will write it.
+type rowList struct {
+	rows []json.RawMessage
+	size int // bytes of the answer so far
+}
+
+// add appends v and reports true, or reports false if v does not fit.
+func (l *rowList) add(v any) (bool, error) {
+	b, err := json.MarshalIndent(v, rowIndent, "  ")
+	if err != nil {
+		return false, err
+	}
+	n := len(rowIndent) + len(b) + 2 // indented, then ",\n"
+	if l.size+n > MaxResponseBytes {
+		return false, nil
+	}
+	l.rows = append(l.rows, b)
+	l.size += n
+	return true, nil
 }
 
 // apiError is the body of every error response.
@@ -281,7 +332,7 @@ func (s *Service) openResults(ctx context.Context, j *job) (*store.DB, error) {
 	if !ready {
 		return nil, errNoDatabase
 	}
-	return store.OpenReadOnly(ctx, j.dbPath())
+	return store.OpenReader(ctx, j.dbPath(), store.ReaderOptions{MaxValueBytes: maxValueBytes})
 }
 
 // intParam reads a non-negative integer query parameter.
@@ -300,35 +351,11 @@ func intParam(r *http.Request, name string, def, max int64) (int64, error) {
 	return n, nil
 }
 
-// Authorizer action codes (sqlite3.h) that mattn/go-sqlite3 does not export.
-const sqliteRecursive = 33
-
-// readOnlyPragmas are the pragmas a query may use: they only describe the schema.
-var readOnlyPragmas = map[string]bool{
-	"table_info": true, "table_xinfo": true, "table_list": true, "index_list": true, "index_info": true,
-	"index_xinfo": true, "foreign_key_list": true,
-}
-
-// readOnlyAuthorizer lets a statement read and compute, nothing else: no
-// ATTACH (which would reach other jobs' files), no temp tables, no pragma
-// that changes the connection.
-func readOnlyAuthorizer(op int, arg1, arg2, _ string) int {
-	switch op {
-	case sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqliteRecursive:
-		return sqlite3.SQLITE_OK
-	case sqlite3.SQLITE_PRAGMA:
-		if readOnlyPragmas[arg1] && arg2 == "" {
-			return sqlite3.SQLITE_OK
-		}
-	}
-	return sqlite3.SQLITE_DENY
-}
-
 // queryResult is the body of GET /query.
 type queryResult struct {
 	Columns   []string          `json:"columns"`
 	Rows      []json.RawMessage `json:"rows"`
-	Truncated bool              `json:"truncated"` // more rows than limit (or than 8 MiB of JSON)
+	Truncated bool              `json:"truncated"` // more rows than limit, or than fit in MaxResponseBytes
 }
 
 func (s *Service) handleQuery(w http.ResponseWriter, r *http.Request) {
@@ -346,6 +373,15 @@ func (s *Service) handleQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	select {
+	case s.queries <- struct{}{}:
+		defer func() { <-s.queries }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf(
+			"%d queries are running, as many as the service runs at once: retry when one has finished", MaxConcurrentQueries))
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
 	defer cancel()
 	db, err := s.openResults(ctx, j)
@@ -357,70 +393,81 @@ func (s *Service) handleQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer db.Close()
-	conn, err := db.Reader().Conn(ctx)
+	rows, err := db.UserQuery(ctx, q, queryRowBytes)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("query job %s: %v", j.rec.ID, err))
-		return
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*sqlite3.SQLiteConn)
-		if !ok {
-			return fmt.Errorf("unexpected driver connection %T", dc)
-		}
-		c.RegisterAuthorizer(readOnlyAuthorizer)
-		return nil
-	})
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("query job %s: %v", j.rec.ID, err))
-		return
-	}
-	rows, err := conn.QueryContext(ctx, q)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "query: "+err.Error())
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	defer rows.Close()
 	res, err := collectRows(rows, int(limit))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "query: "+err.Error())
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
 }
 
-func collectRows(rows *sql.Rows, limit int) (*queryResult, error) {
+// answerReserve is room kept in an answer for what surrounds its rows.
+const answerReserve = 4 << 10
+
+// collectRows reads up to limit rows, each as JSON, while the answer fits
+// in MaxResponseBytes: the budget is checked after every row, and a value
+// that alone would not fit is never encoded.
+func collectRows(rows *store.QueryRows, limit int) (*queryResult, error) {
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("query: %w", err)
 	}
 	res := &queryResult{Columns: cols, Rows: []json.RawMessage{}}
+	head, err := json.MarshalIndent(cols, "  ", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	list := rowList{size: answerReserve + len(head)}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	size := 0
 	for rows.Next() {
-		if len(res.Rows) >= limit || size > maxQueryBytes {
+		if len(list.rows) >= limit {
 			res.Truncated = true
 			break
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("query: %w", err)
 		}
 		row := make([]any, len(cols))
+		text := 0 // a string's JSON is at least as long as the string
 		for i, v := range vals {
 			row[i] = jsonValue(v)
+			if s, ok := row[i].(string); ok {
+				text += len(s)
+			}
 		}
-		b, err := json.Marshal(row)
-		if err != nil {
-			return nil, err
+		fits := list.size+text <= MaxResponseBytes
+		if fits {
+			if fits, err = list.add(row); err != nil {
+				return nil, fmt.Errorf("query: %w", err)
+			}
 		}
-		size += len(b)
-		res.Rows = append(res.Rows, b)
+		if !fits {
+			if len(list.rows) == 0 {
+				return nil, fmt.Errorf("query: the first row does not fit in the %d bytes an answer may take: "+
+					"select fewer or shorter values, e.g. length(x) or substr(x, 1, 1000)", MaxResponseBytes)
+			}
+			res.Truncated = true
+			break
+		}
 	}
-	return res, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	res.Rows = list.rows
+	if res.Rows == nil {
+		res.Rows = []json.RawMessage{}
+	}
+	return res, nil
 }
 
 // jsonValue makes a column value printable: text blobs become strings,
@@ -450,6 +497,7 @@ type pageRow struct {
 	DurationMS  int64     `json:"duration_ms"`
 	Size        int64     `json:"size"`
 	Depth       int       `json:"depth"`
+	Cut         []string  `json:"cut,omitempty"` // fields cut to maxFieldChars
 }
 
 // itemRow is one item in GET /items.
@@ -462,6 +510,7 @@ type itemRow struct {
 	Data        json.RawMessage `json:"data"`
 	Errors      json.RawMessage `json:"errors,omitempty"`
 	ExtractedAt time.Time       `json:"extracted_at"`
+	Cut         []string        `json:"cut,omitempty"` // fields cut to maxFieldChars, or left out (data, errors)
 }
 
 // keyset reads ?after= and ?limit= for keyset paging.
@@ -478,19 +527,11 @@ func keyset(r *http.Request) (after, limit int64, err error) {
 	return after, limit, nil
 }
 
-// pageOf answers a keyset page: rows, and next_after when more may follow.
-func pageOf[T any](w http.ResponseWriter, key string, rows []T, limit int64, lastID func(T) int64) {
-	out := map[string]any{key: rows}
-	if int64(len(rows)) > limit {
-		rows = rows[:limit]
-		out[key] = rows
-		out["next_after"] = lastID(rows[len(rows)-1])
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
 // keysetRows serves one keyset page of a job's results: query returns the
-// rows after the given id, scan reads one, id gives a row's key.
+// rows after the given id (one more than limit, to know whether more
+// follow), scan reads one, id gives a row's key. The page ends at limit
+// rows or before MaxResponseBytes, whichever comes first; next_after is
+// then the key to continue from.
 func keysetRows[T any](s *Service, w http.ResponseWriter, r *http.Request, key string,
 	query func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error),
 	scan func(*sql.Rows) (T, error), id func(T) int64) {
@@ -503,10 +544,10 @@ func keysetRows[T any](s *Service, w http.ResponseWriter, r *http.Request, key s
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	out := []T{}
+	out := map[string]any{key: []json.RawMessage{}}
 	db, err := s.openResults(r.Context(), j)
 	if errors.Is(err, errNoDatabase) {
-		pageOf(w, key, out, limit, id)
+		writeJSON(w, http.StatusOK, out)
 		return
 	} else if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
@@ -522,31 +563,72 @@ func keysetRows[T any](s *Service, w http.ResponseWriter, r *http.Request, key s
 		return
 	}
 	defer rows.Close()
+	list := rowList{size: answerReserve}
+	var last int64
+	more := false
 	for rows.Next() {
+		if int64(len(list.rows)) == limit {
+			more = true
+			break
+		}
 		v, err := scan(rows)
 		if err != nil {
 			fail(err)
 			return
 		}
-		out = append(out, v)
+		ok, err := list.add(v)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok {
+			more = true
+			break
+		}
+		last = id(v)
 	}
 	if err := rows.Err(); err != nil {
 		fail(err)
 		return
 	}
-	pageOf(w, key, out, limit, id)
+	if list.rows != nil {
+		out[key] = list.rows
+	}
+	if more {
+		out["next_after"] = last
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// cutFields lists the names whose flag is set.
+func cutFields(names []string, flags ...bool) []string {
+	var out []string
+	for i, f := range flags {
+		if f {
+			out = append(out, names[i])
+		}
+	}
+	return out
 }
 
 func (s *Service) handlePages(w http.ResponseWriter, r *http.Request) {
 	keysetRows(s, w, r, "pages", func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error) {
-		return db.Reader().QueryContext(ctx, `SELECT id, url, final_url, status, coalesce(content_type, ''),
-			coalesce(title, ''), fetched_at, duration_ms, size, depth FROM pages WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+		// Text fields are cut in SQL, so a page with a 10 MB title costs
+		// the answer 16K characters of it.
+		return db.Reader().QueryContext(ctx, `SELECT id, substr(url, 1, :n), length(url) > :n,
+			substr(final_url, 1, :n), length(final_url) > :n, status,
+			coalesce(substr(content_type, 1, :n), ''), coalesce(length(content_type) > :n, 0),
+			coalesce(substr(title, 1, :n), ''), coalesce(length(title) > :n, 0),
+			fetched_at, duration_ms, size, depth FROM pages WHERE id > :after ORDER BY id LIMIT :limit`,
+			sql.Named("n", maxFieldChars), sql.Named("after", after), sql.Named("limit", limit))
 	}, func(rows *sql.Rows) (pageRow, error) {
 		var p pageRow
 		var fetched int64
-		err := rows.Scan(&p.ID, &p.URL, &p.FinalURL, &p.Status, &p.ContentType, &p.Title, &fetched, &p.DurationMS,
-			&p.Size, &p.Depth)
+		var cutURL, cutFinal, cutType, cutTitle bool
+		err := rows.Scan(&p.ID, &p.URL, &cutURL, &p.FinalURL, &cutFinal, &p.Status, &p.ContentType, &cutType,
+			&p.Title, &cutTitle, &fetched, &p.DurationMS, &p.Size, &p.Depth)
 		p.FetchedAt = time.UnixMilli(fetched).UTC()
+		p.Cut = cutFields([]string{"url", "final_url", "content_type", "title"}, cutURL, cutFinal, cutType, cutTitle)
 		return p, err
 	}, func(p pageRow) int64 { return p.ID })
 }
@@ -554,24 +636,34 @@ func (s *Service) handlePages(w http.ResponseWriter, r *http.Request) {
 func (s *Service) handleItems(w http.ResponseWriter, r *http.Request) {
 	rule := r.URL.Query().Get("rule")
 	keysetRows(s, w, r, "items", func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error) {
-		const cols = `SELECT id, page_id, url, rule, idx, data, errors, extracted_at FROM items`
+		q := `SELECT id, page_id, substr(url, 1, :n), length(url) > :n, substr(rule, 1, :n), length(rule) > :n, idx,
+			CASE WHEN octet_length(data) > :max THEN NULL ELSE data END, octet_length(data) > :max,
+			CASE WHEN octet_length(errors) > :max THEN NULL ELSE errors END, coalesce(octet_length(errors) > :max, 0),
+			extracted_at FROM items WHERE id > :after`
+		args := []any{sql.Named("n", maxFieldChars), sql.Named("max", maxItemJSON), sql.Named("after", after),
+			sql.Named("limit", limit)}
 		if rule != "" {
-			return db.Reader().QueryContext(ctx, cols+` WHERE rule = ? AND id > ? ORDER BY id LIMIT ?`, rule, after, limit)
+			q += ` AND rule = :rule`
+			args = append(args, sql.Named("rule", rule))
 		}
-		return db.Reader().QueryContext(ctx, cols+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+		return db.Reader().QueryContext(ctx, q+` ORDER BY id LIMIT :limit`, args...)
 	}, func(rows *sql.Rows) (itemRow, error) {
 		var it itemRow
-		var data string
-		var errs sql.NullString
+		var data, errs sql.NullString
 		var at int64
-		if err := rows.Scan(&it.ID, &it.PageID, &it.URL, &it.Rule, &it.Index, &data, &errs, &at); err != nil {
+		var cutURL, cutRule, cutData, cutErrs bool
+		if err := rows.Scan(&it.ID, &it.PageID, &it.URL, &cutURL, &it.Rule, &cutRule, &it.Index, &data, &cutData,
+			&errs, &cutErrs, &at); err != nil {
 			return it, err
 		}
-		it.Data = json.RawMessage(data)
+		if data.Valid {
+			it.Data = json.RawMessage(data.String)
+		}
 		if errs.Valid {
 			it.Errors = json.RawMessage(errs.String)
 		}
 		it.ExtractedAt = time.UnixMilli(at).UTC()
+		it.Cut = cutFields([]string{"url", "rule", "data", "errors"}, cutURL, cutRule, cutData, cutErrs)
 		return it, nil
 	}, func(it itemRow) int64 { return it.ID })
 }

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
 )
@@ -196,31 +194,33 @@ func (j *job) save() error {
 	return nil
 }
 
-// forbiddenKeys are config keys a job may not set: the service decides
-// where a job's files are, so that no job reads another's.
-var forbiddenKeys = map[string]string{
-	"database":  "the service keeps each job's database in its own directory",
-	"urls_file": "jobs cannot read files on the server; list the URLs under urls",
-}
-
 // parseJobConfig validates a job's config YAML exactly as crawler run
-// validates a file, refuses the keys that name files, and points the
-// database into the job's directory.
-func parseJobConfig(text []byte, dir string) (*crawl.Config, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(text, &root); err == nil && len(root.Content) > 0 {
-		if m := root.Content[0]; m.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(m.Content); i += 2 {
-				k := m.Content[i]
-				if why, ok := forbiddenKeys[k.Value]; ok {
-					return nil, &crawl.ConfigError{File: "config.yaml", Line: k.Line, Key: k.Value, Msg: "not allowed in a job: " + why}
-				}
-			}
-		}
-	}
+// validates a file, then checks what the service adds, on the decoded
+// config (so that YAML anchors, aliases and merge keys cannot hide a key):
+// a job may not name files, since the service decides where a job's files
+// are and no job may read another's, and it may not widen the address
+// guard beyond what the service allows. The database goes into the job's
+// directory.
+func parseJobConfig(text []byte, dir string, allow crawl.AllowList) (*crawl.Config, error) {
 	cfg, err := crawl.ParseConfig("config.yaml", text)
 	if err != nil {
 		return nil, err
+	}
+	refuse := func(key, why string) error {
+		return crawl.KeyError("config.yaml", text, key, "not allowed in a job: "+why)
+	}
+	if cfg.Database != crawl.Defaults().Database {
+		return nil, refuse("database", "the service keeps each job's database in its own directory")
+	}
+	if cfg.URLsFile != "" {
+		return nil, refuse("urls_file", "jobs cannot read files on the server; list the URLs under urls")
+	}
+	if i := allow.Uncovered(cfg.Fetch.AllowAddresses); i >= 0 {
+		why := "jobs fetch public addresses only; crawler serve --allow-addresses lists what jobs may allow"
+		if len(allow) > 0 {
+			why = "it allows more than crawler serve --allow-addresses does"
+		}
+		return nil, refuse(fmt.Sprintf("fetch.allow_addresses[%d]", i), fmt.Sprintf("%q: %s", cfg.Fetch.AllowAddresses[i], why))
 	}
 	if len(cfg.Seeds) == 0 && len(cfg.URLs) == 0 && len(cfg.Sitemaps) == 0 {
 		return nil, &crawl.ConfigError{File: "config.yaml", Msg: "nothing to crawl: add seeds, urls or sitemaps"}
@@ -238,7 +238,7 @@ func (e errInvalid) Unwrap() error { return e.err }
 // submit creates a queued job from config YAML.
 func (s *Service) submit(text []byte) (*job, error) {
 	// Validate before anything touches the disk.
-	if _, err := parseJobConfig(text, s.dir); err != nil {
+	if _, err := parseJobConfig(text, s.dir, s.allow); err != nil {
 		return nil, errInvalid{err}
 	}
 	id, err := newID()
@@ -413,7 +413,7 @@ func (s *Service) crawl(ctx context.Context, j *job, log *slog.Logger) (crawl.Ou
 	s.mu.Lock()
 	text, dir := j.rec.Config, j.dir
 	s.mu.Unlock()
-	cfg, err := parseJobConfig([]byte(text), dir)
+	cfg, err := parseJobConfig([]byte(text), dir, s.allow)
 	if err != nil {
 		return crawl.OutcomeFailed, nil, err
 	}

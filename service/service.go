@@ -19,28 +19,45 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/crawler-dev/crawler/crawl"
 )
 
 // Options configure a Service.
 type Options struct {
-	Dir     string        // data directory; jobs live in Dir/jobs/<id>/
-	Token   string        // the bearer token every request but GET /healthz must carry
-	MaxJobs int           // jobs crawling at once; more wait queued (default 4)
-	Grace   time.Duration // how long in-flight fetches may finish when a job stops (default 5s)
-	Log     *slog.Logger  // default: discard
+	Dir   string // data directory; jobs live in Dir/jobs/<id>/
+	Token string // the bearer token every request but GET /healthz must carry; at least MinTokenLength bytes
+	// AllowAddresses are the private, loopback or otherwise guarded
+	// addresses (entries as in fetch.allow_addresses) that jobs may allow
+	// in their fetch.allow_addresses. A job listing anything these do not
+	// cover is refused. Empty: jobs fetch public addresses only.
+	AllowAddresses []string
+	MaxJobs        int              // jobs crawling at once; more wait queued (default 4)
+	Grace          time.Duration    // how long in-flight fetches may finish when a job stops (default 5s)
+	Log            *slog.Logger     // default: discard
+	Now            func() time.Time // the clock session cookies expire by (default time.Now)
 }
 
+// MinTokenLength is the shortest API token Open accepts.
+const MinTokenLength = 16
+
+// SessionTTL is how long the status page's session cookie is valid.
+const SessionTTL = 12 * time.Hour
+
 // ErrNoToken is returned by Open when Options.Token is empty.
-var ErrNoToken = errors.New("no API token: set --token or CRAWLER_TOKEN")
+var ErrNoToken = errors.New("no API token: set --token-file, CRAWLER_TOKEN or --token")
 
 // ErrDirInUse is returned by Open when another service uses the data directory.
 var ErrDirInUse = errors.New("data directory is in use by another crawler serve process")
@@ -53,8 +70,11 @@ type Service struct {
 	grace   time.Duration
 	log     *slog.Logger
 	token   [sha256.Size]byte // sha256 of the token, so comparisons take constant time whatever the length
-	cookie  string            // the status page's cookie value, derived from the token
-	lock    *os.File          // flock on Dir/serve.lock
+	session []byte            // the key that signs session cookies, derived from the token
+	now     func() time.Time
+	allow   crawl.AllowList // what jobs may allow (Options.AllowAddresses)
+	queries chan struct{}   // one element per /query running: a counting semaphore
+	lock    *os.File        // flock on Dir/serve.lock
 	handler http.Handler
 
 	mu      sync.Mutex
@@ -72,6 +92,17 @@ type Service struct {
 func Open(ctx context.Context, o Options) (*Service, error) {
 	if o.Token == "" {
 		return nil, ErrNoToken
+	}
+	if len(o.Token) < MinTokenLength {
+		return nil, fmt.Errorf("the API token has %d characters; use at least %d, e.g. made by: openssl rand -hex 16",
+			len(o.Token), MinTokenLength)
+	}
+	allow, err := crawl.ParseAllowList(o.AllowAddresses)
+	if err != nil {
+		return nil, fmt.Errorf("addresses jobs may allow: %w", err)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Dir == "" {
 		return nil, errors.New("open service: no data directory")
@@ -100,8 +131,8 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	mac.Write([]byte("crawler status page cookie"))
 	s := &Service{
 		dir: o.Dir, maxJobs: o.MaxJobs, grace: o.Grace, log: o.Log,
-		token: sha256.Sum256([]byte(o.Token)), cookie: hex.EncodeToString(mac.Sum(nil)),
-		lock: lock, jobs: map[string]*job{},
+		token: sha256.Sum256([]byte(o.Token)), session: mac.Sum(nil), now: o.Now, allow: allow,
+		queries: make(chan struct{}, MaxConcurrentQueries), lock: lock, jobs: map[string]*job{},
 	}
 	s.handler = s.routes()
 	if err := s.load(ctx); err != nil {
@@ -208,21 +239,110 @@ func (s *Service) tokenOK(tok string) bool {
 	return subtle.ConstantTimeCompare(h[:], s.token[:]) == 1
 }
 
-// authorized reports whether r carries the bearer token or the status
-// page's cookie.
-func (s *Service) authorized(r *http.Request) bool {
+// newSession returns a session cookie value valid until expires: the
+// expiry in unix seconds and its HMAC under a key derived from the token,
+// so the cookie reveals nothing of the token, cannot be extended, and a
+// new token ends every session.
+func (s *Service) newSession(expires time.Time) string {
+	exp := strconv.FormatInt(expires.Unix(), 10)
+	return exp + "." + hex.EncodeToString(s.sessionMAC(exp))
+}
+
+func (s *Service) sessionMAC(exp string) []byte {
+	mac := hmac.New(sha256.New, s.session)
+	mac.Write([]byte(exp))
+	return mac.Sum(nil)
+}
+
+// sessionOK reports whether v is a session cookie this service signed and
+// that has not expired.
+func (s *Service) sessionOK(v string) bool {
+	exp, sig, ok := strings.Cut(v, ".")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, s.sessionMAC(exp)) {
+		return false
+	}
+	unix, err := strconv.ParseInt(exp, 10, 64)
+	return err == nil && s.now().Before(time.Unix(unix, 0))
+}
+
+// credentials says how a request authenticated itself.
+type credentials int
+
+const (
+	noCredentials credentials = iota
+	bearerToken
+	sessionCookie
+)
+
+// authenticate reports whether r carries the bearer token or a valid
+// session cookie.
+func (s *Service) authenticate(r *http.Request) credentials {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
-		return ok && strings.EqualFold(scheme, "Bearer") && s.tokenOK(strings.TrimSpace(tok))
+		if ok && strings.EqualFold(scheme, "Bearer") && s.tokenOK(strings.TrimSpace(tok)) {
+			return bearerToken
+		}
+		return noCredentials
 	}
-	if c, err := r.Cookie(cookieName); err == nil {
-		return subtle.ConstantTimeCompare([]byte(c.Value), []byte(s.cookie)) == 1
+	if c, err := r.Cookie(cookieName); err == nil && s.sessionOK(c.Value) {
+		return sessionCookie
 	}
-	return false
+	return noCredentials
+}
+
+// crossSite returns why a request that rides on the session cookie and
+// would change something may not have come from the status page, or "".
+// SameSite=Strict keeps the cookie from other sites, but not from another
+// port of the same host, which is the same site: the browser's own
+// Sec-Fetch-Site, else the Origin (else Referer) header it sends, must name
+// this service's origin. A form can post text/plain or form data across
+// origins without a preflight; the API takes YAML or JSON, so anything
+// else is refused too.
+func crossSite(r *http.Request) string {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return ""
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		if site != "same-origin" {
+			return "Sec-Fetch-Site is " + site
+		}
+	} else {
+		from, header := r.Header.Get("Origin"), "Origin"
+		if from == "" {
+			from, header = r.Header.Get("Referer"), "Referer"
+		}
+		if from == "" {
+			return "the request names no Origin or Referer"
+		}
+		u, err := url.Parse(from)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			return fmt.Sprintf("%s %q is not this service's origin (host %q)", header, from, r.Host)
+		}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !configTypes[mt] {
+			return fmt.Sprintf("Content-Type %q is not YAML or JSON", ct)
+		}
+	}
+	return ""
+}
+
+// configTypes are the media types a config may be posted as.
+var configTypes = map[string]bool{
+	"application/yaml": true, "application/x-yaml": true, "text/yaml": true, "text/x-yaml": true,
+	"application/json": true,
 }
 
 // requireAuth lets through GET /healthz and authorized requests; everything
-// else, known path or not, gets 401.
+// else, known path or not, gets 401. A request authorized by the session
+// cookie that would change something must come from the service's own
+// pages (403 otherwise).
 func (s *Service) requireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && r.Method == http.MethodGet && r.URL.Query().Has("token") {
@@ -230,19 +350,34 @@ func (s *Service) requireAuth(next http.Handler) http.Handler {
 				// Trade the token in the address for a cookie, and drop it
 				// from the address bar and history.
 				http.SetCookie(w, &http.Cookie{
-					Name: cookieName, Value: s.cookie, Path: "/", HttpOnly: true,
-					SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+					Name: cookieName, Value: s.newSession(s.now().Add(SessionTTL)), Path: "/",
+					MaxAge: int(SessionTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode,
+					Secure: r.TLS != nil,
 				})
 				w.Header().Set("Referrer-Policy", "no-referrer")
 				http.Redirect(w, r, "/", http.StatusSeeOther)
 				return
 			}
-		} else if r.URL.Path == "/healthz" || s.authorized(r) {
+		} else if r.URL.Path == "/healthz" {
 			next.ServeHTTP(w, r)
 			return
+		} else {
+			switch s.authenticate(r) {
+			case bearerToken:
+				next.ServeHTTP(w, r)
+				return
+			case sessionCookie:
+				if why := crossSite(r); why != "" {
+					writeError(w, http.StatusForbidden, "cross-origin request refused: "+why+
+						"; the session cookie works only from the status page, scripts send \"Authorization: Bearer TOKEN\"")
+					return
+				}
+				next.ServeHTTP(w, r)
+				return
+			}
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="crawler"`)
 		writeError(w, http.StatusUnauthorized,
-			"missing or wrong token: send \"Authorization: Bearer TOKEN\", or open /?token=TOKEN once in a browser")
+			"missing, wrong or expired token: send \"Authorization: Bearer TOKEN\", or open /?token=TOKEN once in a browser")
 	})
 }

@@ -26,7 +26,24 @@ const testToken = "test-token-0123456789"
 // startService opens a service on dir and serves it on loopback.
 func startService(t *testing.T, dir string, maxJobs int) (*Service, *httptest.Server) {
 	t.Helper()
-	svc, err := Open(context.Background(), Options{Dir: dir, Token: testToken, MaxJobs: maxJobs, Grace: 2 * time.Second})
+	return startServiceWith(t, Options{Dir: dir, MaxJobs: maxJobs})
+}
+
+// startServiceWith opens a service with o (the test token, the test sites'
+// loopback addresses allowed, a short grace unless o sets them) and serves
+// it on loopback.
+func startServiceWith(t *testing.T, o Options) (*Service, *httptest.Server) {
+	t.Helper()
+	if o.Token == "" {
+		o.Token = testToken
+	}
+	if o.AllowAddresses == nil {
+		o.AllowAddresses = []string{"127.0.0.0/8"}
+	}
+	if o.Grace == 0 {
+		o.Grace = 2 * time.Second
+	}
+	svc, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +107,18 @@ func call(t *testing.T, method, url, token string, body io.Reader, out any) *htt
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	resp, b := send(t, req)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, url, b, err)
+		}
+	}
+	return resp
+}
+
+// send sends req and returns the response and its body.
+func send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -99,12 +128,7 @@ func call(t *testing.T, method, url, token string, body io.Reader, out any) *htt
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", method, url, b, err)
-		}
-	}
-	return resp
+	return resp, b
 }
 
 func submit(t *testing.T, base, config string) string {
@@ -448,7 +472,8 @@ func TestPauseResumeCancel(t *testing.T) {
 func TestRestartResumes(t *testing.T) {
 	site := startSite(t, testsite.Options{Hosts: 2, PagesPerHost: 100, Seed: 5})
 	dir := t.TempDir()
-	svc, err := Open(context.Background(), Options{Dir: dir, Token: testToken, MaxJobs: 2, Grace: 2 * time.Second})
+	svc, err := Open(context.Background(), Options{Dir: dir, Token: testToken, AllowAddresses: []string{"127.0.0.0/8"},
+		MaxJobs: 2, Grace: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

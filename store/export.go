@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -406,7 +407,11 @@ type csvRows struct {
 }
 
 func (c *csvRows) header(cols []string) error {
-	return c.w.Write(cols)
+	c.rec = c.rec[:0]
+	for _, col := range cols {
+		c.rec = append(c.rec, csvSafe(col))
+	}
+	return c.w.Write(c.rec)
 }
 
 func (c *csvRows) row(vals []any) error {
@@ -426,9 +431,31 @@ func (c *csvRows) row(vals []any) error {
 		default:
 			return fmt.Errorf("export: unexpected value %T", v)
 		}
-		c.rec = append(c.rec, s)
+		c.rec = append(c.rec, csvSafe(s))
 	}
 	return c.w.Write(c.rec)
+}
+
+// plainNumber matches a decimal number: data a spreadsheet reads as a
+// number, never as a formula, even with a leading sign.
+var plainNumber = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// csvSafe defuses CSV formula injection (OWASP's rule): a cell that starts
+// with =, +, -, @, a tab or a carriage return gets a leading single quote,
+// so that a spreadsheet opening the export shows a crawled title such as
+// =cmd|' /C calc'!A0 as text instead of running it. Plain numbers such as
+// -5 keep their sign.
+func csvSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		if !plainNumber.MatchString(s) {
+			return "'" + s
+		}
+	}
+	return s
 }
 
 func (c *csvRows) flush() error {

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,7 +20,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -29,52 +29,58 @@ import (
 
 // DB is an open crawl database. It is safe for concurrent use.
 type DB struct {
-	path  string
-	w     *sql.DB // one connection: every write goes through it
-	r     *sql.DB // read-only pool
-	lock  *os.File
-	st    stmts
-	dst   dataStmts
-	hosts hostCache
+	path string
+	w    *sql.DB // one connection: every write goes through it
+	r    *sql.DB // read-only pool
+	lock *os.File
+	// maxValue is ReaderOptions.MaxValueBytes (0: SQLite's own limit).
+	maxValue int
+	st       stmts
+	dst      dataStmts
+	hosts    hostCache
 }
 
 // ErrLocked reports that another crawler process holds the database.
 var ErrLocked = errors.New("database is in use by another crawler process")
 
-// driverName is mattn/go-sqlite3 with a hook that tunes every new writer
-// connection: a 32 MiB page cache, and WAL checkpoints every 16 MiB rather
-// than 4 MiB, so a crawl that writes hundreds of megabytes of bodies spends
-// less time in checkpoint fsyncs. readerDriverName gives the read-only
-// connections (up to four per process) an 8 MiB cache each: their scans
-// are served from the OS page cache as well, and four full 32 MiB caches
-// would make a crawler's memory follow the size of its database.
-const (
-	driverName       = "sqlite3_crawler"
-	readerDriverName = "sqlite3_crawler_ro"
-)
-
-var registerOnce sync.Once
-
-func registerDriver() {
-	registerOnce.Do(func() {
-		sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(`PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4096`, nil)
-			return err
-		}})
-		sql.Register(readerDriverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(`PRAGMA cache_size = -8192`, nil)
-			return err
-		}})
-	})
+// connector opens connections to one database file with mattn/go-sqlite3,
+// running hook on each new one. The writer's hook gives it a 32 MiB page
+// cache and WAL checkpoints every 16 MiB rather than 4 MiB, so a crawl that
+// writes hundreds of megabytes of bodies spends less time in checkpoint
+// fsyncs; the readers' hook is DB.prepareReader.
+type connector struct {
+	driver *sqlite3.SQLiteDriver
+	dsn    string
 }
 
-func dsn(path string, readOnly bool) string {
+func newConnector(dsn string, hook func(*sqlite3.SQLiteConn) error) *connector {
+	return &connector{driver: &sqlite3.SQLiteDriver{ConnectHook: hook}, dsn: dsn}
+}
+
+// Connect implements driver.Connector.
+func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+
+// Driver implements driver.Connector.
+func (c *connector) Driver() driver.Driver { return c.driver }
+
+func tuneWriter(c *sqlite3.SQLiteConn) error {
+	_, err := c.Exec(`PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4096`, nil)
+	return err
+}
+
+// dsn is the connection string of the writer, of the readers (readOnly),
+// or of readers of a file nobody can be writing (immutable): SQLite then
+// neither locks it nor looks for a write-ahead log.
+func dsn(path string, readOnly, immutable bool) string {
 	v := url.Values{}
 	v.Set("_busy_timeout", "10000")
 	v.Set("_foreign_keys", "on")
 	if readOnly {
 		v.Set("mode", "ro")
 		v.Set("_query_only", "true")
+		if immutable {
+			v.Set("immutable", "1")
+		}
 	} else {
 		v.Set("_journal_mode", "WAL")
 		v.Set("_synchronous", "NORMAL")
@@ -101,11 +107,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, ErrLocked)
 	}
 	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]int64{}}}
-	registerDriver()
-	if db.w, err = sql.Open(driverName, dsn(path, false)); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	db.w = sql.OpenDB(newConnector(dsn(path, false, false), tuneWriter))
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)
 	db.w.SetConnMaxLifetime(0)
@@ -117,10 +119,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	if err := db.openReader(); err != nil {
-		db.Close()
-		return nil, err
-	}
+	db.openReader(false)
 	if err := db.prepare(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -129,36 +128,97 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // OpenReadOnly opens an existing database for queries only. It works while a
-// crawl writes to the same file.
+// crawl writes to the same file, and in a directory the user cannot write.
 func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	return OpenReader(ctx, path, ReaderOptions{})
+}
+
+// ReaderOptions tune the read-only pool of a database opened by OpenReader.
+type ReaderOptions struct {
+	// MaxValueBytes, when positive, is the longest string or blob a reader
+	// loads from the file or builds while it runs a statement: SQLite
+	// answers "string or blob too big" rather than allocate more. It bounds
+	// the memory one value of a hostile page can take in a long-running
+	// process such as crawler serve.
+	MaxValueBytes int
+}
+
+// OpenReader is OpenReadOnly with options.
+func OpenReader(ctx context.Context, path string, o ReaderOptions) (*DB, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{path: path}
-	if err := db.openReader(); err != nil {
-		return nil, err
+	db := &DB{path: path, maxValue: o.MaxValueBytes}
+	db.openReader(false)
+	err := db.checkReadable(ctx)
+	if err != nil && needsShm(err, path) {
+		// A database in WAL mode is read through its -shm file, which SQLite
+		// creates beside the database: in a directory the user cannot write
+		// that fails. With no write-ahead log left (a crawl that ended
+		// cleanly removes it) nobody can be writing, and the file can be
+		// read as it is.
+		if fi, serr := os.Stat(path + "-wal"); serr == nil && fi.Size() > 0 {
+			db.Close()
+			return nil, fmt.Errorf("open database %s: %s-wal holds changes not yet copied into the database, and SQLite "+
+				"reads them only through %s-shm, which cannot be created in %s (%w): make the directory writable, "+
+				"or copy the database with its -wal file to a writable directory", path, path, path, filepath.Dir(path), err)
+		}
+		db.r.Close()
+		db.openReader(true)
+		err = db.checkReadable(ctx)
 	}
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'frontier'`).Scan(&n); err != nil {
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, describe(err))
-	}
-	if n == 0 {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: not a crawl database (no frontier table)", path)
 	}
 	return db, nil
 }
 
-func (db *DB) openReader() error {
-	registerDriver()
-	r, err := sql.Open(readerDriverName, dsn(db.path, true))
-	if err != nil {
-		return fmt.Errorf("open database %s: %w", db.path, err)
+// needsShm reports whether err is SQLite failing to open the -shm file of
+// path, which it does not have and cannot create.
+func needsShm(err error, path string) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) || (se.Code != sqlite3.ErrReadonly && se.Code != sqlite3.ErrCantOpen) {
+		return false
 	}
+	_, serr := os.Stat(path + "-shm")
+	return errors.Is(serr, fs.ErrNotExist)
+}
+
+// checkReadable reads the schema through the reader pool and checks that
+// the file is a crawl database.
+func (db *DB) checkReadable(ctx context.Context) error {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'frontier'`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return errors.New("not a crawl database (no frontier table)")
+	}
+	return nil
+}
+
+// openReader opens the read-only pool (up to four connections per
+// process). Each connection gets an 8 MiB page cache: scans are served
+// from the OS page cache as well, and four full 32 MiB caches would make a
+// crawler's memory follow the size of its database.
+func (db *DB) openReader(immutable bool) {
+	r := sql.OpenDB(newConnector(dsn(db.path, true, immutable), db.prepareReader))
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	db.r = r
+}
+
+// prepareReader is the hook of every new reader connection: its page
+// cache, its length limit, and the authorizer that keeps it read-only.
+func (db *DB) prepareReader(c *sqlite3.SQLiteConn) error {
+	if _, err := c.Exec(`PRAGMA cache_size = -8192`, nil); err != nil {
+		return err
+	}
+	if db.maxValue > 0 {
+		c.SetLimit(sqlite3.SQLITE_LIMIT_LENGTH, db.maxValue)
+	}
+	c.RegisterAuthorizer(readOnlyAuthorizer)
 	return nil
 }
 
@@ -210,6 +270,11 @@ func describe(err error) error {
 			return fmt.Errorf("database is read-only (%w)", err)
 		case sqlite3.ErrFull:
 			return fmt.Errorf("disk is full (%w)", err)
+		case sqlite3.ErrAuth:
+			return fmt.Errorf("statement refused: queries may only read this database (SELECT, WITH and the pragmas "+
+				"that describe the schema); ATTACH, VACUUM, writes and pragmas that change settings are refused (%w)", err)
+		case sqlite3.ErrTooBig:
+			return fmt.Errorf("a string or blob is longer than this reader may load or build (%w)", err)
 		}
 	}
 	return err

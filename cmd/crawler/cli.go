@@ -15,7 +15,8 @@ const usage = `crawler: a polite, resumable web crawler that stores what it find
 Usage:
   crawler run -c config.yaml [--urls FILE]   crawl (or resume) the job in config.yaml
   crawler demo [--dir DIR]                   crawl the built-in local demo site
-  crawler serve --data DIR [--listen ADDR] [--token T]  run jobs behind an HTTP API and status page
+  crawler serve --data DIR [--listen ADDR] [--token-file FILE] [--allow-addresses LIST]
+                                             run jobs behind an HTTP API and status page
   crawler query [-c config.yaml | --db FILE] [--json] "SQL"
                                              read-only SQL, also while a crawl runs
   crawler status [-c config.yaml | --db FILE] counts by state and host, pages/s

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -38,15 +37,15 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	rows, err := db.Reader().QueryContext(ctx, pos[0])
+	rows, err := db.UserQuery(ctx, pos[0], 0)
 	if err != nil {
-		return fmt.Errorf("query: %w", err)
+		return err
 	}
 	defer rows.Close()
 	return printRows(rows, stdout, *asJSON)
 }
 
-func printRows(rows *sql.Rows, w io.Writer, asJSON bool) error {
+func printRows(rows *store.QueryRows, w io.Writer, asJSON bool) error {
 	cols, err := rows.Columns()
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
@@ -85,7 +84,7 @@ func printRows(rows *sql.Rows, w io.Writer, asJSON bool) error {
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query: %w", err)
+		return err
 	}
 	if tw != nil {
 		tw.Flush()

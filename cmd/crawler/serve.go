@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/crawler-dev/crawler/service"
@@ -18,7 +19,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.register(fs)
 	dir := fs.String("data", "crawler-data", "data directory: one sub-directory per job under jobs/")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve the API and status page on")
-	token := fs.String("token", "", "API token clients send as \"Authorization: Bearer TOKEN\" (default $CRAWLER_TOKEN)")
+	token := fs.String("token", "", "API token clients send as \"Authorization: Bearer TOKEN\"; other users of the machine see it in ps, "+
+		"so prefer --token-file or $CRAWLER_TOKEN (default $CRAWLER_TOKEN)")
+	tokenFile := fs.String("token-file", "", "file holding the API token, e.g. made by: openssl rand -hex 16 > FILE")
+	var allow []string
+	fs.Func("allow-addresses", "comma-separated private or loopback addresses, CIDRs or host names, each with an optional :port, "+
+		"that jobs may list under fetch.allow_addresses (default: none; the flag may be repeated)", func(v string) error {
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				allow = append(allow, a)
+			}
+		}
+		return nil
+	})
 	maxJobs := fs.Int("max-jobs", 4, "jobs crawling at once; more wait queued")
 	grace := fs.Duration("grace", 10*time.Second, "when a job stops, how long in-flight fetches may finish")
 	pos, err := parseFlags(fs, args, stderr)
@@ -28,11 +41,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos[0])}
 	}
-	if *token == "" {
-		*token = os.Getenv("CRAWLER_TOKEN")
-	}
-	if *token == "" {
-		return usageError{"serve needs an API token: pass --token TOKEN or set CRAWLER_TOKEN (e.g. CRAWLER_TOKEN=$(openssl rand -hex 16))"}
+	tok, err := serveToken(*token, *tokenFile)
+	if err != nil {
+		return err
 	}
 	if *maxJobs < 1 {
 		return usageError{fmt.Sprintf("--max-jobs must be at least 1, got %d", *maxJobs)}
@@ -41,7 +52,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	svc, err := service.Open(ctx, service.Options{Dir: *dir, Token: *token, MaxJobs: *maxJobs, Grace: *grace, Log: log})
+	svc, err := service.Open(ctx, service.Options{Dir: *dir, Token: tok, AllowAddresses: allow, MaxJobs: *maxJobs, Grace: *grace,
+		Log: log})
 	if err != nil {
 		return err
 	}
@@ -56,4 +68,29 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "stopped; running jobs resume on the next start")
 	return nil
+}
+
+// serveToken returns the API token from --token, --token-file or
+// $CRAWLER_TOKEN, in that order. service.Open judges its length.
+func serveToken(token, file string) (string, error) {
+	switch {
+	case token != "" && file != "":
+		return "", usageError{"give the API token once: --token or --token-file, not both"}
+	case token != "":
+		return token, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read --token-file: %w", err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", usageError{fmt.Sprintf("--token-file %s is empty", file)}
+		}
+		return tok, nil
+	case os.Getenv("CRAWLER_TOKEN") != "":
+		return os.Getenv("CRAWLER_TOKEN"), nil
+	}
+	return "", usageError{"serve needs an API token: --token-file FILE, or CRAWLER_TOKEN in the environment " +
+		"(e.g. openssl rand -hex 16 > token; crawler serve --token-file token)"}
 }
