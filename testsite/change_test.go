@@ -301,7 +301,12 @@ func TestRevisit(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("server-side counts of the revisit (-want +got):\n%s", diff)
 	}
-	t.Logf("revisit at generation %d: %d requests, %d answered 304, %d body bytes", g, got.Requests, got.NotModified, got.Bytes)
+	var first int
+	for _, r := range known {
+		first += len(r.body)
+	}
+	t.Logf("revisit at generation %d: %d requests, %d answered 304, %d body bytes (the first visit: %d)",
+		g, got.Requests, got.NotModified, got.Bytes, first)
 
 	// New pages are found from the home page.
 	for u, k := range ch {
