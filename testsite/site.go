@@ -20,7 +20,7 @@ import (
 type Options struct {
 	Hosts        int   // number of content hosts (default 8)
 	PagesPerHost int   // approximate number of HTML pages per host (default 1000)
-	Seed         int64 // all content is a pure function of (Seed, host index, path) and the host addresses
+	Seed         int64 // all content is a pure function of (Seed, host index, path), the host addresses and the generation
 
 	// Port is the one port every host listens on. 0 picks a free port that
 	// is usable on every address.
