@@ -7,9 +7,10 @@
 // opens one, and the links it emits to other addresses are there to be
 // refused by the crawler.
 //
-// All content is a pure function of Options.Seed, the host index, the path
-// and the host addresses (which appear in absolute links), so two sites
-// with the same options serve the same bytes.
+// All content is a pure function of Options.Seed, the host index, the path,
+// the host addresses (which appear in absolute links) and the generation
+// (see "Change over time" below), so two sites with the same options serve
+// the same bytes.
 //
 // # Content hosts (normal mode)
 //
@@ -63,13 +64,84 @@
 // [Site.Expected] lists the URLs a correct crawler requests, with their
 // statuses; [Site.SitemapOnly] the pages only the sitemap reveals.
 //
+// # Validators and conditional requests
+//
+// Every 200 answer of a content host (pages, datasheets, JSON, robots.txt,
+// sitemaps) carries a strong ETag and a Last-Modified that change exactly
+// when its bytes do: in normal mode the ETag is the quoted hex XXH64 of the
+// body, in Fast mode a digest of what the page is made of. Last-Modified
+// is, for a page unchanged since generation 0, the date its sitemap entry
+// gives (Fast mode: 2025-01-01), and for a page changed since, midnight UTC
+// of 2026-01-01 plus one day per generation after the first. Preconditions
+// are evaluated in the order of RFC 9110 section 13.2.2: If-Match, else
+// If-Unmodified-Since (412 when they fail); then If-None-Match (weak
+// comparison, "*" matches), else If-Modified-Since for GET and HEAD (304
+// when they match: no body, the same ETag and Last-Modified). Dates compare
+// to the second; an invalid date is ignored. Errors and redirects carry no
+// validators and ignore preconditions.
+//
+// The request log counts the requests with a precondition
+// (HostStats.Conditional), the 304 answers (HostStats.NotModified) and the
+// body bytes sent (HostStats.Bytes), per host; [Site.Requests] lists each
+// recent request with its generation, status, bytes and whether it was
+// conditional.
+//
+// # Change over time
+//
+// The site serves one generation at a time: 0 after [Start], then what
+// [Site.Advance] or [Site.SetGeneration] says. Options.Changes
+// ([ChangeRates]) sets how much of each content host changes from one
+// generation to the next; with the zero value every generation serves
+// generation 0. The pages that change are drawn from the seed, the host
+// and the generation, in exact numbers: round(rate × live pages) products
+// and articles (Fast mode: pages other than "/") each generation, in one
+// way each:
+//
+//	Text     one paragraph of a product's description or an article is
+//	         rewritten (Fast mode: a revision note is added)
+//	Price    a product gets a price it never had before; its page, its
+//	         JSON, its card on a listing and on the home page show it
+//	Remove   the page answers 410 Gone (odd id) or 404 (even id) from then
+//	         on, with its datasheet and JSON or its print version and
+//	         editions; links to it stay, so a crawl still meets it
+//	New      new products and articles, ids after the last (Fast mode:
+//	         pages /p/<N> and on), linked from the home page ("New
+//	         arrivals", "New in the journal"; Fast mode: after its links)
+//	         and listed in the sitemap
+//
+// Nothing else changes: every other URL serves the same bytes at both
+// generations. The ground truth for tests: [Site.Changed] lists the URLs
+// that differ between two generations and how ([ChangeKind]: text, price,
+// links, new, removed); [Site.Truth] gives every URL's status, ETag,
+// Last-Modified, body hash and product data at a generation;
+// [Site.ExpectedAt] is Expected at any generation.
+//
+// # Duplicates
+//
+// Options.Duplicates (normal mode only) adds pages that repeat others, all
+// linked, and [Site.Duplicates] lists them in clusters:
+//
+//	/category/<c>                   exact: the bytes of /category/<c>?page=1,
+//	                                linked from the home page ("All departments")
+//	/article/<id>/print             print: the article's text and links without
+//	                                the site's header, navigation and footer
+//	/a/<id>                         exact: the bytes of /article/<id> (ids ending in 2)
+//	/article/<id>/edition/<1 or 2>  near: the article with an edition number and
+//	                                a later date added, no rel=canonical (ids ending in 5)
+//
+// Every article without a robots meta tag has a print version, linked with
+// its short link and editions from a "More ways to read" list on the
+// article. Copies change and go with their article. Without
+// Options.Duplicates no two URLs a crawl meets serve the same bytes.
+//
 // # Fast mode
 //
 // Options.Fast replaces the content hosts with a cheap benchmark graph:
 // "/" and "/p/1" .. "/p/<N-1>" per host, each about 30 KB with 50 links
 // (tree links to 40 children, so every page is a few hops from "/", then
 // pseudo-random ones, a tenth of them cross-host); robots.txt allows all;
-// there are no errors, redirects or sitemaps.
+// there are no errors (but for pages Options.Changes removes), redirects or
+// sitemaps.
 //
 // # Hostile hosts
 //

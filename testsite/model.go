@@ -7,8 +7,9 @@ import (
 )
 
 // This file is the normal site's model: which paths exist on a content host,
-// what status each answers, and which links each page carries. The handler
-// renders pages from it and Expected walks it, so the two cannot disagree.
+// what status each answers, and which links each page carries, at each
+// generation. The handler renders pages from it and Expected walks it, so
+// the two cannot disagree.
 
 // layout fixes how many pages of each kind a content host has.
 type layout struct {
@@ -47,7 +48,14 @@ func (l layout) catPages(c int) int {
 	return (last - first + l.perPage) / l.perPage
 }
 
-func (l layout) productCat(j int) int { return (j - 1) / l.catSize }
+// productCat returns the category of product j. Products added by a
+// change are spread over the categories but listed only on the home page.
+func (l layout) productCat(j int) int {
+	if j > l.products {
+		return (j - 1) % l.categories
+	}
+	return (j - 1) / l.catSize
+}
 
 // kind is what a path on a content host is.
 type kind uint8
@@ -72,14 +80,30 @@ const (
 	kSitemap // sitemap.xml
 )
 
+// variant is which copy of an article a path shows (Options.Duplicates).
+type variant uint8
+
+const (
+	varNone     variant = iota
+	varPrint            // /article/<id>/print
+	varEdition1         // /article/<id>/edition/1
+	varEdition2         // /article/<id>/edition/2
+	varAlias            // /a/<id>, the same bytes as /article/<id>
+)
+
 // route is a resolved request path on one content host.
 type route struct {
-	kind kind
-	id   int // product, article, old or hidden id; category index
-	page int // listing page
+	kind    kind
+	id      int // product, article, old or hidden id; category index
+	page    int // listing page
+	variant variant
+	gone    int // 404 or 410 once the page (or its product or article) was removed
 }
 
 func (r route) status() int {
+	if r.gone != 0 {
+		return r.gone
+	}
 	switch r.kind {
 	case kNotFound, kMissing:
 		return 404
@@ -95,6 +119,9 @@ func (r route) status() int {
 
 // isHTML reports whether a 200 for r is an HTML page whose links count.
 func (r route) isHTML() bool {
+	if r.gone != 0 {
+		return false
+	}
 	switch r.kind {
 	case kHome, kAbout, kContact, kCategory, kProduct, kArticle, kPrivate, kHidden:
 		return true
@@ -160,10 +187,13 @@ type normalSite struct {
 	slugs   []string
 	slugIdx map[string]int
 	names   []string // shop name per host
+	dups    bool     // Options.Duplicates
+	hist    *history
 }
 
-func newNormalSite(seed int64, hosts []string, pages int) *normalSite {
-	ns := &normalSite{seed: uint64(seed), hosts: hosts, lay: newLayout(pages), slugIdx: make(map[string]int)}
+func newNormalSite(seed int64, hosts []string, pages int, rates ChangeRates, dups bool) *normalSite {
+	ns := &normalSite{seed: uint64(seed), hosts: hosts, lay: newLayout(pages), slugIdx: make(map[string]int), dups: dups}
+	ns.hist = newHistory(seed, rates, len(hosts), ns.lay.products, ns.lay.articles)
 	for c := range ns.lay.categories {
 		slug := categoryWords[c%len(categoryWords)]
 		if c >= len(categoryWords) {
@@ -180,9 +210,40 @@ func newNormalSite(seed int64, hosts []string, pages int) *normalSite {
 	return ns
 }
 
+// view is the normal site as it stands at generation g. Its methods read
+// the change history: the caller has ensured generation g and holds
+// hist.mu for reading.
+type view struct {
+	*normalSite
+	g int
+}
+
+// item returns the history of page id of class c on host h, or nil when
+// it does not exist (yet) at the view's generation.
+func (v view) item(h, c, id int) *item { return v.hist.get(h, c, id, v.g) }
+
 // route resolves a path and raw query on host h.
-func (ns *normalSite) route(h int, path, rawQuery string) route {
-	l := ns.lay
+func (v view) route(h int, path, rawQuery string) route {
+	rt := v.resolve(h, path, rawQuery)
+	c := classProduct
+	switch rt.kind {
+	case kArticle:
+		c = classArticle
+	case kProduct, kPDF, kJSON:
+	default:
+		return rt
+	}
+	if !v.item(h, c, rt.id).alive(v.g) {
+		rt.gone = goneStatus(rt.id)
+	}
+	return rt
+}
+
+// resolve parses a path and raw query on host h, taking every product and
+// article created by the view's generation as valid, removed or not.
+func (v view) resolve(h int, path, rawQuery string) route {
+	l := v.lay
+	ns := v.normalSite
 	switch path {
 	case "/":
 		return route{kind: kHome}
@@ -216,17 +277,24 @@ func (ns *normalSite) route(h int, path, rawQuery string) route {
 		}
 		return route{kind: kCategory, id: c, page: page}
 	}
+	products, articles := v.hist.count(h, classProduct, v.g), v.hist.count(h, classArticle, v.g)
+	if rt, ok := v.copyRoute(path); ok {
+		if rt.kind == kArticle && rt.id > articles {
+			return route{}
+		}
+		return rt
+	}
 	for _, p := range []struct {
 		prefix, suffix string
 		kind           kind
 		max            int
 	}{
-		{"/product/", "", kProduct, l.products},
-		{"/article/", "", kArticle, l.articles},
+		{"/product/", "", kProduct, products},
+		{"/article/", "", kArticle, articles},
 		{"/old/", "", kOld, l.olds},
 		{"/hidden/", "", kHidden, l.hidden},
-		{"/files/", ".pdf", kPDF, l.products},
-		{"/api/item/", ".json", kJSON, l.products},
+		{"/files/", ".pdf", kPDF, products},
+		{"/api/item/", ".json", kJSON, products},
 	} {
 		rest, ok := strings.CutPrefix(path, p.prefix)
 		if !ok {
@@ -322,9 +390,30 @@ func (ns *normalSite) footer(h int) section {
 	return s
 }
 
+// featured returns the products shown as cards on host h's home page.
+func (ns *normalSite) featured(h int) [6]int {
+	var ids [6]int
+	for i := range ids {
+		ids[i] = ns.pick(ns.lay.products, uint64(h), pickFeatured, uint64(i))
+	}
+	return ids
+}
+
 // spec returns the crawler-visible structure of an HTML page.
-func (ns *normalSite) spec(h int, r route) pageSpec {
+func (v view) spec(h int, r route) pageSpec {
+	ns := v.normalSite
 	l := ns.lay
+	if r.kind == kArticle && r.variant == varPrint {
+		// The print version keeps the links in the text, nothing else.
+		p := v.spec(h, route{kind: kArticle, id: r.id})
+		for _, s := range p.sections {
+			if s.kind == secInline {
+				p.sections = []section{s}
+				break
+			}
+		}
+		return p
+	}
 	p := pageSpec{sections: []section{ns.nav(h)}}
 	add := func(s section) { p.sections = append(p.sections, s) }
 	switch r.kind {
@@ -335,8 +424,8 @@ func (ns *normalSite) spec(h int, r route) pageSpec {
 		}
 		add(cats)
 		feat := section{kind: secCards, class: "featured", heading: "Featured products"}
-		for i := range 6 {
-			lk := link{to: ref{h, productPath(ns.pick(l.products, uint64(h), pickFeatured, uint64(i)))}}
+		for i, id := range ns.featured(h) {
+			lk := link{to: ref{h, productPath(id)}}
 			switch i {
 			case 3:
 				lk.form, lk.frag = formFragment, "specs"
@@ -368,6 +457,19 @@ func (ns *normalSite) spec(h int, r route) pageSpec {
 			more.links = append(more.links, link{to: ref{o, articlePath(min(2, l.articles))}, text: "Featured on " + ns.names[o]})
 		}
 		add(more)
+		if s := v.newPages(h, classProduct, "new-arrivals", "New arrivals"); len(s.links) > 0 {
+			add(s)
+		}
+		if s := v.newPages(h, classArticle, "new-articles", "New in the journal"); len(s.links) > 0 {
+			add(s)
+		}
+		if ns.dups {
+			all := section{kind: secList, class: "departments", heading: "All departments"}
+			for c := range l.categories {
+				all.links = append(all.links, link{to: ref{h, "/category/" + ns.slugs[c]}, text: capitalize(ns.slugs[c])})
+			}
+			add(all)
+		}
 
 	case kCategory:
 		c, k := r.id, r.page
@@ -482,6 +584,9 @@ func (ns *normalSite) spec(h int, r route) pageSpec {
 			link{to: ref{h, articlePath(ns.pick(l.articles, uint64(h), pickArticle, uint64(i)))}, form: form},
 		)
 		add(rel)
+		if tools := ns.copyLinks(h, i); len(tools.links) > 0 {
+			add(tools)
+		}
 
 	case kHidden:
 		add(section{kind: secList, class: "picks", heading: "Staff picks", links: []link{
@@ -504,11 +609,27 @@ func hasNofollow(robots string) bool {
 
 func (ns *normalSite) url(r ref) string { return "http://" + ns.hosts[r.host] + r.path }
 
+// newPages is a list of links to the pages of class c that changes added
+// to host h, newest first.
+func (v view) newPages(h, c int, class, heading string) section {
+	s := section{kind: secList, class: class, heading: heading}
+	initial := v.hist.hosts[h].initial[c]
+	for id := v.hist.count(h, c, v.g); id > initial; id-- {
+		lk := link{to: ref{h, productPath(id)}, text: v.product(h, id).name}
+		if c == classArticle {
+			lk = link{to: ref{h, articlePath(id)}, text: v.article(h, id).title}
+		}
+		s.links = append(s.links, lk)
+	}
+	return s
+}
+
 // expected walks the link graph breadth-first from every host's home page,
 // as a robots-obeying crawler would. With followAll it also follows
 // rel=nofollow links and links on meta-nofollow pages. It returns the URL
 // statuses and the largest depth reached.
-func (ns *normalSite) expected(followAll bool) (map[string]int, int) {
+func (v view) expected(followAll bool) (map[string]int, int) {
+	ns := v.normalSite
 	got := make(map[string]int)
 	type item struct {
 		to    ref
@@ -535,13 +656,13 @@ func (ns *normalSite) expected(followAll bool) (map[string]int, int) {
 		queue = queue[1:]
 		maxDepth = max(maxDepth, it.depth)
 		path, query, _ := strings.Cut(it.to.path, "?")
-		rt := ns.route(it.to.host, path, query)
+		rt := v.route(it.to.host, path, query)
 		got[ns.url(it.to)] = rt.status()
 		switch {
 		case rt.kind == kOld || rt.kind == kPartner:
 			push(ns.location(it.to.host, rt), it.depth+1)
 		case rt.isHTML():
-			spec := ns.spec(it.to.host, rt)
+			spec := v.spec(it.to.host, rt)
 			if !followAll && hasNofollow(spec.robots) {
 				continue
 			}

@@ -4,51 +4,71 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
-// handler serves content host h in normal mode.
-func (ns *normalSite) handler(h int) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		rt := ns.route(h, r.URL.Path, r.URL.RawQuery)
-		var body []byte
-		ctype := "text/html; charset=utf-8"
-		switch rt.kind {
-		case kRobots:
-			ctype = "text/plain; charset=utf-8"
-			body = []byte("# robots.txt for " + ns.names[h] + "\nUser-agent: *\nDisallow: /private/\n\nSitemap: http://" + ns.hosts[h] + "/sitemap.xml\n")
-		case kSitemap:
-			ctype = "application/xml"
-			body = ns.sitemap(h)
-		case kOld, kPartner:
-			w.Header().Set("Location", ns.locationHref(h, rt))
-			body = []byte("<!DOCTYPE html>\n<title>Moved</title>\n<p>This page has moved.</p>\n")
-		case kNotFound, kMissing:
-			body = []byte("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>\n<body><h1>Page not found</h1><p>Sorry, we could not find that page.</p></body></html>\n")
-		case kBroken:
-			body = []byte("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Server error</title></head>\n<body><h1>Something went wrong</h1><p>Please try again later.</p></body></html>\n")
-		case kPDF:
-			ctype = "application/pdf"
-			body = ns.pdf(h, rt.id)
-		case kJSON:
-			ctype = "application/json"
-			body = ns.itemJSON(h, rt.id)
-		default:
-			body = ns.render(h, r.URL.Path, rt)
-		}
-		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(rt.status())
-		if r.Method != http.MethodHead {
-			w.Write(body)
-		}
-	})
+// serve answers a request to content host h in normal mode at generation g.
+func (ns *normalSite) serve(w http.ResponseWriter, r *http.Request, h, g int) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	ns.hist.rlock()
+	rep := view{ns, g}.respond(h, r.URL.Path, r.URL.RawQuery)
+	ns.hist.runlock()
+	rep.write(w, r)
+}
+
+const (
+	notFoundBody = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>\n<body><h1>Page not found</h1><p>Sorry, we could not find that page.</p></body></html>\n"
+	goneBody     = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Gone</title></head>\n<body><h1>Page removed</h1><p>This page is no longer available.</p></body></html>\n"
+)
+
+// respond builds the answer to a request for path and raw query on host h.
+func (v view) respond(h int, path, rawQuery string) reply {
+	ns := v.normalSite
+	rt := v.route(h, path, rawQuery)
+	rep := reply{status: rt.status(), ctype: "text/html; charset=utf-8"}
+	switch {
+	case rt.gone == 410:
+		rep.body = []byte(goneBody)
+	case rt.gone != 0:
+		rep.body = []byte(notFoundBody)
+	case rt.kind == kRobots:
+		rep.ctype = "text/plain; charset=utf-8"
+		rep.body = []byte("# robots.txt for " + ns.names[h] + "\nUser-agent: *\nDisallow: /private/\n\nSitemap: http://" + ns.hosts[h] + "/sitemap.xml\n")
+	case rt.kind == kSitemap:
+		rep.ctype = "application/xml"
+		rep.body = v.sitemap(h)
+	case rt.kind == kOld || rt.kind == kPartner:
+		rep.location = ns.locationHref(h, rt)
+		rep.body = []byte("<!DOCTYPE html>\n<title>Moved</title>\n<p>This page has moved.</p>\n")
+	case rt.kind == kNotFound || rt.kind == kMissing:
+		rep.body = []byte(notFoundBody)
+	case rt.kind == kBroken:
+		rep.body = []byte("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Server error</title></head>\n<body><h1>Something went wrong</h1><p>Please try again later.</p></body></html>\n")
+	case rt.kind == kPDF:
+		rep.ctype = "application/pdf"
+		rep.body = ns.pdf(h, rt.id)
+	case rt.kind == kJSON:
+		rep.ctype = "application/json"
+		rep.body = v.itemJSON(h, rt.id)
+	case rt.kind == kArticle && rt.variant == varPrint:
+		rep.body = v.renderPrint(h, rt)
+	default:
+		rep.body = v.render(h, path, rt)
+	}
+	if rep.status == http.StatusOK {
+		rep.etag = `"` + strconv.FormatUint(xxhash.Sum64(rep.body), 16) + `"`
+		rep.modified = v.modTime(h, rt, path)
+	}
+	return rep
 }
 
 // locationHref is the Location header of a redirect: relative for the
@@ -72,6 +92,7 @@ type product struct {
 	reviews  int
 }
 
+// product returns product j of host h as generation 0 shows it.
 func (ns *normalSite) product(h, j int) product {
 	r := newRNG(ns.seed, uint64(h), strHash("product"), uint64(j))
 	p := product{
@@ -91,6 +112,39 @@ func (ns *normalSite) product(h, j int) product {
 	p.rating = r.between(1, 5)
 	p.reviews = r.between(0, 6)
 	return p
+}
+
+// product returns product j of host h as the view's generation shows it:
+// with the price of its last price change.
+func (v view) product(h, j int) product {
+	p := v.normalSite.product(h, j)
+	if it := v.item(h, classProduct, j); it != nil {
+		if n, _ := upTo(it.price, v.g); n > 0 {
+			p.cents = v.repriced(h, j, p.cents, n)
+		}
+	}
+	return p
+}
+
+// repriced returns the price of product j of host h after n price
+// changes from base. Each change picks a price the product never had.
+func (ns *normalSite) repriced(h, j, base, n int) int {
+	seen := []int{base}
+	for e := 1; e <= n; e++ {
+		r := newRNG(ns.seed, uint64(h), strHash("price"), uint64(j), uint64(e))
+		c := 0
+		for range 64 {
+			c = max(1, base*r.between(50, 150)/100)
+			if !slices.Contains(seen, c) {
+				break
+			}
+		}
+		if slices.Contains(seen, c) {
+			c = slices.Max(seen) + 1
+		}
+		seen = append(seen, c)
+	}
+	return seen[n]
 }
 
 // formatPrice writes cents in the local style of the currency:
@@ -123,22 +177,25 @@ func plainPrice(cents int) string {
 
 // article is the data shown for one article.
 type article struct {
-	title  string
-	author string
-	date   string
-	lang   string
-	paras  int
+	title     string
+	author    string
+	published time.Time
+	date      string // published, as YYYY-MM-DD
+	lang      string
+	paras     int
 }
 
 func (ns *normalSite) article(h, i int) article {
 	r := newRNG(ns.seed, uint64(h), strHash("article"), uint64(i))
-	return article{
-		title:  r.title(r.between(3, 7)),
-		author: r.pick(authors),
-		date:   r.date(),
-		lang:   articleLangs[i%len(articleLangs)],
-		paras:  r.between(3, 55),
+	a := article{
+		title:     r.title(r.between(3, 7)),
+		author:    r.pick(authors),
+		published: r.day(),
+		lang:      articleLangs[i%len(articleLangs)],
+		paras:     r.between(3, 55),
 	}
+	a.date = a.published.Format(time.DateOnly)
+	return a
 }
 
 // href writes a link's target the way the page shows it.
@@ -168,20 +225,29 @@ func (ns *normalSite) href(from int, lk link) string {
 }
 
 // linkText is the anchor text of a link, derived from its target when the
-// model leaves it empty.
+// model leaves it empty. Names and titles never change, so neither does
+// the text of a link when its target changes or goes.
 func (ns *normalSite) linkText(lk link) string {
 	if lk.text != "" {
 		return lk.text
 	}
-	path, query, _ := strings.Cut(lk.to.path, "?")
-	rt := ns.route(lk.to.host, path, query)
-	switch rt.kind {
-	case kProduct:
-		return ns.product(lk.to.host, rt.id).name
-	case kArticle:
-		return ns.article(lk.to.host, rt.id).title
+	path, _, _ := strings.Cut(lk.to.path, "?")
+	if id, ok := idAfter(path, "/product/"); ok {
+		return ns.product(lk.to.host, id).name
+	}
+	if id, ok := idAfter(path, "/article/"); ok {
+		return ns.article(lk.to.host, id).title
 	}
 	return path
+}
+
+// idAfter returns the id of a path prefix+"<id>".
+func idAfter(path, prefix string) (int, bool) {
+	rest, ok := strings.CutPrefix(path, prefix)
+	if !ok {
+		return 0, false
+	}
+	return decimal(rest)
 }
 
 // page accumulates HTML.
@@ -246,9 +312,14 @@ main{max-width:60em;margin:auto;padding:1em}
 `
 
 // render produces an HTML page of a content host.
-func (ns *normalSite) render(h int, path string, rt route) []byte {
-	spec := ns.spec(h, rt)
-	r := newRNG(ns.seed, uint64(h), strHash(path), uint64(rt.page))
+func (v view) render(h int, path string, rt route) []byte {
+	ns := v.normalSite
+	spec := v.spec(h, rt)
+	seedPath := path
+	if rt.kind == kArticle {
+		seedPath = articlePath(rt.id) // copies show the article's text
+	}
+	r := newRNG(ns.seed, uint64(h), strHash(seedPath), uint64(rt.page))
 	self := ns.url(ref{h, path})
 	lang := "en"
 	var title, desc, canonical string
@@ -269,7 +340,7 @@ func (ns *normalSite) render(h int, path string, rt route) []byte {
 			canonical = ns.url(ref{h, ns.catPath(rt.id, 1)})
 		}
 	case kProduct:
-		pr := ns.product(h, rt.id)
+		pr := v.product(h, rt.id)
 		self = ns.url(ref{h, productPath(rt.id)})
 		title = pr.name + " | " + ns.names[h]
 		desc = "Buy the " + pr.name + " (" + formatPrice(pr.cents, pr.currency) + ") at " + ns.names[h] + "."
@@ -280,7 +351,9 @@ func (ns *normalSite) render(h int, path string, rt route) []byte {
 		lang = ar.lang
 		title = ar.title + " | " + ns.names[h] + " Journal"
 		desc = "An article by " + ar.author + "."
-		canonical = ns.url(ref{h, articlePath(rt.id)})
+		if rt.variant != varEdition1 && rt.variant != varEdition2 {
+			canonical = ns.url(ref{h, articlePath(rt.id)})
+		}
 		head.s(`<meta property="og:type" content="article">`, "\n", `<meta property="og:title" content="`)
 		head.e(ar.title)
 		head.s(`">`, "\n", `<meta property="article:published_time" content="`, ar.date, `">`, "\n")
@@ -311,7 +384,7 @@ func (ns *normalSite) render(h int, path string, rt route) []byte {
 	p.s(styleSheet, "</head>\n<body>\n<header class=\"site-header\">\n<div class=\"logo\">")
 	p.e(ns.names[h])
 	p.s("</div>\n")
-	ns.sections(&p, h, spec, secNav)
+	v.sections(&p, h, spec, secNav)
 	p.s("</header>\n<main id=\"main\">\n")
 
 	switch rt.kind {
@@ -320,32 +393,32 @@ func (ns *normalSite) render(h int, path string, rt route) []byte {
 		p.e(ns.names[h])
 		p.s("</h1>\n")
 		p.paragraphs(r, 2)
-		ns.sections(&p, h, spec, secList, secCards)
+		v.sections(&p, h, spec, secList, secCards)
 	case kCategory:
-		ns.sections(&p, h, spec, secCrumbs)
+		v.sections(&p, h, spec, secCrumbs)
 		p.s("<h1>")
 		p.e(capitalize(ns.slugs[rt.id]))
 		p.s("</h1>\n<p class=\"page-info\">Page ", strconv.Itoa(rt.page), " of ", strconv.Itoa(ns.lay.catPages(rt.id)), "</p>\n")
 		if rt.page == 1 {
 			p.paragraphs(r, 1)
 		}
-		ns.sections(&p, h, spec, secCards, secPager)
+		v.sections(&p, h, spec, secCards, secPager)
 	case kProduct:
-		ns.sections(&p, h, spec, secCrumbs)
-		ns.productBody(&p, r, h, rt.id)
-		ns.sections(&p, h, spec, secList)
+		v.sections(&p, h, spec, secCrumbs)
+		v.productBody(&p, r, h, rt.id)
+		v.sections(&p, h, spec, secList)
 	case kArticle:
-		ns.articleBody(&p, r, h, rt.id, spec)
-		ns.sections(&p, h, spec, secList)
+		v.articleBody(&p, r, h, rt, spec)
+		v.sections(&p, h, spec, secList)
 	default:
 		p.s("<h1>")
 		p.e(title)
 		p.s("</h1>\n")
 		p.paragraphs(r, r.between(2, 5))
-		ns.sections(&p, h, spec, secList)
+		v.sections(&p, h, spec, secList)
 	}
 	p.s("</main>\n<footer class=\"site-footer\">\n")
-	ns.sections(&p, h, spec, secFooter)
+	v.sections(&p, h, spec, secFooter)
 	p.s("<p>&copy; 2025 ")
 	p.e(ns.names[h])
 	p.s("</p>\n</footer>\n</body>\n</html>\n")
@@ -353,7 +426,8 @@ func (ns *normalSite) render(h int, path string, rt route) []byte {
 }
 
 // sections renders the page's sections of the given kinds, in order.
-func (ns *normalSite) sections(p *page, h int, spec pageSpec, kinds ...secKind) {
+func (v view) sections(p *page, h int, spec pageSpec, kinds ...secKind) {
+	ns := v.normalSite
 	for _, s := range spec.sections {
 		want := false
 		for _, k := range kinds {
@@ -382,8 +456,8 @@ func (ns *normalSite) sections(p *page, h int, spec pageSpec, kinds ...secKind) 
 			}
 			for _, lk := range s.links {
 				path, _, _ := strings.Cut(lk.to.path, "?")
-				j := ns.route(lk.to.host, path, "").id
-				pr := ns.product(lk.to.host, j)
+				j, _ := idAfter(path, "/product/")
+				pr := v.product(lk.to.host, j)
 				p.s(`<div class="product-card">`, "\n", `<h3 class="name">`)
 				p.a(ns, h, lk, "")
 				p.s("</h3>\n", `<span class="price">`, formatPrice(pr.cents, pr.currency), "</span>\n")
@@ -440,8 +514,8 @@ func (ns *normalSite) productHead(p *page, h, j int, pr product, desc, self stri
 	p.s("</script>\n")
 }
 
-func (ns *normalSite) productBody(p *page, r *rng, h, j int) {
-	pr := ns.product(h, j)
+func (v view) productBody(p *page, r *rng, h, j int) {
+	pr := v.product(h, j)
 	p.s(`<article class="product">`, "\n", `<h1 class="product-name">`)
 	p.e(pr.name)
 	p.s("</h1>\n", `<p class="price" data-currency="`, pr.currency, `">`, formatPrice(pr.cents, pr.currency), "</p>\n")
@@ -452,7 +526,12 @@ func (ns *normalSite) productBody(p *page, r *rng, h, j int) {
 		p.s(`<p class="availability out-of-stock">Out of stock</p>`, "\n")
 	}
 	p.s(`<div class="description">`, "\n")
-	p.paragraphs(r, r.between(1, 4))
+	n, edits := r.between(1, 4), v.edits(h, classProduct, j)
+	for k := range n {
+		p.s("<p>")
+		v.paragraph(p, r, h, classProduct, j, k, n, edits)
+		p.s("</p>\n")
+	}
 	p.s("</div>\n<table class=\"specs\" id=\"specs\">\n")
 	for range r.between(3, 8) {
 		p.s("<tr><th>", capitalize(r.pick(words)), "</th><td>", strconv.Itoa(r.between(1, 500)), " ", r.pick(words), "</td></tr>\n")
@@ -466,13 +545,19 @@ func (ns *normalSite) productBody(p *page, r *rng, h, j int) {
 	p.s("</section>\n</article>\n")
 }
 
-func (ns *normalSite) articleBody(p *page, r *rng, h, i int, spec pageSpec) {
+func (v view) articleBody(p *page, r *rng, h int, rt route, spec pageSpec) {
+	ns := v.normalSite
+	i := rt.id
 	ar := ns.article(h, i)
 	p.s("<article>\n<h1>")
 	p.e(ar.title)
 	p.s("</h1>\n", `<p class="byline">By `)
 	p.e(ar.author)
 	p.s(` · <time datetime="`, ar.date, `">`, ar.date, "</time></p>\n")
+	if rt.variant == varEdition1 || rt.variant == varEdition2 {
+		ns.editionLine(p, ar, int(rt.variant-varEdition1)+1)
+	}
+	edits := v.edits(h, classArticle, i)
 	var inline []link
 	for _, s := range spec.sections {
 		if s.kind == secInline {
@@ -484,7 +569,7 @@ func (ns *normalSite) articleBody(p *page, r *rng, h, i int, spec pageSpec) {
 			p.s(`<h2 id="section-2">`, r.title(3), "</h2>\n")
 		}
 		p.s("<p>")
-		p.b = r.paragraph(p.b)
+		v.paragraph(p, r, h, classArticle, i, k, ar.paras, edits)
 		if k < len(inline) {
 			p.s(" See ")
 			p.a(ns, h, inline[k], "")
@@ -507,44 +592,53 @@ func (ns *normalSite) articleBody(p *page, r *rng, h, i int, spec pageSpec) {
 }
 
 // sitemap lists the host's home, about, contact, category, product,
-// article and hidden pages (at most 50,000 URLs, hidden pages always).
-func (ns *normalSite) sitemap(h int) []byte {
+// article and hidden pages (at most 50,000 URLs, hidden pages always),
+// without the removed ones. A page changed since generation 0 carries the
+// date of its last change.
+func (v view) sitemap(h int) []byte {
+	ns := v.normalSite
 	var p page
 	p.s(`<?xml version="1.0" encoding="UTF-8"?>`, "\n", `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`, "\n")
 	budget := 50000 - ns.lay.hidden
-	entry := func(path string) {
-		if budget == 0 {
+	entry := func(path string, rt route) {
+		if budget == 0 || rt.gone != 0 {
 			return
 		}
 		budget--
-		r := newRNG(ns.seed, uint64(h), strHash("lastmod"), strHash(path))
 		p.s("<url><loc>")
 		p.e(ns.url(ref{h, path}))
-		p.s("</loc><lastmod>", r.date(), "</lastmod></url>\n")
+		p.s("</loc><lastmod>")
+		if g := v.modified(h, rt); g > 0 {
+			p.s(genTime(g).Format(time.DateOnly))
+		} else {
+			p.s(newRNG(ns.seed, uint64(h), strHash("lastmod"), strHash(path)).date())
+		}
+		p.s("</lastmod></url>\n")
 	}
-	entry("/")
-	entry("/about")
-	entry("/contact")
+	entry("/", route{kind: kHome})
+	entry("/about", route{kind: kAbout})
+	entry("/contact", route{kind: kContact})
 	for c := range ns.lay.categories {
-		entry(ns.catPath(c, 1))
+		entry(ns.catPath(c, 1), route{kind: kCategory, id: c, page: 1})
 	}
-	for j := 1; j <= ns.lay.products; j++ {
-		entry(productPath(j))
+	for j := 1; j <= v.hist.count(h, classProduct, v.g); j++ {
+		entry(productPath(j), v.route(h, productPath(j), ""))
 	}
-	for i := 1; i <= ns.lay.articles; i++ {
-		entry(articlePath(i))
+	for i := 1; i <= v.hist.count(h, classArticle, v.g); i++ {
+		entry(articlePath(i), v.route(h, articlePath(i), ""))
 	}
 	budget += ns.lay.hidden
 	for i := 1; i <= ns.lay.hidden; i++ {
-		entry("/hidden/" + strconv.Itoa(i))
+		entry("/hidden/"+strconv.Itoa(i), route{kind: kHidden, id: i})
 	}
 	p.s("</urlset>\n")
 	return p.b
 }
 
 // itemJSON is the /api/item/<id>.json document.
-func (ns *normalSite) itemJSON(h, j int) []byte {
-	pr := ns.product(h, j)
+func (v view) itemJSON(h, j int) []byte {
+	ns := v.normalSite
+	pr := v.product(h, j)
 	b, _ := json.MarshalIndent(struct {
 		ID       int    `json:"id"`
 		Name     string `json:"name"`

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -19,7 +20,7 @@ import (
 type Options struct {
 	Hosts        int   // number of content hosts (default 8)
 	PagesPerHost int   // approximate number of HTML pages per host (default 1000)
-	Seed         int64 // all content is a pure function of (Seed, host index, path) and the host addresses
+	Seed         int64 // all content is a pure function of (Seed, host index, path), the host addresses and the generation
 
 	// Port is the one port every host listens on. 0 picks a free port that
 	// is usable on every address.
@@ -35,6 +36,14 @@ type Options struct {
 	// Hostile adds the hostile hosts described in the package doc.
 	Hostile bool
 
+	// Changes sets how much of each content host changes from one
+	// generation to the next (see Site.Advance). The zero value changes
+	// nothing, whatever the generation.
+	Changes ChangeRates
+	// Duplicates adds exact duplicates, print versions and near-identical
+	// editions of pages, listed by Site.Duplicates (not in Fast mode).
+	Duplicates bool
+
 	// RateLimit, if > 0, makes every host answer 429 (Retry-After: 1) to a
 	// request that arrives sooner than 1/RateLimit seconds after the
 	// previous accepted one, less a tolerance of a tenth of that interval
@@ -44,11 +53,12 @@ type Options struct {
 	// the client goes away).
 	Latency time.Duration
 
-	// LogSize bounds the request start times kept for MaxInWindow, in
-	// total over all hosts (default 1<<20). Counters are never bounded.
+	// LogSize bounds the request start times kept for MaxInWindow, and
+	// the requests kept for Requests, in total over all hosts (default
+	// 1<<20). Counters are never bounded.
 	LogSize int
-	// NoByPath turns off the per-path request counts in Stats, so a long
-	// benchmark keeps no per-URL state.
+	// NoByPath turns off the per-path request counts in Stats and the
+	// request log of Requests, so a long benchmark keeps no per-URL state.
 	NoByPath bool
 }
 
@@ -67,6 +77,10 @@ type Site struct {
 	bad    *hostileSite
 
 	logs map[string]*hostLog // by "addr:port"; fixed after Start
+
+	hist  *history     // the content hosts' change history
+	gen   atomic.Int64 // the generation served
+	genMu sync.Mutex   // serializes Advance and SetGeneration
 
 	baseCtx context.Context
 	cancel  context.CancelFunc
@@ -99,6 +113,12 @@ func Start(o Options) (*Site, error) {
 	if o.Port < 0 || o.Port > 65535 {
 		return nil, fmt.Errorf("start test site: port %d out of range", o.Port)
 	}
+	if err := o.Changes.validate(o.Fast); err != nil {
+		return nil, fmt.Errorf("start test site: %w", err)
+	}
+	if o.Fast && o.Duplicates {
+		return nil, errors.New("start test site: Duplicates needs the normal site, not Fast mode")
+	}
 	n := o.Hosts
 	var roles []string
 	if o.Hostile {
@@ -125,9 +145,11 @@ func Start(o Options) (*Site, error) {
 		s.logs[h] = newHostLog(perHost, !o.NoByPath, o.RateLimit)
 	}
 	if o.Fast {
-		s.fast = newFastSite(o.Seed, s.hosts, o.PagesPerHost)
+		s.fast = newFastSite(o.Seed, s.hosts, o.PagesPerHost, o.Changes)
+		s.hist = s.fast.hist
 	} else {
-		s.normal = newNormalSite(o.Seed, s.hosts, o.PagesPerHost)
+		s.normal = newNormalSite(o.Seed, s.hosts, o.PagesPerHost, o.Changes, o.Duplicates)
+		s.hist = s.normal.hist
 	}
 	if o.Hostile {
 		s.hostile = make(map[string]string, len(roles))
@@ -140,14 +162,15 @@ func Start(o Options) (*Site, error) {
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	quiet := log.New(io.Discard, "", 0)
 	for i, ln := range lns {
-		var h http.Handler
+		var h func(w http.ResponseWriter, r *http.Request, g int)
 		switch {
 		case i >= o.Hosts:
-			h = s.bad.handler(roles[i-o.Hosts])
+			bad := s.bad.handler(roles[i-o.Hosts])
+			h = func(w http.ResponseWriter, r *http.Request, _ int) { bad.ServeHTTP(w, r) }
 		case o.Fast:
-			h = s.fast.handler(i)
+			h = func(w http.ResponseWriter, r *http.Request, g int) { s.fast.serve(w, r, i, g) }
 		default:
-			h = s.normal.handler(i)
+			h = func(w http.ResponseWriter, r *http.Request, g int) { s.normal.serve(w, r, i, g) }
 		}
 		srv := &http.Server{
 			Handler:           s.wrap(all[i], h),
@@ -222,7 +245,14 @@ func (s *Site) Seeds() []string {
 }
 
 // Expected returns canonical URL -> HTTP status for every URL that a
-// correct crawler starting from the content hosts' seeds would request: it
+// correct crawler starting from the content hosts' seeds would request at
+// the current generation (see ExpectedAt).
+func (s *Site) Expected() map[string]int { return s.ExpectedAt(s.Generation()) }
+
+// ExpectedAt returns canonical URL -> HTTP status for every URL that a
+// correct crawler starting from the content hosts' seeds would request at
+// generation g (a fresh crawl; pages removed and no longer linked are not
+// in it): it
 // obeys robots.txt, follows every <a href> (resolved against <base href>
 // where present, whether or not it carries rel=nofollow or the page has
 // <meta name=robots content=nofollow> — the set is the same either way),
@@ -230,12 +260,19 @@ func (s *Site) Seeds() []string {
 // targets as new URLs (a redirect counts at its source with 301/302, its
 // target separately). robots.txt and sitemaps are not included, nor the
 // sitemap-only pages. It is computed from the generator's link graph, not by
-// crawling, and covers only the content hosts.
-func (s *Site) Expected() map[string]int {
-	if s.fast != nil {
-		return s.fast.expected()
+// crawling, and covers only the content hosts. A g outside [0,
+// MaxGeneration] gives nil.
+func (s *Site) ExpectedAt(g int) map[string]int {
+	if g < 0 || g > MaxGeneration {
+		return nil
 	}
-	got, _ := s.normal.expected(false)
+	s.hist.ensure(g)
+	s.hist.rlock()
+	defer s.hist.runlock()
+	if s.fast != nil {
+		return s.fast.expected(g)
+	}
+	got, _ := view{s.normal, g}.expected(false)
 	return got
 }
 
@@ -249,8 +286,8 @@ func (s *Site) SitemapOnly() []string {
 }
 
 // wrap records the request in the host's log, applies RateLimit and
-// Latency, and runs h.
-func (s *Site) wrap(host string, h http.Handler) http.Handler {
+// Latency, and runs h with the generation to serve.
+func (s *Site) wrap(host string, h func(w http.ResponseWriter, r *http.Request, g int)) http.Handler {
 	hl := s.logs[host]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -263,11 +300,20 @@ func (s *Site) wrap(host string, h http.Handler) http.Handler {
 		s.mu.Unlock()
 		defer s.handlers.Done()
 
-		allowed := hl.begin(s.start, r.URL)
-		defer hl.end()
+		g := int(s.gen.Load())
+		start, target, allowed := hl.begin(s.start, r.URL)
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK // what net/http sends for a handler that wrote nothing
+			}
+			hl.end(Request{Start: start, Method: r.Method, Target: target, Generation: g,
+				Conditional: conditional(r), Status: status, Bytes: rec.bytes})
+		}()
 		if !allowed {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "too many requests", http.StatusTooManyRequests)
+			rec.Header().Set("Retry-After", "1")
+			http.Error(rec, "too many requests", http.StatusTooManyRequests)
 			return
 		}
 		if d := s.opts.Latency; d > 0 {
@@ -279,7 +325,7 @@ func (s *Site) wrap(host string, h http.Handler) http.Handler {
 				return
 			}
 		}
-		h.ServeHTTP(w, r)
+		h(rec, r, g)
 	})
 }
 

@@ -1,6 +1,7 @@
 package testsite
 
 import (
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -17,11 +18,55 @@ type HostStats struct {
 	// ByPath counts requests per escaped path plus "?query" when there is
 	// one, such as "/category/books?page=2". Nil with Options.NoByPath.
 	ByPath map[string]int
+	// Conditional counts requests with a precondition (If-None-Match,
+	// If-Modified-Since, If-Match or If-Unmodified-Since).
+	Conditional int
+	// NotModified counts 304 answers.
+	NotModified int
+	// Bytes counts the body bytes sent, headers not included.
+	Bytes int64
 }
+
+// Request is one request as the server answered it.
+type Request struct {
+	Start       time.Duration // since the site started
+	Method      string
+	Target      string // escaped path plus "?query" when there is one
+	Generation  int    // the site's generation when the request arrived
+	Conditional bool   // it carried a precondition (see HostStats.Conditional)
+	Status      int    // 304 for a conditional request answered Not Modified
+	Bytes       int64  // body bytes sent
+}
+
+// recorder notes the status and the body bytes of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // hostLog is the per-host request record.
 type hostLog struct {
-	mu          sync.Mutex
+	mu          sync.Mutex // guards all fields but capacity
 	requests    int
 	throttled   int
 	inFlight    int
@@ -29,6 +74,15 @@ type hostLog struct {
 	last        int64 // start of the previous request, ns since site start
 	minGap      int64 // -1 until two requests were seen
 	byPath      map[string]int
+	conditional int
+	notModified int
+	bytes       int64
+
+	// reqs holds the most recent requests in order, like ring (nil with
+	// Options.NoByPath); once it reaches its capacity, reqNext is the
+	// oldest entry.
+	reqs    []Request
+	reqNext int
 
 	// ring holds the most recent request starts (ns since site start) in
 	// order; once it reaches its capacity, next is the oldest entry.
@@ -45,6 +99,7 @@ func newHostLog(capacity int, byPath bool, ratePerSec float64) *hostLog {
 	l := &hostLog{minGap: -1, capacity: capacity, ring: make([]int64, 0, min(capacity, 1024))}
 	if byPath {
 		l.byPath = make(map[string]int)
+		l.reqs = make([]Request, 0, min(capacity, 1024))
 	}
 	if ratePerSec > 0 {
 		l.interval = int64(float64(time.Second) / ratePerSec)
@@ -53,8 +108,10 @@ func newHostLog(capacity int, byPath bool, ratePerSec float64) *hostLog {
 }
 
 // begin records a request start and reports whether RateLimit lets it
-// through. The time is read under the lock so starts are recorded in order.
-func (l *hostLog) begin(origin time.Time, u *url.URL) bool {
+// through, with the start time and the request target as kept in ByPath
+// ("" with Options.NoByPath). The time is read under the lock so starts
+// are recorded in order.
+func (l *hostLog) begin(origin time.Time, u *url.URL) (start time.Duration, target string, allowed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := int64(time.Since(origin))
@@ -69,11 +126,11 @@ func (l *hostLog) begin(origin time.Time, u *url.URL) bool {
 	l.inFlight++
 	l.maxInFlight = max(l.maxInFlight, l.inFlight)
 	if l.byPath != nil {
-		key := u.EscapedPath()
+		target = u.EscapedPath()
 		if u.RawQuery != "" {
-			key += "?" + u.RawQuery
+			target += "?" + u.RawQuery
 		}
-		l.byPath[key]++
+		l.byPath[target]++
 	}
 	if len(l.ring) < l.capacity {
 		l.ring = append(l.ring, now)
@@ -84,17 +141,34 @@ func (l *hostLog) begin(origin time.Time, u *url.URL) bool {
 	if l.interval > 0 {
 		if now < l.nextOK-l.interval/10 {
 			l.throttled++
-			return false
+			return time.Duration(now), target, false
 		}
 		l.nextOK = max(now, l.nextOK) + l.interval
 	}
-	return true
+	return time.Duration(now), target, true
 }
 
-func (l *hostLog) end() {
+// end records the end of the request that begin let in or turned away.
+func (l *hostLog) end(req Request) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.inFlight--
-	l.mu.Unlock()
+	if req.Conditional {
+		l.conditional++
+	}
+	if req.Status == http.StatusNotModified {
+		l.notModified++
+	}
+	l.bytes += req.Bytes
+	if l.reqs == nil {
+		return
+	}
+	if len(l.reqs) < l.capacity {
+		l.reqs = append(l.reqs, req)
+	} else {
+		l.reqs[l.reqNext] = req
+		l.reqNext = (l.reqNext + 1) % len(l.reqs)
+	}
 }
 
 func (l *hostLog) stats() HostStats {
@@ -105,6 +179,9 @@ func (l *hostLog) stats() HostStats {
 		Throttled:   l.throttled,
 		MaxInFlight: l.maxInFlight,
 		MinGap:      time.Duration(max(l.minGap, 0)),
+		Conditional: l.conditional,
+		NotModified: l.notModified,
+		Bytes:       l.bytes,
 	}
 	if l.byPath != nil {
 		st.ByPath = make(map[string]int, len(l.byPath))
@@ -122,6 +199,29 @@ func (l *hostLog) starts() []int64 {
 	out := make([]int64, 0, len(l.ring))
 	out = append(out, l.ring[l.next:]...)
 	return append(out, l.ring[:l.next]...)
+}
+
+// recent returns the recorded requests, in the order they ended.
+func (l *hostLog) recent() []Request {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.reqs == nil {
+		return nil
+	}
+	out := make([]Request, 0, len(l.reqs))
+	out = append(out, l.reqs[l.reqNext:]...)
+	return append(out, l.reqs[:l.reqNext]...)
+}
+
+// Requests returns host's ("addr:port") most recent requests in the order
+// they ended: up to its share of Options.LogSize, none with
+// Options.NoByPath or for an unknown host.
+func (s *Site) Requests(host string) []Request {
+	l, ok := s.logs[host]
+	if !ok {
+		return nil
+	}
+	return l.recent()
 }
 
 // Stats returns a snapshot of every host's observations, keyed by

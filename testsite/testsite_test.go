@@ -309,11 +309,11 @@ func TestExpectedMatchesCrawl(t *testing.T) {
 		}
 	}
 
-	all, _ := s.normal.expected(true)
+	all, _ := view{s.normal, 0}.expected(true)
 	if diff := cmp.Diff(want, all); diff != "" {
 		t.Errorf("Expected() changes when nofollow is ignored (-obeying +ignoring):\n%s", diff)
 	}
-	if _, depth := s.normal.expected(false); depth > 6 {
+	if _, depth := (view{s.normal, 0}).expected(false); depth > 6 {
 		t.Errorf("deepest expected URL is %d links from a seed, want <= 6", depth)
 	}
 
@@ -349,12 +349,13 @@ func TestExpectedMatchesCrawl(t *testing.T) {
 func TestExpectedSizes(t *testing.T) {
 	tests := []struct{ hosts, pages int }{{1, 1}, {1, 10}, {2, 59}, {1, 1000}, {4, 3000}}
 	for _, tt := range tests {
-		ns := newNormalSite(1, make([]string, tt.hosts), tt.pages)
+		ns := newNormalSite(1, make([]string, tt.hosts), tt.pages, ChangeRates{}, false)
 		for i := range ns.hosts {
 			ns.hosts[i] = "h" + string(rune('0'+i))
 		}
-		obey, depth := ns.expected(false)
-		all, _ := ns.expected(true)
+		v := view{ns, 0}
+		obey, depth := v.expected(false)
+		all, _ := v.expected(true)
 		if diff := cmp.Diff(obey, all); diff != "" {
 			t.Errorf("hosts=%d pages=%d: nofollow changes the set:\n%s", tt.hosts, tt.pages, diff)
 		}
@@ -473,6 +474,7 @@ func TestStats(t *testing.T) {
 		MaxInFlight: 1,
 		MinGap:      got.MinGap,
 		ByPath:      map[string]int{"/": 3, "/about": 2, "/category/books?page=1": 1},
+		Bytes:       got.Bytes,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Stats()[%s] mismatch (-want +got):\n%s", h, diff)
@@ -696,44 +698,56 @@ func TestMaxInFlight(t *testing.T) {
 	}
 }
 
-// FuzzRoute feeds request targets to the content and Fast routers and
-// renders whatever they accept.
+// FuzzRoute feeds request targets to the content and Fast routers, at
+// generations 0 to 3 of sites that change and have duplicates, and renders
+// whatever they accept.
 func FuzzRoute(f *testing.F) {
 	hosts := []string{"127.0.0.2:8080", "127.0.0.3:8080"}
-	ns := newNormalSite(1, hosts, 200)
-	fs := newFastSite(1, hosts, 200)
+	rates := ChangeRates{Text: 0.2, Price: 0.1, Remove: 0.1, New: 0.1}
+	ns := newNormalSite(1, hosts, 200, rates, true)
+	fs := newFastSite(1, hosts, 200, ChangeRates{Text: 0.2, Remove: 0.1, New: 0.1})
+	ns.hist.ensure(3)
+	fs.hist.ensure(3)
 	for _, s := range []string{"/", "/category/books?page=2", "/category/books", "/product/12", "/article/3",
 		"/old/1", "/files/4.pdf", "/api/item/3.json", "/category/books?page=x", "/product/007", "/hidden/1",
-		"/p/12", "/p/0", "/missing/x", "/private/a?b"} {
-		f.Add(s)
+		"/p/12", "/p/0", "/missing/x", "/private/a?b", "/article/5/print", "/article/5/edition/2", "/a/12",
+		"/product/131", "/article/51", "/p/205", "/sitemap.xml"} {
+		f.Add(s, uint8(2))
 	}
-	f.Fuzz(func(t *testing.T, target string) {
+	f.Fuzz(func(t *testing.T, target string, gen uint8) {
 		u, err := url.ParseRequestURI(target)
 		if err != nil {
 			return
 		}
-		rt := ns.route(0, u.Path, u.RawQuery)
-		if st := rt.status(); st != 200 && st != 301 && st != 302 && st != 404 && st != 500 {
-			t.Fatalf("route(%q) status %d", target, st)
+		g := int(gen % 4)
+		rep := view{ns, g}.respond(0, u.Path, u.RawQuery)
+		switch rep.status {
+		case 200, 301, 302, 404, 410, 500:
+		default:
+			t.Fatalf("respond(%q) at generation %d: status %d", target, g, rep.status)
 		}
-		if rt.isHTML() {
-			body := ns.render(0, u.Path, rt)
-			if !utf8.Valid(body) || !bytes.HasSuffix(body, []byte("</html>\n")) {
-				t.Fatalf("render(%q) is not a complete UTF-8 page", target)
+		if rep.status == 200 && strings.HasPrefix(rep.ctype, "text/html") {
+			if !utf8.Valid(rep.body) || !bytes.HasSuffix(rep.body, []byte("</html>\n")) {
+				t.Fatalf("respond(%q) at generation %d is not a complete UTF-8 page", target, g)
 			}
+		}
+		if (rep.status == 200) != (rep.etag != "") {
+			t.Fatalf("respond(%q) at generation %d: status %d with ETag %q", target, g, rep.status, rep.etag)
 		}
 		if id, ok := fs.pageID(u.Path); ok {
-			if id < 0 || id >= fs.n {
-				t.Fatalf("pageID(%q) = %d, outside [0, %d)", u.Path, id, fs.n)
+			if id < 0 {
+				t.Fatalf("pageID(%q) = %d", u.Path, id)
 			}
-			fs.appendPage(nil, 0, id)
+			if p := fs.page(0, id, g); p.exists && p.gone == 0 {
+				fs.appendPage(nil, 0, id, p)
+			}
 		}
 	})
 }
 
 func BenchmarkFastPage(b *testing.B) {
-	f := newFastSite(1, []string{"127.0.0.2:8080", "127.0.0.3:8080"}, 1000)
-	h := f.handler(0)
+	f := newFastSite(1, []string{"127.0.0.2:8080", "127.0.0.3:8080"}, 1000, ChangeRates{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(w, r, 0, 0) })
 	req, _ := http.NewRequest("GET", "http://127.0.0.2:8080/p/123", nil)
 	w := &discardWriter{h: make(http.Header)}
 	b.ReportAllocs()
@@ -763,8 +777,8 @@ func BenchmarkFastPageHTTP(b *testing.B) {
 }
 
 func BenchmarkNormalProductPage(b *testing.B) {
-	ns := newNormalSite(1, []string{"127.0.0.2:8080", "127.0.0.3:8080"}, 1000)
-	h := ns.handler(0)
+	ns := newNormalSite(1, []string{"127.0.0.2:8080", "127.0.0.3:8080"}, 1000, ChangeRates{}, false)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ns.serve(w, r, 0, 0) })
 	req, _ := http.NewRequest("GET", "http://127.0.0.2:8080/product/123", nil)
 	w := &discardWriter{h: make(http.Header)}
 	b.ReportAllocs()

@@ -1,6 +1,9 @@
 package testsite
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // mix hashes a seed and a few integers into 64 well-mixed bits
 // (splitmix64 finalizer applied after each value). Every pseudo-random
@@ -92,16 +95,15 @@ func (r *rng) title(n int) string {
 	return string(b)
 }
 
-// date returns an ISO date in 2025 chosen by r.
-func (r *rng) date() string {
+// day returns a day in 2025 chosen by r.
+func (r *rng) day() time.Time {
 	m := r.between(1, 12)
 	d := r.between(1, 28)
-	b := []byte("2025-")
-	b = appendPad2(b, m)
-	b = append(b, '-')
-	b = appendPad2(b, d)
-	return string(b)
+	return time.Date(2025, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 }
+
+// date returns an ISO date in 2025 chosen by r, as day does.
+func (r *rng) date() string { return r.day().Format(time.DateOnly) }
 
 func appendPad2(b []byte, n int) []byte {
 	if n < 10 {

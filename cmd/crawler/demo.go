@@ -84,20 +84,49 @@ func cmdTestsite(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.BoolVar(&o.Fast, "fast", false, "benchmark mode: ~30 KB pages, ~50 links, no errors")
 	fs.BoolVar(&o.Hostile, "hostile", false, "add hostile hosts (traps, bombs, slow servers)")
 	fs.Int64Var(&o.Seed, "seed", 1, "content seed")
+	fs.Float64Var(&o.Changes.Text, "change-text", 0, "share of products and articles whose text is edited each generation")
+	fs.Float64Var(&o.Changes.Price, "change-price", 0, "share of products whose price changes each generation")
+	fs.Float64Var(&o.Changes.Remove, "change-remove", 0, "share of products and articles removed (404 or 410) each generation")
+	fs.Float64Var(&o.Changes.New, "change-new", 0, "new products and articles each generation, as a share of the live ones")
+	fs.BoolVar(&o.Duplicates, "duplicates", false, "add exact duplicates, print versions and near-identical editions of pages")
+	gen := fs.Int("generation", 0, "generation to serve first")
+	every := fs.Duration("advance-every", 0, "move on to the next generation this often (0 = never)")
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
+	}
+	if *every < 0 {
+		return usageError{fmt.Sprintf("--advance-every %v is negative", *every)}
 	}
 	site, err := testsite.Start(o)
 	if err != nil {
 		return err
 	}
 	defer site.Close()
+	if err := site.SetGeneration(*gen); err != nil {
+		return fmt.Errorf("testsite: %w", err)
+	}
 	for _, s := range site.Seeds() {
 		fmt.Fprintln(stdout, s)
 	}
-	fmt.Fprintln(stderr, "serving; Ctrl-C to stop")
-	<-ctx.Done()
-	return nil
+	fmt.Fprintf(stderr, "serving generation %d; Ctrl-C to stop\n", site.Generation())
+	if *every == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	tick := time.NewTicker(*every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			g, err := site.Advance()
+			if err != nil {
+				return fmt.Errorf("testsite: %w", err)
+			}
+			fmt.Fprintf(stderr, "serving generation %d\n", g)
+		}
+	}
 }
 
 // progName is how the user invoked the crawler, for commands to copy.
