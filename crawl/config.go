@@ -222,6 +222,15 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, data)
 }
 
+// CheckWork returns an error naming file when c gives a crawl nothing to
+// start from: no seeds, URLs or sitemaps.
+func (c *Config) CheckWork(file string) error {
+	if len(c.Seeds) == 0 && len(c.URLs) == 0 && len(c.Sitemaps) == 0 {
+		return &ConfigError{File: file, Msg: "nothing to crawl: add seeds, urls or sitemaps"}
+	}
+	return nil
+}
+
 var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
 var typeErr = regexp.MustCompile(`line (\d+): (.*)`)
 

@@ -35,15 +35,24 @@ type Fetched struct {
 // canonicalization settings: the form the crawl stores in frontier.url and
 // pages.url.
 func CanonicalURL(cfg *Config, rawURL string) (string, error) {
-	norm, err := urlnorm.New(urlnorm.Options{StripParams: cfg.Canonical.StripParams, SortQuery: cfg.Canonical.SortQuery})
+	norm, err := cfg.normalizer()
 	if err != nil {
-		return "", fmt.Errorf("canonicalization: %w", err)
+		return "", err
 	}
 	c, err := norm.CanonicalString(strings.TrimSpace(rawURL))
 	if err != nil {
 		return "", fmt.Errorf("canonical form of %q: %w", rawURL, err)
 	}
 	return c, nil
+}
+
+// normalizer returns the URL canonicalizer of cfg's canonicalization settings.
+func (c *Config) normalizer() (*urlnorm.Normalizer, error) {
+	norm, err := urlnorm.New(urlnorm.Options{StripParams: c.Canonical.StripParams, SortQuery: c.Canonical.SortQuery})
+	if err != nil {
+		return nil, fmt.Errorf("canonicalization: %w", err)
+	}
+	return norm, nil
 }
 
 // ParsesType reports whether the crawl parses a response with this

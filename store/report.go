@@ -94,6 +94,12 @@ var hostOrderSQL = map[HostOrder]string{
 	ByDelay:   "max(h.delay_ms, coalesce(h.crawl_delay_ms, 0)) DESC, h.id",
 }
 
+// Valid reports whether HostList knows the order o.
+func (o HostOrder) Valid() bool {
+	_, ok := hostOrderSQL[o]
+	return ok || o == ""
+}
+
 // HostList returns up to limit hosts in the given order and the total
 // number of hosts.
 func (db *DB) HostList(ctx context.Context, order HostOrder, limit int) ([]HostInfo, int, error) {
