@@ -731,6 +731,12 @@ func TestJobWithoutDatabase(t *testing.T) {
 	if resp := call(t, "GET", base+"/query?sql=SELECT+1", testToken, nil, nil); resp.StatusCode != http.StatusConflict {
 		t.Errorf("query: status %d, want 409", resp.StatusCode)
 	}
+	for _, q := range []string{"GET /explain?url=http://example.com/", "GET /hosts", "POST /reextract"} {
+		method, path, _ := strings.Cut(q, " ")
+		if resp := call(t, method, base+path, testToken, nil, nil); resp.StatusCode != http.StatusConflict {
+			t.Errorf("%s: status %d, want 409", q, resp.StatusCode)
+		}
+	}
 	if d := getJob(t, srv.URL, svcJob); d.Status != nil {
 		t.Errorf("status of a job without a database: %+v, want none", d.Status)
 	}

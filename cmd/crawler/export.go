@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -79,7 +80,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		o.Fields = exportFields(cfg, o.Rule)
 	}
-	db, err := store.OpenReadOnly(ctx, path)
+	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/parse"
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -168,7 +169,7 @@ func extractStoredPage(ctx context.Context, path, canon string) (*store.StoredPa
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil
 	}
-	db, err := store.OpenReadOnly(ctx, path)
+	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -196,37 +197,15 @@ func mediaTypeUTF8(contentType string) string {
 // extractRules compiles the config's rule sets, or only the one named, which
 // with anyURL is made to match every URL.
 func extractRules(cfg *crawl.Config, configPath, name string, anyURL bool) (*parse.Rules, error) {
-	if len(cfg.Extract) == 0 {
-		return nil, fmt.Errorf("%s has no extraction rules: add an extract: section (see docs/extraction.md)", configPath)
+	rules, err := cfg.CompileRuleSets(name, anyURL)
+	var unknown *crawl.UnknownRuleError
+	if errors.As(err, &unknown) {
+		return nil, usageError{fmt.Sprintf("%s: %v", configPath, err)}
 	}
-	sets := cfg.Extract
-	if name != "" {
-		sets = nil
-		for _, rs := range cfg.Extract {
-			if rs.Name == name {
-				if anyURL {
-					rs.Match = "*"
-				}
-				sets = []parse.RuleSet{rs}
-			}
-		}
-		if sets == nil {
-			return nil, usageError{fmt.Sprintf("no rule set %q in %s (it has %s)", name, configPath, extractRuleNames(cfg))}
-		}
-	}
-	rules, err := parse.CompileRules(sets)
 	if err != nil {
-		return nil, fmt.Errorf("%s: extract: %w", configPath, err)
+		return nil, fmt.Errorf("%s: %w", configPath, err)
 	}
 	return rules, nil
-}
-
-func extractRuleNames(cfg *crawl.Config) string {
-	var names []string
-	for _, rs := range cfg.Extract {
-		names = append(names, rs.Name)
-	}
-	return strings.Join(names, ", ")
 }
 
 // extractWarnUnmatched tells the user when the crawl would not apply the rules to
@@ -287,7 +266,7 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := os.Stat(cfg.Database); err != nil {
 		return fmt.Errorf("reextract: %w", err)
 	}
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("reextract: %s is in use by a running crawl (or another reextract); reextract rewrites items "+
 			"and needs the database to itself: let the crawl finish or stop it, then run reextract again: %w", cfg.Database, err)
@@ -296,106 +275,41 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer db.Close()
-	r := reextractor{cfg: cfg, rules: rules, only: only, byRule: map[string]int{}, log: stderr, quiet: c.quiet}
-	err = r.run(ctx, db)
-	r.report(stdout)
+	lastNote := time.Now()
+	st, err := crawl.Reextract(ctx, db, cfg, crawl.ReextractOptions{Rules: rules, Only: only,
+		Failed: func(id int64, url string, err error) {
+			fmt.Fprintf(stderr, "page %d %s: %v (its items are left as they were)\n", id, url, err)
+		},
+		Batched: func(st crawl.ReextractStats) {
+			if now := time.Now(); !c.quiet && now.Sub(lastNote) >= 5*time.Second {
+				lastNote = now
+				fmt.Fprintf(stderr, "%s pages=%d items=%d (up to page id %d)\n", now.Format(time.TimeOnly), st.Pages, st.Items, st.After)
+			}
+		}})
+	writeReextract(stdout, st)
 	if err != nil && ctx.Err() != nil {
-		fmt.Fprintf(stderr, "interrupted: pages up to id %d have their new items; run reextract again to finish\n", r.after)
+		fmt.Fprintf(stderr, "interrupted: pages up to id %d have their new items; run reextract again to finish\n", st.After)
 		return crawl.ErrInterrupted
 	}
 	return err
 }
 
-// reextractor re-runs rules over stored bodies and counts what it did.
-type reextractor struct {
-	cfg   *crawl.Config
-	rules *parse.Rules
-	only  []string // rule sets whose items are replaced; nil: all
-	log   io.Writer
-	quiet bool
-
-	after                  int64 // last page id done
-	pages, skipped, failed int
-	items, withErrors      int
-	byRule                 map[string]int
-	took                   time.Duration
-}
-
-// reextractBatch is how many pages are read, and have their items
-// replaced in one transaction, at a time.
-const reextractBatch = 200
-
-func (r *reextractor) run(ctx context.Context, db *store.DB) error {
-	start := time.Now()
-	defer func() { r.took = time.Since(start) }()
-	lastNote := start
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		batch, err := db.PagesWithBodies(ctx, r.after, reextractBatch)
-		if err != nil {
-			return err
-		}
-		if len(batch) == 0 {
-			return nil
-		}
-		out := make([]store.PageItems, 0, len(batch))
-		for _, p := range batch {
-			if !r.cfg.ParsesType(p.ContentType) {
-				r.skipped++
-				continue
-			}
-			items, err := r.extract(p)
-			if err != nil {
-				r.failed++
-				fmt.Fprintf(r.log, "page %d %s: %v (its items are left as they were)\n", p.ID, p.URL, err)
-				continue
-			}
-			r.pages++
-			for _, it := range items {
-				r.items++
-				r.byRule[it.Set]++
-				if len(it.Errors) > 0 {
-					r.withErrors++
-				}
-			}
-			out = append(out, store.PageItems{PageID: p.ID, URL: p.URL, Items: crawl.StoreItems(items)})
-		}
-		if err := db.ReplacePageItems(ctx, r.only, out); err != nil {
-			return err
-		}
-		r.after = batch[len(batch)-1].ID
-		if now := time.Now(); !r.quiet && now.Sub(lastNote) >= 5*time.Second {
-			lastNote = now
-			fmt.Fprintf(r.log, "%s pages=%d items=%d (up to page id %d)\n", now.Format(time.TimeOnly), r.pages, r.items, r.after)
-		}
+// writeReextract prints what reextract did.
+func writeReextract(w io.Writer, r crawl.ReextractStats) {
+	fmt.Fprintf(w, "reextracted %d pages in %v: %d items, %d with errors", r.Pages, r.Took.Round(time.Millisecond), r.Items, r.WithErrors)
+	if r.Skipped > 0 {
+		fmt.Fprintf(w, "; %d stored bodies skipped (not in fetch.parse_types)", r.Skipped)
 	}
-}
-
-func (r *reextractor) extract(p store.StoredPage) ([]parse.Item, error) {
-	body, err := crawl.DecodeBody(p.Body, p.BodyEncoding)
-	if err != nil {
-		return nil, err
-	}
-	return crawl.ExtractItems(r.rules, p.URL, body, p.ContentType)
-}
-
-func (r *reextractor) report(w io.Writer) {
-	fmt.Fprintf(w, "reextracted %d pages in %v: %d items, %d with errors", r.pages, r.took.Round(time.Millisecond), r.items, r.withErrors)
-	if r.skipped > 0 {
-		fmt.Fprintf(w, "; %d stored bodies skipped (not in fetch.parse_types)", r.skipped)
-	}
-	if r.failed > 0 {
-		fmt.Fprintf(w, "; %d pages failed", r.failed)
+	if r.Failed > 0 {
+		fmt.Fprintf(w, "; %d pages failed", r.Failed)
 	}
 	fmt.Fprintln(w)
-	names := make([]string, 0, len(r.byRule))
-	for n := range r.byRule {
+	names := make([]string, 0, len(r.ByRule))
+	for n := range r.ByRule {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-24s %d items\n", n, r.byRule[n])
+		fmt.Fprintf(w, "  %-24s %d items\n", n, r.ByRule[n])
 	}
 }
