@@ -103,6 +103,9 @@ type ClassCount struct {
 	N    int64
 }
 
+// Key names the class in JSON and log records: "http_4xx", "timeout".
+func (c ClassCount) Key() string { return strings.ReplaceAll(strings.ToLower(c.Name), " ", "_") }
+
 // List returns the classes with a non-zero count, in display order.
 func (c ErrorClasses) List() []ClassCount {
 	var out []ClassCount

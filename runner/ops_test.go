@@ -95,17 +95,7 @@ func gaugeByLabel(mf *dto.MetricFamily, label, value string) (float64, bool) {
 // scraping them while the crawl runs and checking the values after it.
 func TestOpsEndpoints(t *testing.T) {
 	ctx := context.Background()
-	site, err := testsite.Start(testsite.Options{Hosts: 2, PagesPerHost: 40, Seed: 9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer site.Close()
-	cfg := testConfig(t, site.Seeds())
-	db, err := OpenDatabase(ctx, cfg.Database, OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	_, cfg, db := siteCrawl(t, testsite.Options{Hosts: 2, PagesPerHost: 40, Seed: 9})
 	log := slog.New(slog.DiscardHandler)
 	reg := prometheus.NewRegistry()
 	r, err := Start(ctx, cfg, db, Options{Log: log, Metrics: crawl.NewMetrics(reg)})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
@@ -27,6 +26,20 @@ type Progress struct {
 	Frontier      store.Totals
 	FrontierKnown bool
 	PagesAtStart  int // pages in the database when the run started
+	Limit         int // limits.max_pages, 0 for none
+}
+
+// Total is the pages in the database, as counted against Limit.
+func (p Progress) Total() int { return p.PagesAtStart + int(p.Stats.Pages) }
+
+// ETA estimates the time until Limit pages at PagesPerSecond, or 0 when
+// there is no limit or no rate to go by.
+func (p Progress) ETA() time.Duration {
+	left := p.Limit - p.Total()
+	if p.Limit <= 0 || p.PagesPerSecond <= 0 || left <= 0 {
+		return 0
+	}
+	return time.Duration(float64(left) / p.PagesPerSecond * float64(time.Second))
 }
 
 // perSecond is the one definition of a pages-per-second figure: pages
@@ -76,7 +89,7 @@ func (p Progress) Live() Live {
 		Hosts:  LiveHosts{Active: s.Hosts.Active, InFlight: s.Hosts.InFlight, Throttled: s.Hosts.Throttled, BackingOff: s.Hosts.BackingOff},
 	}
 	for _, c := range s.ErrorClasses.List() {
-		l.Errors[strings.ReplaceAll(strings.ToLower(c.Name), " ", "_")] = c.N
+		l.Errors[c.Key()] = c.N
 	}
 	return l
 }
@@ -91,6 +104,7 @@ type monitor struct {
 	rates        rateWindow
 	stall        stallWatch
 	pagesAtStart int
+	limit        int
 	totalTimeout time.Duration
 
 	frontier      store.Totals
@@ -133,7 +147,7 @@ func (m *monitor) final(s crawl.Stats, t store.Totals, known bool, now time.Time
 
 func (m *monitor) progress(s crawl.Stats, now time.Time) Progress {
 	p := Progress{Stats: s, Now: now, PagesPerSecond: m.rates.rate(), Frontier: m.frontier,
-		FrontierKnown: m.frontierKnown, PagesAtStart: m.pagesAtStart}
+		FrontierKnown: m.frontierKnown, PagesAtStart: m.pagesAtStart, Limit: m.limit}
 	if !s.Started.IsZero() {
 		p.Elapsed = now.Sub(s.Started)
 	}

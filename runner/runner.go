@@ -137,7 +137,7 @@ func (r *Run) Crawl(ctx context.Context, grace time.Duration) (*Result, error) {
 		return &Result{Outcome: crawl.OutcomeFailed, TotalsErr: err}, err
 	}
 	m := &monitor{db: r.db, log: r.o.Log, rates: rateWindow{span: RateWindow}, stall: stallWatch{after: r.o.StallAfter},
-		pagesAtStart: r.pagesAtStart, totalTimeout: r.cfg.Fetch.TotalTimeout}
+		pagesAtStart: r.pagesAtStart, limit: r.cfg.Limits.MaxPages, totalTimeout: r.cfg.Fetch.TotalTimeout}
 	m.rates.add(time.Now(), 0) // the run starts with no pages: a rate from the first report on
 	// The engine hands its counters over without waiting: a report the
 	// monitor has not taken yet is replaced by the newer one.

@@ -16,6 +16,24 @@ import (
 	"github.com/crawler-dev/crawler/testsite"
 )
 
+// siteCrawl starts the local test site and returns it with a config for
+// crawling it fast and that config's database, open, under t.TempDir().
+func siteCrawl(t *testing.T, o testsite.Options) (*testsite.Site, *crawl.Config, *store.DB) {
+	t.Helper()
+	site, err := testsite.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { site.Close() })
+	cfg := testConfig(t, site.Seeds())
+	db, err := OpenDatabase(context.Background(), cfg.Database, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return site, cfg, db
+}
+
 // testConfig is a config for crawling the local test site fast, with its
 // database under t.TempDir().
 func testConfig(t *testing.T, seeds []string) *crawl.Config {
@@ -160,17 +178,7 @@ func TestMonitor(t *testing.T) {
 // returns and records.
 func TestCrawl(t *testing.T) {
 	ctx := context.Background()
-	site, err := testsite.Start(testsite.Options{Hosts: 1, PagesPerHost: 30, Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer site.Close()
-	cfg := testConfig(t, site.Seeds())
-	db, err := OpenDatabase(ctx, cfg.Database, OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	_, cfg, db := siteCrawl(t, testsite.Options{Hosts: 1, PagesPerHost: 30, Seed: 4})
 	r, err := Start(ctx, cfg, db, Options{ConfigText: "seeds: [x]"})
 	if err != nil {
 		t.Fatal(err)

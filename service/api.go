@@ -319,6 +319,20 @@ func (s *Service) openResults(ctx context.Context, j *job) (*store.DB, error) {
 		Reader: store.ReaderOptions{MaxValueBytes: maxValueBytes}})
 }
 
+// openOrAnswer opens a job's database read-only, or answers why it cannot:
+// 409 for a job that has none yet.
+func (s *Service) openOrAnswer(ctx context.Context, w http.ResponseWriter, j *job) (*store.DB, bool) {
+	db, err := s.openResults(ctx, j)
+	if errors.Is(err, errNoDatabase) {
+		writeError(w, http.StatusConflict, err.Error())
+		return nil, false
+	} else if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return nil, false
+	}
+	return db, true
+}
+
 // intParam reads a non-negative integer query parameter.
 func intParam(r *http.Request, name string, def, max int64) (int64, error) {
 	s := r.URL.Query().Get(name)
@@ -368,12 +382,8 @@ func (s *Service) handleQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
 	defer cancel()
-	db, err := s.openResults(ctx, j)
-	if errors.Is(err, errNoDatabase) {
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	db, ok := s.openOrAnswer(ctx, w, j)
+	if !ok {
 		return
 	}
 	defer db.Close()
@@ -652,31 +662,20 @@ func (s *Service) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	o := store.ExportOptions{Table: q.Get("table"), Format: q.Get("format"), Rule: q.Get("rule")}
-	if o.Table == "" {
-		o.Table = "items"
+	if v := q.Get("bodies"); v != "" {
+		if v != "true" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("bodies=true is the only value, not %q", v))
+			return
+		}
+		o.DecodeBody = crawl.DecodeBody
 	}
-	if o.Format == "" {
-		o.Format = "jsonl"
+	if err := o.Check(); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
-	var ctype string
-	switch o.Format {
-	case "jsonl":
-		ctype = "application/x-ndjson; charset=utf-8"
-	case "csv":
+	ctype := "application/x-ndjson; charset=utf-8"
+	if o.Format == "csv" {
 		ctype = "text/csv; charset=utf-8"
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("format must be jsonl or csv, not %q", o.Format))
-		return
-	}
-	switch o.Table {
-	case "pages", "items", "links":
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("table must be pages, items or links, not %q", o.Table))
-		return
-	}
-	if o.Rule != "" && o.Table != "items" {
-		writeError(w, http.StatusBadRequest, "rule selects items; it cannot filter the "+o.Table+" table")
-		return
 	}
 	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -686,19 +685,16 @@ func (s *Service) handleExport(w http.ResponseWriter, r *http.Request) {
 		}
 		o.Since = t
 	}
-	if v := q.Get("bodies"); v != "" {
-		if v != "true" || o.Table != "pages" {
-			writeError(w, http.StatusBadRequest, "bodies=true is the only value, and only for table=pages")
+	if o.Format == "csv" && o.Table == "items" {
+		cfg, err := s.inspectConfig(j)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		o.DecodeBody = crawl.DecodeBody
+		o.Fields = cfg.ItemFields(o.Rule)
 	}
-	db, err := s.openResults(r.Context(), j)
-	if errors.Is(err, errNoDatabase) {
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	db, ok := s.openOrAnswer(r.Context(), w, j)
+	if !ok {
 		return
 	}
 	defer db.Close()

@@ -35,15 +35,8 @@ func (s *Service) openInspect(w http.ResponseWriter, r *http.Request, j *job) (*
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return nil, nil, false
 	}
-	db, err := s.openResults(r.Context(), j)
-	if errors.Is(err, errNoDatabase) {
-		writeError(w, http.StatusConflict, err.Error())
-		return nil, nil, false
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return nil, nil, false
-	}
-	return db, cfg, true
+	db, ok := s.openOrAnswer(r.Context(), w, j)
+	return db, cfg, ok
 }
 
 // unknownURL is the body of GET /explain for a URL not in the frontier.

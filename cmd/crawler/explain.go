@@ -29,7 +29,7 @@ func jobConfig(dbFlag, configFlag string) (cfg *crawl.Config, known bool, err er
 	if _, err := os.Stat(configFlag); err != nil {
 		return nil, false, usageError{fmt.Sprintf("no database given: use --db FILE or -c CONFIG (%s not found)", configFlag)}
 	}
-	if cfg, err = loadConfig(configFlag); err != nil {
+	if cfg, err = crawl.LoadConfig(configFlag); err != nil {
 		return nil, false, err
 	}
 	if dbFlag != "" {

@@ -56,7 +56,7 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 1 {
 		return usageError{"extract takes one URL or HTML file, e.g. crawler extract https://example.com/product/1"}
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := crawl.LoadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -75,9 +75,17 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var body []byte
 	var ctype string
 	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
-		res, body, ctype, err = extractPage(ctx, cfg, target, *fresh, stderr)
+		p, err := extractPage(ctx, cfg, target, *fresh)
 		if err != nil {
 			return err
+		}
+		res = &extractResult{URL: p.URL, Source: p.Source, Status: p.Status}
+		if !p.FetchedAt.IsZero() {
+			res.FetchedAt = p.FetchedAt.UTC().Format(time.RFC3339)
+		}
+		body, ctype = p.Body, p.ContentType
+		if p.Truncated {
+			fmt.Fprintf(stderr, "note: the body was cut at limits.max_body_size (%d bytes)\n", cfg.Limits.MaxBodySize)
 		}
 		if !cfg.ParsesType(ctype) && !c.quiet {
 			fmt.Fprintf(stderr, "note: %s is %s, which is not in fetch.parse_types: the crawl stores it without extracting items\n", res.URL, ctype)
@@ -126,72 +134,16 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // extractPage returns the page at rawURL from the database when the crawl
-// stored its body (unless fresh), otherwise fetched with crawl.FetchOne.
-func extractPage(ctx context.Context, cfg *crawl.Config, rawURL string, fresh bool, stderr io.Writer) (*extractResult, []byte, string, error) {
-	canon, err := crawl.CanonicalURL(cfg, rawURL)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if !fresh {
-		p, err := extractStoredPage(ctx, cfg.Database, canon)
-		if err != nil {
-			return nil, nil, "", err
+// stored its body (unless fresh), otherwise fetched.
+func extractPage(ctx context.Context, cfg *crawl.Config, rawURL string, fresh bool) (*crawl.RulesPage, error) {
+	var db *store.DB
+	if _, err := os.Stat(cfg.Database); err == nil && !fresh {
+		if db, err = runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{ReadOnly: true}); err != nil {
+			return nil, err
 		}
-		if p != nil {
-			body, err := crawl.DecodeBody(p.Body, p.BodyEncoding)
-			if err != nil {
-				return nil, nil, "", fmt.Errorf("stored body of %s: %w", canon, err)
-			}
-			return &extractResult{URL: p.URL, Source: "database", Status: p.Status,
-				FetchedAt: p.FetchedAt.UTC().Format(time.RFC3339)}, body, p.ContentType, nil
-		}
+		defer db.Close()
 	}
-	f, err := crawl.FetchOne(ctx, cfg, rawURL)
-	if errors.Is(err, crawl.ErrBlockedAddress) {
-		return nil, nil, "", fmt.Errorf("%w (list the address under fetch.allow_addresses to allow it)", err)
-	}
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if f.Status < 200 || f.Status > 299 {
-		return nil, nil, "", fmt.Errorf("fetch %s: HTTP %d: the crawl extracts items only from 2xx pages", f.URL, f.Status)
-	}
-	if f.Truncated {
-		fmt.Fprintf(stderr, "note: the body was cut at limits.max_body_size (%d bytes)\n", cfg.Limits.MaxBodySize)
-	}
-	// f.Body is UTF-8 already; say so, so that its charset is not decoded twice.
-	return &extractResult{URL: f.URL, Source: "fetched", Status: f.Status}, f.Body, mediaTypeUTF8(f.ContentType), nil
-}
-
-// extractStoredPage returns the stored page of a canonical URL, or nil when the
-// database does not exist or holds no body for it.
-func extractStoredPage(ctx context.Context, path, canon string) (*store.StoredPage, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil
-	}
-	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	p, err := db.PageByURL(ctx, canon)
-	if errors.Is(err, store.ErrNoPage) {
-		return nil, nil
-	}
-	if err != nil || p.Body == nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// mediaTypeUTF8 replaces a Content-Type's charset with utf-8.
-func mediaTypeUTF8(contentType string) string {
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.TrimSpace(mt)
-	if mt == "" {
-		mt = "text/html"
-	}
-	return mt + "; charset=utf-8"
+	return crawl.PageForRules(ctx, cfg, db, rawURL, fresh)
 }
 
 // extractRules compiles the config's rule sets, or only the one named, which
@@ -251,7 +203,7 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 0 {
 		return usageError{fmt.Sprintf("reextract takes no arguments, got %q", pos[0])}
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := crawl.LoadConfig(*configPath)
 	if err != nil {
 		return err
 	}

@@ -11,90 +11,45 @@ import (
 	"sync"
 	"time"
 
-	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/runner"
 )
 
-// progressView is one frame of the progress display: everything it shows.
-type progressView struct {
-	Elapsed  time.Duration
-	Pages    int64 // stored this run
-	Failed   int64
-	Skipped  int64
-	Retries  int64
-	Bytes    int64
-	Queued   int // waiting in the frontier; -1 when not known yet
-	InFlight int
-	Rate     float64 // pages/s over the last runner.RateWindow
-	AvgRate  float64 // pages/s since the start
-	Errors   crawl.ErrorClasses
-	Hosts    crawl.HostsSnapshot
-	Limit    int // limits.max_pages, 0 for none
-	Total    int // pages in the database, counted against Limit
-}
-
-// newView is the frame showing p, with limit the run's limits.max_pages.
-func newView(p runner.Progress, limit int) progressView {
+// progressLines renders the terminal display of p: one to three short lines.
+func progressLines(p runner.Progress) []string {
 	s := p.Stats
-	v := progressView{
-		Elapsed: p.Elapsed, Pages: s.Pages, Failed: s.Errors, Skipped: s.Skipped, Retries: s.Retries, Bytes: s.Bytes,
-		Queued: -1, InFlight: s.Hosts.InFlight, Rate: p.PagesPerSecond, AvgRate: p.AvgPagesPerSecond,
-		Errors: s.ErrorClasses, Hosts: s.Hosts, Limit: limit, Total: p.PagesAtStart + int(s.Pages),
-	}
-	if p.FrontierKnown {
-		v.Queued = p.Frontier.Queued
-	}
-	return v
-}
-
-// eta estimates the time until Limit pages, or 0 when there is no limit
-// or no rate to go by.
-func (v progressView) eta() time.Duration {
-	if v.Limit <= 0 || v.Rate <= 0 {
-		return 0
-	}
-	left := v.Limit - v.Total
-	if left <= 0 {
-		return 0
-	}
-	return time.Duration(float64(left) / v.Rate * float64(time.Second))
-}
-
-// lines renders the terminal display: one to three short lines.
-func (v progressView) lines() []string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s pages  %s/s (avg %s)", groupDigits(v.Pages), rate(v.Rate), rate(v.AvgRate))
-	if v.Queued >= 0 {
-		fmt.Fprintf(&b, "  %s queued", groupDigits(int64(v.Queued)))
+	fmt.Fprintf(&b, "%s pages  %s/s (avg %s)", groupDigits(s.Pages), rate(p.PagesPerSecond), rate(p.AvgPagesPerSecond))
+	if p.FrontierKnown {
+		fmt.Fprintf(&b, "  %s queued", groupDigits(int64(p.Frontier.Queued)))
 	}
-	fmt.Fprintf(&b, "  %d in flight  %s  %s", v.InFlight, megabytes(v.Bytes), clock(v.Elapsed))
-	if v.Limit > 0 {
-		fmt.Fprintf(&b, "  limit %d%%", min(100, v.Total*100/v.Limit))
-		if d := v.eta(); d > 0 {
+	fmt.Fprintf(&b, "  %d in flight  %s  %s", s.Hosts.InFlight, megabytes(s.Bytes), clock(p.Elapsed))
+	if p.Limit > 0 {
+		fmt.Fprintf(&b, "  limit %d%%", min(100, p.Total()*100/p.Limit))
+		if d := p.ETA(); d > 0 {
 			fmt.Fprintf(&b, " ETA %s", clock(d))
 		}
 	}
 	out := []string{b.String()}
 
 	b.Reset()
-	fmt.Fprintf(&b, "hosts %d active", v.Hosts.Active)
-	if v.Hosts.Throttled > 0 {
-		fmt.Fprintf(&b, ", %d throttled", v.Hosts.Throttled)
+	fmt.Fprintf(&b, "hosts %d active", s.Hosts.Active)
+	if s.Hosts.Throttled > 0 {
+		fmt.Fprintf(&b, ", %d throttled", s.Hosts.Throttled)
 	}
-	if v.Hosts.BackingOff > 0 {
-		fmt.Fprintf(&b, ", %d backing off", v.Hosts.BackingOff)
+	if s.Hosts.BackingOff > 0 {
+		fmt.Fprintf(&b, ", %d backing off", s.Hosts.BackingOff)
 	}
-	if v.Skipped > 0 {
-		fmt.Fprintf(&b, "  skipped %s", groupDigits(v.Skipped))
+	if s.Skipped > 0 {
+		fmt.Fprintf(&b, "  skipped %s", groupDigits(s.Skipped))
 	}
-	if v.Retries > 0 {
-		fmt.Fprintf(&b, "  retries %s", groupDigits(v.Retries))
+	if s.Retries > 0 {
+		fmt.Fprintf(&b, "  retries %s", groupDigits(s.Retries))
 	}
 	out = append(out, b.String())
 
-	if classes := v.Errors.List(); v.Failed > 0 || len(classes) > 0 {
+	if classes := s.ErrorClasses.List(); s.Errors > 0 || len(classes) > 0 {
 		b.Reset()
-		fmt.Fprintf(&b, "failed %s", groupDigits(v.Failed))
+		fmt.Fprintf(&b, "failed %s", groupDigits(s.Errors))
 		if len(classes) > 0 {
 			b.WriteString("  errors: ")
 			for i, c := range classes {
@@ -109,20 +64,21 @@ func (v progressView) lines() []string {
 	return out
 }
 
-// attrs renders the view as log attributes, for the plain progress line
+// progressAttrs renders p as log attributes, for the plain progress line
 // written when stderr is not a terminal.
-func (v progressView) attrs() []any {
-	a := []any{"pages", v.Pages, "pages_per_second", round1(v.Rate), "avg_pages_per_second", round1(v.AvgRate)}
-	if v.Queued >= 0 {
-		a = append(a, "queued", v.Queued)
+func progressAttrs(p runner.Progress) []any {
+	s := p.Stats
+	a := []any{"pages", s.Pages, "pages_per_second", round1(p.PagesPerSecond), "avg_pages_per_second", round1(p.AvgPagesPerSecond)}
+	if p.FrontierKnown {
+		a = append(a, "queued", p.Frontier.Queued)
 	}
-	a = append(a, "in_flight", v.InFlight, "mb", round1(float64(v.Bytes)/1e6), "failed", v.Failed)
-	for _, c := range v.Errors.List() {
-		a = append(a, strings.ReplaceAll(strings.ToLower(c.Name), " ", "_"), c.N)
+	a = append(a, "in_flight", s.Hosts.InFlight, "mb", round1(float64(s.Bytes)/1e6), "failed", s.Errors)
+	for _, c := range s.ErrorClasses.List() {
+		a = append(a, c.Key(), c.N)
 	}
-	a = append(a, "skipped", v.Skipped, "retries", v.Retries, "hosts", v.Hosts.Active,
-		"throttled", v.Hosts.Throttled, "backing_off", v.Hosts.BackingOff, "elapsed", v.Elapsed.Round(time.Second))
-	if d := v.eta(); d > 0 {
+	a = append(a, "skipped", s.Skipped, "retries", s.Retries, "hosts", s.Hosts.Active,
+		"throttled", s.Hosts.Throttled, "backing_off", s.Hosts.BackingOff, "elapsed", p.Elapsed.Round(time.Second))
+	if d := p.ETA(); d > 0 {
 		a = append(a, "eta", d.Round(time.Second))
 	}
 	return a
@@ -183,7 +139,6 @@ func clock(d time.Duration) string {
 type progress struct {
 	log   *slog.Logger
 	every time.Duration // plain mode: time between progress lines
-	limit int
 
 	mu    sync.Mutex // guards term, shown and frame
 	term  io.Writer  // the terminal, nil for plain mode
@@ -197,13 +152,12 @@ type progress struct {
 type progressConfig struct {
 	Term  io.Writer // draw in place here; nil to log plain progress lines
 	Every time.Duration
-	Limit int // limits.max_pages
 }
 
 // newProgress prepares a display; on a terminal, log records should go
 // through its Logger so that they appear above the display.
 func newProgress(log *slog.Logger, c progressConfig) *progress {
-	p := &progress{log: log, every: c.Every, limit: c.Limit, term: c.Term}
+	p := &progress{log: log, every: c.Every, term: c.Term}
 	if c.Term != nil {
 		p.log = slog.New(&aboveDisplay{h: log.Handler(), p: p})
 	}
@@ -225,9 +179,8 @@ func isTerminal(w io.Writer) bool {
 
 // show displays fresh progress. Only one goroutine may call it.
 func (p *progress) show(pr runner.Progress) {
-	v := newView(pr, p.limit)
 	if p.term != nil {
-		p.draw(strings.Join(v.lines(), "\n"))
+		p.draw(strings.Join(progressLines(pr), "\n"))
 		return
 	}
 	if p.lastPlain.IsZero() {
@@ -235,7 +188,7 @@ func (p *progress) show(pr runner.Progress) {
 	}
 	if pr.Now.Sub(p.lastPlain) >= p.every {
 		p.lastPlain = pr.Now
-		p.log.Info("progress", v.attrs()...)
+		p.log.Info("progress", progressAttrs(pr)...)
 	}
 }
 

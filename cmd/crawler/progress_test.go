@@ -16,23 +16,24 @@ import (
 )
 
 func TestProgressLines(t *testing.T) {
+	queued := func(n int) store.Totals { return store.Totals{Queued: n} }
 	tests := []struct {
 		name string
-		v    progressView
+		p    runner.Progress
 		want []string
 	}{
 		{
 			name: "start",
-			v:    progressView{Queued: -1},
+			p:    runner.Progress{},
 			want: []string{"0 pages  0.0/s (avg 0.0)  0 in flight  0 kB  0:00", "hosts 0 active"},
 		},
 		{
 			name: "busy",
-			v: progressView{
-				Elapsed: 95 * time.Second, Pages: 12345, Failed: 17, Skipped: 40, Retries: 5, Bytes: 123_400_000,
-				Queued: 4321, InFlight: 8, Rate: 38.24, AvgRate: 129.9,
-				Errors: crawl.ErrorClasses{HTTP4xx: 12, HTTP5xx: 3, Fetch: [7]int64{1, 2}},
-				Hosts:  crawl.HostsSnapshot{Active: 12, InFlight: 8, Throttled: 3, BackingOff: 1},
+			p: runner.Progress{
+				Stats: crawl.Stats{Pages: 12345, Errors: 17, Skipped: 40, Retries: 5, Bytes: 123_400_000,
+					ErrorClasses: crawl.ErrorClasses{HTTP4xx: 12, HTTP5xx: 3, Fetch: [7]int64{1, 2}},
+					Hosts:        crawl.HostsSnapshot{Active: 12, InFlight: 8, Throttled: 3, BackingOff: 1}},
+				Elapsed: 95 * time.Second, Frontier: queued(4321), FrontierKnown: true, PagesPerSecond: 38.24, AvgPagesPerSecond: 129.9,
 			},
 			want: []string{
 				"12,345 pages  38.2/s (avg 130)  4,321 queued  8 in flight  123.4 MB  1:35",
@@ -42,8 +43,9 @@ func TestProgressLines(t *testing.T) {
 		},
 		{
 			name: "limit with ETA",
-			v: progressView{Elapsed: 2 * time.Hour, Pages: 500, Queued: 10, Rate: 10, AvgRate: 9.5, Bytes: 2_500_000_000,
-				Limit: 2000, Total: 1000, Hosts: crawl.HostsSnapshot{Active: 1}},
+			p: runner.Progress{Stats: crawl.Stats{Pages: 500, Bytes: 2_500_000_000, Hosts: crawl.HostsSnapshot{Active: 1}},
+				Elapsed: 2 * time.Hour, Frontier: queued(10), FrontierKnown: true, PagesPerSecond: 10, AvgPagesPerSecond: 9.5,
+				Limit: 2000, PagesAtStart: 500},
 			want: []string{
 				"500 pages  10.0/s (avg 9.5)  10 queued  0 in flight  2.50 GB  2:00:00  limit 50% ETA 1:40",
 				"hosts 1 active",
@@ -51,14 +53,14 @@ func TestProgressLines(t *testing.T) {
 		},
 		{
 			name: "failed without fetch errors",
-			v:    progressView{Queued: 0, Failed: 2},
+			p:    runner.Progress{Stats: crawl.Stats{Errors: 2}, FrontierKnown: true},
 			want: []string{"0 pages  0.0/s (avg 0.0)  0 queued  0 in flight  0 kB  0:00", "hosts 0 active", "failed 2"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, tt.v.lines()); diff != "" {
-				t.Errorf("lines() (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tt.want, progressLines(tt.p)); diff != "" {
+				t.Errorf("progressLines (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -67,10 +69,11 @@ func TestProgressLines(t *testing.T) {
 func TestProgressAttrs(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: obsDropTime}))
-	v := progressView{Elapsed: 61 * time.Second, Pages: 100, Queued: 7, InFlight: 2, Rate: 1.66, AvgRate: 1.64,
-		Bytes: 2_340_000, Failed: 3, Errors: crawl.ErrorClasses{HTTP4xx: 3, Fetch: [7]int64{3: 1}},
-		Hosts: crawl.HostsSnapshot{Active: 2, BackingOff: 1}, Limit: 200, Total: 150}
-	log.Info("progress", v.attrs()...)
+	p := runner.Progress{Stats: crawl.Stats{Pages: 100, Bytes: 2_340_000, Errors: 3,
+		ErrorClasses: crawl.ErrorClasses{HTTP4xx: 3, Fetch: [7]int64{3: 1}}, Hosts: crawl.HostsSnapshot{Active: 2, InFlight: 2, BackingOff: 1}},
+		Elapsed: 61 * time.Second, Frontier: store.Totals{Queued: 7}, FrontierKnown: true, PagesPerSecond: 1.66, AvgPagesPerSecond: 1.64,
+		Limit: 200, PagesAtStart: 50}
+	log.Info("progress", progressAttrs(p)...)
 	want := "level=INFO msg=progress pages=100 pages_per_second=1.7 avg_pages_per_second=1.6 queued=7 in_flight=2 mb=2.3 failed=3 " +
 		"http_4xx=3 dns=1 skipped=0 retries=0 hosts=2 throttled=0 backing_off=1 elapsed=1m1s eta=30s\n"
 	if got := buf.String(); got != want {
@@ -113,12 +116,12 @@ func TestDisplayRedraw(t *testing.T) {
 func TestProgressPlain(t *testing.T) {
 	var buf bytes.Buffer
 	p := newProgress(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: obsDropTime})),
-		progressConfig{Every: 10 * time.Second, Limit: 100})
+		progressConfig{Every: 10 * time.Second})
 	t0 := time.Unix(1000, 0)
 	for s := 1; s <= 25; s++ {
 		p.show(runner.Progress{Stats: crawl.Stats{Started: t0, Pages: int64(s)}, Now: t0.Add(time.Duration(s) * time.Second),
 			Elapsed: time.Duration(s) * time.Second, PagesPerSecond: 1, AvgPagesPerSecond: 1, PagesAtStart: 40,
-			Frontier: store.Totals{Queued: 9}, FrontierKnown: true})
+			Frontier: store.Totals{Queued: 9}, FrontierKnown: true, Limit: 100})
 	}
 	p.Close()
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")

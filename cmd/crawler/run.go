@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,20 +14,6 @@ import (
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/runner"
 )
-
-func loadConfig(path string) (*crawl.Config, error) {
-	cfg, err := crawl.LoadConfig(path)
-	if err != nil {
-		return nil, err
-	}
-	if !filepath.IsAbs(cfg.Database) {
-		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
-	}
-	if cfg.URLsFile != "" && !filepath.IsAbs(cfg.URLsFile) {
-		cfg.URLsFile = filepath.Join(filepath.Dir(path), cfg.URLsFile)
-	}
-	return cfg, nil
-}
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -50,7 +31,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := crawl.LoadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -58,7 +39,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.URLsFile = *urlsFile
 	}
 	if cfg.URLsFile != "" {
-		list, err := readURLList(cfg.URLsFile)
+		list, err := crawl.ReadURLList(cfg.URLsFile)
 		if err != nil {
 			return err
 		}
@@ -114,7 +95,7 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 		if isTerminal(stderr) {
 			term = stderr
 		}
-		prog = newProgress(log, progressConfig{Term: term, Every: o.progressEvery, Limit: cfg.Limits.MaxPages})
+		prog = newProgress(log, progressConfig{Term: term, Every: o.progressEvery})
 		log, ro.OnProgress = prog.Logger(), prog.show
 	}
 	ro.Log = log
@@ -162,31 +143,4 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 	}
 	writeReport(stdout, sum)
 	return runErr
-}
-
-func readURLList(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read URL list: %w", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-			return nil, fmt.Errorf("%s:%d: %q is not an http(s) URL", path, line, s)
-		}
-		out = append(out, s)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read URL list %s: %w", path, err)
-	}
-	return out, nil
 }
