@@ -91,8 +91,8 @@ func (s *Service) handleHosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	order := store.HostOrder(r.URL.Query().Get("sort"))
-	if !order.Valid() {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("sort must be queued, pages, errors, latency or delay, not %q", order))
+	if err := order.Check(); err != nil {
+		writeError(w, http.StatusBadRequest, "sort: "+err.Error())
 		return
 	}
 	limit, err := intParam(r, "limit", 50, maxPageSize)

@@ -52,13 +52,13 @@ func TestQueryValues(t *testing.T) {
 	}
 }
 
-func TestHostOrderValid(t *testing.T) {
+func TestHostOrderCheck(t *testing.T) {
 	for _, o := range []HostOrder{"", ByQueued, ByPages, ByErrors, ByLatency, ByDelay} {
-		if !o.Valid() {
-			t.Errorf("HostOrder(%q).Valid() = false", o)
+		if err := o.Check(); err != nil {
+			t.Errorf("HostOrder(%q).Check() = %v", o, err)
 		}
 	}
-	if HostOrder("fastest").Valid() {
-		t.Error(`HostOrder("fastest").Valid() = true`)
+	if err := HostOrder("fastest").Check(); err == nil {
+		t.Error(`HostOrder("fastest").Check() = nil`)
 	}
 }

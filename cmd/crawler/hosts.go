@@ -37,14 +37,18 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	order := store.HostOrder(*sortBy)
+	if err := order.Check(); err != nil {
+		return usageError{"--sort: " + err.Error()}
+	}
 	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	hs, total, err := db.HostList(ctx, store.HostOrder(*sortBy), *limit)
+	hs, total, err := db.HostList(ctx, order, *limit)
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
 	now := time.Now()
 	var pol *crawl.Politeness
