@@ -1,12 +1,14 @@
 package crawl
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -213,13 +215,82 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
 
-// LoadConfig reads and validates a config file.
+// LoadConfig reads and validates a config file. The relative paths in it
+// (database, urls_file) are taken relative to the file's directory.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return ParseConfig(path, data)
+	cfg, err := ParseConfig(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if !filepath.IsAbs(cfg.Database) {
+		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
+	}
+	if cfg.URLsFile != "" && !filepath.IsAbs(cfg.URLsFile) {
+		cfg.URLsFile = filepath.Join(filepath.Dir(path), cfg.URLsFile)
+	}
+	return cfg, nil
+}
+
+// ReadURLList reads a list of URLs to fetch (urls_file): one http or https
+// URL a line; blank lines and lines starting with # are left out.
+func ReadURLList(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read URL list: %w", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+			return nil, fmt.Errorf("%s:%d: %q is not an http(s) URL", path, line, s)
+		}
+		out = append(out, s)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read URL list %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// ItemFields are the data columns of items of rule set rule (all rule
+// sets when rule is ""): the fields in rule order, each name once, rule
+// sets in config order. It is nil when the config has no such rule set.
+func (c *Config) ItemFields(rule string) []string {
+	var fields []string
+	seen := map[string]bool{}
+	for _, rs := range c.Extract {
+		if rule != "" && rs.Name != rule {
+			continue
+		}
+		for _, f := range rs.Fields {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				fields = append(fields, f.Name)
+			}
+		}
+	}
+	return fields
+}
+
+// CheckWork returns an error naming file when c gives a crawl nothing to
+// start from: no seeds, URLs or sitemaps.
+func (c *Config) CheckWork(file string) error {
+	if len(c.Seeds) == 0 && len(c.URLs) == 0 && len(c.Sitemaps) == 0 {
+		return &ConfigError{File: file, Msg: "nothing to crawl: add seeds, urls or sitemaps"}
+	}
+	return nil
 }
 
 var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)

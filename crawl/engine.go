@@ -69,6 +69,7 @@ type Engine struct {
 
 	stats   Stats      // counters updated atomically
 	statsMu sync.Mutex // guards stats.Hosts and stats.Queued
+	errs    errorCounters
 
 	// OnProgress, if set, is called about once a second with fresh stats.
 	OnProgress func(Stats)
@@ -90,13 +91,16 @@ type Stats struct {
 	Dispatched  int   // fetches handed to workers this run
 	Hosts       HostsSnapshot
 	Outcome     Outcome
+	// ErrorClasses are this run's failed requests by class, the same
+	// counts the Prometheus counters are fed.
+	ErrorClasses ErrorClasses
 }
 
 // New prepares an engine over an open database.
 func New(cfg *Config, db *store.DB, log *slog.Logger) (*Engine, error) {
-	norm, err := urlnorm.New(urlnorm.Options{StripParams: cfg.Canonical.StripParams, SortQuery: cfg.Canonical.SortQuery})
+	norm, err := cfg.normalizer()
 	if err != nil {
-		return nil, fmt.Errorf("canonicalization: %w", err)
+		return nil, err
 	}
 	rules, err := parse.CompileRules(cfg.Extract)
 	if err != nil {
@@ -126,18 +130,7 @@ func New(cfg *Config, db *store.DB, log *slog.Logger) (*Engine, error) {
 
 // overrides returns the per-host politeness override for an origin.
 func (e *Engine) overrides(origin string) (HostOverride, bool) {
-	if len(e.cfg.Politeness.Hosts) == 0 {
-		return HostOverride{}, false
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return HostOverride{}, false
-	}
-	if o, ok := e.cfg.Politeness.Hosts[u.Host]; ok {
-		return o, true
-	}
-	o, ok := e.cfg.Politeness.Hosts[u.Hostname()]
-	return o, ok
+	return e.cfg.Politeness.hostOverride(origin)
 }
 
 // robotsFromRecord rebuilds cached robots rules; nil means unavailable.
@@ -231,6 +224,7 @@ func (e *Engine) Snapshot() Stats {
 	s.Retries = atomic.LoadInt64(&e.stats.Retries)
 	s.Bytes = atomic.LoadInt64(&e.stats.Bytes)
 	s.Uncommitted = e.uncommitted.Load()
+	s.ErrorClasses = e.errs.load()
 	return s
 }
 

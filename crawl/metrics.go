@@ -2,6 +2,8 @@ package crawl
 
 import (
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +65,96 @@ func (m *Metrics) fetchError(reason string) {
 		return
 	}
 	m.FetchErrors.WithLabelValues(reason).Inc()
+}
+
+// fetchClasses name the groups of fetches that got no HTTP response, in
+// the order they are shown.
+var fetchClasses = [...]string{"timeout", "refused", "reset", "dns", "unreachable", "blocked", "other"}
+
+// fetchClass groups a reason classifyErr gives into one of fetchClasses.
+func fetchClass(reason string) int {
+	switch {
+	case reason == "timeout":
+		return 0
+	case reason == "connection refused":
+		return 1
+	case reason == "connection reset":
+		return 2
+	case strings.HasPrefix(reason, "dns"):
+		return 3
+	case reason == "host unreachable":
+		return 4
+	case reason == "blocked address":
+		return 5
+	}
+	return len(fetchClasses) - 1
+}
+
+// ErrorClasses count a run's failed requests by class: responses with an
+// HTTP error status, and fetches that got no response, by cause.
+type ErrorClasses struct {
+	HTTP4xx, HTTP5xx int64
+	Fetch            [len(fetchClasses)]int64 // indexed like fetchClasses
+}
+
+// ClassCount is the number of failed requests of one class.
+type ClassCount struct {
+	Name string // "HTTP 4xx", "HTTP 5xx", "timeout", "refused", "reset", "dns", "unreachable", "blocked" or "other"
+	N    int64
+}
+
+// Key names the class in JSON and log records: "http_4xx", "timeout".
+func (c ClassCount) Key() string { return strings.ReplaceAll(strings.ToLower(c.Name), " ", "_") }
+
+// List returns the classes with a non-zero count, in display order.
+func (c ErrorClasses) List() []ClassCount {
+	var out []ClassCount
+	if c.HTTP4xx > 0 {
+		out = append(out, ClassCount{"HTTP 4xx", c.HTTP4xx})
+	}
+	if c.HTTP5xx > 0 {
+		out = append(out, ClassCount{"HTTP 5xx", c.HTTP5xx})
+	}
+	for i, name := range fetchClasses {
+		if n := c.Fetch[i]; n > 0 {
+			out = append(out, ClassCount{name, n})
+		}
+	}
+	return out
+}
+
+// errorCounters are ErrorClasses counted concurrently by the workers.
+type errorCounters struct {
+	http4xx, http5xx atomic.Int64
+	fetch            [len(fetchClasses)]atomic.Int64
+}
+
+func (c *errorCounters) load() ErrorClasses {
+	e := ErrorClasses{HTTP4xx: c.http4xx.Load(), HTTP5xx: c.http5xx.Load()}
+	for i := range c.fetch {
+		e.Fetch[i] = c.fetch[i].Load()
+	}
+	return e
+}
+
+// countResponse counts an HTTP response in the run's stats and in the
+// Prometheus counters.
+func (e *Engine) countResponse(status int, dur time.Duration, size int) {
+	atomic.AddInt64(&e.stats.Fetches, 1)
+	switch status / 100 {
+	case 4:
+		e.errs.http4xx.Add(1)
+	case 5:
+		e.errs.http5xx.Add(1)
+	}
+	e.Metrics.response(status, dur, size)
+}
+
+// countFetchError counts a fetch that got no response, by the reason
+// classifyErr gave, in the run's stats and in the Prometheus counters.
+func (e *Engine) countFetchError(reason string) {
+	e.errs.fetch[fetchClass(reason)].Add(1)
+	e.Metrics.fetchError(reason)
 }
 
 func (m *Metrics) committed(pages int, states map[string]int) {

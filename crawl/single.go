@@ -35,15 +35,24 @@ type Fetched struct {
 // canonicalization settings: the form the crawl stores in frontier.url and
 // pages.url.
 func CanonicalURL(cfg *Config, rawURL string) (string, error) {
-	norm, err := urlnorm.New(urlnorm.Options{StripParams: cfg.Canonical.StripParams, SortQuery: cfg.Canonical.SortQuery})
+	norm, err := cfg.normalizer()
 	if err != nil {
-		return "", fmt.Errorf("canonicalization: %w", err)
+		return "", err
 	}
 	c, err := norm.CanonicalString(strings.TrimSpace(rawURL))
 	if err != nil {
 		return "", fmt.Errorf("canonical form of %q: %w", rawURL, err)
 	}
 	return c, nil
+}
+
+// normalizer returns the URL canonicalizer of cfg's canonicalization settings.
+func (c *Config) normalizer() (*urlnorm.Normalizer, error) {
+	norm, err := urlnorm.New(urlnorm.Options{StripParams: c.Canonical.StripParams, SortQuery: c.Canonical.SortQuery})
+	if err != nil {
+		return nil, fmt.Errorf("canonicalization: %w", err)
+	}
+	return norm, nil
 }
 
 // ParsesType reports whether the crawl parses a response with this
@@ -207,6 +216,66 @@ func (s *single) get(ctx context.Context, o, target string, maxBody int64) (*res
 	}
 	s.last[o] = time.Now()
 	return s.cl.get(ctx, target, maxBody, s.cfg.Fetch.TotalTimeout)
+}
+
+// RulesPage is a page to try extraction rules on, as "crawler extract"
+// does.
+type RulesPage struct {
+	URL         string
+	Source      string // "database" or "fetched"
+	Status      int
+	FetchedAt   time.Time // when the crawl fetched a stored page
+	Body        []byte
+	ContentType string // the Content-Type to decode Body by (ExtractItems)
+	Truncated   bool   // a fetched body was cut at limits.max_body_size
+}
+
+// PageForRules returns the page at rawURL to try extraction rules on: the
+// body the crawl stored in db, unless db is nil or fresh, else the page
+// fetched as the crawl would fetch it (FetchOne). Rules are applied only to
+// 2xx pages, so another status is an error.
+func PageForRules(ctx context.Context, cfg *Config, db *store.DB, rawURL string, fresh bool) (*RulesPage, error) {
+	canon, err := CanonicalURL(cfg, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if db != nil && !fresh {
+		p, err := db.PageByURL(ctx, canon)
+		switch {
+		case err == nil && p.Body != nil:
+			body, err := DecodeBody(p.Body, p.BodyEncoding)
+			if err != nil {
+				return nil, fmt.Errorf("stored body of %s: %w", canon, err)
+			}
+			return &RulesPage{URL: p.URL, Source: "database", Status: p.Status, FetchedAt: p.FetchedAt, Body: body,
+				ContentType: p.ContentType}, nil
+		case err != nil && !errors.Is(err, store.ErrNoPage):
+			return nil, err
+		}
+	}
+	f, err := FetchOne(ctx, cfg, rawURL)
+	if errors.Is(err, ErrBlockedAddress) {
+		return nil, fmt.Errorf("%w (list the address under fetch.allow_addresses to allow it)", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.Status < 200 || f.Status > 299 {
+		return nil, fmt.Errorf("fetch %s: HTTP %d: the crawl extracts items only from 2xx pages", f.URL, f.Status)
+	}
+	// f.Body is UTF-8 already; say so, so that its charset is not decoded twice.
+	return &RulesPage{URL: f.URL, Source: "fetched", Status: f.Status, Body: f.Body, ContentType: mediaTypeUTF8(f.ContentType),
+		Truncated: f.Truncated}, nil
+}
+
+// mediaTypeUTF8 replaces a Content-Type's charset with utf-8.
+func mediaTypeUTF8(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	if mt == "" {
+		mt = "text/html"
+	}
+	return mt + "; charset=utf-8"
 }
 
 // ExtractItems parses an HTML body and applies rules to it, as the crawl

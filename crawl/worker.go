@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -188,7 +187,7 @@ func (w *worker) page(ctx context.Context, j job) {
 		d.class, out.Reason = classifyErr(err)
 		out.Err = err.Error()
 		if d.class != classCanceled {
-			e.Metrics.fetchError(out.Reason)
+			e.countFetchError(out.Reason)
 		}
 		if d.class == classCanceled {
 			out = store.Outcome{Lease: l, State: store.StateQueued}
@@ -201,8 +200,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	}
 	d.latency, d.status = r.dur, r.status
 	out.Status = r.status
-	e.Metrics.response(r.status, r.dur, len(r.body))
-	atomic.AddInt64(&e.stats.Fetches, 1)
+	e.countResponse(r.status, r.dur, len(r.body))
 	d.class = classifyStatus(r.status)
 	if d.class == classThrottled {
 		d.retryAfter = retryAfter(r.header, time.Now())

@@ -12,9 +12,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -78,6 +78,9 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /api/jobs/{id}/pages", s.handlePages)
 	mux.HandleFunc("GET /api/jobs/{id}/items", s.handleItems)
 	mux.HandleFunc("GET /api/jobs/{id}/export", s.handleExport)
+	mux.HandleFunc("GET /api/jobs/{id}/explain", s.handleExplain)
+	mux.HandleFunc("GET /api/jobs/{id}/hosts", s.handleHosts)
+	mux.HandleFunc("POST /api/jobs/{id}/reextract", s.handleReextract)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -194,24 +197,8 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 // counters, and a summary of its database.
 type jobDetail struct {
 	view
-	Live   *liveStats     `json:"live,omitempty"`
+	Live   *runner.Live   `json:"live,omitempty"`
 	Status *databaseStats `json:"status,omitempty"`
-}
-
-// liveStats are the running engine's counters for the current run.
-type liveStats struct {
-	Started     time.Time `json:"started"`
-	Pages       int64     `json:"pages"`
-	Errors      int64     `json:"errors"`
-	Skipped     int64     `json:"skipped"`
-	Retries     int64     `json:"retries"`
-	Bytes       int64     `json:"bytes"`
-	Uncommitted int64     `json:"uncommitted"`
-	Dispatched  int       `json:"dispatched"`
-	HostsActive int       `json:"hosts_active"`
-	InFlight    int       `json:"in_flight"`
-	BackingOff  int       `json:"backing_off"`
-	Throttled   int       `json:"throttled"`
 }
 
 // databaseStats summarise a job's database (store.Status).
@@ -255,13 +242,9 @@ func (s *Service) handleJob(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	d := jobDetail{view: j.viewLocked(true)}
-	if st, ok := j.live.engineStats(); ok && j.active {
-		d.Live = &liveStats{
-			Started: st.Started, Pages: st.Pages, Errors: st.Errors, Skipped: st.Skipped,
-			Retries: st.Retries, Bytes: st.Bytes, Uncommitted: st.Uncommitted, Dispatched: st.Dispatched,
-			HostsActive: st.Hosts.Active, InFlight: st.Hosts.InFlight, BackingOff: st.Hosts.BackingOff,
-			Throttled: st.Hosts.Throttled,
-		}
+	if p, ok := j.live.get(); ok && j.active {
+		l := p.Live()
+		d.Live = &l
 	}
 	s.mu.Unlock()
 	db, err := s.openResults(r.Context(), j)
@@ -332,7 +315,22 @@ func (s *Service) openResults(ctx context.Context, j *job) (*store.DB, error) {
 	if !ready {
 		return nil, errNoDatabase
 	}
-	return store.OpenReader(ctx, j.dbPath(), store.ReaderOptions{MaxValueBytes: maxValueBytes})
+	return runner.OpenDatabase(ctx, j.dbPath(), runner.OpenOptions{ReadOnly: true,
+		Reader: store.ReaderOptions{MaxValueBytes: maxValueBytes}})
+}
+
+// openOrAnswer opens a job's database read-only, or answers why it cannot:
+// 409 for a job that has none yet.
+func (s *Service) openOrAnswer(ctx context.Context, w http.ResponseWriter, j *job) (*store.DB, bool) {
+	db, err := s.openResults(ctx, j)
+	if errors.Is(err, errNoDatabase) {
+		writeError(w, http.StatusConflict, err.Error())
+		return nil, false
+	} else if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return nil, false
+	}
+	return db, true
 }
 
 // intParam reads a non-negative integer query parameter.
@@ -384,12 +382,8 @@ func (s *Service) handleQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
 	defer cancel()
-	db, err := s.openResults(ctx, j)
-	if errors.Is(err, errNoDatabase) {
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	db, ok := s.openOrAnswer(ctx, w, j)
+	if !ok {
 		return
 	}
 	defer db.Close()
@@ -424,23 +418,18 @@ func collectRows(rows *store.QueryRows, limit int) (*queryResult, error) {
 		return nil, fmt.Errorf("query: %w", err)
 	}
 	list := rowList{size: answerReserve + len(head)}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
 	for rows.Next() {
 		if len(list.rows) >= limit {
 			res.Truncated = true
 			break
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("query: %w", err)
+		row, err := rows.Values()
+		if err != nil {
+			return nil, err
 		}
-		row := make([]any, len(cols))
 		text := 0 // a string's JSON is at least as long as the string
-		for i, v := range vals {
-			row[i] = jsonValue(v)
+		for i, v := range row {
+			row[i] = store.JSONValue(v)
 			if s, ok := row[i].(string); ok {
 				text += len(s)
 			}
@@ -468,21 +457,6 @@ func collectRows(rows *store.QueryRows, limit int) (*queryResult, error) {
 		res.Rows = []json.RawMessage{}
 	}
 	return res, nil
-}
-
-// jsonValue makes a column value printable: text blobs become strings,
-// binary ones (compressed bodies) a "<N bytes>" placeholder.
-func jsonValue(v any) any {
-	switch x := v.(type) {
-	case []byte:
-		if utf8.Valid(x) {
-			return string(x)
-		}
-		return fmt.Sprintf("<%d bytes>", len(x))
-	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
-	}
-	return v
 }
 
 // pageRow is one page in GET /pages.
@@ -688,31 +662,20 @@ func (s *Service) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	o := store.ExportOptions{Table: q.Get("table"), Format: q.Get("format"), Rule: q.Get("rule")}
-	if o.Table == "" {
-		o.Table = "items"
+	if v := q.Get("bodies"); v != "" {
+		if v != "true" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("bodies=true is the only value, not %q", v))
+			return
+		}
+		o.DecodeBody = crawl.DecodeBody
 	}
-	if o.Format == "" {
-		o.Format = "jsonl"
+	if err := o.Check(); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
-	var ctype string
-	switch o.Format {
-	case "jsonl":
-		ctype = "application/x-ndjson; charset=utf-8"
-	case "csv":
+	ctype := "application/x-ndjson; charset=utf-8"
+	if o.Format == "csv" {
 		ctype = "text/csv; charset=utf-8"
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("format must be jsonl or csv, not %q", o.Format))
-		return
-	}
-	switch o.Table {
-	case "pages", "items", "links":
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("table must be pages, items or links, not %q", o.Table))
-		return
-	}
-	if o.Rule != "" && o.Table != "items" {
-		writeError(w, http.StatusBadRequest, "rule selects items; it cannot filter the "+o.Table+" table")
-		return
 	}
 	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -722,19 +685,16 @@ func (s *Service) handleExport(w http.ResponseWriter, r *http.Request) {
 		}
 		o.Since = t
 	}
-	if v := q.Get("bodies"); v != "" {
-		if v != "true" || o.Table != "pages" {
-			writeError(w, http.StatusBadRequest, "bodies=true is the only value, and only for table=pages")
+	if o.Format == "csv" && o.Table == "items" {
+		cfg, err := s.inspectConfig(j)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		o.DecodeBody = crawl.DecodeBody
+		o.Fields = cfg.ItemFields(o.Rule)
 	}
-	db, err := s.openResults(r.Context(), j)
-	if errors.Is(err, errNoDatabase) {
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	db, ok := s.openOrAnswer(r.Context(), w, j)
+	if !ok {
 		return
 	}
 	defer db.Close()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -33,10 +34,16 @@ const (
 
 // Progress is a job's headline numbers.
 type Progress struct {
-	Pages       int64   `json:"pages"`         // page rows stored
-	Queued      int64   `json:"queued"`        // URLs waiting in the frontier (queued or leased)
-	Errors      int64   `json:"errors"`        // URLs whose fetch failed
-	PagesPerSec float64 `json:"pages_per_sec"` // over the last 10 seconds; 0 unless running
+	Pages          int64   `json:"pages"`            // page rows stored
+	Queued         int64   `json:"queued"`           // URLs waiting in the frontier (queued or leased)
+	Errors         int64   `json:"errors"`           // URLs whose fetch failed
+	PagesPerSecond float64 `json:"pages_per_second"` // over the last runner.RateWindow; 0 unless running
+}
+
+// newProgress returns the headline numbers of a database's totals.
+func newProgress(t store.Totals, pagesPerSecond float64) Progress {
+	return Progress{Pages: int64(t.Pages), Queued: int64(t.Queued + t.Leased), Errors: int64(t.Errors),
+		PagesPerSecond: math.Round(pagesPerSecond*10) / 10}
 }
 
 // record is the content of job.json.
@@ -66,64 +73,31 @@ type job struct {
 	live   liveProgress
 }
 
-// liveProgress is sampled about once a second while a job runs: the
-// headline numbers from the database, the engine's counters from its
-// OnProgress callback.
+// liveProgress is the running crawl's progress, as the runner reports it
+// about once a second.
 type liveProgress struct {
 	mu      sync.Mutex
-	running bool        // guarded by mu
-	p       Progress    // guarded by mu
-	samples []sample    // guarded by mu; (time, pages) over the last rateWindow
-	stats   crawl.Stats // guarded by mu
-	haveSt  bool        // guarded by mu; stats holds a snapshot
+	running bool            // guarded by mu; p holds a report
+	p       runner.Progress // guarded by mu
 }
 
-type sample struct {
-	at    time.Time
-	pages int64
-}
-
-const rateWindow = 10 * time.Second
-
-func (l *liveProgress) setProgress(p Progress, now time.Time) {
+func (l *liveProgress) set(p runner.Progress) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.samples = append(l.samples, sample{now, p.Pages})
-	i := 0
-	for i < len(l.samples)-2 && now.Sub(l.samples[i].at) > rateWindow {
-		i++
-	}
-	l.samples = append(l.samples[:0], l.samples[i:]...)
-	if first := l.samples[0]; now.Sub(first.at) > 0 {
-		p.PagesPerSec = math.Round(float64(p.Pages-first.pages)/now.Sub(first.at).Seconds()*10) / 10
-	}
 	l.p, l.running = p, true
 }
 
-func (l *liveProgress) setStats(st crawl.Stats) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.stats, l.haveSt = st, true
-}
-
-// progress returns the latest sampled progress, if the job runs.
-func (l *liveProgress) progress() (Progress, bool) {
+// get returns the latest progress, if the job runs and has reported.
+func (l *liveProgress) get() (runner.Progress, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.p, l.running
 }
 
-// engineStats returns the engine's latest counters, if it reported any.
-func (l *liveProgress) engineStats() (crawl.Stats, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.stats, l.haveSt
-}
-
 func (l *liveProgress) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.running, l.haveSt, l.samples, l.stats = false, false, nil, crawl.Stats{}
+	l.running, l.p = false, runner.Progress{}
 }
 
 func newID() (string, error) {
@@ -222,8 +196,8 @@ func parseJobConfig(text []byte, dir string, allow crawl.AllowList) (*crawl.Conf
 		}
 		return nil, refuse(fmt.Sprintf("fetch.allow_addresses[%d]", i), fmt.Sprintf("%q: %s", cfg.Fetch.AllowAddresses[i], why))
 	}
-	if len(cfg.Seeds) == 0 && len(cfg.URLs) == 0 && len(cfg.Sitemaps) == 0 {
-		return nil, &crawl.ConfigError{File: "config.yaml", Msg: "nothing to crawl: add seeds, urls or sitemaps"}
+	if err := cfg.CheckWork("config.yaml"); err != nil {
+		return nil, err
 	}
 	cfg.Database = filepath.Join(dir, "crawl.db")
 	return cfg, nil
@@ -417,7 +391,7 @@ func (s *Service) crawl(ctx context.Context, j *job, log *slog.Logger) (crawl.Ou
 	if err != nil {
 		return crawl.OutcomeFailed, nil, err
 	}
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{})
 	if err != nil {
 		return crawl.OutcomeFailed, nil, err
 	}
@@ -425,66 +399,18 @@ func (s *Service) crawl(ctx context.Context, j *job, log *slog.Logger) (crawl.Ou
 	s.mu.Lock()
 	j.rec.HasDatabase = true
 	s.mu.Unlock()
-	eng, err := crawl.New(cfg, db, log)
+	r, err := runner.Start(ctx, cfg, db, runner.Options{Log: log, ConfigText: text, StallAfter: runner.DefaultStallAfter,
+		OnProgress: j.live.set})
 	if err != nil {
 		return crawl.OutcomeFailed, nil, err
 	}
-	if err := eng.Seed(ctx, nil); err != nil {
-		return crawl.OutcomeFailed, nil, err
+	res, err := r.Crawl(ctx, s.grace)
+	if res.TotalsErr != nil {
+		log.Warn("read final progress", "err", res.TotalsErr)
+		return res.Outcome, nil, err
 	}
-	runID, err := db.StartRun(ctx, text)
-	if err != nil {
-		return crawl.OutcomeFailed, nil, err
-	}
-	// The engine's counters come through OnProgress, on the engine's own
-	// goroutine, rather than from Snapshot calls racing with Run's start.
-	eng.OnProgress = j.live.setStats
-
-	sampleCtx, stopSampling := context.WithCancel(context.Background())
-	var sampler sync.WaitGroup
-	sampler.Add(1)
-	go func() {
-		defer sampler.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			if p, err := readProgress(sampleCtx, db); err == nil {
-				j.live.setProgress(p, time.Now())
-			}
-			select {
-			case <-sampleCtx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	outcome, runErr := eng.Run(ctx, s.grace)
-	stopSampling()
-	sampler.Wait()
-
-	end := context.WithoutCancel(ctx)
-	if err := db.EndRun(end, runID, string(outcome)); err != nil && runErr == nil {
-		runErr = err
-	}
-	p, err := readProgress(end, db)
-	if err != nil {
-		log.Warn("read final progress", "err", err)
-		return outcome, nil, runErr
-	}
-	return outcome, &p, runErr
-}
-
-// readProgress reads the headline numbers from the per-host counters the
-// crawl maintains, which is cheap at any frontier size.
-func readProgress(ctx context.Context, db *store.DB) (Progress, error) {
-	var p Progress
-	err := db.Reader().QueryRowContext(ctx, `SELECT coalesce(sum(pages), 0), coalesce(sum(errors), 0),
-		coalesce(sum(queued), 0) + (SELECT count(*) FROM frontier WHERE state = 'leased') FROM hosts`).
-		Scan(&p.Pages, &p.Errors, &p.Queued)
-	if err != nil {
-		return p, fmt.Errorf("read progress: %w", err)
-	}
-	return p, nil
+	p := newProgress(res.Totals, 0)
+	return res.Outcome, &p, err
 }
 
 // view is a job as the API shows it.
@@ -496,8 +422,8 @@ type view struct {
 // viewLocked returns the API view of j with live progress when it runs.
 func (j *job) viewLocked(withConfig bool) view {
 	v := view{record: j.rec, Active: j.active}
-	if p, ok := j.live.progress(); ok {
-		v.Progress = p
+	if p, ok := j.live.get(); ok && p.FrontierKnown {
+		v.Progress = newProgress(p.Frontier, p.PagesPerSecond)
 	}
 	if !withConfig {
 		v.Config = ""

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/runner"
 )
 
 // Options configure a Service.
@@ -45,7 +46,7 @@ type Options struct {
 	// cover is refused. Empty: jobs fetch public addresses only.
 	AllowAddresses []string
 	MaxJobs        int              // jobs crawling at once; more wait queued (default 4)
-	Grace          time.Duration    // how long in-flight fetches may finish when a job stops (default 5s)
+	Grace          time.Duration    // how long in-flight fetches may finish when a job stops (default runner.DefaultGrace)
 	Log            *slog.Logger     // default: discard
 	Now            func() time.Time // the clock session cookies expire by (default time.Now)
 }
@@ -111,7 +112,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		o.MaxJobs = 4
 	}
 	if o.Grace <= 0 {
-		o.Grace = 5 * time.Second
+		o.Grace = runner.DefaultGrace
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))

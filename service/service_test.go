@@ -92,8 +92,8 @@ const productRules = `extract:
   - name: product
     match: "*/product/*"
     fields:
-      - {name: name, selector: h1.product-name, required: true}
       - {name: price, selector: .price, type: price}
+      - {name: name, selector: h1.product-name, required: true}
 `
 
 // call sends a request with the test token (or none, if token is "") and
@@ -692,6 +692,11 @@ func TestResults(t *testing.T) {
 			if n := bytes.Count(body, []byte("\n")); n != tt.rows {
 				t.Errorf("%s: %d lines, want %d", tt.query, n, tt.rows)
 			}
+			// CSV columns of items follow the rule's fields, as crawler export's do.
+			if head, _, _ := bytes.Cut(body, []byte("\n")); tt.ctype == "text/csv" &&
+				string(head) != "id,page_id,url,rule,index,extracted_at,price,name,errors" {
+				t.Errorf("%s: header %q, want the rule's fields in its order", tt.query, head)
+			}
 			if strings.HasPrefix(tt.ctype, "application/x-ndjson") && len(body) > 0 {
 				first, _, _ := bytes.Cut(body, []byte("\n"))
 				var obj map[string]any
@@ -730,6 +735,12 @@ func TestJobWithoutDatabase(t *testing.T) {
 	}
 	if resp := call(t, "GET", base+"/query?sql=SELECT+1", testToken, nil, nil); resp.StatusCode != http.StatusConflict {
 		t.Errorf("query: status %d, want 409", resp.StatusCode)
+	}
+	for _, q := range []string{"GET /explain?url=http://example.com/", "GET /hosts", "POST /reextract"} {
+		method, path, _ := strings.Cut(q, " ")
+		if resp := call(t, method, base+path, testToken, nil, nil); resp.StatusCode != http.StatusConflict {
+			t.Errorf("%s: status %d, want 409", q, resp.StatusCode)
+		}
 	}
 	if d := getJob(t, srv.URL, svcJob); d.Status != nil {
 		t.Errorf("status of a job without a database: %+v, want none", d.Status)

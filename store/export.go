@@ -41,6 +41,28 @@ type ExportOptions struct {
 	DecodeBody func(body []byte, encoding string) ([]byte, error)
 }
 
+// Check fills in the default Format and Table and returns an error naming
+// the first option Export refuses.
+func (o *ExportOptions) Check() error {
+	if o.Format == "" {
+		o.Format = "jsonl"
+	}
+	if o.Table == "" {
+		o.Table = "items"
+	}
+	switch {
+	case o.Format != "jsonl" && o.Format != "csv":
+		return fmt.Errorf("format must be jsonl or csv, not %q", o.Format)
+	case o.Table != "items" && o.Table != "pages" && o.Table != "links":
+		return fmt.Errorf("table must be items, pages or links, not %q", o.Table)
+	case o.Rule != "" && o.Table != "items":
+		return fmt.Errorf("a rule selects items; it cannot filter the %s table", o.Table)
+	case o.DecodeBody != nil && o.Table != "pages":
+		return fmt.Errorf("bodies come with the pages table only, not with %s", o.Table)
+	}
+	return nil
+}
+
 // exportBatch is how many rows one read of an export fetches. Each batch is
 // its own short read transaction, so a long export never holds back the
 // crawl's WAL checkpoints; memory holds one row at a time.
@@ -60,17 +82,8 @@ const exportBatch = 1000
 // Pages are written without bodies unless DecodeBody is set. Times are
 // RFC 3339 in UTC with milliseconds.
 func (db *DB) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, error) {
-	if o.Format == "" {
-		o.Format = "jsonl"
-	}
-	if o.Table == "" {
-		o.Table = "items"
-	}
-	if o.Format != "jsonl" && o.Format != "csv" {
-		return 0, fmt.Errorf("export: format must be jsonl or csv, not %q", o.Format)
-	}
-	if o.Rule != "" && o.Table != "items" {
-		return 0, fmt.Errorf("export: a rule selects items; it cannot filter the %s table", o.Table)
+	if err := o.Check(); err != nil {
+		return 0, fmt.Errorf("export: %w", err)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var out rowWriter
@@ -88,8 +101,6 @@ func (db *DB) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, 
 		n, err = db.exportPages(ctx, out, o)
 	case "links":
 		n, err = db.exportLinks(ctx, out, o)
-	default:
-		return 0, fmt.Errorf("export: table must be items, pages or links, not %q", o.Table)
 	}
 	if err == nil {
 		err = out.flush()

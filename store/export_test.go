@@ -170,7 +170,8 @@ func TestExportSince(t *testing.T) {
 
 func TestExportBadOptions(t *testing.T) {
 	db := exportFixture(t)
-	for _, o := range []ExportOptions{{Format: "xml"}, {Table: "frontier"}, {Table: "pages", Rule: "product"}} {
+	for _, o := range []ExportOptions{{Format: "xml"}, {Table: "frontier"}, {Table: "pages", Rule: "product"},
+		{Table: "links", DecodeBody: identityBody}} {
 		if _, err := db.Export(context.Background(), &bytes.Buffer{}, o); err == nil {
 			t.Errorf("Export(%+v): no error", o)
 		}

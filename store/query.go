@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -215,4 +217,38 @@ func (q *QueryRows) Close() error {
 		err = errors.Join(err, lerr)
 	}
 	return errors.Join(err, q.conn.Close())
+}
+
+// Values scans the current row into one value per column, as the driver
+// returns them: nil, int64, float64, string, []byte or time.Time.
+func (q *QueryRows) Values() ([]any, error) {
+	cols, err := q.Rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := q.Rows.Scan(ptrs...); err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	return vals, nil
+}
+
+// JSONValue makes a column value from Values printable as JSON: a blob
+// that is UTF-8 text becomes a string, any other blob (a compressed body)
+// the placeholder "<N bytes>", a time RFC 3339 in UTC.
+func JSONValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		if utf8.Valid(x) {
+			return string(x)
+		}
+		return fmt.Sprintf("<%d bytes>", len(x))
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	}
+	return v
 }

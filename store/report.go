@@ -94,16 +94,25 @@ var hostOrderSQL = map[HostOrder]string{
 	ByDelay:   "max(h.delay_ms, coalesce(h.crawl_delay_ms, 0)) DESC, h.id",
 }
 
+// Check returns an error naming the orders HostList knows when o is not
+// one of them ("" is ByQueued).
+func (o HostOrder) Check() error {
+	if _, ok := hostOrderSQL[o]; !ok && o != "" {
+		return fmt.Errorf("unknown order %q (want queued, pages, errors, latency or delay)", o)
+	}
+	return nil
+}
+
 // HostList returns up to limit hosts in the given order and the total
 // number of hosts.
 func (db *DB) HostList(ctx context.Context, order HostOrder, limit int) ([]HostInfo, int, error) {
 	if order == "" {
 		order = ByQueued
 	}
-	by, ok := hostOrderSQL[order]
-	if !ok {
-		return nil, 0, fmt.Errorf("list hosts: unknown order %q (want queued, pages, errors, latency or delay)", order)
+	if err := order.Check(); err != nil {
+		return nil, 0, fmt.Errorf("list hosts: %w", err)
 	}
+	by := hostOrderSQL[order]
 	var total int
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM hosts`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("list hosts: %w", describe(err))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 )
 
@@ -124,13 +123,7 @@ func dbPath(dbFlag, configFlag string) (string, error) {
 	if dbFlag != "" {
 		return dbFlag, nil
 	}
-	if configFlag == "" {
-		configFlag = "config.yaml"
-	}
-	if _, err := os.Stat(configFlag); err != nil {
-		return "", usageError{fmt.Sprintf("no database given: use --db FILE or -c CONFIG (%s not found)", configFlag)}
-	}
-	cfg, err := loadConfig(configFlag)
+	cfg, _, err := jobConfig("", configFlag)
 	if err != nil {
 		return "", err
 	}

@@ -43,7 +43,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cfg := demoConfig(db, site.Seeds())
 	fmt.Fprintf(stdout, "demo site: %d hosts on loopback (%s ...), crawling into %s\n", *hosts, site.Hosts()[0], db)
-	err = crawlJob(ctx, cfg, log, stdout, stderr, c.quiet, 5*time.Second, "crawler demo (starts afresh)")
+	err = crawlJob(ctx, cfg, log, stdout, stderr, c.quiet, "crawler demo (starts afresh)")
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
 	"github.com/crawler-dev/crawler/testsite"
 )
@@ -191,7 +192,7 @@ func TestExplainAndHosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var e explanation
+		var e crawl.Explanation
 		if err := json.Unmarshal([]byte(out), &e); err != nil {
 			t.Fatalf("explain --json: %v\n%s", err, out)
 		}
@@ -220,9 +221,9 @@ func TestExplainAndHosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hosts := map[string]hostJSON{}
+		hosts := map[string]crawl.HostPace{}
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			var h hostJSON
+			var h crawl.HostPace
 			if err := json.Unmarshal([]byte(line), &h); err != nil {
 				t.Fatalf("hosts --json line %q: %v", line, err)
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -46,22 +47,11 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			o.Format = "csv"
 		}
 	}
-	if o.Format != "jsonl" && o.Format != "csv" {
-		return usageError{fmt.Sprintf("--format must be jsonl or csv, not %q", o.Format)}
-	}
-	switch o.Table {
-	case "items", "pages", "links":
-	default:
-		return usageError{fmt.Sprintf("--table must be items, pages or links, not %q", o.Table)}
-	}
-	if o.Rule != "" && o.Table != "items" {
-		return usageError{"--rule selects items; it does not apply to --table " + o.Table}
-	}
 	if *bodies {
-		if o.Table != "pages" {
-			return usageError{"--bodies applies to --table pages"}
-		}
 		o.DecodeBody = crawl.DecodeBody
+	}
+	if err := o.Check(); err != nil {
+		return usageError{err.Error()}
 	}
 	if *since != "" {
 		if o.Since, err = parseSince(*since, time.Now()); err != nil {
@@ -73,13 +63,13 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if o.Format == "csv" && o.Table == "items" && (*configPath != "" || *dbFlag == "") {
-		cfg, err := loadConfig(configOrDefault(*configPath))
+		cfg, err := crawl.LoadConfig(configOrDefault(*configPath))
 		if err != nil {
 			return err
 		}
-		o.Fields = exportFields(cfg, o.Rule)
+		o.Fields = cfg.ItemFields(o.Rule)
 	}
-	db, err := store.OpenReadOnly(ctx, path)
+	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
@@ -103,27 +93,6 @@ func configOrDefault(path string) string {
 		return "config.yaml"
 	}
 	return path
-}
-
-// exportFields are the CSV data columns of items: the named rule set's
-// fields in rule order, or, without a rule, the fields of every rule set in
-// config order, each name once. It returns nil when the config does not
-// know the rule, and Export then takes the keys found in the data.
-func exportFields(cfg *crawl.Config, rule string) []string {
-	var fields []string
-	seen := map[string]bool{}
-	for _, rs := range cfg.Extract {
-		if rule != "" && rs.Name != rule {
-			continue
-		}
-		for _, f := range rs.Fields {
-			if !seen[f.Name] {
-				seen[f.Name] = true
-				fields = append(fields, f.Name)
-			}
-		}
-	}
-	return fields
 }
 
 // exportTo writes the export to stdout for "-", else to a temporary file

@@ -15,6 +15,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/parse"
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -55,7 +56,7 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 1 {
 		return usageError{"extract takes one URL or HTML file, e.g. crawler extract https://example.com/product/1"}
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := crawl.LoadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -74,9 +75,17 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var body []byte
 	var ctype string
 	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
-		res, body, ctype, err = extractPage(ctx, cfg, target, *fresh, stderr)
+		p, err := extractPage(ctx, cfg, target, *fresh)
 		if err != nil {
 			return err
+		}
+		res = &extractResult{URL: p.URL, Source: p.Source, Status: p.Status}
+		if !p.FetchedAt.IsZero() {
+			res.FetchedAt = p.FetchedAt.UTC().Format(time.RFC3339)
+		}
+		body, ctype = p.Body, p.ContentType
+		if p.Truncated {
+			fmt.Fprintf(stderr, "note: the body was cut at limits.max_body_size (%d bytes)\n", cfg.Limits.MaxBodySize)
 		}
 		if !cfg.ParsesType(ctype) && !c.quiet {
 			fmt.Fprintf(stderr, "note: %s is %s, which is not in fetch.parse_types: the crawl stores it without extracting items\n", res.URL, ctype)
@@ -125,108 +134,30 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // extractPage returns the page at rawURL from the database when the crawl
-// stored its body (unless fresh), otherwise fetched with crawl.FetchOne.
-func extractPage(ctx context.Context, cfg *crawl.Config, rawURL string, fresh bool, stderr io.Writer) (*extractResult, []byte, string, error) {
-	canon, err := crawl.CanonicalURL(cfg, rawURL)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if !fresh {
-		p, err := extractStoredPage(ctx, cfg.Database, canon)
-		if err != nil {
-			return nil, nil, "", err
+// stored its body (unless fresh), otherwise fetched.
+func extractPage(ctx context.Context, cfg *crawl.Config, rawURL string, fresh bool) (*crawl.RulesPage, error) {
+	var db *store.DB
+	if _, err := os.Stat(cfg.Database); err == nil && !fresh {
+		if db, err = runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{ReadOnly: true}); err != nil {
+			return nil, err
 		}
-		if p != nil {
-			body, err := crawl.DecodeBody(p.Body, p.BodyEncoding)
-			if err != nil {
-				return nil, nil, "", fmt.Errorf("stored body of %s: %w", canon, err)
-			}
-			return &extractResult{URL: p.URL, Source: "database", Status: p.Status,
-				FetchedAt: p.FetchedAt.UTC().Format(time.RFC3339)}, body, p.ContentType, nil
-		}
+		defer db.Close()
 	}
-	f, err := crawl.FetchOne(ctx, cfg, rawURL)
-	if errors.Is(err, crawl.ErrBlockedAddress) {
-		return nil, nil, "", fmt.Errorf("%w (list the address under fetch.allow_addresses to allow it)", err)
-	}
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if f.Status < 200 || f.Status > 299 {
-		return nil, nil, "", fmt.Errorf("fetch %s: HTTP %d: the crawl extracts items only from 2xx pages", f.URL, f.Status)
-	}
-	if f.Truncated {
-		fmt.Fprintf(stderr, "note: the body was cut at limits.max_body_size (%d bytes)\n", cfg.Limits.MaxBodySize)
-	}
-	// f.Body is UTF-8 already; say so, so that its charset is not decoded twice.
-	return &extractResult{URL: f.URL, Source: "fetched", Status: f.Status}, f.Body, mediaTypeUTF8(f.ContentType), nil
-}
-
-// extractStoredPage returns the stored page of a canonical URL, or nil when the
-// database does not exist or holds no body for it.
-func extractStoredPage(ctx context.Context, path, canon string) (*store.StoredPage, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil
-	}
-	db, err := store.OpenReadOnly(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	p, err := db.PageByURL(ctx, canon)
-	if errors.Is(err, store.ErrNoPage) {
-		return nil, nil
-	}
-	if err != nil || p.Body == nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// mediaTypeUTF8 replaces a Content-Type's charset with utf-8.
-func mediaTypeUTF8(contentType string) string {
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.TrimSpace(mt)
-	if mt == "" {
-		mt = "text/html"
-	}
-	return mt + "; charset=utf-8"
+	return crawl.PageForRules(ctx, cfg, db, rawURL, fresh)
 }
 
 // extractRules compiles the config's rule sets, or only the one named, which
 // with anyURL is made to match every URL.
 func extractRules(cfg *crawl.Config, configPath, name string, anyURL bool) (*parse.Rules, error) {
-	if len(cfg.Extract) == 0 {
-		return nil, fmt.Errorf("%s has no extraction rules: add an extract: section (see docs/extraction.md)", configPath)
+	rules, err := cfg.CompileRuleSets(name, anyURL)
+	var unknown *crawl.UnknownRuleError
+	if errors.As(err, &unknown) {
+		return nil, usageError{fmt.Sprintf("%s: %v", configPath, err)}
 	}
-	sets := cfg.Extract
-	if name != "" {
-		sets = nil
-		for _, rs := range cfg.Extract {
-			if rs.Name == name {
-				if anyURL {
-					rs.Match = "*"
-				}
-				sets = []parse.RuleSet{rs}
-			}
-		}
-		if sets == nil {
-			return nil, usageError{fmt.Sprintf("no rule set %q in %s (it has %s)", name, configPath, extractRuleNames(cfg))}
-		}
-	}
-	rules, err := parse.CompileRules(sets)
 	if err != nil {
-		return nil, fmt.Errorf("%s: extract: %w", configPath, err)
+		return nil, fmt.Errorf("%s: %w", configPath, err)
 	}
 	return rules, nil
-}
-
-func extractRuleNames(cfg *crawl.Config) string {
-	var names []string
-	for _, rs := range cfg.Extract {
-		names = append(names, rs.Name)
-	}
-	return strings.Join(names, ", ")
 }
 
 // extractWarnUnmatched tells the user when the crawl would not apply the rules to
@@ -272,7 +203,7 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 0 {
 		return usageError{fmt.Sprintf("reextract takes no arguments, got %q", pos[0])}
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := crawl.LoadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -287,7 +218,7 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := os.Stat(cfg.Database); err != nil {
 		return fmt.Errorf("reextract: %w", err)
 	}
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("reextract: %s is in use by a running crawl (or another reextract); reextract rewrites items "+
 			"and needs the database to itself: let the crawl finish or stop it, then run reextract again: %w", cfg.Database, err)
@@ -296,106 +227,41 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer db.Close()
-	r := reextractor{cfg: cfg, rules: rules, only: only, byRule: map[string]int{}, log: stderr, quiet: c.quiet}
-	err = r.run(ctx, db)
-	r.report(stdout)
+	lastNote := time.Now()
+	st, err := crawl.Reextract(ctx, db, cfg, crawl.ReextractOptions{Rules: rules, Only: only,
+		Failed: func(id int64, url string, err error) {
+			fmt.Fprintf(stderr, "page %d %s: %v (its items are left as they were)\n", id, url, err)
+		},
+		Batched: func(st crawl.ReextractStats) {
+			if now := time.Now(); !c.quiet && now.Sub(lastNote) >= 5*time.Second {
+				lastNote = now
+				fmt.Fprintf(stderr, "%s pages=%d items=%d (up to page id %d)\n", now.Format(time.TimeOnly), st.Pages, st.Items, st.After)
+			}
+		}})
+	writeReextract(stdout, st)
 	if err != nil && ctx.Err() != nil {
-		fmt.Fprintf(stderr, "interrupted: pages up to id %d have their new items; run reextract again to finish\n", r.after)
+		fmt.Fprintf(stderr, "interrupted: pages up to id %d have their new items; run reextract again to finish\n", st.After)
 		return crawl.ErrInterrupted
 	}
 	return err
 }
 
-// reextractor re-runs rules over stored bodies and counts what it did.
-type reextractor struct {
-	cfg   *crawl.Config
-	rules *parse.Rules
-	only  []string // rule sets whose items are replaced; nil: all
-	log   io.Writer
-	quiet bool
-
-	after                  int64 // last page id done
-	pages, skipped, failed int
-	items, withErrors      int
-	byRule                 map[string]int
-	took                   time.Duration
-}
-
-// reextractBatch is how many pages are read, and have their items
-// replaced in one transaction, at a time.
-const reextractBatch = 200
-
-func (r *reextractor) run(ctx context.Context, db *store.DB) error {
-	start := time.Now()
-	defer func() { r.took = time.Since(start) }()
-	lastNote := start
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		batch, err := db.PagesWithBodies(ctx, r.after, reextractBatch)
-		if err != nil {
-			return err
-		}
-		if len(batch) == 0 {
-			return nil
-		}
-		out := make([]store.PageItems, 0, len(batch))
-		for _, p := range batch {
-			if !r.cfg.ParsesType(p.ContentType) {
-				r.skipped++
-				continue
-			}
-			items, err := r.extract(p)
-			if err != nil {
-				r.failed++
-				fmt.Fprintf(r.log, "page %d %s: %v (its items are left as they were)\n", p.ID, p.URL, err)
-				continue
-			}
-			r.pages++
-			for _, it := range items {
-				r.items++
-				r.byRule[it.Set]++
-				if len(it.Errors) > 0 {
-					r.withErrors++
-				}
-			}
-			out = append(out, store.PageItems{PageID: p.ID, URL: p.URL, Items: crawl.StoreItems(items)})
-		}
-		if err := db.ReplacePageItems(ctx, r.only, out); err != nil {
-			return err
-		}
-		r.after = batch[len(batch)-1].ID
-		if now := time.Now(); !r.quiet && now.Sub(lastNote) >= 5*time.Second {
-			lastNote = now
-			fmt.Fprintf(r.log, "%s pages=%d items=%d (up to page id %d)\n", now.Format(time.TimeOnly), r.pages, r.items, r.after)
-		}
+// writeReextract prints what reextract did.
+func writeReextract(w io.Writer, r crawl.ReextractStats) {
+	fmt.Fprintf(w, "reextracted %d pages in %v: %d items, %d with errors", r.Pages, r.Took.Round(time.Millisecond), r.Items, r.WithErrors)
+	if r.Skipped > 0 {
+		fmt.Fprintf(w, "; %d stored bodies skipped (not in fetch.parse_types)", r.Skipped)
 	}
-}
-
-func (r *reextractor) extract(p store.StoredPage) ([]parse.Item, error) {
-	body, err := crawl.DecodeBody(p.Body, p.BodyEncoding)
-	if err != nil {
-		return nil, err
-	}
-	return crawl.ExtractItems(r.rules, p.URL, body, p.ContentType)
-}
-
-func (r *reextractor) report(w io.Writer) {
-	fmt.Fprintf(w, "reextracted %d pages in %v: %d items, %d with errors", r.pages, r.took.Round(time.Millisecond), r.items, r.withErrors)
-	if r.skipped > 0 {
-		fmt.Fprintf(w, "; %d stored bodies skipped (not in fetch.parse_types)", r.skipped)
-	}
-	if r.failed > 0 {
-		fmt.Fprintf(w, "; %d pages failed", r.failed)
+	if r.Failed > 0 {
+		fmt.Fprintf(w, "; %d pages failed", r.Failed)
 	}
 	fmt.Fprintln(w)
-	names := make([]string, 0, len(r.byRule))
-	for n := range r.byRule {
+	names := make([]string, 0, len(r.ByRule))
+	for n := range r.ByRule {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-24s %d items\n", n, r.byRule[n])
+		fmt.Fprintf(w, "  %-24s %d items\n", n, r.ByRule[n])
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 	"unicode/utf8"
 
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -32,7 +32,7 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := store.OpenReadOnly(ctx, path)
+	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
@@ -50,11 +50,6 @@ func printRows(rows *store.QueryRows, w io.Writer, asJSON bool) error {
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
 	var tw *tabwriter.Writer
 	enc := json.NewEncoder(w)
 	if !asJSON {
@@ -63,14 +58,15 @@ func printRows(rows *store.QueryRows, w io.Writer, asJSON bool) error {
 	}
 	n := 0
 	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return fmt.Errorf("query: %w", err)
+		vals, err := rows.Values()
+		if err != nil {
+			return err
 		}
 		n++
 		if asJSON {
 			obj := make(map[string]any, len(cols))
 			for i, c := range cols {
-				obj[c] = jsonValue(vals[i])
+				obj[c] = store.JSONValue(vals[i])
 			}
 			if err := enc.Encode(obj); err != nil {
 				return err
@@ -91,19 +87,6 @@ func printRows(rows *store.QueryRows, w io.Writer, asJSON bool) error {
 		fmt.Fprintf(w, "(%d rows)\n", n)
 	}
 	return nil
-}
-
-func jsonValue(v any) any {
-	switch x := v.(type) {
-	case []byte:
-		if utf8.Valid(x) {
-			return string(x)
-		}
-		return fmt.Sprintf("<%d bytes>", len(x))
-	case time.Time:
-		return x.Format(time.RFC3339)
-	}
-	return v
 }
 
 func cell(v any) string {

@@ -4,20 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
 // runSummary is what the final report of a run is made of.
 type runSummary struct {
-	Outcome  crawl.Outcome
-	Err      error // the run's error, if it failed
-	Stats    crawl.Stats
-	Elapsed  time.Duration
+	runner.Result
+	Err      error         // the run's error, if it failed
 	Limit    int           // limits.max_pages
 	Database string        // database path
 	Resume   string        // the command that continues the job
@@ -28,12 +26,8 @@ type runSummary struct {
 // writeReport prints the final report of a run.
 func writeReport(w io.Writer, r runSummary) {
 	st := r.Stats
-	pps := 0.0
-	if r.Elapsed > 0 {
-		pps = float64(st.Pages) / r.Elapsed.Seconds()
-	}
 	fmt.Fprintf(w, "%s after %s: %s pages stored (%s pages/s), %s failed, %s skipped, %s retries, %s\n",
-		outcomeWord(r.Outcome, r.Err), r.Elapsed.Round(time.Second), groupDigits(st.Pages), rate(pps),
+		outcomeWord(r.Outcome, r.Err), r.Elapsed.Round(time.Second), groupDigits(st.Pages), rate(r.PagesPerSecond),
 		groupDigits(st.Errors), groupDigits(st.Skipped), groupDigits(st.Retries), megabytes(st.Bytes))
 	db := quoteArg(r.Database)
 	if d := r.DB; d != nil {
@@ -58,10 +52,10 @@ func writeReport(w io.Writer, r runSummary) {
 		if len(d.SlowHosts) > 0 {
 			fmt.Fprintln(w, "\nslowest hosts this run (mean response time of their pages):")
 			for _, h := range d.SlowHosts {
-				fmt.Fprintf(w, "  %-28s %6s mean, %6s max over %s pages", h.Origin, millis(h.AvgMS),
-					millis(h.MaxMS), groupDigits(int64(h.Fetched)))
+				fmt.Fprintf(w, "  %-28s %6s mean, %6s max over %s pages", h.Origin, crawl.Millis(h.AvgMS),
+					crawl.Millis(h.MaxMS), groupDigits(int64(h.Fetched)))
 				if d := max(h.DelayMS, h.CrawlDelayMS); d > 0 {
-					fmt.Fprintf(w, "; delay %s", millis(d))
+					fmt.Fprintf(w, "; delay %s", crawl.Millis(d))
 				}
 				if h.Reason != "" {
 					fmt.Fprintf(w, "; %s", oneLine(h.Reason))
@@ -105,12 +99,4 @@ func outcomeWord(o crawl.Outcome, err error) string {
 		return "interrupted"
 	}
 	return "failed"
-}
-
-// millis formats milliseconds as a short duration.
-func millis(ms int64) string {
-	if ms < 1000 {
-		return strconv.FormatInt(ms, 10) + "ms"
-	}
-	return (time.Duration(ms) * time.Millisecond).Round(100 * time.Millisecond).String()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -29,7 +30,7 @@ func TestWriteReport(t *testing.T) {
 		sum  runSummary
 		want []string
 	}{
-		{"finished", runSummary{Outcome: crawl.OutcomeFinished}, []string{
+		{"finished", runSummary{Result: runner.Result{Outcome: crawl.OutcomeFinished}}, []string{
 			"finished after 10s: 95 pages stored (9.5 pages/s), 5 failed, 2 skipped, 1 retries, 4.2 MB\n",
 			"\ndatabase /data/crawl.db: 100 URLs (90 done, 5 failed, 2 skipped, 3 queued), 95 pages, 4.2 MB\n",
 			"HTTP status this run: 200: 90, 404: 4, 500: 1\n",
@@ -45,15 +46,15 @@ func TestWriteReport(t *testing.T) {
 			"  crawler explain --db /data/crawl.db http://example.com/missing/1\n",
 			`  crawler query --db /data/crawl.db "SELECT state, reason`,
 		}},
-		{"interrupted", runSummary{Outcome: crawl.OutcomeInterrupted}, []string{
+		{"interrupted", runSummary{Result: runner.Result{Outcome: crawl.OutcomeInterrupted}}, []string{
 			"interrupted after 10s",
 			"interrupted; the database is consistent. Resume with:\n  crawler run -c config.yaml\ninspect:\n",
 		}},
-		{"limit", runSummary{Outcome: crawl.OutcomeLimit, Limit: 95}, []string{
+		{"limit", runSummary{Result: runner.Result{Outcome: crawl.OutcomeLimit}, Limit: 95}, []string{
 			"stopped at the page limit after 10s",
 			"stopped at limits.max_pages (95); raise it and continue with:\n  crawler run -c config.yaml\n",
 		}},
-		{"failed", runSummary{Outcome: crawl.OutcomeFailed, Err: errors.New("commit batch: disk is full")}, []string{
+		{"failed", runSummary{Result: runner.Result{Outcome: crawl.OutcomeFailed}, Err: errors.New("commit batch: disk is full")}, []string{
 			"failed after 10s",
 			"the crawl stopped on an error: commit batch: disk is full\nafter fixing it, resume with:\n  crawler run -c config.yaml\n",
 		}},
@@ -61,7 +62,7 @@ func TestWriteReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.sum
-			s.Stats, s.Elapsed, s.Database, s.Resume, s.DB, s.Now = st, 10*time.Second, "/data/crawl.db", "crawler run -c config.yaml", db, now
+			s.Stats, s.Elapsed, s.PagesPerSecond, s.Database, s.Resume, s.DB, s.Now = st, 10*time.Second, 9.5, "/data/crawl.db", "crawler run -c config.yaml", db, now
 			var b bytes.Buffer
 			writeReport(&b, s)
 			out := b.String()
@@ -78,7 +79,7 @@ func TestWriteReport(t *testing.T) {
 
 	// Without a database summary the report still says what to do next.
 	var b bytes.Buffer
-	writeReport(&b, runSummary{Outcome: crawl.OutcomeFinished, Database: "my crawl.db", Now: now})
+	writeReport(&b, runSummary{Result: runner.Result{Outcome: crawl.OutcomeFinished}, Database: "my crawl.db", Now: now})
 	if !strings.Contains(b.String(), "crawler explain --db 'my crawl.db' URL\n") {
 		t.Errorf("report without a database summary:\n%s", b.String())
 	}

@@ -1,38 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crawler-dev/crawler/crawl"
-	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/runner"
 )
-
-func loadConfig(path string) (*crawl.Config, error) {
-	cfg, err := crawl.LoadConfig(path)
-	if err != nil {
-		return nil, err
-	}
-	if !filepath.IsAbs(cfg.Database) {
-		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
-	}
-	if cfg.URLsFile != "" && !filepath.IsAbs(cfg.URLsFile) {
-		cfg.URLsFile = filepath.Join(filepath.Dir(path), cfg.URLsFile)
-	}
-	return cfg, nil
-}
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -40,7 +21,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c.register(fs)
 	configPath := fs.String("c", "config.yaml", "config file")
 	urlsFile := fs.String("urls", "", "fetch exactly the URLs in this file (one per line), following no links")
-	grace := fs.Duration("grace", 10*time.Second, "on Ctrl-C, how long in-flight fetches may finish")
+	grace := fs.Duration("grace", runner.DefaultGrace, "on Ctrl-C, how long in-flight fetches may finish")
 	var op jobOptions
 	op.register(fs)
 	if _, err := parseFlags(fs, args, stderr); err != nil {
@@ -50,7 +31,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := crawl.LoadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -58,14 +39,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.URLsFile = *urlsFile
 	}
 	if cfg.URLsFile != "" {
-		list, err := readURLList(cfg.URLsFile)
+		list, err := crawl.ReadURLList(cfg.URLsFile)
 		if err != nil {
 			return err
 		}
 		cfg.URLs = append(cfg.URLs, list...)
 	}
-	if len(cfg.Seeds) == 0 && len(cfg.URLs) == 0 && len(cfg.Sitemaps) == 0 {
-		return fmt.Errorf("%s: nothing to crawl: add seeds, urls or sitemaps", *configPath)
+	if err := cfg.CheckWork(*configPath); err != nil {
+		return err
 	}
 	resume := "crawler run -c " + quoteArg(*configPath)
 	if *urlsFile != "" {
@@ -77,9 +58,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // crawlJob runs one crawl to its end with the default progress settings
 // and prints the final report.
-func crawlJob(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, stderr io.Writer, quiet bool, grace time.Duration, resume string) error {
-	return runCrawl(ctx, cfg, log, stdout, stderr, jobOptions{quiet: quiet, grace: grace, resume: resume,
-		progressEvery: 10 * time.Second, stallAfter: time.Minute})
+func crawlJob(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, stderr io.Writer, quiet bool, resume string) error {
+	return runCrawl(ctx, cfg, log, stdout, stderr, jobOptions{quiet: quiet, grace: runner.DefaultGrace, resume: resume,
+		progressEvery: 10 * time.Second, stallAfter: runner.DefaultStallAfter})
 }
 
 // jobOptions say how a crawl is run and watched.
@@ -95,45 +76,41 @@ type jobOptions struct {
 // register adds the flags that watch a crawl.
 func (o *jobOptions) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.progressEvery, "progress-every", 10*time.Second, "when stderr is not a terminal, log a progress line this often")
-	fs.DurationVar(&o.stallAfter, "stall-after", time.Minute, "warn when no URL completes for this long while work remains (0 = never)")
+	fs.DurationVar(&o.stallAfter, "stall-after", runner.DefaultStallAfter, "warn when no URL completes for this long while work remains (0 = never)")
 	fs.StringVar(&o.listen, "listen", "", "serve /metrics (Prometheus) and /status (JSON) on this address while crawling, e.g. 127.0.0.1:9090")
 }
 
 // runCrawl runs one crawl to its end: progress on stderr, optional
 // /metrics and /status endpoints, and the final report on stdout.
 func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, stderr io.Writer, o jobOptions) error {
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	reg := prometheus.NewRegistry()
-	metrics := crawl.NewMetrics(reg)
-	pagesAtStart, err := db.CountPages(ctx)
-	if err != nil {
-		return err
-	}
+	ro := runner.Options{StallAfter: o.stallAfter}
 	var prog *progress
 	if !o.quiet {
 		var term io.Writer
 		if isTerminal(stderr) {
 			term = stderr
 		}
-		prog = newProgress(log, reg, db, progressConfig{Term: term, Every: o.progressEvery, StallAfter: o.stallAfter,
-			Limit: cfg.Limits.MaxPages, PagesAtStart: pagesAtStart, TotalTimeout: cfg.Fetch.TotalTimeout})
-		log = prog.Logger()
+		prog = newProgress(log, progressConfig{Term: term, Every: o.progressEvery})
+		log, ro.OnProgress = prog.Logger(), prog.show
 	}
-	eng, err := crawl.New(cfg, db, log)
+	ro.Log = log
+	var reg *prometheus.Registry
+	if o.listen != "" {
+		reg = prometheus.NewRegistry()
+		ro.Metrics = crawl.NewMetrics(reg)
+	}
+	r, err := runner.Start(ctx, cfg, db, ro)
 	if err != nil {
-		return err
-	}
-	eng.Metrics = metrics
-	if err := eng.Seed(ctx, nil); err != nil {
 		return err
 	}
 	stopOps := func() {}
 	if o.listen != "" {
-		ops, err := startOps(o.listen, reg, eng, db, log)
+		ops, err := runner.ServeOps(o.listen, reg, r, log)
 		if err != nil {
 			return err
 		}
@@ -147,62 +124,23 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 		}
 		defer stopOps()
 	}
-	runID, err := db.StartRun(ctx, "")
-	if err != nil {
-		return err
-	}
-	if prog != nil {
-		prog.start()
-		eng.OnProgress = prog.update
-	}
-	outcome, runErr := eng.Run(ctx, o.grace)
+	res, runErr := r.Crawl(ctx, o.grace)
 	if prog != nil {
 		prog.Close()
 	}
 	stopOps()
-	if err := db.EndRun(context.WithoutCancel(ctx), runID, string(outcome)); err != nil && runErr == nil {
-		runErr = err
-	}
 	if o.quiet && runErr == nil {
 		return nil
 	}
-	st := eng.Snapshot()
-	sum := runSummary{Outcome: outcome, Err: runErr, Stats: st, Elapsed: time.Since(st.Started), Limit: cfg.Limits.MaxPages,
-		Database: cfg.Database, Resume: o.resume, Now: time.Now()}
+	sum := runSummary{Result: *res, Err: runErr, Limit: cfg.Limits.MaxPages, Database: cfg.Database, Resume: o.resume,
+		Now: time.Now()}
 	if errors.Is(runErr, crawl.ErrInterrupted) {
 		sum.Err = nil
 	}
-	sum.DB, err = db.Report(context.WithoutCancel(ctx), st.Started, 5)
+	sum.DB, err = db.Report(context.WithoutCancel(ctx), res.Stats.Started, 5)
 	if err != nil {
 		log.Warn("final report: the database summary is missing", "err", err)
 	}
 	writeReport(stdout, sum)
 	return runErr
-}
-
-func readURLList(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read URL list: %w", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-			return nil, fmt.Errorf("%s:%d: %q is not an http(s) URL", path, line, s)
-		}
-		out = append(out, s)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read URL list %s: %w", path, err)
-	}
-	return out, nil
 }

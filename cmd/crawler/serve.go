@@ -8,8 +8,8 @@ import (
 	"net"
 	"os"
 	"strings"
-	"time"
 
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/service"
 )
 
@@ -33,7 +33,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	})
 	maxJobs := fs.Int("max-jobs", 4, "jobs crawling at once; more wait queued")
-	grace := fs.Duration("grace", 10*time.Second, "when a job stops, how long in-flight fetches may finish")
+	grace := fs.Duration("grace", runner.DefaultGrace, "when a job stops, how long in-flight fetches may finish")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -23,7 +24,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	db, err := store.OpenReadOnly(ctx, path)
+	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ function render(jobs) {
   for (const j of jobs) {
     const p = j.progress || {};
     pages += p.pages || 0;
-    rate += p.pages_per_sec || 0;
+    rate += p.pages_per_second || 0;
     if (j.state === "running") running++;
     const tr = document.createElement("tr");
     tr.dataset.id = j.id;
@@ -59,7 +59,7 @@ function render(jobs) {
     tr.appendChild(st);
     tr.appendChild(cell(String(p.pages || 0), "num pages"));
     tr.appendChild(cell(String(p.queued || 0), "num queued"));
-    tr.appendChild(cell((p.pages_per_sec || 0).toFixed(1), "num rate"));
+    tr.appendChild(cell((p.pages_per_second || 0).toFixed(1), "num rate"));
     tr.appendChild(cell(String(p.errors || 0), "num errors"));
     tr.appendChild(cell(when(j.started_at), ""));
     const btns = cell("", "");

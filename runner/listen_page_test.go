@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"io"
@@ -8,12 +8,10 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/crawler-dev/crawler/crawl"
 )
 
 func TestListenStatusPage(t *testing.T) {
-	h := opsHandler(prometheus.NewRegistry(), func() crawl.Stats { return crawl.Stats{} }, nil, "x.db",
+	h := opsHandler(prometheus.NewRegistry(), func() Progress { return Progress{} }, nil, "x.db",
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))

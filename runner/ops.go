@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -72,49 +71,17 @@ func (c *frontierCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// statusDoc is the JSON answer of /status.
+// statusDoc is the JSON answer of /status: the run's live progress, the
+// frontier by state, and the database.
 type statusDoc struct {
-	Started     time.Time      `json:"started"`
-	Elapsed     float64        `json:"elapsed_seconds"`
-	Pages       int64          `json:"pages"`
-	Fetches     int64          `json:"fetches"`
-	Failed      int64          `json:"failed"`
-	Skipped     int64          `json:"skipped"`
-	Retries     int64          `json:"retries"`
-	Bytes       int64          `json:"bytes"`
-	Dispatched  int            `json:"dispatched"`
-	Uncommitted int64          `json:"uncommitted"`
-	PagesPerSec float64        `json:"pages_per_second"`
-	Hosts       statusHosts    `json:"hosts"`
-	Frontier    map[string]int `json:"frontier"`
-	Database    string         `json:"database"`
+	Live
+	Frontier map[string]int `json:"frontier"`
+	Database string         `json:"database"`
 }
 
-type statusHosts struct {
-	Active     int `json:"active"`
-	InFlight   int `json:"in_flight"`
-	Throttled  int `json:"throttled"`
-	BackingOff int `json:"backing_off"`
-}
-
-func newStatusDoc(s crawl.Stats, frontier map[string]int, database string, now time.Time) statusDoc {
-	d := statusDoc{
-		Started: s.Started, Pages: s.Pages, Fetches: s.Fetches, Failed: s.Errors, Skipped: s.Skipped,
-		Retries: s.Retries, Bytes: s.Bytes, Dispatched: s.Dispatched, Uncommitted: s.Uncommitted,
-		Hosts:    statusHosts{Active: s.Hosts.Active, InFlight: s.Hosts.InFlight, Throttled: s.Hosts.Throttled, BackingOff: s.Hosts.BackingOff},
-		Frontier: frontier, Database: database,
-	}
-	if !s.Started.IsZero() {
-		d.Elapsed = now.Sub(s.Started).Seconds()
-		if d.Elapsed > 0 {
-			d.PagesPerSec = float64(s.Pages) / d.Elapsed
-		}
-	}
-	return d
-}
-
-// opsServer serves /metrics and /status while a crawl runs.
-type opsServer struct {
+// Ops serves /metrics (Prometheus), /status (JSON) and a small live page
+// at / while a run crawls.
+type Ops struct {
 	srv    *http.Server
 	ln     net.Listener
 	counts *frontierCounts
@@ -122,7 +89,7 @@ type opsServer struct {
 }
 
 // opsHandler routes the operations endpoints.
-func opsHandler(reg *prometheus.Registry, snapshot func() crawl.Stats, counts *frontierCounts, database string, log *slog.Logger) http.Handler {
+func opsHandler(reg *prometheus.Registry, progress func() Progress, counts *frontierCounts, database string, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
@@ -137,7 +104,7 @@ func opsHandler(reg *prometheus.Registry, snapshot func() crawl.Stats, counts *f
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(newStatusDoc(snapshot(), m, database, time.Now()))
+		enc.Encode(statusDoc{Live: progress().Live(), Frontier: m, Database: database})
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -146,19 +113,21 @@ func opsHandler(reg *prometheus.Registry, snapshot func() crawl.Stats, counts *f
 	return mux
 }
 
-// startOps listens on addr and serves the operations endpoints for eng. It
-// registers the Go runtime, process and frontier collectors on reg.
-func startOps(addr string, reg *prometheus.Registry, eng *crawl.Engine, db *store.DB, log *slog.Logger) (*opsServer, error) {
+// ServeOps listens on addr and serves the operations endpoints of r: reg
+// (which should hold the run's crawl.Metrics) at /metrics, r's progress at
+// /status. It registers the Go runtime, process and frontier collectors on
+// reg. Close stops it.
+func ServeOps(addr string, reg *prometheus.Registry, r *Run, log *slog.Logger) (*Ops, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	counts := &frontierCounts{db: db, ttl: 2 * time.Second}
+	counts := &frontierCounts{db: r.db, ttl: 2 * time.Second}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newFrontierCollector(counts))
-	o := &opsServer{
+	o := &Ops{
 		srv: &http.Server{
-			Handler:           opsHandler(reg, eng.Snapshot, counts, db.Path(), log),
+			Handler:           opsHandler(reg, r.Progress, counts, r.db.Path(), log),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
@@ -177,11 +146,11 @@ func startOps(addr string, reg *prometheus.Registry, eng *crawl.Engine, db *stor
 }
 
 // Addr returns the address the server listens on.
-func (o *opsServer) Addr() string { return o.ln.Addr().String() }
+func (o *Ops) Addr() string { return o.ln.Addr().String() }
 
 // Close stops the server, giving open requests a moment to finish, and
 // waits for it.
-func (o *opsServer) Close() error {
+func (o *Ops) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := o.srv.Shutdown(ctx)

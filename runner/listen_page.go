@@ -1,4 +1,4 @@
-package main
+package runner
 
 // listenPage is the small live status page served at GET / by
 // "crawler run --listen": plain HTML and a little JavaScript that polls
