@@ -333,8 +333,12 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		res.Header.Del("Content-Encoding")
 		res.Header.Del("Content-Length")
 		res.ContentLength = -1
-		res.Uncompressed = true
 	}
+	// Never let colly inflate the body: it gunzips any response whose
+	// Content-Type mentions gzip, or whose path ends in .xml.gz, with
+	// io.ReadAll and no cap. Such a body is kept as sent (within the cap);
+	// sitemaps are inflated by parse/sitemap, which caps what it reads.
+	res.Uncompressed = true
 	res.Body = &cappedBody{r: body, c: raw, left: info.maxBody, info: info}
 	return res, nil
 }
