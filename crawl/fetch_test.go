@@ -3,11 +3,19 @@ package crawl
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // gzipped returns body gzip-compressed.
@@ -87,5 +95,174 @@ func TestGzipContentTypeCapped(t *testing.T) {
 		if _, ok := sizes[base+p]; !ok {
 			t.Errorf("%s, listed in a gzipped sitemap, was not fetched", p)
 		}
+	}
+}
+
+// countingServer counts requests by path, and connections.
+type countingServer struct {
+	mu    sync.Mutex
+	paths map[string]int // guarded by mu
+}
+
+func (c *countingServer) count(r *http.Request) {
+	c.mu.Lock()
+	c.paths[r.URL.Path]++
+	c.mu.Unlock()
+}
+
+func (c *countingServer) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.paths)
+}
+
+// TestOneRequestPerAttemptOnReusedConnection: a page whose headers come
+// after most of fetch.idle_timeout, asked on a keep-alive connection that
+// sat idle in the pool first (the host's rate made it wait), is requested
+// exactly once. The idle timeout covers silences while a body is read; the
+// time a pooled connection waits for its next request is not one.
+func TestOneRequestPerAttemptOnReusedConnection(t *testing.T) {
+	cs := &countingServer{paths: map[string]int{}}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cs.count(r)
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nAllow: /\n")
+		case "/":
+			fmt.Fprint(w, `<html><title>Home</title><a href="/slow">slow</a></html>`)
+		case "/slow":
+			// The scenario: headers come 700 ms after the request.
+			select {
+			case <-time.After(700 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+			fmt.Fprint(w, `<html><title>Slow</title></html>`)
+		}
+	}))
+	var conns atomic.Int64
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/")
+	cfg.Politeness.Rate = 2 // each request waits 500 ms on an idle pooled connection
+	cfg.Politeness.MaxInFlight = 1
+	cfg.Politeness.LatencyFactor = 0
+	cfg.Fetch.IdleTimeout = time.Second
+	cfg.Fetch.HeaderTimeout = 5 * time.Second
+	cfg.Fetch.MaxRetries = 0
+	crawlOnce(t, cfg)
+	for p, n := range cs.counts() {
+		if n != 1 {
+			t.Errorf("%s requested %d times, want once", p, n)
+		}
+	}
+	got := queryMap(t, cfg.Database, `SELECT url, state || ' ' || attempts FROM frontier`)
+	if got[srv.URL+"/slow"] != "done 1" {
+		t.Errorf("/slow: %q, want done after 1 attempt", got[srv.URL+"/slow"])
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1 kept alive for every request", n)
+	}
+}
+
+// TestTimeoutsBounded: one hostile URL costs its host a bounded time. A
+// response that began and then dripped past total_timeout, or stalled for
+// idle_timeout, is not retried and does not count as the host being down;
+// a URL whose headers never come is retried once, not max_retries times.
+// While a fetch hangs, the engine's stats name it.
+func TestTimeoutsBounded(t *testing.T) {
+	cs := &countingServer{paths: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cs.count(r)
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nAllow: /\n")
+			return
+		case "/":
+			fmt.Fprint(w, `<html><title>Home</title><a href="/drip">drip</a> <a href="/stall">stall</a></html>`)
+			return
+		case "/drip", "/stall":
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusOK)
+		rc := http.NewResponseController(w)
+		for i := 0; ; i++ {
+			if r.URL.Path == "/drip" || i < 3 {
+				w.Write([]byte("<"))
+				rc.Flush()
+			}
+			// The scenario: a byte every 100 ms (drip), or 3 bytes and silence (stall).
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	// A second host never answers /noheaders.
+	mute := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cs.count(r)
+		if r.URL.Path == "/noheaders" {
+			<-r.Context().Done()
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer mute.Close()
+	cfg := testConfig(t, srv.URL+"/")
+	cfg.Seeds = append(cfg.Seeds, mute.URL+"/noheaders")
+	cfg.Politeness.MaxInFlight = 1
+	cfg.Fetch.TotalTimeout = 3 * time.Second
+	cfg.Fetch.IdleTimeout = 500 * time.Millisecond
+	cfg.Fetch.HeaderTimeout = 500 * time.Millisecond
+	cfg.Fetch.MaxRetries = 3
+	e, db := seededEngine(t, cfg)
+	defer db.Close()
+	var mu sync.Mutex
+	var seen []string // fetches the stats named as running
+	e.OnProgress = func(s Stats) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, f := range s.Running {
+			seen = append(seen, f.URL)
+		}
+	}
+	if out, err := e.Run(context.Background(), time.Second); err != nil || out != OutcomeFinished {
+		t.Fatalf("Run = %s, %v", out, err)
+	}
+	counts := cs.counts()
+	for p, want := range map[string]int{"/drip": 1, "/stall": 1, "/noheaders": 2} {
+		if counts[p] != want {
+			t.Errorf("%s requested %d times, want %d", p, counts[p], want)
+		}
+	}
+	got := queryMap(t, cfg.Database, `SELECT url, state || ': ' || reason || ': ' || coalesce(last_error, '') FROM frontier`)
+	for u, want := range map[string]string{
+		srv.URL + "/drip":       "failed: timeout: total_timeout 3s exceeded after",
+		srv.URL + "/stall":      "failed: timeout: no data for idle_timeout 500ms after 3 bytes of the body",
+		mute.URL + "/noheaders": "failed: timeout (after 2 attempts): no response headers within header_timeout 500ms",
+	} {
+		if !strings.HasPrefix(got[u], want) {
+			t.Errorf("%s: %q, want prefix %q", u, got[u], want)
+		}
+	}
+	// The slow responses are no connection failures of their host.
+	host := queryMap(t, cfg.Database, `SELECT origin, state || ' ' || failures FROM hosts`)
+	if host[srv.URL] != "active 0" {
+		t.Errorf("host of /drip and /stall after the crawl: %q, want active with 0 failures", host[srv.URL])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(seen, srv.URL+"/drip") {
+		t.Errorf("stats never named the dripping fetch as running; named %v", seen)
 	}
 }

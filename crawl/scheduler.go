@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -114,6 +115,21 @@ type scheduler struct {
 	dispatched  int
 	stopping    bool
 	finishedAll bool
+
+	running map[jobKey]Running // fetches handed to workers and not finished
+}
+
+// jobKey identifies a job among those running: a page by its lease, a
+// robots.txt by its host.
+type jobKey struct {
+	host, lease int64
+}
+
+func keyOf(j job) jobKey {
+	if j.kind == jobRobots {
+		return jobKey{host: j.hostID}
+	}
+	return jobKey{host: j.hostID, lease: j.lease.ID}
 }
 
 func newScheduler(e *Engine) *scheduler {
@@ -121,6 +137,7 @@ func newScheduler(e *Engine) *scheduler {
 		e:         e,
 		hosts:     map[int64]*host{},
 		retired:   map[int64]*host{},
+		running:   map[jobKey]Running{},
 		feederReq: make(chan func(context.Context) func(), e.cfg.Politeness.MaxActiveHosts+64),
 		feederRes: make(chan func(), 64),
 	}
@@ -286,7 +303,9 @@ func (s *scheduler) sent(h *host, j job, now time.Time) {
 	h.inflight++
 	if j.kind == jobRobots {
 		h.robotsFetching = true
+		s.running[keyOf(j)] = Running{URL: j.origin + "/robots.txt", Since: now}
 	} else {
+		s.running[keyOf(j)] = Running{URL: j.lease.URL, Since: now}
 		h.queue = h.queue[1:]
 		s.dispatched++
 	}
@@ -458,6 +477,7 @@ func (s *scheduler) adopt(rows []store.HostRow) {
 
 // finished handles a worker's report: politeness bookkeeping for the host.
 func (s *scheduler) finished(d done, now time.Time) {
+	delete(s.running, keyOf(d.job))
 	h, ok := s.hosts[d.job.hostID]
 	if !ok {
 		return
@@ -467,7 +487,7 @@ func (s *scheduler) finished(d done, now time.Time) {
 		s.robotsDone(h, d, now)
 	}
 	cfg := s.e.cfg.Politeness
-	if d.latency > 0 && d.class != classHostDown {
+	if d.latency > 0 && d.class != classHostDown && d.class != classNoAnswer {
 		if h.latency == 0 {
 			h.latency = d.latency
 		} else {
@@ -494,16 +514,16 @@ func (s *scheduler) finished(d done, now time.Time) {
 		h.pausedUntil = now.Add(wait)
 		h.reason = why
 		h.dirty = true
-	case classHostDown:
+	case classHostDown, classNoAnswer:
 		h.failures++
 		h.dirty = true
 		if h.failures >= cfg.HostFailures {
-			s.giveUp(h, fmt.Sprintf("host unreachable: %d consecutive connection failures", h.failures))
+			s.giveUp(h, fmt.Sprintf("host unreachable: %d consecutive connection failures or unanswered requests", h.failures))
 			return
 		}
 		wait := jitter(min(cfg.BackoffBase<<min(h.failures-1, 20), cfg.BackoffMax))
 		h.pausedUntil = now.Add(wait)
-		h.reason = fmt.Sprintf("connection failures (%d), paused %v", h.failures, wait.Round(time.Millisecond))
+		h.reason = fmt.Sprintf("connection failures or unanswered requests (%d), paused %v", h.failures, wait.Round(time.Millisecond))
 	case classOK, classPermanent, classTransient:
 		if h.failures > 0 {
 			h.failures = 0
@@ -666,6 +686,22 @@ func (s *scheduler) snapshot(now time.Time) HostsSnapshot {
 		}
 	}
 	return hs
+}
+
+// longestRunning returns up to n running fetches, the longest-running first.
+func (s *scheduler) longestRunning(n int) []Running {
+	out := make([]Running, 0, min(n, len(s.running)))
+	for _, f := range s.running {
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b Running) int { return a.Since.Compare(b.Since) })
+	return out[:min(n, len(out))]
+}
+
+// Running is a request under way.
+type Running struct {
+	URL   string
+	Since time.Time
 }
 
 // HostsSnapshot counts hosts by state.

@@ -215,7 +215,7 @@ func (s *single) get(ctx context.Context, o, target string, maxBody int64) (*res
 		}
 	}
 	s.last[o] = time.Now()
-	return s.cl.get(ctx, target, maxBody, s.cfg.Fetch.TotalTimeout)
+	return s.cl.get(ctx, target, maxBody, s.cfg.timeouts())
 }
 
 // RulesPage is a page to try extraction rules on, as "crawler extract"

@@ -49,10 +49,11 @@ type errClass int
 
 const (
 	classOK        errClass = iota
-	classTransient          // retry later: timeouts, resets, 5xx, 408
+	classTransient          // retry later: resets, 5xx, 408
 	classThrottled          // 429, 503: back off the whole host
 	classPermanent          // do not retry
-	classHostDown           // connection refused, unreachable: counts against the host
+	classHostDown           // connection refused, unreachable, connect timeout: counts against the host
+	classNoAnswer           // no response headers in time: counts against the host, retried once
 	classCanceled           // the crawl is stopping; release the lease
 )
 
@@ -119,7 +120,7 @@ func (w *worker) robots(ctx context.Context, j job) {
 	d := done{job: j, robots: res}
 	start := time.Now()
 	for hop := 0; ; hop++ {
-		r, err := w.client.get(e.fetchCtx, target, robotsMaxBytes, e.cfg.Fetch.TotalTimeout)
+		r, err := w.client.get(e.fetchCtx, target, robotsMaxBytes, e.cfg.timeouts())
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				d.class = classCanceled
@@ -182,7 +183,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	l := j.lease
 	out := store.Outcome{Lease: l, Attempted: true}
 	d := done{job: j}
-	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.Fetch.TotalTimeout)
+	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts())
 	if err != nil {
 		d.class, out.Reason = classifyErr(err)
 		out.Err = err.Error()
@@ -220,10 +221,16 @@ func (w *worker) page(ctx context.Context, j job) {
 }
 
 // retryOrFail sets out to a retry (queued, with a due time) if attempts
-// remain and the failure is transient, else to failed.
+// remain and the failure is transient, else to failed. A URL whose server
+// does not answer is retried once only: each try holds the host for
+// header_timeout.
 func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration) {
 	attempts := out.Lease.Attempts + 1
-	if (class == classTransient || class == classThrottled || class == classHostDown) && attempts <= e.cfg.Fetch.MaxRetries {
+	retries := e.cfg.Fetch.MaxRetries
+	if class == classNoAnswer {
+		retries = min(retries, 1)
+	}
+	if (class == classTransient || class == classThrottled || class == classHostDown || class == classNoAnswer) && attempts <= retries {
 		backoff := e.cfg.Fetch.RetryBase << (attempts - 1)
 		backoff = jitter(backoff)
 		out.State = store.StateQueued
@@ -257,12 +264,20 @@ func classifyStatus(status int) errClass {
 	return classOK
 }
 
-// classifyErr maps a fetch error to a class and a short reason.
+// classifyErr maps a fetch error to a class and a short reason. A response
+// that began and then ran out of time (dripped past total_timeout, or went
+// silent for idle_timeout) is not retried: another try would hold the host
+// as long again, and the host did answer.
 func classifyErr(err error) (errClass, string) {
 	var dnsErr *net.DNSError
+	var te *timeoutError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return classCanceled, "interrupted"
+	case errors.As(err, &te) && te.afterHeaders:
+		return classPermanent, "timeout"
+	case errors.As(err, &te):
+		return classNoAnswer, "timeout"
 	case errors.Is(err, ErrBlockedAddress):
 		return classPermanent, "blocked address"
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
