@@ -139,7 +139,8 @@ func (db *DB) prepare(ctx context.Context) error {
 			meta_robots, lang, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
 		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
-		hostID:     p(`SELECT id FROM hosts WHERE origin = ?`),
+		hostID: p(`SELECT id, CASE WHEN state = 'given_up' THEN coalesce(reason, 'host given up') ELSE '' END
+			FROM hosts WHERE origin = ?`),
 		insertHost: p(`INSERT INTO hosts (origin, updated_at) VALUES (?, ?) ON CONFLICT (origin) DO NOTHING`),
 	}
 	if err != nil {
@@ -151,37 +152,47 @@ func (db *DB) prepare(ctx context.Context) error {
 	return db.prepareData(ctx)
 }
 
-// hostCache maps origins to host ids. Bounded: it is cleared when full, and
-// a miss costs one indexed lookup.
+// hostCache maps origins to host ids, and to the reason of hosts given up.
+// Bounded: it is cleared when full, and a miss costs one indexed lookup.
 type hostCache struct {
 	mu sync.Mutex
-	m  map[string]int64 // guarded by mu
+	m  map[string]cachedHost // guarded by mu
+}
+
+type cachedHost struct {
+	id      int64
+	givenUp string // the host's reason when it is given up, else ""
+}
+
+func (c *hostCache) set(origin string, h cachedHost) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= hostCacheMax {
+		clear(c.m)
+	}
+	c.m[origin] = h
 }
 
 const hostCacheMax = 1 << 17
 
 var errNoOrigin = errors.New("queued URL without origin")
 
-func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cache *hostCache, origin string, now int64) (int64, error) {
+// hostTx returns the host row of origin, creating it if needed.
+func (db *DB) hostTx(ctx context.Context, tx *sql.Tx, cache *hostCache, origin string, now int64) (cachedHost, error) {
 	cache.mu.Lock()
-	id, ok := cache.m[origin]
+	h, ok := cache.m[origin]
 	cache.mu.Unlock()
 	if ok {
-		return id, nil
+		return h, nil
 	}
 	if _, err := tx.StmtContext(ctx, db.st.insertHost).ExecContext(ctx, origin, now); err != nil {
-		return 0, fmt.Errorf("insert host %s: %w", origin, describe(err))
+		return h, fmt.Errorf("insert host %s: %w", origin, describe(err))
 	}
-	if err := tx.StmtContext(ctx, db.st.hostID).QueryRowContext(ctx, origin).Scan(&id); err != nil {
-		return 0, fmt.Errorf("host id %s: %w", origin, describe(err))
+	if err := tx.StmtContext(ctx, db.st.hostID).QueryRowContext(ctx, origin).Scan(&h.id, &h.givenUp); err != nil {
+		return h, fmt.Errorf("host id %s: %w", origin, describe(err))
 	}
-	cache.mu.Lock()
-	if len(cache.m) >= hostCacheMax {
-		clear(cache.m)
-	}
-	cache.m[origin] = id
-	cache.mu.Unlock()
-	return id, nil
+	cache.set(origin, h)
+	return h, nil
 }
 
 // Add inserts URLs (seeds, URL lists, sitemap entries) in one transaction and
@@ -390,6 +401,11 @@ func (db *DB) Recover(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("recover leases: %w", describe(err))
 	}
 	defer tx.Rollback()
+	// Databases written by earlier versions may hold queued URLs of hosts
+	// given up: end them now, or the run would wait for them for ever.
+	if _, err := settleGivenUp(ctx, tx, 0, time.Now().UnixMilli()); err != nil {
+		return 0, fmt.Errorf("recover leases: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = queued + (SELECT count(*) FROM frontier f
 		WHERE f.host_id = hosts.id AND f.state = 'leased')
 		WHERE id IN (SELECT DISTINCT host_id FROM frontier WHERE state = 'leased')`); err != nil {
@@ -541,7 +557,9 @@ func (db *DB) SaveRobots(ctx context.Context, hostID int64, r RobotsRecord) erro
 	return nil
 }
 
-// GiveUpHost marks a host given up and fails all of its queued URLs with reason.
+// GiveUpHost marks a host given up with reason and ends its live URLs (see
+// settleGivenUp). URLs of the host added afterwards are skipped with the
+// same reason as they are added. It returns how many URLs it ended.
 func (db *DB) GiveUpHost(ctx context.Context, hostID int64, reason string) (int, error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -549,20 +567,69 @@ func (db *DB) GiveUpHost(ctx context.Context, hostID int64, reason string) (int,
 	}
 	defer tx.Rollback()
 	now := time.Now().UnixMilli()
-	r, err := tx.ExecContext(ctx, `UPDATE frontier SET state = 'failed', reason = ?, lease_until = NULL, updated_at = ?
-		WHERE host_id = ? AND state IN ('queued', 'leased')`, reason, now, hostID)
+	var origin string
+	if err := tx.QueryRowContext(ctx, `UPDATE hosts SET state = 'given_up', reason = ?, updated_at = ? WHERE id = ?
+		RETURNING origin`, reason, now, hostID).Scan(&origin); err != nil {
+		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
+	}
+	n, err := settleGivenUp(ctx, tx, hostID, now)
 	if err != nil {
-		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
+		return 0, fmt.Errorf("give up host %d: %w", hostID, err)
 	}
-	n, _ := r.RowsAffected()
-	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET state = 'given_up', reason = ?, queued = 0, errors = errors + ?,
-		updated_at = ? WHERE id = ?`, reason, n, now, hostID); err != nil {
-		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
-	}
+	// Every write goes through the one writer connection, which this
+	// transaction holds until it commits: a transaction adding URLs can
+	// only start after this, and it finds the host given up in the cache.
+	db.hosts.set(origin, cachedHost{id: hostID, givenUp: reason})
 	if err := tx.Commit(); err != nil {
+		db.hosts.mu.Lock()
+		delete(db.hosts.m, origin)
+		db.hosts.mu.Unlock()
 		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
 	}
-	return int(n), nil
+	return n, nil
+}
+
+// settleGivenUp ends the queued and leased URLs of given-up hosts (of the
+// host hostID, or of all when it is 0) with the host's reason: skipped if
+// never tried, failed if tried. Failed ones count as the host's errors.
+func settleGivenUp(ctx context.Context, tx *sql.Tx, hostID, now int64) (int, error) {
+	failed := map[int64]int{}
+	n := 0
+	// One statement per state, so that each uses its partial index.
+	for _, state := range []string{StateQueued, StateLeased} {
+		rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'skipped' END,
+			reason = (SELECT coalesce(h.reason, 'host given up') FROM hosts h WHERE h.id = frontier.host_id),
+			lease_until = NULL, updated_at = ?1
+			WHERE state = '`+state+`' AND host_id IN (SELECT id FROM hosts WHERE state = 'given_up' AND (?2 = 0 OR id = ?2))
+			RETURNING host_id, state`, now, hostID)
+		if err != nil {
+			return 0, fmt.Errorf("end URLs of given-up hosts: %w", describe(err))
+		}
+		for rows.Next() {
+			var id int64
+			var st string
+			if err := rows.Scan(&id, &st); err != nil {
+				rows.Close()
+				return 0, fmt.Errorf("end URLs of given-up hosts: %w", err)
+			}
+			n++
+			if st == StateFailed {
+				failed[id]++
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return 0, fmt.Errorf("end URLs of given-up hosts: %w", describe(err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = 0 WHERE state = 'given_up' AND queued != 0`); err != nil {
+		return 0, fmt.Errorf("end URLs of given-up hosts: %w", describe(err))
+	}
+	for id, f := range failed {
+		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET errors = errors + ? WHERE id = ?`, f, id); err != nil {
+			return 0, fmt.Errorf("end URLs of given-up hosts: %w", describe(err))
+		}
+	}
+	return n, nil
 }
 
 // Pending reports how many URLs are queued or leased, and the earliest time
@@ -714,20 +781,24 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 		args = args[:0]
 		for _, u := range urls[:n] {
 			var hostID, lastmod any
+			state, reason := u.State, u.Reason
 			if u.State == StateQueued {
 				if u.Origin == "" {
 					return fmt.Errorf("add %s: %w", u.URL, errNoOrigin)
 				}
-				id, err := db.hostIDTx(ctx, tx, &db.hosts, u.Origin, now)
+				h, err := db.hostTx(ctx, tx, &db.hosts, u.Origin, now)
 				if err != nil {
 					return err
 				}
-				hostID = id
+				hostID = h.id
+				if h.givenUp != "" {
+					state, reason = StateSkipped, h.givenUp
+				}
 			}
 			if !u.LastMod.IsZero() {
 				lastmod = u.LastMod.UnixMilli()
 			}
-			args = append(args, u.URL, hostID, u.Depth, nullInt64(u.ParentID), u.Source, u.State, nullStr(u.Reason),
+			args = append(args, u.URL, hostID, u.Depth, nullInt64(u.ParentID), u.Source, state, nullStr(reason),
 				u.Redirects, lastmod, now, now)
 		}
 		m := multiInserts[1]
