@@ -58,6 +58,7 @@ type Limits struct {
 	MaxPathSegments     int      `yaml:"max_path_segments"`
 	MaxRepeatedSegments int      `yaml:"max_repeated_segments"`
 	MaxQueryVariants    int      `yaml:"max_query_variants"`
+	MaxTemplateChain    int      `yaml:"max_template_chain"`
 	MaxBodySize         ByteSize `yaml:"max_body_size"`
 	MaxRedirects        int      `yaml:"max_redirects"`
 }
@@ -138,7 +139,7 @@ func Defaults() Config {
 		SitemapDiscovery: true,
 		Limits: Limits{
 			MaxDepth: 10, MaxURLLength: 2048, MaxPathSegments: 32, MaxRepeatedSegments: 3,
-			MaxQueryVariants: 200, MaxBodySize: 10 << 20, MaxRedirects: 10,
+			MaxQueryVariants: 200, MaxTemplateChain: 200, MaxBodySize: 10 << 20, MaxRedirects: 10,
 		},
 		Workers: 16,
 		Politeness: Politeness{
@@ -517,7 +518,8 @@ func (c *Config) validate() error {
 		{"workers", c.Workers, 1}, {"limits.max_depth", c.Limits.MaxDepth, 0}, {"limits.max_pages", c.Limits.MaxPages, 0},
 		{"limits.max_pages_per_host", c.Limits.MaxPagesPerHost, 0}, {"limits.max_url_length", c.Limits.MaxURLLength, 16},
 		{"limits.max_path_segments", c.Limits.MaxPathSegments, 1}, {"limits.max_repeated_segments", c.Limits.MaxRepeatedSegments, 1},
-		{"limits.max_query_variants", c.Limits.MaxQueryVariants, 0}, {"limits.max_redirects", c.Limits.MaxRedirects, 0},
+		{"limits.max_query_variants", c.Limits.MaxQueryVariants, 0}, {"limits.max_template_chain", c.Limits.MaxTemplateChain, 0},
+		{"limits.max_redirects", c.Limits.MaxRedirects, 0},
 		{"politeness.burst", c.Politeness.Burst, 1}, {"politeness.max_in_flight", c.Politeness.MaxInFlight, 1},
 		{"politeness.host_failures", c.Politeness.HostFailures, 1}, {"politeness.robots_retries", c.Politeness.RobotsRetries, 1},
 		{"politeness.max_active_hosts", c.Politeness.MaxActiveHosts, 1}, {"politeness.host_queue", c.Politeness.HostQueue, 1},

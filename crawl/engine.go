@@ -254,7 +254,7 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
 		if e.listMode {
 			n.Source = "list"
-		} else if why := e.scope.check(c, u, 0); why != "" {
+		} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
 			n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
 		}
 		batch = append(batch, n)

@@ -98,7 +98,7 @@ func TestGzipContentTypeCapped(t *testing.T) {
 	}
 }
 
-// countingServer counts requests by path, and connections.
+// countingServer counts requests by path and query.
 type countingServer struct {
 	mu    sync.Mutex
 	paths map[string]int // guarded by mu
@@ -106,7 +106,7 @@ type countingServer struct {
 
 func (c *countingServer) count(r *http.Request) {
 	c.mu.Lock()
-	c.paths[r.URL.Path]++
+	c.paths[r.URL.RequestURI()]++
 	c.mu.Unlock()
 }
 

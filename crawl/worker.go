@@ -416,7 +416,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 			out.Reason = "duplicate: rel=canonical is " + c
 			p.Body, p.BodyEncoding, p.Data, p.Items = nil, "", nil, nil
 			if cu != nil {
-				out.Discovered = append(out.Discovered, e.discover(c, cu, l, "canonical", 0))
+				out.Discovered = append(out.Discovered, e.discover(c, cu, l, "canonical", reach(l, c, 0)))
 			}
 		}
 	}
@@ -444,14 +444,15 @@ func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pa
 		if e.listMode || pageNofollow || (ln.Nofollow && e.cfg.Politeness.RespectNofollow) {
 			continue
 		}
-		if !e.seen.addNew(c) {
+		at := reach(l, c, 1)
+		if !e.seen.addNew(c, at) {
 			continue
 		}
 		cu, err := url.Parse(c)
 		if err != nil {
 			continue
 		}
-		out.Discovered = append(out.Discovered, e.discover(c, cu, l, "link", 1))
+		out.Discovered = append(out.Discovered, e.discover(c, cu, l, "link", at))
 	}
 }
 
@@ -478,7 +479,7 @@ func (w *worker) redirect(out *store.Outcome, u *url.URL, r *response) {
 	if cu == nil {
 		return
 	}
-	n := e.discover(c, cu, out.Lease, "redirect", 0)
+	n := e.discover(c, cu, out.Lease, "redirect", reach(out.Lease, c, 0))
 	n.Redirects = out.Lease.Redirects + 1
 	if n.State == store.StateQueued && n.Redirects > e.cfg.Limits.MaxRedirects {
 		n.State, n.Reason = store.StateSkipped, fmt.Sprintf("redirect chain longer than max_redirects %d", e.cfg.Limits.MaxRedirects)
@@ -487,11 +488,12 @@ func (w *worker) redirect(out *store.Outcome, u *url.URL, r *response) {
 	out.Discovered = append(out.Discovered, n)
 }
 
-// discover builds the frontier row for a URL found on the leased page.
-func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source string, depthStep int) store.NewURL {
-	n := store.NewURL{URL: canon, Depth: from.Depth + depthStep, ParentID: from.ID, Source: source, State: store.StateQueued}
-	if why := e.scope.check(canon, u, n.Depth); why != "" {
-		n.State, n.Reason = store.StateSkipped, why
+// discover builds the frontier row for a URL found on the leased page by a
+// path of length at.
+func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source string, at pathLen) store.NewURL {
+	n := store.NewURL{URL: canon, Depth: at.depth, Chain: at.chain, ParentID: from.ID, Source: source, State: store.StateQueued}
+	if why, limited := e.scope.check(canon, u, at); why != "" {
+		n.State, n.Reason, n.PathLimited = store.StateSkipped, why, limited
 		return n
 	}
 	n.Origin = origin(u)

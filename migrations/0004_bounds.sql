@@ -1,6 +1,11 @@
+-- Links in a row within one URL template (the URL with digit runs read as
+-- N, such as /calendar/N/N) on the path that reached the URL: 0 when its
+-- parent has another template. Bounded by limits.max_template_chain.
+ALTER TABLE frontier ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
+
 -- 1 when a URL is skipped only because of the path it was reached by: deeper
--- than limits.max_depth, or over a URL template budget. Found again on a path
--- that passes, it is queued.
+-- than limits.max_depth, or a template chain longer than
+-- limits.max_template_chain. Found again by a path that passes, it is queued.
 ALTER TABLE frontier ADD COLUMN path_limited INTEGER NOT NULL DEFAULT 0;
 
 -- Unix ms before which no crawler may send this host a request: written

@@ -20,18 +20,22 @@ const (
 	StateSkipped = "skipped"
 )
 
-// NewURL is a URL to add to the frontier. A URL already present is left as it
-// is: the first discovery wins.
+// NewURL is a URL to add to the frontier. A URL already present keeps its
+// row, except that a shorter path wins: found again, queued, by a path
+// shorter in depth or template chain, a queued URL takes the smaller
+// values, and a URL skipped only for its path (PathLimited) is queued.
 type NewURL struct {
-	URL       string
-	Origin    string // scheme://host[:port]; "" when the URL is skipped before a host is needed
-	Depth     int
-	ParentID  int64
-	Source    string // seed, link, redirect, sitemap, list, canonical
-	State     string // StateQueued or StateSkipped
-	Reason    string
-	Redirects int
-	LastMod   time.Time // from a sitemap; zero if unknown
+	URL         string
+	Origin      string // scheme://host[:port]; "" when the URL is skipped before a host is needed
+	Depth       int
+	Chain       int // links in a row within the URL's template on the path that found it
+	ParentID    int64
+	Source      string // seed, link, redirect, sitemap, list, canonical
+	State       string // StateQueued or StateSkipped
+	Reason      string
+	PathLimited bool // skipped only for the path it was found by (too deep, chain too long)
+	Redirects   int
+	LastMod     time.Time // from a sitemap; zero if unknown
 }
 
 // Lease is a frontier row handed to the crawler for fetching.
@@ -40,6 +44,7 @@ type Lease struct {
 	URL       string
 	HostID    int64
 	Depth     int
+	Chain     int
 	Attempts  int
 	Claims    int
 	Redirects int
@@ -101,13 +106,14 @@ type CommitResult struct {
 
 type stmts struct {
 	finish, insertPage, hostQueued, hostCounts, hostID, insertHost *sql.Stmt
+	shorter, requeue                                               *sql.Stmt
 
 	mu    sync.Mutex
 	multi map[string]*sql.Stmt // multi-row inserts by kind and row count; guarded by mu
 }
 
 func (s *stmts) close() {
-	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost} {
+	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost, s.shorter, s.requeue} {
 		if st != nil {
 			st.Close()
 		}
@@ -142,6 +148,18 @@ func (db *DB) prepare(ctx context.Context) error {
 		hostID: p(`SELECT id, CASE WHEN state = 'given_up' THEN coalesce(reason, 'host given up') ELSE '' END
 			FROM hosts WHERE origin = ?`),
 		insertHost: p(`INSERT INTO hosts (origin, updated_at) VALUES (?, ?) ON CONFLICT (origin) DO NOTHING`),
+		// A queued URL found by a shorter path: the parent that gave the
+		// smaller depth becomes its parent.
+		shorter: p(`UPDATE frontier SET
+			parent_id = CASE WHEN ?1 < depth THEN ?2 ELSE parent_id END,
+			source = CASE WHEN ?1 < depth THEN ?3 ELSE source END,
+			redirects = CASE WHEN ?1 < depth THEN ?4 ELSE redirects END,
+			depth = min(depth, ?1), chain = min(chain, ?5), updated_at = ?6
+			WHERE url = ?7 AND state = 'queued' AND (depth > ?1 OR chain > ?5)`),
+		// A URL skipped only for its path, found by a path that passes.
+		requeue: p(`UPDATE frontier SET state = 'queued', reason = NULL, path_limited = 0, host_id = ?, depth = ?,
+			chain = ?, parent_id = ?, source = ?, redirects = ?, updated_at = ?
+			WHERE url = ? AND state = 'skipped' AND path_limited = 1`),
 	}
 	if err != nil {
 		return err
@@ -339,7 +357,7 @@ func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = 'leased', lease_until = ?, claims = claims + 1, updated_at = ?
 		WHERE id IN (SELECT id FROM frontier WHERE host_id = ? AND state = 'queued' AND next_attempt_at <= ?
 			ORDER BY depth, id LIMIT ?)
-		RETURNING id, url, depth, attempts, claims, redirects, source`,
+		RETURNING id, url, depth, chain, attempts, claims, redirects, source`,
 		now.Add(lease).UnixMilli(), now.UnixMilli(), hostID, now.UnixMilli(), n)
 	if err != nil {
 		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
@@ -347,7 +365,7 @@ func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	var out []Lease
 	for rows.Next() {
 		l := Lease{HostID: hostID}
-		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
+		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Chain, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim host %d: %w", hostID, err)
 		}
@@ -704,8 +722,8 @@ const rowsPerInsert = 64
 // busy with the transaction that needs them.
 var multiInserts = []struct{ kind, head, row, tail string }{
 	{"links", `INSERT OR IGNORE INTO links (from_id, to_url, anchor, nofollow) VALUES `, `(?, ?, ?, ?)`, ``},
-	{"urls", `INSERT INTO frontier (url, host_id, depth, parent_id, source, state, reason,
-		redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	{"urls", `INSERT INTO frontier (url, host_id, depth, chain, parent_id, source, state, reason, path_limited,
+		redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		` ON CONFLICT (url) DO NOTHING RETURNING host_id, state`},
 }
 
@@ -771,14 +789,16 @@ func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links [
 	return nil
 }
 
-// insertURLs adds frontier rows, ignoring URLs already present, and counts
-// the newly queued ones per host into newByHost.
+// insertURLs adds frontier rows and counts the newly queued ones per host
+// into newByHost. A URL already present keeps its row unless it is found by
+// a shorter path (see NewURL).
 func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int64, newByHost map[int64]int) error {
-	const cols = 11
+	const cols = 13
 	args := make([]any, 0, cols*min(len(urls), rowsPerInsert))
+	hostIDs := make([]int64, 0, min(len(urls), rowsPerInsert))
 	for len(urls) > 0 {
 		n := min(len(urls), rowsPerInsert)
-		args = args[:0]
+		args, hostIDs = args[:0], hostIDs[:0]
 		for _, u := range urls[:n] {
 			var hostID, lastmod any
 			state, reason := u.State, u.Reason
@@ -795,11 +815,20 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 					state, reason = StateSkipped, h.givenUp
 				}
 			}
+			var id int64 // the host of a URL queued, 0 for one skipped
+			if state == StateQueued {
+				id = hostID.(int64)
+			}
+			hostIDs = append(hostIDs, id)
 			if !u.LastMod.IsZero() {
 				lastmod = u.LastMod.UnixMilli()
 			}
-			args = append(args, u.URL, hostID, u.Depth, nullInt64(u.ParentID), u.Source, state, nullStr(reason),
-				u.Redirects, lastmod, now, now)
+			limited := 0
+			if u.PathLimited && state == StateSkipped {
+				limited = 1
+			}
+			args = append(args, u.URL, hostID, u.Depth, u.Chain, nullInt64(u.ParentID), u.Source, state, nullStr(reason),
+				limited, u.Redirects, lastmod, now, now)
 		}
 		m := multiInserts[1]
 		st, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n)
@@ -810,6 +839,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 		if err != nil {
 			return fmt.Errorf("add URLs: %w", describe(err))
 		}
+		inserted := 0
 		for rows.Next() {
 			var hostID sql.NullInt64
 			var state string
@@ -817,6 +847,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 				rows.Close()
 				return fmt.Errorf("add URLs: %w", err)
 			}
+			inserted++
 			if state == StateQueued && hostID.Valid {
 				newByHost[hostID.Int64]++
 			}
@@ -826,7 +857,38 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 			return fmt.Errorf("add URLs: %w", describe(err))
 		}
 		rows.Close()
+		if inserted < n {
+			// Some were known: those found by a shorter path take it.
+			if err := db.shorterPaths(ctx, tx, urls[:n], hostIDs, now, newByHost); err != nil {
+				return err
+			}
+		}
 		urls = urls[n:]
+	}
+	return nil
+}
+
+// shorterPaths applies the URLs queued in urls (hostIDs[i] is the host of
+// urls[i], 0 if it is not queued) to rows that exist already: a queued row
+// takes the smaller depth and chain; a row skipped for its path is queued.
+// URLs just inserted are unchanged by both statements.
+func (db *DB) shorterPaths(ctx context.Context, tx *sql.Tx, urls []NewURL, hostIDs []int64, now int64, newByHost map[int64]int) error {
+	shorter, requeue := tx.StmtContext(ctx, db.st.shorter), tx.StmtContext(ctx, db.st.requeue)
+	for i, u := range urls {
+		host := hostIDs[i]
+		if host == 0 {
+			continue
+		}
+		if _, err := shorter.ExecContext(ctx, u.Depth, nullInt64(u.ParentID), u.Source, u.Redirects, u.Chain, now, u.URL); err != nil {
+			return fmt.Errorf("add %s: %w", u.URL, describe(err))
+		}
+		r, err := requeue.ExecContext(ctx, host, u.Depth, u.Chain, nullInt64(u.ParentID), u.Source, u.Redirects, now, u.URL)
+		if err != nil {
+			return fmt.Errorf("add %s: %w", u.URL, describe(err))
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			newByHost[host]++
+		}
 	}
 	return nil
 }

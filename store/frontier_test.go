@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -108,5 +109,78 @@ func TestGiveUpHost(t *testing.T) {
 	}
 	if got := frontierStates(t, db)[origin+"/e"]; got != "skipped: "+why {
 		t.Errorf("/e after recovery: %q, want skipped with the host's reason", got)
+	}
+}
+
+// TestShorterPathWins: a URL found again by a shorter path takes it. A
+// queued URL takes the smaller depth and template chain; a URL skipped only
+// for its path (too deep, template chain too long) is queued again, with a
+// host and counted as queued. Other skips and finished URLs stay.
+func TestShorterPathWins(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	const origin = "http://127.0.0.9:8080"
+	q := func(p string, depth, chain int) NewURL {
+		return NewURL{URL: origin + p, Origin: origin, Depth: depth, Chain: chain, ParentID: int64(100 + depth),
+			Source: "link", State: StateQueued}
+	}
+	tooDeep := func(p string, depth int) NewURL {
+		return NewURL{URL: origin + p, Depth: depth, Source: "link", State: StateSkipped, PathLimited: true,
+			Reason: "depth exceeds max_depth"}
+	}
+	added, err := db.Add(ctx, []NewURL{
+		q("/queued", 5, 3), tooDeep("/deep", 6),
+		{URL: origin + "/robots", Origin: origin, Depth: 6, Source: "link", State: StateSkipped, Reason: "robots.txt"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hostID int64
+	for id := range added {
+		hostID = id
+	}
+	// Again, by shorter paths; /deep twice in one batch, the deeper first.
+	res, err := db.Commit(ctx, []Outcome{{Discovered: []NewURL{
+		q("/queued", 3, 1), q("/deep", 5, 0), q("/deep", 4, 0), q("/robots", 1, 0), q("/queued", 4, 0),
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NewByHost[hostID] != 1 {
+		t.Errorf("newly queued for the host: %v, want 1 (/deep)", res.NewByHost)
+	}
+	rows, err := db.Reader().Query(`SELECT url, state, depth, chain, coalesce(parent_id, 0), coalesce(reason, ''),
+		coalesce(host_id, 0), path_limited FROM frontier`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var u, st, reason string
+		var depth, chain, parent, host, limited int64
+		if err := rows.Scan(&u, &st, &depth, &chain, &parent, &reason, &host, &limited); err != nil {
+			t.Fatal(err)
+		}
+		got[u[len(origin):]] = fmt.Sprintf("%s depth %d chain %d parent %d host %v limited %d %q", st, depth, chain, parent,
+			host == hostID, limited, reason)
+	}
+	for p, want := range map[string]string{
+		"/queued": `queued depth 3 chain 0 parent 103 host true limited 0 ""`,
+		"/deep":   `queued depth 4 chain 0 parent 104 host true limited 0 ""`,
+		"/robots": `skipped depth 6 chain 0 parent 0 host false limited 0 "robots.txt"`,
+	} {
+		if got[p] != want {
+			t.Errorf("%s: %s, want %s", p, got[p], want)
+		}
+	}
+	var queued int
+	db.Reader().QueryRow(`SELECT queued FROM hosts WHERE id = ?`, hostID).Scan(&queued)
+	if queued != 2 {
+		t.Errorf("hosts.queued = %d, want 2", queued)
+	}
+	ls, _, err := db.Claim(ctx, hostID, 10, time.Minute)
+	if err != nil || len(ls) != 2 || ls[0].Depth != 3 || ls[1].URL != origin+"/deep" || ls[1].Chain != 0 {
+		t.Errorf("Claim = %+v, %v; want /queued at depth 3, then /deep", ls, err)
 	}
 }
