@@ -454,18 +454,51 @@ type HostRow struct {
 	Failures        int
 	DelayMS         int64
 	LatencyMS       int64
+	NextAllowedAt   int64 // unix ms: no request before this (see ReserveHosts)
 	State           string
 	Reason          string
 }
 
 const hostCols = `id, origin, queued, robots_status, robots_body, coalesce(robots_expires_at, 0), robots_failures,
-	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, state, coalesce(reason, '')`
+	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, next_allowed_at, state, coalesce(reason, '')`
 
 func scanHost(sc interface{ Scan(...any) error }) (HostRow, error) {
 	var h HostRow
 	err := sc.Scan(&h.ID, &h.Origin, &h.Queued, &h.RobotsStatus, &h.RobotsBody, &h.RobotsExpiresAt, &h.RobotsFailures,
-		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.State, &h.Reason)
+		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.State, &h.Reason)
 	return h, err
+}
+
+// HostReservation moves a host's next_allowed_at to Until.
+type HostReservation struct {
+	ID    int64
+	Until time.Time
+}
+
+// ReserveHosts records, for each host, a time before which no crawler may
+// send it a request: a crawler writes it, covering the requests it is about
+// to send plus the host's interval, before it sends them, so that after a
+// crash its successor starts no sooner than the host's Crawl-delay and rate
+// allow. A host's value never moves back.
+func (db *DB) ReserveHosts(ctx context.Context, rs []HostReservation) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reserve hosts: %w", describe(err))
+	}
+	defer tx.Rollback()
+	for _, r := range rs {
+		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET next_allowed_at = max(next_allowed_at, ?) WHERE id = ?`,
+			r.Until.UnixMilli(), r.ID); err != nil {
+			return fmt.Errorf("reserve host %d: %w", r.ID, describe(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("reserve hosts: %w", describe(err))
+	}
+	return nil
 }
 
 // ReadyHosts returns up to limit active hosts with queued URLs and id > after,
