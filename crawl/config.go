@@ -114,10 +114,16 @@ type Canonicalization struct {
 	UseCanonical bool     `yaml:"use_canonical"` // treat rel=canonical as the page's identity for dedup
 }
 
-// ParseOptions switch built-in extraction on and off.
+// ParseOptions switch built-in extraction on and off and cap the values kept.
 type ParseOptions struct {
 	StructuredData bool `yaml:"structured_data"`
 	MainText       bool `yaml:"main_text"`
+	// Longer values are cut (on a character boundary) and the cut is
+	// recorded: pages.fields_truncated, items.truncated.
+	MaxTitle       ByteSize `yaml:"max_title"`
+	MaxDescription ByteSize `yaml:"max_description"`
+	MaxAnchor      ByteSize `yaml:"max_anchor"`
+	MaxItemField   ByteSize `yaml:"max_item_field"` // per field; the values of a many field share it
 }
 
 // StoreOptions configure what is stored.
@@ -156,8 +162,9 @@ func Defaults() Config {
 			ParseTypes: []string{"text/html", "application/xhtml+xml"}, Cookies: true,
 		},
 		Canonical: Canonicalization{StripParams: append([]string(nil), urlnorm.DefaultStripParams...)},
-		Parse:     ParseOptions{StructuredData: true, MainText: true},
-		Store:     StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
+		Parse: ParseOptions{StructuredData: true, MainText: true, MaxTitle: 2 << 10, MaxDescription: 4 << 10,
+			MaxAnchor: 1 << 10, MaxItemField: 64 << 10},
+		Store: StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
 	}
 }
 
@@ -534,6 +541,17 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxBodySize < 1024 {
 		return bad("limits.max_body_size", "must be at least 1KiB, got %d bytes", c.Limits.MaxBodySize)
+	}
+	for _, f := range []struct {
+		key string
+		v   ByteSize
+	}{
+		{"parse.max_title", c.Parse.MaxTitle}, {"parse.max_description", c.Parse.MaxDescription},
+		{"parse.max_anchor", c.Parse.MaxAnchor}, {"parse.max_item_field", c.Parse.MaxItemField},
+	} {
+		if f.v < 16 {
+			return bad(f.key, "must be at least 16 bytes, got %d", f.v)
+		}
 	}
 	// YAML's .nan and .inf decode into floats; NaN compares false with
 	// everything, so it would pass every range check below.

@@ -295,8 +295,3 @@ func ExtractItems(rules *parse.Rules, pageURL string, body []byte, contentType s
 	}
 	return rules.Extract(doc), nil
 }
-
-// StoreItems converts extracted items to the rows the store writes.
-func StoreItems(items []parse.Item) []store.Item {
-	return toStoreItems(items)
-}

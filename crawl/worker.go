@@ -401,13 +401,19 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	if noindex {
 		out.Reason = fmt.Sprintf("HTTP %d, noindex: content not stored", r.status)
 	} else {
-		p.Title, p.Description = doc.Title, doc.Description
+		var cut bool
+		if p.Title, cut = cutUTF8(doc.Title, int(e.cfg.Parse.MaxTitle)); cut {
+			p.FieldsTruncated = append(p.FieldsTruncated, fieldTitle)
+		}
+		if p.Description, cut = cutUTF8(doc.Description, int(e.cfg.Parse.MaxDescription)); cut {
+			p.FieldsTruncated = append(p.FieldsTruncated, fieldDescription)
+		}
 		w.setBody(p, r.body)
 		if e.cfg.Parse.StructuredData || e.cfg.Parse.MainText {
 			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter, MainText: doc.MainText}
 		}
 		if rules {
-			p.Items = toStoreItems(e.rules.Extract(doc))
+			p.Items = storeItems(e.cfg, e.rules.Extract(doc))
 		}
 	}
 	if e.cfg.Canonical.UseCanonical && doc.Canonical != "" {
@@ -428,6 +434,7 @@ func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pa
 	e := w.e
 	seen := make(map[string]struct{}, len(links))
 	out.Links = make([]store.Link, 0, len(links))
+	anchorCut := false
 	for _, ln := range links {
 		if ln.URL == nil {
 			continue
@@ -440,7 +447,9 @@ func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pa
 			continue
 		}
 		seen[c] = struct{}{}
-		out.Links = append(out.Links, store.Link{URL: c, Anchor: ln.Text, Nofollow: ln.Nofollow})
+		anchor, cut := cutUTF8(ln.Text, int(e.cfg.Parse.MaxAnchor))
+		anchorCut = anchorCut || cut || ln.TextCut
+		out.Links = append(out.Links, store.Link{URL: c, Anchor: anchor, Nofollow: ln.Nofollow})
 		if e.listMode || pageNofollow || (ln.Nofollow && e.cfg.Politeness.RespectNofollow) {
 			continue
 		}
@@ -453,6 +462,9 @@ func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pa
 			continue
 		}
 		out.Discovered = append(out.Discovered, e.discover(c, cu, l, "link", at))
+	}
+	if anchorCut && out.Page != nil {
+		out.Page.FieldsTruncated = append(out.Page.FieldsTruncated, fieldAnchor)
 	}
 }
 
@@ -550,14 +562,6 @@ func headerJSON(h http.Header, contentType string) string {
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
-}
-
-func toStoreItems(items []parse.Item) []store.Item {
-	out := make([]store.Item, len(items))
-	for i, it := range items {
-		out[i] = store.Item{Rule: it.Set, Index: it.Index, Data: it.Fields, Errors: it.Errors}
-	}
-	return out
 }
 
 // DecodeBody undoes the compression of a stored body.

@@ -70,8 +70,11 @@ type Page struct {
 	Canonical    string
 	MetaRobots   string
 	Lang         string
-	Data         *PageData // structured data and text, nil when not extracted
-	Items        []Item    // extraction rule results
+	// FieldsTruncated names the fields cut at their cap: title,
+	// description, anchor (some link's anchor text).
+	FieldsTruncated []string
+	Data            *PageData // structured data and text, nil when not extracted
+	Items           []Item    // extraction rule results
 }
 
 // Link is one outgoing link of a page.
@@ -142,7 +145,7 @@ func (db *DB) prepare(ctx context.Context) error {
 			WHERE id = ? AND state = 'leased'`),
 		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
-			meta_robots, lang, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			meta_robots, lang, depth, fields_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
 		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
 		hostID: p(`SELECT id, CASE WHEN state = 'given_up' THEN coalesce(reason, 'host given up') ELSE '' END
@@ -315,7 +318,7 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *Outcome) error {
 		nullStr(p.ContentType), nullStr(p.Encoding), nullStr(p.Headers), p.FetchedAt.UnixMilli(),
 		p.Duration.Milliseconds(), p.Size, trunc, p.Body, nullStr(p.BodyEncoding), nullStr(p.ContentHash),
 		nullStr(p.Title), nullStr(p.Description), nullStr(p.Canonical), nullStr(p.MetaRobots), nullStr(p.Lang),
-		o.Lease.Depth)
+		o.Lease.Depth, nullStr(strings.Join(p.FieldsTruncated, ",")))
 	if err != nil {
 		return fmt.Errorf("insert page %s: %w", o.Lease.URL, describe(err))
 	}
