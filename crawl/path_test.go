@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crawler-dev/crawler/store"
 )
 
 func TestSeenCacheDepth(t *testing.T) {
@@ -202,5 +204,51 @@ func TestTemplateChainBounded(t *testing.T) {
 	}
 	if lists != 30 {
 		t.Errorf("%d list pages fetched, want 30", lists)
+	}
+}
+
+func TestURLTemplate(t *testing.T) {
+	for _, tt := range []struct{ url, want string }{
+		{"http://a.example/calendar/2026/11", "/calendar/N/N"},
+		{"http://a.example:8080/search?q=12&sort=price&page=3", "/search?q=N&sort=price&page=N"},
+		{"http://a.example/p/a1b22c", "/p/aNbNc"},
+		{"http://a.example/", "/"},
+		{"http://a.example?x=1", "?x=N"},
+	} {
+		if got := urlTemplate(tt.url); got != tt.want {
+			t.Errorf("urlTemplate(%q) = %q, want %q", tt.url, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"http://a.example/calendar/2026/11", "http://a.example/calendar/2026/12", true},
+		{"http://a.example/calendar/2026/11", "http://a.example/calendar/1/1", true},
+		{"http://a.example/calendar/2026/11", "http://b.example/calendar/2026/12", false},
+		{"http://a.example/item/1", "http://a.example/item/1/x", false},
+		{"http://a.example/item/1", "http://a.example/items/1", false},
+		{"http://a.example/list?page=1", "http://a.example/list?page=22", true},
+		{"http://a.example/list?page=1", "http://a.example/list?p=1", false},
+	} {
+		if got := sameTemplate(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameTemplate(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+	// A link within the template adds one to the chain; a redirect or a
+	// rel=canonical (no link) keeps it; another template starts again.
+	from := store.Lease{URL: "http://a.example/chain/1", Depth: 4, Chain: 3}
+	for _, tt := range []struct {
+		url  string
+		step int
+		want pathLen
+	}{
+		{"http://a.example/chain/2", 1, pathLen{5, 4}},
+		{"http://a.example/chain/2", 0, pathLen{4, 3}},
+		{"http://a.example/other", 1, pathLen{5, 0}},
+	} {
+		if got := reach(from, tt.url, tt.step); got != tt.want {
+			t.Errorf("reach(%s, %q, %d) = %+v, want %+v", from.URL, tt.url, tt.step, got, tt.want)
+		}
 	}
 }

@@ -75,11 +75,13 @@ type pathLen struct {
 }
 
 // reach returns the path length of canon found on from (the zero Lease for
-// a seed or a configured sitemap), depthStep links further.
+// a seed or a configured sitemap), depthStep links further. A step of 0 (a
+// redirect, a rel=canonical) is no link: within the template the chain
+// stays as it is (max_redirects bounds redirect chains).
 func reach(from store.Lease, canon string, depthStep int) pathLen {
 	at := pathLen{depth: from.Depth + depthStep}
 	if from.URL != "" && sameTemplate(from.URL, canon) {
-		at.chain = from.Chain + 1
+		at.chain = from.Chain + min(depthStep, 1)
 	}
 	return at
 }
