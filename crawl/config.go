@@ -75,7 +75,7 @@ type Politeness struct {
 	BackoffBase     time.Duration           `yaml:"backoff_base"`
 	BackoffMax      time.Duration           `yaml:"backoff_max"`
 	MaxRetryAfter   time.Duration           `yaml:"max_retry_after"`
-	HostFailures    int                     `yaml:"host_failures"`    // consecutive connection failures before a host is given up
+	HostFailures    int                     `yaml:"host_failures"`    // consecutive connection failures or unanswered requests before a host is given up
 	RobotsRetries   int                     `yaml:"robots_retries"`   // robots.txt 5xx/unreachable attempts before giving up
 	RespectNofollow bool                    `yaml:"respect_nofollow"` // do not follow rel=nofollow links nor pages with meta/X-Robots nofollow
 	RespectNoindex  bool                    `yaml:"respect_noindex"`  // do not store title/text/items of noindex pages
@@ -100,7 +100,7 @@ type Fetch struct {
 	HeaderTimeout  time.Duration `yaml:"header_timeout"`
 	IdleTimeout    time.Duration `yaml:"idle_timeout"` // longest silence while reading a body
 	TotalTimeout   time.Duration `yaml:"total_timeout"`
-	MaxRetries     int           `yaml:"max_retries"`
+	MaxRetries     int           `yaml:"max_retries"` // a URL unanswered in HeaderTimeout is retried once; a timeout after the headers, never
 	RetryBase      time.Duration `yaml:"retry_base"`
 	ParseTypes     []string      `yaml:"parse_types"` // content types parsed as HTML; others are recorded only
 	Cookies        bool          `yaml:"cookies"`
