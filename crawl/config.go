@@ -100,7 +100,7 @@ type Fetch struct {
 	HeaderTimeout  time.Duration `yaml:"header_timeout"`
 	IdleTimeout    time.Duration `yaml:"idle_timeout"` // longest silence while reading a body
 	TotalTimeout   time.Duration `yaml:"total_timeout"`
-	MaxRetries     int           `yaml:"max_retries"` // a URL unanswered in HeaderTimeout is retried once; a timeout after the headers, never
+	MaxRetries     int           `yaml:"max_retries"` // a timeout after the headers is never retried
 	RetryBase      time.Duration `yaml:"retry_base"`
 	ParseTypes     []string      `yaml:"parse_types"` // content types parsed as HTML; others are recorded only
 	Cookies        bool          `yaml:"cookies"`
@@ -157,7 +157,7 @@ func Defaults() Config {
 		},
 		Fetch: Fetch{
 			UserAgent:      "crawler/1.0 (+https://github.com/crawler-dev/crawler)",
-			ConnectTimeout: 10 * time.Second, TLSTimeout: 10 * time.Second, HeaderTimeout: 20 * time.Second,
+			ConnectTimeout: 10 * time.Second, TLSTimeout: 10 * time.Second, HeaderTimeout: 15 * time.Second,
 			IdleTimeout: 20 * time.Second, TotalTimeout: 60 * time.Second, MaxRetries: 3, RetryBase: 10 * time.Second,
 			ParseTypes: []string{"text/html", "application/xhtml+xml"}, Cookies: true,
 		},

@@ -173,8 +173,8 @@ func TestOneRequestPerAttemptOnReusedConnection(t *testing.T) {
 // TestTimeoutsBounded: one hostile URL costs its host a bounded time. A
 // response that began and then dripped past total_timeout, or stalled for
 // idle_timeout, is not retried and does not count as the host being down;
-// a URL whose headers never come is retried once, not max_retries times.
-// While a fetch hangs, the engine's stats name it.
+// a URL whose headers never come counts against its host and is retried
+// like a failed connection. While a fetch hangs, the engine's stats name it.
 func TestTimeoutsBounded(t *testing.T) {
 	cs := &countingServer{paths: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +240,7 @@ func TestTimeoutsBounded(t *testing.T) {
 		t.Fatalf("Run = %s, %v", out, err)
 	}
 	counts := cs.counts()
-	for p, want := range map[string]int{"/drip": 1, "/stall": 1, "/noheaders": 2} {
+	for p, want := range map[string]int{"/drip": 1, "/stall": 1, "/noheaders": 1 + cfg.Fetch.MaxRetries} {
 		if counts[p] != want {
 			t.Errorf("%s requested %d times, want %d", p, counts[p], want)
 		}
@@ -249,16 +249,20 @@ func TestTimeoutsBounded(t *testing.T) {
 	for u, want := range map[string]string{
 		srv.URL + "/drip":       "failed: timeout: total_timeout 3s exceeded after",
 		srv.URL + "/stall":      "failed: timeout: no data for idle_timeout 500ms after 3 bytes of the body",
-		mute.URL + "/noheaders": "failed: timeout (after 2 attempts): no response headers within header_timeout 500ms",
+		mute.URL + "/noheaders": "failed: timeout (after 4 attempts): no response headers within header_timeout 500ms",
 	} {
 		if !strings.HasPrefix(got[u], want) {
 			t.Errorf("%s: %q, want prefix %q", u, got[u], want)
 		}
 	}
-	// The slow responses are no connection failures of their host.
+	// The slow responses are no connection failures of their host; the
+	// missing answers are.
 	host := queryMap(t, cfg.Database, `SELECT origin, state || ' ' || failures FROM hosts`)
 	if host[srv.URL] != "active 0" {
 		t.Errorf("host of /drip and /stall after the crawl: %q, want active with 0 failures", host[srv.URL])
+	}
+	if h := host[mute.URL]; !strings.HasPrefix(h, "active ") || h == "active 0" {
+		t.Errorf("host of /noheaders after the crawl: %q, want active with failures counted", h)
 	}
 	mu.Lock()
 	defer mu.Unlock()

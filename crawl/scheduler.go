@@ -583,7 +583,7 @@ func (s *scheduler) finished(d done, now time.Time) {
 		s.robotsDone(h, d, now)
 	}
 	cfg := s.e.cfg.Politeness
-	if d.latency > 0 && d.class != classHostDown && d.class != classNoAnswer {
+	if d.latency > 0 && d.class != classHostDown {
 		if h.latency == 0 {
 			h.latency = d.latency
 		} else {
@@ -610,7 +610,7 @@ func (s *scheduler) finished(d done, now time.Time) {
 		h.pausedUntil = now.Add(wait)
 		h.reason = why
 		h.dirty = true
-	case classHostDown, classNoAnswer:
+	case classHostDown:
 		h.failures++
 		h.dirty = true
 		if h.failures >= cfg.HostFailures {

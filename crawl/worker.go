@@ -52,8 +52,7 @@ const (
 	classTransient          // retry later: resets, 5xx, 408
 	classThrottled          // 429, 503: back off the whole host
 	classPermanent          // do not retry
-	classHostDown           // connection refused, unreachable, connect timeout: counts against the host
-	classNoAnswer           // no response headers in time: counts against the host, retried once
+	classHostDown           // connection refused, unreachable, no answer in time: counts against the host
 	classCanceled           // the crawl is stopping; release the lease
 )
 
@@ -221,16 +220,10 @@ func (w *worker) page(ctx context.Context, j job) {
 }
 
 // retryOrFail sets out to a retry (queued, with a due time) if attempts
-// remain and the failure is transient, else to failed. A URL whose server
-// does not answer is retried once only: each try holds the host for
-// header_timeout.
+// remain and the failure is transient, else to failed.
 func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration) {
 	attempts := out.Lease.Attempts + 1
-	retries := e.cfg.Fetch.MaxRetries
-	if class == classNoAnswer {
-		retries = min(retries, 1)
-	}
-	if (class == classTransient || class == classThrottled || class == classHostDown || class == classNoAnswer) && attempts <= retries {
+	if (class == classTransient || class == classThrottled || class == classHostDown) && attempts <= e.cfg.Fetch.MaxRetries {
 		backoff := e.cfg.Fetch.RetryBase << (attempts - 1)
 		backoff = jitter(backoff)
 		out.State = store.StateQueued
@@ -267,7 +260,8 @@ func classifyStatus(status int) errClass {
 // classifyErr maps a fetch error to a class and a short reason. A response
 // that began and then ran out of time (dripped past total_timeout, or went
 // silent for idle_timeout) is not retried: another try would hold the host
-// as long again, and the host did answer.
+// as long again, and the host did answer. No answer in time counts against
+// the host, like a failed connection.
 func classifyErr(err error) (errClass, string) {
 	var dnsErr *net.DNSError
 	var te *timeoutError
@@ -276,8 +270,6 @@ func classifyErr(err error) (errClass, string) {
 		return classCanceled, "interrupted"
 	case errors.As(err, &te) && te.afterHeaders:
 		return classPermanent, "timeout"
-	case errors.As(err, &te):
-		return classNoAnswer, "timeout"
 	case errors.Is(err, ErrBlockedAddress):
 		return classPermanent, "blocked address"
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:

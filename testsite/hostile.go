@@ -73,8 +73,8 @@ type hostileSite struct {
 	gzipBomb  []byte
 	spaceOnce sync.Once
 	spaceBomb []byte // gzip of GzipBombSize spaces
-	brOnce   sync.Once
-	brBomb   []byte
+	brOnce    sync.Once
+	brBomb    []byte
 
 	// dripExit receives (without blocking) each time a /drip response
 	// ends, so tests can see that the handler stopped.
