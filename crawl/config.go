@@ -58,6 +58,7 @@ type Limits struct {
 	MaxPathSegments     int      `yaml:"max_path_segments"`
 	MaxRepeatedSegments int      `yaml:"max_repeated_segments"`
 	MaxQueryVariants    int      `yaml:"max_query_variants"`
+	MaxTemplateChain    int      `yaml:"max_template_chain"`
 	MaxBodySize         ByteSize `yaml:"max_body_size"`
 	MaxRedirects        int      `yaml:"max_redirects"`
 }
@@ -74,7 +75,7 @@ type Politeness struct {
 	BackoffBase     time.Duration           `yaml:"backoff_base"`
 	BackoffMax      time.Duration           `yaml:"backoff_max"`
 	MaxRetryAfter   time.Duration           `yaml:"max_retry_after"`
-	HostFailures    int                     `yaml:"host_failures"`    // consecutive connection failures before a host is given up
+	HostFailures    int                     `yaml:"host_failures"`    // consecutive connection failures or unanswered requests before a host is given up
 	RobotsRetries   int                     `yaml:"robots_retries"`   // robots.txt 5xx/unreachable attempts before giving up
 	RespectNofollow bool                    `yaml:"respect_nofollow"` // do not follow rel=nofollow links nor pages with meta/X-Robots nofollow
 	RespectNoindex  bool                    `yaml:"respect_noindex"`  // do not store title/text/items of noindex pages
@@ -99,7 +100,7 @@ type Fetch struct {
 	HeaderTimeout  time.Duration `yaml:"header_timeout"`
 	IdleTimeout    time.Duration `yaml:"idle_timeout"` // longest silence while reading a body
 	TotalTimeout   time.Duration `yaml:"total_timeout"`
-	MaxRetries     int           `yaml:"max_retries"`
+	MaxRetries     int           `yaml:"max_retries"` // a timeout after the headers is never retried
 	RetryBase      time.Duration `yaml:"retry_base"`
 	ParseTypes     []string      `yaml:"parse_types"` // content types parsed as HTML; others are recorded only
 	Cookies        bool          `yaml:"cookies"`
@@ -113,10 +114,16 @@ type Canonicalization struct {
 	UseCanonical bool     `yaml:"use_canonical"` // treat rel=canonical as the page's identity for dedup
 }
 
-// ParseOptions switch built-in extraction on and off.
+// ParseOptions switch built-in extraction on and off and cap the values kept.
 type ParseOptions struct {
 	StructuredData bool `yaml:"structured_data"`
 	MainText       bool `yaml:"main_text"`
+	// Longer values are cut (on a character boundary) and the cut is
+	// recorded: pages.fields_truncated, items.truncated.
+	MaxTitle       ByteSize `yaml:"max_title"`
+	MaxDescription ByteSize `yaml:"max_description"`
+	MaxAnchor      ByteSize `yaml:"max_anchor"`
+	MaxItemField   ByteSize `yaml:"max_item_field"` // per field; the values of a many field share it
 }
 
 // StoreOptions configure what is stored.
@@ -138,7 +145,7 @@ func Defaults() Config {
 		SitemapDiscovery: true,
 		Limits: Limits{
 			MaxDepth: 10, MaxURLLength: 2048, MaxPathSegments: 32, MaxRepeatedSegments: 3,
-			MaxQueryVariants: 200, MaxBodySize: 10 << 20, MaxRedirects: 10,
+			MaxQueryVariants: 200, MaxTemplateChain: 200, MaxBodySize: 10 << 20, MaxRedirects: 10,
 		},
 		Workers: 16,
 		Politeness: Politeness{
@@ -150,13 +157,14 @@ func Defaults() Config {
 		},
 		Fetch: Fetch{
 			UserAgent:      "crawler/1.0 (+https://github.com/crawler-dev/crawler)",
-			ConnectTimeout: 10 * time.Second, TLSTimeout: 10 * time.Second, HeaderTimeout: 20 * time.Second,
+			ConnectTimeout: 10 * time.Second, TLSTimeout: 10 * time.Second, HeaderTimeout: 15 * time.Second,
 			IdleTimeout: 20 * time.Second, TotalTimeout: 60 * time.Second, MaxRetries: 3, RetryBase: 10 * time.Second,
 			ParseTypes: []string{"text/html", "application/xhtml+xml"}, Cookies: true,
 		},
 		Canonical: Canonicalization{StripParams: append([]string(nil), urlnorm.DefaultStripParams...)},
-		Parse:     ParseOptions{StructuredData: true, MainText: true},
-		Store:     StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
+		Parse: ParseOptions{StructuredData: true, MainText: true, MaxTitle: 2 << 10, MaxDescription: 4 << 10,
+			MaxAnchor: 1 << 10, MaxItemField: 64 << 10},
+		Store: StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
 	}
 }
 
@@ -517,7 +525,8 @@ func (c *Config) validate() error {
 		{"workers", c.Workers, 1}, {"limits.max_depth", c.Limits.MaxDepth, 0}, {"limits.max_pages", c.Limits.MaxPages, 0},
 		{"limits.max_pages_per_host", c.Limits.MaxPagesPerHost, 0}, {"limits.max_url_length", c.Limits.MaxURLLength, 16},
 		{"limits.max_path_segments", c.Limits.MaxPathSegments, 1}, {"limits.max_repeated_segments", c.Limits.MaxRepeatedSegments, 1},
-		{"limits.max_query_variants", c.Limits.MaxQueryVariants, 0}, {"limits.max_redirects", c.Limits.MaxRedirects, 0},
+		{"limits.max_query_variants", c.Limits.MaxQueryVariants, 0}, {"limits.max_template_chain", c.Limits.MaxTemplateChain, 0},
+		{"limits.max_redirects", c.Limits.MaxRedirects, 0},
 		{"politeness.burst", c.Politeness.Burst, 1}, {"politeness.max_in_flight", c.Politeness.MaxInFlight, 1},
 		{"politeness.host_failures", c.Politeness.HostFailures, 1}, {"politeness.robots_retries", c.Politeness.RobotsRetries, 1},
 		{"politeness.max_active_hosts", c.Politeness.MaxActiveHosts, 1}, {"politeness.host_queue", c.Politeness.HostQueue, 1},
@@ -532,6 +541,17 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxBodySize < 1024 {
 		return bad("limits.max_body_size", "must be at least 1KiB, got %d bytes", c.Limits.MaxBodySize)
+	}
+	for _, f := range []struct {
+		key string
+		v   ByteSize
+	}{
+		{"parse.max_title", c.Parse.MaxTitle}, {"parse.max_description", c.Parse.MaxDescription},
+		{"parse.max_anchor", c.Parse.MaxAnchor}, {"parse.max_item_field", c.Parse.MaxItemField},
+	} {
+		if f.v < 16 {
+			return bad(f.key, "must be at least 16 bytes, got %d", f.v)
+		}
 	}
 	// YAML's .nan and .inf decode into floats; NaN compares false with
 	// everything, so it would pass every range check below.

@@ -90,6 +90,7 @@ type Stats struct {
 	Uncommitted int64 // outcomes waiting for the writer
 	Dispatched  int   // fetches handed to workers this run
 	Hosts       HostsSnapshot
+	Running     []Running // the longest-running fetches, longest first (at most 5)
 	Outcome     Outcome
 	// ErrorClasses are this run's failed requests by class, the same
 	// counts the Prometheus counters are fed.
@@ -215,7 +216,7 @@ func (e *Engine) settle(n int64) {
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
 	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome,
-		Dispatched: e.stats.Dispatched}
+		Dispatched: e.stats.Dispatched, Running: e.stats.Running}
 	e.statsMu.Unlock()
 	s.Pages = atomic.LoadInt64(&e.stats.Pages)
 	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
@@ -253,7 +254,7 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
 		if e.listMode {
 			n.Source = "list"
-		} else if why := e.scope.check(c, u, 0); why != "" {
+		} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
 			n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
 		}
 		batch = append(batch, n)
@@ -432,6 +433,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 				e.statsMu.Lock()
 				e.stats.Hosts = snap
 				e.stats.Dispatched = s.dispatched
+				e.stats.Running = s.longestRunning(5)
 				e.statsMu.Unlock()
 				e.Metrics.hosts(snap)
 				if e.OnProgress != nil {

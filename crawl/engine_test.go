@@ -155,8 +155,9 @@ func TestCrawlSmallSite(t *testing.T) {
 		}
 	}
 	// The chain /p/N ends at max_depth 50. /p/1 is at depth 1 or 2 (the
-	// redirect from /old and the link from /p/0 race; the first discovery
-	// wins), so the first page skipped by depth is /p/50 or /p/51.
+	// redirect from /old and the link from /p/0 race; the shorter path wins
+	// only while /p/1 waits in the queue), so the first page skipped by
+	// depth is /p/50 or /p/51.
 	p50, p51 := states[base+"/p/50"], states[base+"/p/51"]
 	if !(strings.HasPrefix(p50, "skipped depth") || strings.HasPrefix(p50, "done") && strings.HasPrefix(p51, "skipped depth")) {
 		t.Errorf("states of /p/50, /p/51 = %q, %q; want the chain cut by max_depth there", p50, p51)

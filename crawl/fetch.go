@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -278,8 +279,14 @@ func (p *addrPolicy) urlBlocked(u *url.URL) string {
 
 // fetchInfo travels in a request's context from the fetcher to the
 // transport and back: what the transport saw that colly does not report.
+// Only the goroutine running the request touches it.
 type fetchInfo struct {
 	maxBody     int64
+	idle        time.Duration           // longest silence while the body is read
+	stop        context.CancelCauseFunc // ends the request, with the cause
+	connected   bool                    // a connection was ready (dialled, TLS done) and the request went on it
+	headers     bool                    // the response headers arrived
+	received    int64                   // body bytes read from the network
 	truncated   bool
 	contentType string // original Content-Type, charset included
 	encoding    string // Content-Encoding decoded by the transport
@@ -298,21 +305,25 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if req.Header.Get("Accept-Encoding") == "" {
 		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
 	}
-	res, err := t.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
 	info, _ := req.Context().Value(fetchInfoKey{}).(*fetchInfo)
-	if info == nil {
-		return res, nil
+	if info != nil {
+		// GotConn runs on this goroutine (HTTP/1 and HTTP/2 alike).
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { info.connected = true },
+		}))
 	}
+	res, err := t.base.RoundTrip(req)
+	if err != nil || info == nil {
+		return res, err
+	}
+	info.headers = true
 	info.contentType = res.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(info.contentType); err == nil {
 		res.Header.Set("Content-Type", mt)
 	} else if info.contentType != "" {
 		res.Header.Set("Content-Type", "application/octet-stream")
 	}
-	raw := res.Body
+	raw := newIdleBody(res.Body, info)
 	var body io.Reader = raw
 	switch enc := strings.ToLower(strings.TrimSpace(res.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
@@ -333,8 +344,12 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		res.Header.Del("Content-Encoding")
 		res.Header.Del("Content-Length")
 		res.ContentLength = -1
-		res.Uncompressed = true
 	}
+	// Never let colly inflate the body: it gunzips any response whose
+	// Content-Type mentions gzip, or whose path ends in .xml.gz, with
+	// io.ReadAll and no cap. Such a body is kept as sent (within the cap);
+	// sitemaps are inflated by parse/sitemap, which caps what it reads.
+	res.Uncompressed = true
 	res.Body = &cappedBody{r: body, c: raw, left: info.maxBody, info: info}
 	return res, nil
 }
@@ -384,18 +399,68 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 
 func (b *cappedBody) Close() error { return b.c.Close() }
 
-// idleConn fails a read that waits longer than idle, so a server that drips
-// bytes slowly cannot hold a worker: each read must make progress in time,
-// and the request's total deadline bounds the whole exchange.
-type idleConn struct {
-	net.Conn
-	idle time.Duration
+// errIdleTimeout and errTotalTimeout are the causes with which a request's
+// context ends when the body stalls or the whole exchange takes too long.
+var (
+	errIdleTimeout  = errors.New("idle timeout")
+	errTotalTimeout = errors.New("total timeout")
+)
+
+// idleBody ends the request when no byte of the body arrives for
+// info.idle, so a server that stops sending cannot hold a worker; the
+// total timeout bounds a server that drips. It watches the body, not the
+// connection: the time a keep-alive connection waits in the pool for its
+// next request is no silence of any response. (A read deadline on the
+// connection counted that time, timed out a reused connection before its
+// first byte, and net/http then retried the GET on a new connection,
+// silently: two requests in one attempt.) The wait for headers is
+// ResponseHeaderTimeout's.
+type idleBody struct {
+	r    io.ReadCloser
+	info *fetchInfo
+	t    *time.Timer
 }
 
-func (c *idleConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
-	return c.Conn.Read(p)
+func newIdleBody(r io.ReadCloser, info *fetchInfo) *idleBody {
+	b := &idleBody{r: r, info: info}
+	if info.idle > 0 && info.stop != nil {
+		stop := info.stop
+		b.t = time.AfterFunc(info.idle, func() { stop(errIdleTimeout) })
+	}
+	return b
 }
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.info.received += int64(n)
+	if b.t != nil {
+		if err != nil {
+			b.t.Stop()
+		} else if n > 0 {
+			b.t.Reset(b.info.idle)
+		}
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	if b.t != nil {
+		b.t.Stop()
+	}
+	return b.r.Close()
+}
+
+// timeoutError is a fetch that ran out of time. A response whose headers
+// had arrived ran out of time in its body: the server is slow to send this
+// response, which says nothing about whether the host is up.
+type timeoutError struct {
+	msg          string
+	afterHeaders bool
+}
+
+func (e *timeoutError) Error() string { return e.msg }
+func (e *timeoutError) Timeout() bool { return true }
+func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // newTransport builds the HTTP transport: per-phase timeouts, the address
 // guard at dial time, enough idle connections per host, no proxy from the
@@ -428,11 +493,7 @@ func newTransport(cfg *Config, policy *addrPolicy) *http.Transport {
 					d = allowDialer
 				}
 			}
-			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return &idleConn{Conn: c, idle: cfg.Fetch.IdleTimeout}, nil
+			return d.DialContext(ctx, network, addr)
 		},
 		TLSHandshakeTimeout:    cfg.Fetch.TLSTimeout,
 		ResponseHeaderTimeout:  cfg.Fetch.HeaderTimeout,
@@ -513,25 +574,29 @@ func (f *fetcher) newClient() *client {
 	return cl
 }
 
-// get fetches rawURL. It returns an error only when no HTTP response was
-// received (network, timeout, blocked address, cancellation).
-func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, total time.Duration) (*response, error) {
-	info := &fetchInfo{maxBody: maxBody}
-	ctx, cancel := context.WithTimeout(ctx, total)
+// get fetches rawURL. It returns an error only when no complete HTTP
+// response was received (network, timeout, blocked address, cancellation);
+// a timeout is a *timeoutError.
+func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, t timeouts) (*response, error) {
+	parent := ctx
+	ctx, cancel := context.WithTimeoutCause(ctx, t.total, errTotalTimeout)
 	defer cancel()
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	info := &fetchInfo{maxBody: maxBody, idle: t.idle, stop: stop}
 	cl.c.Context = context.WithValue(ctx, fetchInfoKey{}, info)
 	cl.last = nil
 	start := time.Now()
 	err := cl.c.Request(http.MethodGet, rawURL, nil, nil, nil)
 	dur := time.Since(start)
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, ErrBlockedAddress) {
-			if parentDone(ctx) {
-				return nil, context.Canceled
-			}
-			return nil, fmt.Errorf("total timeout %v exceeded: %w", total, context.DeadlineExceeded)
+		if errors.Is(err, ErrBlockedAddress) {
+			return nil, err
 		}
-		return nil, err
+		if parent.Err() != nil {
+			return nil, context.Canceled
+		}
+		return nil, timedOut(err, context.Cause(ctx), info, t)
 	}
 	r := cl.last
 	if r == nil {
@@ -543,10 +608,36 @@ func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, total t
 	}, nil
 }
 
-// parentDone reports whether ctx ended because its parent was cancelled
-// rather than because of its own deadline.
-func parentDone(ctx context.Context) bool {
-	return errors.Is(context.Cause(ctx), context.Canceled)
+// timeouts are the time limits of one fetch.
+type timeouts struct {
+	idle, total time.Duration
+	header      time.Duration // for the message only: the transport applies it
+}
+
+func (c *Config) timeouts() timeouts {
+	return timeouts{idle: c.Fetch.IdleTimeout, total: c.Fetch.TotalTimeout, header: c.Fetch.HeaderTimeout}
+}
+
+// timedOut turns a failed request into a *timeoutError when it ran out of
+// time (cause is why its context ended, if it did), and returns err as it
+// is otherwise. Connection timeouts stay as they are: they are the host's.
+func timedOut(err, cause error, info *fetchInfo, t timeouts) error {
+	switch {
+	case errors.Is(cause, errIdleTimeout):
+		return &timeoutError{afterHeaders: true,
+			msg: fmt.Sprintf("no data for idle_timeout %v after %d bytes of the body", t.idle, info.received)}
+	case errors.Is(cause, errTotalTimeout) && info.headers:
+		return &timeoutError{afterHeaders: true,
+			msg: fmt.Sprintf("total_timeout %v exceeded after %d bytes of the body", t.total, info.received)}
+	case errors.Is(cause, errTotalTimeout):
+		return &timeoutError{msg: fmt.Sprintf("no response within total_timeout %v", t.total)}
+	case !info.connected:
+		// Connecting (dial, TLS handshake) failed: the host's, as it is.
+		return err
+	case !info.headers && isTimeout(err):
+		return &timeoutError{msg: fmt.Sprintf("no response headers within header_timeout %v", t.header)}
+	}
+	return err
 }
 
 // location resolves a redirect's Location header against the request URL.

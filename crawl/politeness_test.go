@@ -51,3 +51,43 @@ func TestCrawlDelayHonoured(t *testing.T) {
 		t.Errorf("%d requests within %v; Crawl-delay 1s needs at least %v", len(starts), span, min)
 	}
 }
+
+// TestCrawlDelayAfterSlowRobots: the request after a slow robots.txt that
+// sets "Crawl-delay: 2" comes two seconds after the robots.txt request,
+// however fast the configured rate would have allowed it while robots.txt
+// was on its way.
+func TestCrawlDelayAfterSlowRobots(t *testing.T) {
+	var mu sync.Mutex
+	var starts []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/robots.txt":
+			// The scenario: robots.txt takes half a second.
+			select {
+			case <-time.After(500 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+			fmt.Fprint(w, "User-agent: *\nCrawl-delay: 2\n")
+		default:
+			fmt.Fprint(w, `<html><title>home</title></html>`)
+		}
+	}))
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/")
+	cfg.Politeness.Rate = 10
+	cfg.Politeness.MaxInFlight = 1
+	cfg.SitemapDiscovery = false
+	crawlOnce(t, cfg)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(starts) != 2 {
+		t.Fatalf("%d requests, want robots.txt and /", len(starts))
+	}
+	if gap := starts[1].Sub(starts[0]); gap < 1500*time.Millisecond {
+		t.Errorf("/ requested %v after robots.txt; Crawl-delay is 2s", gap.Round(time.Millisecond))
+	}
+}

@@ -125,7 +125,7 @@ func Reextract(ctx context.Context, db *store.DB, cfg *Config, o ReextractOption
 					st.WithErrors++
 				}
 			}
-			out = append(out, store.PageItems{PageID: p.ID, URL: p.URL, Items: StoreItems(items)})
+			out = append(out, store.PageItems{PageID: p.ID, URL: p.URL, Items: storeItems(cfg, items)})
 		}
 		if err := db.ReplacePageItems(ctx, o.Only, out); err != nil {
 			return st, err

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -31,8 +32,13 @@ type host struct {
 	robotsFailures int
 	robotsFetching bool
 	crawlDelay     time.Duration
+	lastSent       time.Time // when the last request was handed to a worker
 
 	pausedUntil  time.Time // backoff / Retry-After / robots retry
+	notBefore    time.Time // hosts.next_allowed_at as this run found it: no request before
+	reserved     time.Time // hosts.next_allowed_at as written: requests up to reserved-interval are covered
+	reserving    bool      // a reservation is being written
+	reserveUntil time.Time // the reservation being written
 	backoffLevel int
 	lastBackoff  time.Time
 	failures     int
@@ -69,7 +75,7 @@ func (h *readyHeap) Pop() any {
 
 // wants reports whether the host has something to dispatch now or later.
 func (h *host) wants(obeyRobots bool, now time.Time) bool {
-	if h.givenUp || h.inflight >= h.maxInFlight {
+	if h.givenUp || h.inflight >= h.maxInFlight || h.reserving && !h.covered(now) {
 		return false
 	}
 	if obeyRobots && (h.robots == nil || now.After(h.robotsExpires)) {
@@ -78,11 +84,36 @@ func (h *host) wants(obeyRobots bool, now time.Time) bool {
 	return len(h.queue) > 0
 }
 
+// reserveAhead is how far past its next request a host's reservation
+// reaches: a host with a delay is written about once per reserveAhead/2,
+// and a crawler that crashed makes its successor wait at most this much
+// longer than the host's interval.
+const reserveAhead = 10 * time.Second
+
+// reserveSlack covers the moment a job may wait for a worker before its
+// request goes out.
+const reserveSlack = time.Second
+
+// covered reports whether a request sent now keeps hosts.next_allowed_at
+// (as written) at least one interval after it. A host without a delay
+// needs no reservation.
+func (h *host) covered(now time.Time) bool {
+	return h.interval <= 0 || !h.reserved.Before(now.Add(h.interval+reserveSlack))
+}
+
 // nextTime is the earliest time the host may send its next request.
 func (h *host) nextTime(now time.Time) time.Time {
 	t := now
 	if h.pausedUntil.After(t) {
 		t = h.pausedUntil
+	}
+	if h.notBefore.After(t) {
+		t = h.notBefore
+	}
+	// A Crawl-delay is a gap between requests, whatever tokens the limiter
+	// gathered at an earlier, faster pace (while robots.txt was read).
+	if c := h.lastSent.Add(h.crawlDelay); h.crawlDelay > 0 && c.After(t) {
+		t = c
 	}
 	if tok := h.lim.TokensAt(t); tok < 1 && h.lim.Limit() != rate.Inf {
 		need := (1 - tok) / float64(h.lim.Limit())
@@ -114,6 +145,24 @@ type scheduler struct {
 	dispatched  int
 	stopping    bool
 	finishedAll bool
+
+	toReserve    []*host // hosts waiting for their reservation to be written
+	reservingNow bool    // a batch of reservations is being written
+
+	running map[jobKey]Running // fetches handed to workers and not finished
+}
+
+// jobKey identifies a job among those running: a page by its lease, a
+// robots.txt by its host.
+type jobKey struct {
+	host, lease int64
+}
+
+func keyOf(j job) jobKey {
+	if j.kind == jobRobots {
+		return jobKey{host: j.hostID}
+	}
+	return jobKey{host: j.hostID, lease: j.lease.ID}
 }
 
 func newScheduler(e *Engine) *scheduler {
@@ -121,6 +170,7 @@ func newScheduler(e *Engine) *scheduler {
 		e:         e,
 		hosts:     map[int64]*host{},
 		retired:   map[int64]*host{},
+		running:   map[jobKey]Running{},
 		feederReq: make(chan func(context.Context) func(), e.cfg.Politeness.MaxActiveHosts+64),
 		feederRes: make(chan func(), 64),
 	}
@@ -182,6 +232,11 @@ func (s *scheduler) newHost(row store.HostRow) *host {
 	h.interval = h.baseEvery
 	if row.NextFetchAt > 0 {
 		h.pausedUntil = time.UnixMilli(row.NextFetchAt)
+	}
+	if row.NextAllowedAt > 0 {
+		// The last run may have sent a request up to an interval before this.
+		h.notBefore = time.UnixMilli(row.NextAllowedAt)
+		h.reserved = h.notBefore
 	}
 	if row.Reason != "" {
 		h.reason = row.Reason
@@ -262,6 +317,16 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 			// No robots.txt either: it would only serve pages not fetched.
 			return nil, job{}, time.Time{}, false
 		}
+		if !h.covered(now) {
+			// Not before the host's next allowed time is written: a
+			// crawler started after a crash would not know of this request.
+			s.reserve(h, now)
+			heap.Pop(&s.ready)
+			continue
+		}
+		if h.interval > 0 && h.reserved.Sub(now.Add(h.interval+reserveSlack)) < reserveAhead/2 {
+			s.reserve(h, now) // before it runs out, so the host need not wait
+		}
 		if s.e.cfg.Politeness.ObeyRobots && (h.robots == nil || now.After(h.robotsExpires)) {
 			return h, job{kind: jobRobots, origin: h.origin, hostID: h.id}, time.Time{}, true
 		}
@@ -283,15 +348,65 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 // dispatched records that j went to a worker.
 func (s *scheduler) sent(h *host, j job, now time.Time) {
 	h.lim.AllowN(now, 1)
+	h.lastSent = now
 	h.inflight++
 	if j.kind == jobRobots {
 		h.robotsFetching = true
+		s.running[keyOf(j)] = Running{URL: j.origin + "/robots.txt", Since: now}
 	} else {
+		s.running[keyOf(j)] = Running{URL: j.lease.URL, Since: now}
 		h.queue = h.queue[1:]
 		s.dispatched++
 	}
 	s.refill(h)
 	s.update(h, now)
+}
+
+// reserve has h's next allowed time written to cover requests until
+// reserveAhead from now; requests made while a batch is being written go
+// together in the next.
+func (s *scheduler) reserve(h *host, now time.Time) {
+	if h.reserving {
+		return
+	}
+	h.reserving = true
+	h.reserveUntil = now.Add(h.interval + reserveAhead)
+	s.toReserve = append(s.toReserve, h)
+	s.writeReservations()
+}
+
+func (s *scheduler) writeReservations() {
+	if s.reservingNow || len(s.toReserve) == 0 {
+		return
+	}
+	batch := s.toReserve
+	s.toReserve = nil
+	s.reservingNow = true
+	rows := make([]store.HostReservation, len(batch))
+	for i, h := range batch {
+		rows[i] = store.HostReservation{ID: h.id, Until: h.reserveUntil}
+	}
+	s.ask(func(ctx context.Context) func() {
+		err := s.e.db.ReserveHosts(ctx, rows)
+		return func() {
+			s.reservingNow = false
+			if err != nil {
+				s.e.fail(err)
+				return
+			}
+			now := time.Now()
+			for _, h := range batch {
+				h.reserving = false
+				if h.reserveUntil.After(h.reserved) {
+					h.reserved = h.reserveUntil
+				}
+				if s.hosts[h.id] == h {
+					s.update(h, now)
+				}
+			}
+			s.writeReservations()
+		}
+	})
 }
 
 // refill asks the feeder for more URLs when the host's buffer runs low.
@@ -458,6 +573,7 @@ func (s *scheduler) adopt(rows []store.HostRow) {
 
 // finished handles a worker's report: politeness bookkeeping for the host.
 func (s *scheduler) finished(d done, now time.Time) {
+	delete(s.running, keyOf(d.job))
 	h, ok := s.hosts[d.job.hostID]
 	if !ok {
 		return
@@ -498,12 +614,12 @@ func (s *scheduler) finished(d done, now time.Time) {
 		h.failures++
 		h.dirty = true
 		if h.failures >= cfg.HostFailures {
-			s.giveUp(h, fmt.Sprintf("host unreachable: %d consecutive connection failures", h.failures))
+			s.giveUp(h, fmt.Sprintf("host unreachable: %d consecutive connection failures or unanswered requests", h.failures))
 			return
 		}
 		wait := jitter(min(cfg.BackoffBase<<min(h.failures-1, 20), cfg.BackoffMax))
 		h.pausedUntil = now.Add(wait)
-		h.reason = fmt.Sprintf("connection failures (%d), paused %v", h.failures, wait.Round(time.Millisecond))
+		h.reason = fmt.Sprintf("connection failures or unanswered requests (%d), paused %v", h.failures, wait.Round(time.Millisecond))
 	case classOK, classPermanent, classTransient:
 		if h.failures > 0 {
 			h.failures = 0
@@ -632,7 +748,7 @@ func (s *scheduler) saveDirty() {
 
 // idle reports whether nothing is in memory: no buffered, claimed or in-flight work.
 func (s *scheduler) idle() bool {
-	if s.activating {
+	if s.activating || s.reservingNow {
 		return false
 	}
 	for _, h := range s.hosts {
@@ -666,6 +782,22 @@ func (s *scheduler) snapshot(now time.Time) HostsSnapshot {
 		}
 	}
 	return hs
+}
+
+// longestRunning returns up to n running fetches, the longest-running first.
+func (s *scheduler) longestRunning(n int) []Running {
+	out := make([]Running, 0, min(n, len(s.running)))
+	for _, f := range s.running {
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b Running) int { return a.Since.Compare(b.Since) })
+	return out[:min(n, len(out))]
+}
+
+// Running is a request under way.
+type Running struct {
+	URL   string
+	Since time.Time
 }
 
 // HostsSnapshot counts hosts by state.

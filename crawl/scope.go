@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/crawler-dev/crawler/store"
 )
 
 // scope decides, from a canonical URL alone, whether it is crawled, and if
@@ -65,14 +67,35 @@ func (s *scope) hostAllowed(u *url.URL) bool {
 	return false
 }
 
-// check returns "" if the canonical URL u (already parsed) is in scope and
-// passes the trap limits, else the reason it is skipped.
-func (s *scope) check(canon string, u *url.URL, depth int) string {
+// pathLen measures the path by which a URL was found: depth is the links
+// followed from a seed, chain the links in a row within the URL's template
+// (see sameTemplate). A URL takes the shortest path found to it.
+type pathLen struct {
+	depth, chain int
+}
+
+// reach returns the path length of canon found on from (the zero Lease for
+// a seed or a configured sitemap), depthStep links further. A step of 0 (a
+// redirect, a rel=canonical) is no link: within the template the chain
+// stays as it is (max_redirects bounds redirect chains).
+func reach(from store.Lease, canon string, depthStep int) pathLen {
+	at := pathLen{depth: from.Depth + depthStep}
+	if from.URL != "" && sameTemplate(from.URL, canon) {
+		at.chain = from.Chain + min(depthStep, 1)
+	}
+	return at
+}
+
+// check returns "" if the canonical URL u (already parsed), found by a
+// path of length at, is in scope and passes the trap limits, else the
+// reason it is skipped; pathLimited says that reason is the path alone
+// (too deep, template chain too long), so a shorter path may pass.
+func (s *scope) check(canon string, u *url.URL, at pathLen) (why string, pathLimited bool) {
 	if why := s.policy.urlBlocked(u); why != "" {
-		return "blocked address: " + why
+		return "blocked address: " + why, false
 	}
 	if !s.hostAllowed(u) {
-		return "out of scope: host " + u.Host
+		return "out of scope: host " + u.Host, false
 	}
 	if len(s.include) > 0 {
 		ok := false
@@ -83,26 +106,28 @@ func (s *scope) check(canon string, u *url.URL, depth int) string {
 			}
 		}
 		if !ok {
-			return "out of scope: matches no include pattern"
+			return "out of scope: matches no include pattern", false
 		}
 	}
 	for _, re := range s.exclude {
 		if re.MatchString(canon) {
-			return "out of scope: matches exclude " + re.String()
+			return "out of scope: matches exclude " + re.String(), false
 		}
 	}
-	if why := s.trap(canon, u, depth); why != "" {
-		return why
+	l := s.limits
+	if l.MaxDepth > 0 && at.depth > l.MaxDepth {
+		return fmt.Sprintf("depth %d exceeds max_depth %d", at.depth, l.MaxDepth), true
 	}
-	return ""
+	if l.MaxTemplateChain > 0 && at.chain > l.MaxTemplateChain {
+		return fmt.Sprintf("trap: template %s over budget %d (limits.max_template_chain: links in a row within one URL template)",
+			urlTemplate(canon), l.MaxTemplateChain), true
+	}
+	return s.trap(canon, u), false
 }
 
-// trap applies the crawler-trap limits.
-func (s *scope) trap(canon string, u *url.URL, depth int) string {
+// trap applies the crawler-trap limits that depend on the URL alone.
+func (s *scope) trap(canon string, u *url.URL) string {
 	l := s.limits
-	if depth > l.MaxDepth {
-		return fmt.Sprintf("depth %d exceeds max_depth %d", depth, l.MaxDepth)
-	}
 	if len(canon) > l.MaxURLLength {
 		return fmt.Sprintf("trap: URL length %d exceeds max_url_length %d", len(canon), l.MaxURLLength)
 	}
@@ -154,42 +179,107 @@ func (v *variantCounter) add(key string) int {
 	return int(v.n[i])
 }
 
-// seenCache remembers URLs recently added to the frontier so most repeated
-// links never reach the database. It is bounded: two generations of hash
-// sets, the older dropped when the newer fills. A miss falls back to the
-// frontier's unique index, so forgetting is always safe. A 64-bit hash
-// collision could make an unseen URL look seen; at the default size the
-// chance is below one in 10^9 per lookup.
+// urlTemplate returns the path and query of a canonical URL with every
+// run of ASCII digits written N: /calendar/2026/11 gives /calendar/N/N.
+func urlTemplate(canon string) string {
+	rest := pathAndQuery(canon)
+	var b strings.Builder
+	b.Grow(len(rest))
+	for i := 0; i < len(rest); i++ {
+		if isDigit(rest[i]) {
+			b.WriteByte('N')
+			for i+1 < len(rest) && isDigit(rest[i+1]) {
+				i++
+			}
+			continue
+		}
+		b.WriteByte(rest[i])
+	}
+	return b.String()
+}
+
+// sameTemplate reports whether two canonical URLs are on the same origin
+// and have the same urlTemplate, without building either.
+func sameTemplate(a, b string) bool {
+	pa, pb := pathAndQuery(a), pathAndQuery(b)
+	if a[:len(a)-len(pa)] != b[:len(b)-len(pb)] {
+		return false
+	}
+	i, j := 0, 0
+	for i < len(pa) && j < len(pb) {
+		if isDigit(pa[i]) && isDigit(pb[j]) {
+			for i < len(pa) && isDigit(pa[i]) {
+				i++
+			}
+			for j < len(pb) && isDigit(pb[j]) {
+				j++
+			}
+			continue
+		}
+		if pa[i] != pb[j] {
+			return false
+		}
+		i++
+		j++
+	}
+	return i == len(pa) && j == len(pb)
+}
+
+// pathAndQuery returns what follows scheme://host[:port] in a canonical URL.
+func pathAndQuery(canon string) string {
+	_, rest, ok := strings.Cut(canon, "://")
+	if !ok {
+		return canon
+	}
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		return rest[i:]
+	}
+	return ""
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// seenCache remembers URLs recently added to the frontier, with the
+// shortest path found to each, so most repeated links never reach the
+// database while a shorter path to a URL always does. It is bounded: two
+// generations of hash maps, the older dropped when the newer fills. A miss
+// falls back to the frontier's unique index, so forgetting is always safe.
+// A 64-bit hash collision could make an unseen URL look seen; at the
+// default size the chance is below one in 10^9 per lookup.
 type seenCache struct {
 	mu       sync.Mutex
 	seed     maphash.Seed
-	cur, old map[uint64]struct{} // guarded by mu
+	cur, old map[uint64]uint32 // depth<<16 | chain, each capped at 65535; guarded by mu
 	max      int
 }
 
 func newSeenCache(max int) *seenCache {
-	return &seenCache{seed: maphash.MakeSeed(), cur: map[uint64]struct{}{}, max: max / 2}
+	return &seenCache{seed: maphash.MakeSeed(), cur: map[uint64]uint32{}, max: max / 2}
 }
 
-// addNew records key and reports whether it was not already present.
-func (c *seenCache) addNew(key string) bool {
+// addNew records key found by a path of length at, and reports whether it
+// was not present or was known only by a longer path (in depth or chain).
+func (c *seenCache) addNew(key string, at pathLen) bool {
 	if c.max == 0 {
 		return true
 	}
 	h := maphash.String(c.seed, key)
+	v := uint32(min(at.depth, 0xffff))<<16 | uint32(min(at.chain, 0xffff))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.cur[h]; ok {
-		return false
+	old, ok := c.cur[h]
+	if !ok {
+		old, ok = c.old[h]
 	}
-	if _, ok := c.old[h]; ok {
-		c.cur[h] = struct{}{}
-		return false
+	if ok {
+		shorter := min(old>>16, v>>16)<<16 | min(old&0xffff, v&0xffff)
+		c.cur[h] = shorter
+		return shorter != old
 	}
 	if len(c.cur) >= c.max {
-		c.old, c.cur = c.cur, make(map[uint64]struct{}, c.max)
+		c.old, c.cur = c.cur, make(map[uint64]uint32, c.max)
 	}
-	c.cur[h] = struct{}{}
+	c.cur[h] = v
 	return true
 }
 

@@ -215,7 +215,7 @@ func (s *single) get(ctx context.Context, o, target string, maxBody int64) (*res
 		}
 	}
 	s.last[o] = time.Now()
-	return s.cl.get(ctx, target, maxBody, s.cfg.Fetch.TotalTimeout)
+	return s.cl.get(ctx, target, maxBody, s.cfg.timeouts())
 }
 
 // RulesPage is a page to try extraction rules on, as "crawler extract"
@@ -294,9 +294,4 @@ func ExtractItems(rules *parse.Rules, pageURL string, body []byte, contentType s
 		return nil, fmt.Errorf("extract items: %w", err)
 	}
 	return rules.Extract(doc), nil
-}
-
-// StoreItems converts extracted items to the rows the store writes.
-func StoreItems(items []parse.Item) []store.Item {
-	return toStoreItems(items)
 }

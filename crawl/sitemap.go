@@ -32,10 +32,10 @@ func (e *Engine) sitemapURLs(originURL string, listed []string) []store.NewURL {
 			continue
 		}
 		u, _ := url.Parse(c)
-		if u == nil || !e.seen.addNew(c) {
+		if u == nil || !e.seen.addNew(c, pathLen{}) {
 			continue
 		}
-		n := e.discover(c, u, store.Lease{}, sourceSitemap, 0)
+		n := e.discover(c, u, store.Lease{}, sourceSitemap, pathLen{})
 		out = append(out, n)
 	}
 	return out
@@ -58,10 +58,11 @@ func (w *worker) recordSitemap(out *store.Outcome, r *response) {
 				continue
 			}
 			u, _ := url.Parse(c)
-			if u == nil || !e.seen.addNew(c) {
+			at := reach(l, c, step)
+			if u == nil || !e.seen.addNew(c, at) {
 				continue
 			}
-			n := e.discover(c, u, l, source, step)
+			n := e.discover(c, u, l, source, at)
 			n.LastMod = en.LastMod
 			out.Discovered = append(out.Discovered, n)
 		}

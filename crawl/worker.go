@@ -49,10 +49,10 @@ type errClass int
 
 const (
 	classOK        errClass = iota
-	classTransient          // retry later: timeouts, resets, 5xx, 408
+	classTransient          // retry later: resets, 5xx, 408
 	classThrottled          // 429, 503: back off the whole host
 	classPermanent          // do not retry
-	classHostDown           // connection refused, unreachable: counts against the host
+	classHostDown           // connection refused, unreachable, no answer in time: counts against the host
 	classCanceled           // the crawl is stopping; release the lease
 )
 
@@ -119,7 +119,7 @@ func (w *worker) robots(ctx context.Context, j job) {
 	d := done{job: j, robots: res}
 	start := time.Now()
 	for hop := 0; ; hop++ {
-		r, err := w.client.get(e.fetchCtx, target, robotsMaxBytes, e.cfg.Fetch.TotalTimeout)
+		r, err := w.client.get(e.fetchCtx, target, robotsMaxBytes, e.cfg.timeouts())
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				d.class = classCanceled
@@ -182,7 +182,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	l := j.lease
 	out := store.Outcome{Lease: l, Attempted: true}
 	d := done{job: j}
-	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.Fetch.TotalTimeout)
+	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts())
 	if err != nil {
 		d.class, out.Reason = classifyErr(err)
 		out.Err = err.Error()
@@ -257,12 +257,19 @@ func classifyStatus(status int) errClass {
 	return classOK
 }
 
-// classifyErr maps a fetch error to a class and a short reason.
+// classifyErr maps a fetch error to a class and a short reason. A response
+// that began and then ran out of time (dripped past total_timeout, or went
+// silent for idle_timeout) is not retried: another try would hold the host
+// as long again, and the host did answer. No answer in time counts against
+// the host, like a failed connection.
 func classifyErr(err error) (errClass, string) {
 	var dnsErr *net.DNSError
+	var te *timeoutError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return classCanceled, "interrupted"
+	case errors.As(err, &te) && te.afterHeaders:
+		return classPermanent, "timeout"
 	case errors.Is(err, ErrBlockedAddress):
 		return classPermanent, "blocked address"
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
@@ -386,13 +393,19 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	if noindex {
 		out.Reason = fmt.Sprintf("HTTP %d, noindex: content not stored", r.status)
 	} else {
-		p.Title, p.Description = doc.Title, doc.Description
+		var cut bool
+		if p.Title, cut = cutUTF8(doc.Title, int(e.cfg.Parse.MaxTitle)); cut {
+			p.FieldsTruncated = append(p.FieldsTruncated, fieldTitle)
+		}
+		if p.Description, cut = cutUTF8(doc.Description, int(e.cfg.Parse.MaxDescription)); cut {
+			p.FieldsTruncated = append(p.FieldsTruncated, fieldDescription)
+		}
 		w.setBody(p, r.body)
 		if e.cfg.Parse.StructuredData || e.cfg.Parse.MainText {
 			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter, MainText: doc.MainText}
 		}
 		if rules {
-			p.Items = toStoreItems(e.rules.Extract(doc))
+			p.Items = storeItems(e.cfg, e.rules.Extract(doc))
 		}
 	}
 	if e.cfg.Canonical.UseCanonical && doc.Canonical != "" {
@@ -401,7 +414,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 			out.Reason = "duplicate: rel=canonical is " + c
 			p.Body, p.BodyEncoding, p.Data, p.Items = nil, "", nil, nil
 			if cu != nil {
-				out.Discovered = append(out.Discovered, e.discover(c, cu, l, "canonical", 0))
+				out.Discovered = append(out.Discovered, e.discover(c, cu, l, "canonical", reach(l, c, 0)))
 			}
 		}
 	}
@@ -413,6 +426,7 @@ func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pa
 	e := w.e
 	seen := make(map[string]struct{}, len(links))
 	out.Links = make([]store.Link, 0, len(links))
+	anchorCut := false
 	for _, ln := range links {
 		if ln.URL == nil {
 			continue
@@ -425,18 +439,24 @@ func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pa
 			continue
 		}
 		seen[c] = struct{}{}
-		out.Links = append(out.Links, store.Link{URL: c, Anchor: ln.Text, Nofollow: ln.Nofollow})
+		anchor, cut := cutUTF8(ln.Text, int(e.cfg.Parse.MaxAnchor))
+		anchorCut = anchorCut || cut || ln.TextCut
+		out.Links = append(out.Links, store.Link{URL: c, Anchor: anchor, Nofollow: ln.Nofollow})
 		if e.listMode || pageNofollow || (ln.Nofollow && e.cfg.Politeness.RespectNofollow) {
 			continue
 		}
-		if !e.seen.addNew(c) {
+		at := reach(l, c, 1)
+		if !e.seen.addNew(c, at) {
 			continue
 		}
 		cu, err := url.Parse(c)
 		if err != nil {
 			continue
 		}
-		out.Discovered = append(out.Discovered, e.discover(c, cu, l, "link", 1))
+		out.Discovered = append(out.Discovered, e.discover(c, cu, l, "link", at))
+	}
+	if anchorCut && out.Page != nil {
+		out.Page.FieldsTruncated = append(out.Page.FieldsTruncated, fieldAnchor)
 	}
 }
 
@@ -463,7 +483,7 @@ func (w *worker) redirect(out *store.Outcome, u *url.URL, r *response) {
 	if cu == nil {
 		return
 	}
-	n := e.discover(c, cu, out.Lease, "redirect", 0)
+	n := e.discover(c, cu, out.Lease, "redirect", reach(out.Lease, c, 0))
 	n.Redirects = out.Lease.Redirects + 1
 	if n.State == store.StateQueued && n.Redirects > e.cfg.Limits.MaxRedirects {
 		n.State, n.Reason = store.StateSkipped, fmt.Sprintf("redirect chain longer than max_redirects %d", e.cfg.Limits.MaxRedirects)
@@ -472,11 +492,12 @@ func (w *worker) redirect(out *store.Outcome, u *url.URL, r *response) {
 	out.Discovered = append(out.Discovered, n)
 }
 
-// discover builds the frontier row for a URL found on the leased page.
-func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source string, depthStep int) store.NewURL {
-	n := store.NewURL{URL: canon, Depth: from.Depth + depthStep, ParentID: from.ID, Source: source, State: store.StateQueued}
-	if why := e.scope.check(canon, u, n.Depth); why != "" {
-		n.State, n.Reason = store.StateSkipped, why
+// discover builds the frontier row for a URL found on the leased page by a
+// path of length at.
+func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source string, at pathLen) store.NewURL {
+	n := store.NewURL{URL: canon, Depth: at.depth, Chain: at.chain, ParentID: from.ID, Source: source, State: store.StateQueued}
+	if why, limited := e.scope.check(canon, u, at); why != "" {
+		n.State, n.Reason, n.PathLimited = store.StateSkipped, why, limited
 		return n
 	}
 	n.Origin = origin(u)
@@ -533,14 +554,6 @@ func headerJSON(h http.Header, contentType string) string {
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
-}
-
-func toStoreItems(items []parse.Item) []store.Item {
-	out := make([]store.Item, len(items))
-	for i, it := range items {
-		out[i] = store.Item{Rule: it.Set, Index: it.Index, Data: it.Fields, Errors: it.Errors}
-	}
-	return out
 }
 
 // DecodeBody undoes the compression of a stored body.

@@ -21,6 +21,8 @@ type Link struct {
 	// cut to at most 256 runes. An <a> with no text takes the alt text of
 	// its first image; an <area> takes its alt text.
 	Text string
+	// TextCut says Text was cut at 256 runes.
+	TextCut bool
 	// Rel is the rel attribute, lowercased.
 	Rel string
 	// Nofollow is set when rel holds "nofollow", "ugc" or "sponsored".

@@ -163,6 +163,7 @@ type streamReader struct {
 // rawLink is a link as written, before resolution.
 type rawLink struct {
 	href, text, rel, tag string
+	textCut              bool // text was cut at maxLinkTextRunes
 }
 
 // readFacts reads the facts of the UTF-8 HTML document body into p, whose
@@ -693,7 +694,7 @@ func (s *streamReader) areaElement(a *tagAttrs) {
 		var t textBuf
 		t.reset(0, maxLinkTextRunes, len(a.alt))
 		t.write(a.alt)
-		s.links = append(s.links, rawLink{href: href, text: t.String(), rel: relValue(a.rel), tag: "area"})
+		s.links = append(s.links, rawLink{href: href, text: t.String(), textCut: t.full, rel: relValue(a.rel), tag: "area"})
 	}
 }
 
@@ -800,7 +801,7 @@ func (s *streamReader) endLink(i int) {
 		if an.text.len() == 0 && an.alt != nil {
 			an.text.write(an.alt)
 		}
-		s.links[an.link].text = an.text.String()
+		s.links[an.link].text, s.links[an.link].textCut = an.text.String(), an.text.full
 		an.alt = nil
 		s.spare = append(s.spare, an)
 	}
@@ -952,6 +953,7 @@ func (s *streamReader) finish() {
 		p.Links = append(p.Links, Link{
 			URL:      u,
 			Text:     l.text,
+			TextCut:  l.textCut,
 			Rel:      l.rel,
 			Nofollow: hasToken(l.rel, "nofollow") || hasToken(l.rel, "ugc") || hasToken(l.rel, "sponsored"),
 			Tag:      l.tag,

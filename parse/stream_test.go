@@ -167,3 +167,23 @@ func TestStreamAdversarial(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkTextCut: anchor text past 256 runes is cut, and the link says so.
+func TestLinkTextCut(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		cut  bool
+	}{
+		{`<a href=/a>` + strings.Repeat("é", 256) + `</a>`, false},
+		{`<a href=/a>` + strings.Repeat("é", 257) + `</a>`, true},
+		{`<map><area href=/m alt="` + strings.Repeat("x", 300) + `"></map>`, true},
+	} {
+		p, err := HTML(mustParseURL(t, testPageURL), []byte(tt.body), Options{})
+		if err != nil || len(p.Links) != 1 {
+			t.Fatalf("HTML(%.30q) = %v, %v", tt.body, p, err)
+		}
+		if l := p.Links[0]; l.TextCut != tt.cut || len([]rune(l.Text)) > 256 {
+			t.Errorf("HTML(%.30q...): %d runes, TextCut %v; want at most 256, %v", tt.body, len([]rune(l.Text)), l.TextCut, tt.cut)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
@@ -54,13 +55,30 @@ func diagnoseStall(f stallFacts) string {
 		return fmt.Sprintf("%d outcomes are waiting for the database writer: the database is blocked "+
 			"(another process holding a write transaction, or a slow or full disk)", waiting)
 	}
+	// A fetch in flight is the first thing to name: its host may be paused
+	// after an earlier failure and yet be the one holding things up.
+	if h.InFlight > 0 {
+		var b strings.Builder
+		if h.InFlight == 1 {
+			b.WriteString("1 fetch is in flight but none finishes: ")
+		} else {
+			fmt.Fprintf(&b, "%d fetches are in flight but none finishes: ", h.InFlight)
+		}
+		for i, r := range f.Stats.Running {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s for %v", r.URL, f.Now.Sub(r.Since).Round(time.Second))
+		}
+		if len(f.Stats.Running) > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "the servers are slow or drip their responses (fetch.total_timeout %v ends each)", f.TotalTimeout)
+		return b.String()
+	}
 	if h.Active > 0 && h.BackingOff == h.Active {
 		return fmt.Sprintf("every active host (%d) is backing off after throttling (429/503) or connection failures; "+
 			"\"crawler hosts\" shows each host's reason and pause", h.Active)
-	}
-	if h.InFlight > 0 {
-		return fmt.Sprintf("%d fetches are in flight but none finishes: the servers are slow or drip their responses "+
-			"(fetch.total_timeout %v ends each)", h.InFlight, f.TotalTimeout)
 	}
 	if f.Queued > 0 && f.DueNow == 0 && f.NextDue.After(f.Now) {
 		return fmt.Sprintf("nothing is dispatchable: all %d queued URLs wait for their retry time; the next is due at %s (in %v)",

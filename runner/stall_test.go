@@ -60,9 +60,19 @@ func TestDiagnoseStall(t *testing.T) {
 		},
 		{
 			name: "fetches hang",
-			f: stallFacts{Stats: crawl.Stats{Uncommitted: 3, Hosts: crawl.HostsSnapshot{Active: 3, InFlight: 3}},
-				Queued: 100, TotalTimeout: time.Minute},
-			want: "3 fetches are in flight but none finishes: the servers are slow or drip their responses (fetch.total_timeout 1m0s",
+			f: stallFacts{Stats: crawl.Stats{Uncommitted: 3, Hosts: crawl.HostsSnapshot{Active: 3, InFlight: 3},
+				Running: []crawl.Running{{URL: "http://a/drip", Since: now.Add(-45 * time.Second)}, {URL: "http://b/slow", Since: now.Add(-12 * time.Second)}}},
+				Queued: 100, TotalTimeout: time.Minute, Now: now},
+			want: "3 fetches are in flight but none finishes: http://a/drip for 45s, http://b/slow for 12s; " +
+				"the servers are slow or drip their responses (fetch.total_timeout 1m0s ends each)",
+		},
+		{
+			// The drip's host is paused after an earlier failure, yet its fetch runs.
+			name: "one fetch hangs on a host backing off",
+			f: stallFacts{Stats: crawl.Stats{Uncommitted: 1, Hosts: crawl.HostsSnapshot{Active: 1, InFlight: 1, BackingOff: 1},
+				Running: []crawl.Running{{URL: "http://a/drip", Since: now.Add(-50 * time.Second)}}},
+				Queued: 12, TotalTimeout: time.Minute, Now: now},
+			want: "1 fetch is in flight but none finishes: http://a/drip for 50s; ",
 		},
 		{
 			name: "all wait for retries",

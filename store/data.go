@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,10 +19,11 @@ type PageData struct {
 
 // Item is one record produced by an extraction rule set.
 type Item struct {
-	Rule   string
-	Index  int
-	Data   map[string]any
-	Errors []string
+	Rule      string
+	Index     int
+	Data      map[string]any
+	Errors    []string
+	Truncated []string // fields whose values were cut at their cap
 }
 
 type dataStmts struct {
@@ -34,8 +36,8 @@ func (db *DB) prepareData(ctx context.Context) error {
 		VALUES (?, ?, ?, ?, ?)`); err != nil {
 		return err
 	}
-	db.dst.insertItem, err = db.w.PrepareContext(ctx, `INSERT INTO items (page_id, url, rule, idx, data, errors, extracted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	db.dst.insertItem, err = db.w.PrepareContext(ctx, `INSERT INTO items (page_id, url, rule, idx, data, errors, extracted_at,
+		truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	return err
 }
 
@@ -87,7 +89,8 @@ func (db *DB) insertItems(ctx context.Context, tx *sql.Tx, pageID int64, url str
 			return fmt.Errorf("encode item %s of %s: %w", it.Rule, url, err)
 		}
 		errs, _ := jsonOrNull(it.Errors, len(it.Errors) == 0)
-		if _, err := st.ExecContext(ctx, pageID, url, it.Rule, it.Index, string(data), errs, now); err != nil {
+		if _, err := st.ExecContext(ctx, pageID, url, it.Rule, it.Index, string(data), errs, now,
+			nullStr(strings.Join(it.Truncated, ","))); err != nil {
 			return fmt.Errorf("insert item %s of %s: %w", it.Rule, url, describe(err))
 		}
 	}

@@ -30,7 +30,7 @@ type URLInfo struct {
 	DiscoveredAt  time.Time
 	UpdatedAt     time.Time
 
-	ParentURL    string // page it was first found on, "" for seeds
+	ParentURL    string // page it was found on by its shortest path, "" for seeds
 	ParentAnchor string // anchor text of that link, if recorded
 	Inbound      []InboundLink
 	InboundTotal int // pages linking here

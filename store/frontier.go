@@ -20,18 +20,22 @@ const (
 	StateSkipped = "skipped"
 )
 
-// NewURL is a URL to add to the frontier. A URL already present is left as it
-// is: the first discovery wins.
+// NewURL is a URL to add to the frontier. A URL already present keeps its
+// row, except that a shorter path wins: found again, queued, by a path
+// shorter in depth or template chain, a queued URL takes the smaller
+// values, and a URL skipped only for its path (PathLimited) is queued.
 type NewURL struct {
-	URL       string
-	Origin    string // scheme://host[:port]; "" when the URL is skipped before a host is needed
-	Depth     int
-	ParentID  int64
-	Source    string // seed, link, redirect, sitemap, list, canonical
-	State     string // StateQueued or StateSkipped
-	Reason    string
-	Redirects int
-	LastMod   time.Time // from a sitemap; zero if unknown
+	URL         string
+	Origin      string // scheme://host[:port]; "" when the URL is skipped before a host is needed
+	Depth       int
+	Chain       int // links in a row within the URL's template on the path that found it
+	ParentID    int64
+	Source      string // seed, link, redirect, sitemap, list, canonical
+	State       string // StateQueued or StateSkipped
+	Reason      string
+	PathLimited bool // skipped only for the path it was found by (too deep, chain too long)
+	Redirects   int
+	LastMod     time.Time // from a sitemap; zero if unknown
 }
 
 // Lease is a frontier row handed to the crawler for fetching.
@@ -40,6 +44,7 @@ type Lease struct {
 	URL       string
 	HostID    int64
 	Depth     int
+	Chain     int
 	Attempts  int
 	Claims    int
 	Redirects int
@@ -65,8 +70,11 @@ type Page struct {
 	Canonical    string
 	MetaRobots   string
 	Lang         string
-	Data         *PageData // structured data and text, nil when not extracted
-	Items        []Item    // extraction rule results
+	// FieldsTruncated names the fields cut at their cap: title,
+	// description, anchor (some link's anchor text).
+	FieldsTruncated []string
+	Data            *PageData // structured data and text, nil when not extracted
+	Items           []Item    // extraction rule results
 }
 
 // Link is one outgoing link of a page.
@@ -101,13 +109,14 @@ type CommitResult struct {
 
 type stmts struct {
 	finish, insertPage, hostQueued, hostCounts, hostID, insertHost *sql.Stmt
+	shorter, requeue                                               *sql.Stmt
 
 	mu    sync.Mutex
 	multi map[string]*sql.Stmt // multi-row inserts by kind and row count; guarded by mu
 }
 
 func (s *stmts) close() {
-	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost} {
+	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost, s.shorter, s.requeue} {
 		if st != nil {
 			st.Close()
 		}
@@ -136,11 +145,24 @@ func (db *DB) prepare(ctx context.Context) error {
 			WHERE id = ? AND state = 'leased'`),
 		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
-			meta_robots, lang, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			meta_robots, lang, depth, fields_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
 		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
-		hostID:     p(`SELECT id FROM hosts WHERE origin = ?`),
+		hostID: p(`SELECT id, CASE WHEN state = 'given_up' THEN coalesce(reason, 'host given up') ELSE '' END
+			FROM hosts WHERE origin = ?`),
 		insertHost: p(`INSERT INTO hosts (origin, updated_at) VALUES (?, ?) ON CONFLICT (origin) DO NOTHING`),
+		// A queued URL found by a shorter path: the parent that gave the
+		// smaller depth becomes its parent.
+		shorter: p(`UPDATE frontier SET
+			parent_id = CASE WHEN ?1 < depth THEN ?2 ELSE parent_id END,
+			source = CASE WHEN ?1 < depth THEN ?3 ELSE source END,
+			redirects = CASE WHEN ?1 < depth THEN ?4 ELSE redirects END,
+			depth = min(depth, ?1), chain = min(chain, ?5), updated_at = ?6
+			WHERE url = ?7 AND state = 'queued' AND (depth > ?1 OR chain > ?5)`),
+		// A URL skipped only for its path, found by a path that passes.
+		requeue: p(`UPDATE frontier SET state = 'queued', reason = NULL, path_limited = 0, host_id = ?, depth = ?,
+			chain = ?, parent_id = ?, source = ?, redirects = ?, updated_at = ?
+			WHERE url = ? AND state = 'skipped' AND path_limited = 1`),
 	}
 	if err != nil {
 		return err
@@ -151,37 +173,47 @@ func (db *DB) prepare(ctx context.Context) error {
 	return db.prepareData(ctx)
 }
 
-// hostCache maps origins to host ids. Bounded: it is cleared when full, and
-// a miss costs one indexed lookup.
+// hostCache maps origins to host ids, and to the reason of hosts given up.
+// Bounded: it is cleared when full, and a miss costs one indexed lookup.
 type hostCache struct {
 	mu sync.Mutex
-	m  map[string]int64 // guarded by mu
+	m  map[string]cachedHost // guarded by mu
+}
+
+type cachedHost struct {
+	id      int64
+	givenUp string // the host's reason when it is given up, else ""
+}
+
+func (c *hostCache) set(origin string, h cachedHost) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= hostCacheMax {
+		clear(c.m)
+	}
+	c.m[origin] = h
 }
 
 const hostCacheMax = 1 << 17
 
 var errNoOrigin = errors.New("queued URL without origin")
 
-func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cache *hostCache, origin string, now int64) (int64, error) {
+// hostTx returns the host row of origin, creating it if needed.
+func (db *DB) hostTx(ctx context.Context, tx *sql.Tx, cache *hostCache, origin string, now int64) (cachedHost, error) {
 	cache.mu.Lock()
-	id, ok := cache.m[origin]
+	h, ok := cache.m[origin]
 	cache.mu.Unlock()
 	if ok {
-		return id, nil
+		return h, nil
 	}
 	if _, err := tx.StmtContext(ctx, db.st.insertHost).ExecContext(ctx, origin, now); err != nil {
-		return 0, fmt.Errorf("insert host %s: %w", origin, describe(err))
+		return h, fmt.Errorf("insert host %s: %w", origin, describe(err))
 	}
-	if err := tx.StmtContext(ctx, db.st.hostID).QueryRowContext(ctx, origin).Scan(&id); err != nil {
-		return 0, fmt.Errorf("host id %s: %w", origin, describe(err))
+	if err := tx.StmtContext(ctx, db.st.hostID).QueryRowContext(ctx, origin).Scan(&h.id, &h.givenUp); err != nil {
+		return h, fmt.Errorf("host id %s: %w", origin, describe(err))
 	}
-	cache.mu.Lock()
-	if len(cache.m) >= hostCacheMax {
-		clear(cache.m)
-	}
-	cache.m[origin] = id
-	cache.mu.Unlock()
-	return id, nil
+	cache.set(origin, h)
+	return h, nil
 }
 
 // Add inserts URLs (seeds, URL lists, sitemap entries) in one transaction and
@@ -286,7 +318,7 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *Outcome) error {
 		nullStr(p.ContentType), nullStr(p.Encoding), nullStr(p.Headers), p.FetchedAt.UnixMilli(),
 		p.Duration.Milliseconds(), p.Size, trunc, p.Body, nullStr(p.BodyEncoding), nullStr(p.ContentHash),
 		nullStr(p.Title), nullStr(p.Description), nullStr(p.Canonical), nullStr(p.MetaRobots), nullStr(p.Lang),
-		o.Lease.Depth)
+		o.Lease.Depth, nullStr(strings.Join(p.FieldsTruncated, ",")))
 	if err != nil {
 		return fmt.Errorf("insert page %s: %w", o.Lease.URL, describe(err))
 	}
@@ -328,7 +360,7 @@ func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = 'leased', lease_until = ?, claims = claims + 1, updated_at = ?
 		WHERE id IN (SELECT id FROM frontier WHERE host_id = ? AND state = 'queued' AND next_attempt_at <= ?
 			ORDER BY depth, id LIMIT ?)
-		RETURNING id, url, depth, attempts, claims, redirects, source`,
+		RETURNING id, url, depth, chain, attempts, claims, redirects, source`,
 		now.Add(lease).UnixMilli(), now.UnixMilli(), hostID, now.UnixMilli(), n)
 	if err != nil {
 		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
@@ -336,7 +368,7 @@ func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	var out []Lease
 	for rows.Next() {
 		l := Lease{HostID: hostID}
-		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
+		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Chain, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim host %d: %w", hostID, err)
 		}
@@ -390,6 +422,11 @@ func (db *DB) Recover(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("recover leases: %w", describe(err))
 	}
 	defer tx.Rollback()
+	// Databases written by earlier versions may hold queued URLs of hosts
+	// given up: end them now, or the run would wait for them for ever.
+	if _, err := settleGivenUp(ctx, tx, 0, time.Now().UnixMilli()); err != nil {
+		return 0, fmt.Errorf("recover leases: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = queued + (SELECT count(*) FROM frontier f
 		WHERE f.host_id = hosts.id AND f.state = 'leased')
 		WHERE id IN (SELECT DISTINCT host_id FROM frontier WHERE state = 'leased')`); err != nil {
@@ -420,18 +457,51 @@ type HostRow struct {
 	Failures        int
 	DelayMS         int64
 	LatencyMS       int64
+	NextAllowedAt   int64 // unix ms: no request before this (see ReserveHosts)
 	State           string
 	Reason          string
 }
 
 const hostCols = `id, origin, queued, robots_status, robots_body, coalesce(robots_expires_at, 0), robots_failures,
-	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, state, coalesce(reason, '')`
+	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, next_allowed_at, state, coalesce(reason, '')`
 
 func scanHost(sc interface{ Scan(...any) error }) (HostRow, error) {
 	var h HostRow
 	err := sc.Scan(&h.ID, &h.Origin, &h.Queued, &h.RobotsStatus, &h.RobotsBody, &h.RobotsExpiresAt, &h.RobotsFailures,
-		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.State, &h.Reason)
+		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.State, &h.Reason)
 	return h, err
+}
+
+// HostReservation moves a host's next_allowed_at to Until.
+type HostReservation struct {
+	ID    int64
+	Until time.Time
+}
+
+// ReserveHosts records, for each host, a time before which no crawler may
+// send it a request: a crawler writes it, covering the requests it is about
+// to send plus the host's interval, before it sends them, so that after a
+// crash its successor starts no sooner than the host's Crawl-delay and rate
+// allow. A host's value never moves back.
+func (db *DB) ReserveHosts(ctx context.Context, rs []HostReservation) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reserve hosts: %w", describe(err))
+	}
+	defer tx.Rollback()
+	for _, r := range rs {
+		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET next_allowed_at = max(next_allowed_at, ?) WHERE id = ?`,
+			r.Until.UnixMilli(), r.ID); err != nil {
+			return fmt.Errorf("reserve host %d: %w", r.ID, describe(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("reserve hosts: %w", describe(err))
+	}
+	return nil
 }
 
 // ReadyHosts returns up to limit active hosts with queued URLs and id > after,
@@ -541,7 +611,9 @@ func (db *DB) SaveRobots(ctx context.Context, hostID int64, r RobotsRecord) erro
 	return nil
 }
 
-// GiveUpHost marks a host given up and fails all of its queued URLs with reason.
+// GiveUpHost marks a host given up with reason and ends its live URLs (see
+// settleGivenUp). URLs of the host added afterwards are skipped with the
+// same reason as they are added. It returns how many URLs it ended.
 func (db *DB) GiveUpHost(ctx context.Context, hostID int64, reason string) (int, error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -549,20 +621,69 @@ func (db *DB) GiveUpHost(ctx context.Context, hostID int64, reason string) (int,
 	}
 	defer tx.Rollback()
 	now := time.Now().UnixMilli()
-	r, err := tx.ExecContext(ctx, `UPDATE frontier SET state = 'failed', reason = ?, lease_until = NULL, updated_at = ?
-		WHERE host_id = ? AND state IN ('queued', 'leased')`, reason, now, hostID)
+	var origin string
+	if err := tx.QueryRowContext(ctx, `UPDATE hosts SET state = 'given_up', reason = ?, updated_at = ? WHERE id = ?
+		RETURNING origin`, reason, now, hostID).Scan(&origin); err != nil {
+		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
+	}
+	n, err := settleGivenUp(ctx, tx, hostID, now)
 	if err != nil {
-		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
+		return 0, fmt.Errorf("give up host %d: %w", hostID, err)
 	}
-	n, _ := r.RowsAffected()
-	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET state = 'given_up', reason = ?, queued = 0, errors = errors + ?,
-		updated_at = ? WHERE id = ?`, reason, n, now, hostID); err != nil {
-		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
-	}
+	// Every write goes through the one writer connection, which this
+	// transaction holds until it commits: a transaction adding URLs can
+	// only start after this, and it finds the host given up in the cache.
+	db.hosts.set(origin, cachedHost{id: hostID, givenUp: reason})
 	if err := tx.Commit(); err != nil {
+		db.hosts.mu.Lock()
+		delete(db.hosts.m, origin)
+		db.hosts.mu.Unlock()
 		return 0, fmt.Errorf("give up host %d: %w", hostID, describe(err))
 	}
-	return int(n), nil
+	return n, nil
+}
+
+// settleGivenUp ends the queued and leased URLs of given-up hosts (of the
+// host hostID, or of all when it is 0) with the host's reason: skipped if
+// never tried, failed if tried. Failed ones count as the host's errors.
+func settleGivenUp(ctx context.Context, tx *sql.Tx, hostID, now int64) (int, error) {
+	failed := map[int64]int{}
+	n := 0
+	// One statement per state, so that each uses its partial index.
+	for _, state := range []string{StateQueued, StateLeased} {
+		rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'skipped' END,
+			reason = (SELECT coalesce(h.reason, 'host given up') FROM hosts h WHERE h.id = frontier.host_id),
+			lease_until = NULL, updated_at = ?1
+			WHERE state = '`+state+`' AND host_id IN (SELECT id FROM hosts WHERE state = 'given_up' AND (?2 = 0 OR id = ?2))
+			RETURNING host_id, state`, now, hostID)
+		if err != nil {
+			return 0, fmt.Errorf("end URLs of given-up hosts: %w", describe(err))
+		}
+		for rows.Next() {
+			var id int64
+			var st string
+			if err := rows.Scan(&id, &st); err != nil {
+				rows.Close()
+				return 0, fmt.Errorf("end URLs of given-up hosts: %w", err)
+			}
+			n++
+			if st == StateFailed {
+				failed[id]++
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return 0, fmt.Errorf("end URLs of given-up hosts: %w", describe(err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = 0 WHERE state = 'given_up' AND queued != 0`); err != nil {
+		return 0, fmt.Errorf("end URLs of given-up hosts: %w", describe(err))
+	}
+	for id, f := range failed {
+		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET errors = errors + ? WHERE id = ?`, f, id); err != nil {
+			return 0, fmt.Errorf("end URLs of given-up hosts: %w", describe(err))
+		}
+	}
+	return n, nil
 }
 
 // Pending reports how many URLs are queued or leased, and the earliest time
@@ -637,8 +758,8 @@ const rowsPerInsert = 64
 // busy with the transaction that needs them.
 var multiInserts = []struct{ kind, head, row, tail string }{
 	{"links", `INSERT OR IGNORE INTO links (from_id, to_url, anchor, nofollow) VALUES `, `(?, ?, ?, ?)`, ``},
-	{"urls", `INSERT INTO frontier (url, host_id, depth, parent_id, source, state, reason,
-		redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	{"urls", `INSERT INTO frontier (url, host_id, depth, chain, parent_id, source, state, reason, path_limited,
+		redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		` ON CONFLICT (url) DO NOTHING RETURNING host_id, state`},
 }
 
@@ -704,31 +825,46 @@ func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links [
 	return nil
 }
 
-// insertURLs adds frontier rows, ignoring URLs already present, and counts
-// the newly queued ones per host into newByHost.
+// insertURLs adds frontier rows and counts the newly queued ones per host
+// into newByHost. A URL already present keeps its row unless it is found by
+// a shorter path (see NewURL).
 func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int64, newByHost map[int64]int) error {
-	const cols = 11
+	const cols = 13
 	args := make([]any, 0, cols*min(len(urls), rowsPerInsert))
+	hostIDs := make([]int64, 0, min(len(urls), rowsPerInsert))
 	for len(urls) > 0 {
 		n := min(len(urls), rowsPerInsert)
-		args = args[:0]
+		args, hostIDs = args[:0], hostIDs[:0]
 		for _, u := range urls[:n] {
 			var hostID, lastmod any
+			state, reason := u.State, u.Reason
 			if u.State == StateQueued {
 				if u.Origin == "" {
 					return fmt.Errorf("add %s: %w", u.URL, errNoOrigin)
 				}
-				id, err := db.hostIDTx(ctx, tx, &db.hosts, u.Origin, now)
+				h, err := db.hostTx(ctx, tx, &db.hosts, u.Origin, now)
 				if err != nil {
 					return err
 				}
-				hostID = id
+				hostID = h.id
+				if h.givenUp != "" {
+					state, reason = StateSkipped, h.givenUp
+				}
 			}
+			var id int64 // the host of a URL queued, 0 for one skipped
+			if state == StateQueued {
+				id = hostID.(int64)
+			}
+			hostIDs = append(hostIDs, id)
 			if !u.LastMod.IsZero() {
 				lastmod = u.LastMod.UnixMilli()
 			}
-			args = append(args, u.URL, hostID, u.Depth, nullInt64(u.ParentID), u.Source, u.State, nullStr(u.Reason),
-				u.Redirects, lastmod, now, now)
+			limited := 0
+			if u.PathLimited && state == StateSkipped {
+				limited = 1
+			}
+			args = append(args, u.URL, hostID, u.Depth, u.Chain, nullInt64(u.ParentID), u.Source, state, nullStr(reason),
+				limited, u.Redirects, lastmod, now, now)
 		}
 		m := multiInserts[1]
 		st, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n)
@@ -739,6 +875,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 		if err != nil {
 			return fmt.Errorf("add URLs: %w", describe(err))
 		}
+		inserted := 0
 		for rows.Next() {
 			var hostID sql.NullInt64
 			var state string
@@ -746,6 +883,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 				rows.Close()
 				return fmt.Errorf("add URLs: %w", err)
 			}
+			inserted++
 			if state == StateQueued && hostID.Valid {
 				newByHost[hostID.Int64]++
 			}
@@ -755,7 +893,38 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 			return fmt.Errorf("add URLs: %w", describe(err))
 		}
 		rows.Close()
+		if inserted < n {
+			// Some were known: those found by a shorter path take it.
+			if err := db.shorterPaths(ctx, tx, urls[:n], hostIDs, now, newByHost); err != nil {
+				return err
+			}
+		}
 		urls = urls[n:]
+	}
+	return nil
+}
+
+// shorterPaths applies the URLs queued in urls (hostIDs[i] is the host of
+// urls[i], 0 if it is not queued) to rows that exist already: a queued row
+// takes the smaller depth and chain; a row skipped for its path is queued.
+// URLs just inserted are unchanged by both statements.
+func (db *DB) shorterPaths(ctx context.Context, tx *sql.Tx, urls []NewURL, hostIDs []int64, now int64, newByHost map[int64]int) error {
+	shorter, requeue := tx.StmtContext(ctx, db.st.shorter), tx.StmtContext(ctx, db.st.requeue)
+	for i, u := range urls {
+		host := hostIDs[i]
+		if host == 0 {
+			continue
+		}
+		if _, err := shorter.ExecContext(ctx, u.Depth, nullInt64(u.ParentID), u.Source, u.Redirects, u.Chain, now, u.URL); err != nil {
+			return fmt.Errorf("add %s: %w", u.URL, describe(err))
+		}
+		r, err := requeue.ExecContext(ctx, host, u.Depth, u.Chain, nullInt64(u.ParentID), u.Source, u.Redirects, now, u.URL)
+		if err != nil {
+			return fmt.Errorf("add %s: %w", u.URL, describe(err))
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			newByHost[host]++
+		}
 	}
 	return nil
 }

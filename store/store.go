@@ -106,7 +106,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, ErrLocked)
 	}
-	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]int64{}}}
+	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]cachedHost{}}}
 	db.w = sql.OpenDB(newConnector(dsn(path, false, false), tuneWriter))
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)

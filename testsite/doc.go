@@ -152,36 +152,52 @@
 //
 //	robots404       /robots.txt is 404. "/" links /page/1, /page/2, /secret/1.
 //	                => all allowed: fetches /, /page/1, /page/2, /secret/1.
-//	robots500       /robots.txt is 500. "/" links /page/1, /page/2.
+//	robots500       /robots.txt is 500. "/" links /page/1, /page/2. Other
+//	                hosts link its Robots500Late pages (/page/3 .. /page/5)
+//	                from pages met late: crawldelay's /page/5, ratelimited's
+//	                /item/6.
 //	                => all disallowed (RFC 9309 "unreachable"): fetches only
-//	                /robots.txt (perhaps again later), never "/".
+//	                /robots.txt (perhaps again later), never "/"; gives the
+//	                host up, and its URLs, also those met later, end with
+//	                the host's reason; the crawl still ends.
 //	robotsredirect  /robots.txt 301 -> /real-robots.txt: "User-agent: *",
 //	                "Disallow: /secret/". "/" links /public/1, /public/2,
 //	                /secret/1, /secret/2.
 //	                => follows the robots redirect; fetches / and /public/*,
 //	                never /secret/*.
-//	crawldelay      robots.txt has "Crawl-delay: 1". "/" links /page/1 .. /page/5.
-//	                => at least a second between requests (HostStats.MinGap).
+//	crawldelay      robots.txt has "Crawl-delay: 1". "/" links /page/1 .. /page/5
+//	                and /slow-headers, which answers after SlowHeaders (1 s).
+//	                /page/5 links the robots500 host's Robots500Late pages
+//	                and the depthorder host's /r.
+//	                => at least a second between requests (HostStats.MinGap);
+//	                /slow-headers, asked on a connection that waited a second
+//	                in the pool, requested once.
 //	ratelimited     "/" links /item/1 .. /item/6. The first request of every
 //	                path (not robots.txt) gets 429 with "Retry-After: 2"; the
 //	                second request of /item/2, /item/4, /item/6 gets 503 with
 //	                an HTTP-date Retry-After 3 s ahead; then 200.
+//	                /item/6 links a robots500 page.
 //	                => waits as told, retries, ends with 200 for all 7 URLs.
 //	flaky           "/" links /p/1 .. /p/5. Every path (not robots.txt)
 //	                answers 500 to its first 2 requests, then 200.
 //	                => with at least 2 retries, 200 for all 6 URLs.
 //	drip            /drip sends 200 headers, then one byte per second (the
 //	                first at once) until the client leaves.
-//	                => gives up after its fetch timeout; the site stops writing.
+//	                => gives up after its fetch timeout, without retrying;
+//	                the site stops writing.
 //	huge            /huge streams HugeSize (50 MiB) of HTML, chunked;
 //	                /huge-length the same with Content-Length.
 //	                => caps the body, records truncation (or refuses
 //	                /huge-length from its header), never holds 50 MiB.
 //	bomb            /bomb.html: Content-Encoding: gzip, ~1 MB that inflates
 //	                to GzipBombSize (1 GiB) of zeros; /bomb-br.html: the same
-//	                with Content-Encoding: br, ~13 KB. Both are built on first
+//	                with Content-Encoding: br, ~13 KB. /sitemap.xml (named in
+//	                robots.txt) and /archive.gz: Content-Type
+//	                application/x-gzip and no Content-Encoding, ~1 MB that
+//	                inflates to 1 GiB of spaces. All are built on first
 //	                request and sent whatever Accept-Encoding says.
-//	                => caps decoded bytes; memory stays small.
+//	                => caps decoded bytes, whatever says the body is gzip;
+//	                memory stays small.
 //	loops           /loop/a 302 -> /loop/b 302 -> /loop/a; /loop/self 301 ->
 //	                itself; /chain/0 302 -> /chain/1 ... -> /chain/20, a 200.
 //	                => each URL fetched once; a hop limit below 20 stops the chain.
@@ -189,7 +205,8 @@
 //	                ever (years 1 to 9999); "a/" resolves to /a/, whose "a/" is
 //	                /a/a/, and so on; /search?q=1&sort=price links the other
 //	                sorts, q+1 and page+1, an endless query space.
-//	                => depth, path-repetition and per-host page limits end it.
+//	                => the template chain (/calendar/N/N), path-repetition,
+//	                query-variant, depth and per-host page limits end it.
 //	charsets        /latin1.html: ISO-8859-1 declared only in the Content-Type
 //	                header (Latin1Title, Latin1Text). /cp1252.html: windows-1252
 //	                declared only in <meta charset> (CP1252Title, CP1252Text).
@@ -207,6 +224,12 @@
 //	                which 302s to http://169.254.169.254/.
 //	                => fetches none of them: private, link-local and
 //	                unlisted hosts are out of scope, also as redirect targets.
+//	depthorder      "/" links /step-a, which links /step-b, and so on to
+//	                /step-l (DepthSteps pages, no two of one URL template),
+//	                which links /target. /r 302s to /target; crawldelay's
+//	                /page/5 links /r.
+//	                => with max_depth 12, /target is first met one link too
+//	                deep, then through /r at depth 2: fetched, once.
 //
 // Hostile hosts are not part of [Site.Expected].
 package testsite

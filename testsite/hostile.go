@@ -33,34 +33,48 @@ const (
 	RoleTraps          = "traps"
 	RoleCharsets       = "charsets"
 	RoleSSRF           = "ssrf"
+	RoleDepthOrder     = "depthorder"
 )
 
 var hostileRoles = []string{
 	RoleRobots404, RoleRobots500, RoleRobotsRedirect, RoleCrawlDelay, RoleRateLimited, RoleFlaky,
-	RoleDrip, RoleHuge, RoleBomb, RoleLoops, RoleTraps, RoleCharsets, RoleSSRF,
+	RoleDrip, RoleHuge, RoleBomb, RoleLoops, RoleTraps, RoleCharsets, RoleSSRF, RoleDepthOrder,
 }
 
-// Sizes of the hostile payloads.
+// Sizes and timings of the hostile payloads.
 const (
 	HugeSize        = 50 << 20 // bytes of /huge and /huge-length
-	GzipBombSize    = 1 << 30  // inflated bytes of /bomb.html
+	GzipBombSize    = 1 << 30  // inflated bytes of /bomb.html and of the bomb host's /sitemap.xml
 	BrotliBombSize  = 1 << 30  // inflated bytes of /bomb-br.html
 	ChainLength     = 20       // redirects from /chain/0 to /chain/20
 	gzipBombChunk   = 128 << 10
 	brotliBombChunk = 1 << 20
+	// SlowHeaders is how long the crawldelay host's /slow-headers waits
+	// before it answers.
+	SlowHeaders = time.Second
+	// DepthSteps is the number of pages from the depthorder host's "/" to
+	// the page that links /target.
+	DepthSteps = 12
 )
+
+// Robots500Late are the paths of the robots500 host that other hosts link
+// to: a crawler meets them after it gave the host up.
+var Robots500Late = []string{"/page/3", "/page/4", "/page/5"}
 
 // hostileSite serves the hostile hosts.
 type hostileSite struct {
-	port int
+	port  int
+	hosts map[string]string // role -> "addr:port", set before serving
 
 	mu     sync.Mutex
 	counts map[string]int // "role path?query" -> requests so far; guarded by mu
 
-	gzipOnce sync.Once
-	gzipBomb []byte
-	brOnce   sync.Once
-	brBomb   []byte
+	gzipOnce  sync.Once
+	gzipBomb  []byte
+	spaceOnce sync.Once
+	spaceBomb []byte // gzip of GzipBombSize spaces
+	brOnce    sync.Once
+	brBomb    []byte
 
 	// dripExit receives (without blocking) each time a /drip response
 	// ends, so tests can see that the handler stopped.
@@ -152,6 +166,8 @@ func (hs *hostileSite) handler(role string) http.Handler {
 			hs.charsets(w, r)
 		case RoleSSRF:
 			hs.ssrf(w, r)
+		case RoleDepthOrder:
+			hs.depthOrder(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -169,6 +185,8 @@ func (hs *hostileSite) robots(w http.ResponseWriter, r *http.Request, role strin
 		redirect(w, r, http.StatusMovedPermanently, "/real-robots.txt")
 	case RoleCrawlDelay:
 		write(w, r, http.StatusOK, plain, []byte("User-agent: *\nCrawl-delay: 1\nAllow: /\n"))
+	case RoleBomb:
+		write(w, r, http.StatusOK, plain, []byte(allowAll+"Sitemap: http://"+r.Host+"/sitemap.xml\n"))
 	default:
 		write(w, r, http.StatusOK, plain, []byte(allowAll))
 	}
@@ -189,11 +207,29 @@ func (hs *hostileSite) numbered(w http.ResponseWriter, r *http.Request, role str
 		case RoleRobotsRedirect:
 			links = []string{"/public/1", "/public/2", "/secret/1", "/secret/2"}
 		case RoleCrawlDelay:
-			links = []string{"/page/1", "/page/2", "/page/3", "/page/4", "/page/5"}
+			links = []string{"/page/1", "/page/2", "/page/3", "/page/4", "/page/5", "/slow-headers"}
 		}
 		writeHTML(w, r, http.StatusOK, simplePage(role+" index", links...))
 	case role == RoleRobotsRedirect && path == "/real-robots.txt":
 		write(w, r, http.StatusOK, "text/plain; charset=utf-8", []byte("User-agent: *\nDisallow: /secret/\n"))
+	case role == RoleCrawlDelay && path == "/slow-headers":
+		t := time.NewTimer(SlowHeaders)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+		writeHTML(w, r, http.StatusOK, simplePage("slow headers"))
+	case role == RoleCrawlDelay && path == "/page/5":
+		// Met late (a second per request): the robots500 host is given up
+		// by then; the depthorder host's /r is a shorter way to its /target.
+		var links []string
+		for _, p := range Robots500Late {
+			links = append(links, "http://"+hs.hosts[RoleRobots500]+p)
+		}
+		links = append(links, "http://"+hs.hosts[RoleDepthOrder]+"/r")
+		writeHTML(w, r, http.StatusOK, simplePage(role+" "+path, links...))
 	case reNumbered.MatchString(path):
 		writeHTML(w, r, http.StatusOK, simplePage(role+" "+path))
 	default:
@@ -222,6 +258,11 @@ func (hs *hostileSite) rateLimited(w http.ResponseWriter, r *http.Request) {
 	}
 	if path == "/" {
 		writeHTML(w, r, http.StatusOK, simplePage("ratelimited index", "/item/1", "/item/2", "/item/3", "/item/4", "/item/5", "/item/6"))
+		return
+	}
+	if path == "/item/6" {
+		// Met after waits for 429 and 503: the robots500 host is given up by then.
+		writeHTML(w, r, http.StatusOK, simplePage("ratelimited "+path, "http://"+hs.hosts[RoleRobots500]+Robots500Late[0]))
 		return
 	}
 	writeHTML(w, r, http.StatusOK, simplePage("ratelimited "+path))
@@ -345,10 +386,15 @@ func (hs *hostileSite) bomb(w http.ResponseWriter, r *http.Request) {
 	var body []byte
 	switch r.URL.Path {
 	case "/":
-		writeHTML(w, r, http.StatusOK, simplePage("bomb index", "/bomb.html", "/bomb-br.html"))
+		writeHTML(w, r, http.StatusOK, simplePage("bomb index", "/bomb.html", "/bomb-br.html", "/archive.gz"))
+		return
+	case "/sitemap.xml", "/archive.gz":
+		// gzip said only by the Content-Type: no Content-Encoding.
+		hs.spaceOnce.Do(func() { hs.spaceBomb = gzipFill(' ', GzipBombSize, gzipBombChunk) })
+		write(w, r, http.StatusOK, "application/x-gzip", hs.spaceBomb)
 		return
 	case "/bomb.html":
-		hs.gzipOnce.Do(func() { hs.gzipBomb = gzipZeros(GzipBombSize, gzipBombChunk) })
+		hs.gzipOnce.Do(func() { hs.gzipBomb = gzipFill(0, GzipBombSize, gzipBombChunk) })
 		body = hs.gzipBomb
 		w.Header().Set("Content-Encoding", "gzip")
 	case "/bomb-br.html":
@@ -363,14 +409,14 @@ func (hs *hostileSite) bomb(w http.ResponseWriter, r *http.Request) {
 	writeHTML(w, r, http.StatusOK, body)
 }
 
-// gzipZeros returns a gzip member that inflates to total zero bytes
-// (total must be a multiple of chunk). Compressing a gigabyte takes tens
-// of seconds, so it compresses one chunk with a fresh compressor and
-// repeats it: a sync-flushed deflate block sequence from a fresh compressor
-// refers only to its own output, so the copies decode correctly one after
+// gzipFill returns a gzip member that inflates to total bytes c (total
+// must be a multiple of chunk). Compressing a gigabyte takes tens of
+// seconds, so it compresses one chunk with a fresh compressor and repeats
+// it: a sync-flushed deflate block sequence from a fresh compressor refers
+// only to its own output, so the copies decode correctly one after
 // another. The CRC-32 is computed over the real inflated stream.
-func gzipZeros(total, chunk int) []byte {
-	zeros := make([]byte, chunk)
+func gzipFill(c byte, total, chunk int) []byte {
+	zeros := bytes.Repeat([]byte{c}, chunk)
 	var one bytes.Buffer
 	fw, _ := flate.NewWriter(&one, flate.BestCompression)
 	fw.Write(zeros)
@@ -394,7 +440,7 @@ func gzipZeros(total, chunk int) []byte {
 }
 
 // brotliZeros returns a brotli stream that inflates to total zero bytes
-// (total must be a multiple of chunk). Like gzipZeros it avoids compressing
+// (total must be a multiple of chunk). Like gzipFill it avoids compressing
 // the whole gigabyte: once flushed chunks of zeros come out byte-identical
 // (the encoder has reached a steady state, which it does after the first
 // chunk), the rest of the stream is copies of that chunk; if they ever
@@ -580,4 +626,34 @@ func (hs *hostileSite) ssrf(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// depthOrder serves DepthSteps pages in a row from "/" (each its own URL
+// template), the last of which links /target; /r redirects to /target.
+func (hs *hostileSite) depthOrder(w http.ResponseWriter, r *http.Request) {
+	step := func(i int) string { return "/step-" + string(rune('a'+i-1)) }
+	switch path := r.URL.Path; path {
+	case "/":
+		writeHTML(w, r, http.StatusOK, simplePage("depthorder index", step(1)))
+		return
+	case "/r":
+		redirect(w, r, http.StatusFound, "/target")
+		return
+	case "/target":
+		writeHTML(w, r, http.StatusOK, simplePage("target"))
+		return
+	default:
+		for i := 1; i <= DepthSteps; i++ {
+			if path != step(i) {
+				continue
+			}
+			next := "/target"
+			if i < DepthSteps {
+				next = step(i + 1)
+			}
+			writeHTML(w, r, http.StatusOK, simplePage("step "+strconv.Itoa(i), next))
+			return
+		}
+	}
+	http.NotFound(w, r)
 }

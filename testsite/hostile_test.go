@@ -80,7 +80,23 @@ func TestHostileHosts(t *testing.T) {
 		}},
 		{RoleCrawlDelay, []step{
 			{"/robots.txt", 200, "", "Crawl-delay: 1\n"},
-			{"/page/5", 200, "", ""},
+			{"/", 200, "", `href="/slow-headers"`},
+			{"/page/5", 200, "", `href="http://` + roles[RoleRobots500] + `/page/3"`},
+			{"/page/5", 200, "", `href="http://` + roles[RoleRobots500] + `/page/5"`},
+			{"/page/5", 200, "", `href="http://` + roles[RoleDepthOrder] + `/r"`},
+			{"/slow-headers", 200, "", "slow headers"},
+		}},
+		{RoleDepthOrder, []step{
+			{"/", 200, "", `href="/step-a"`},
+			{"/step-a", 200, "", `href="/step-b"`},
+			{"/step-l", 200, "", `href="/target"`},
+			{"/step-m", 404, "", ""},
+			{"/r", 302, "Location: /target", ""},
+			{"/target", 200, "", ""},
+		}},
+		{RoleBomb, []step{
+			{"/robots.txt", 200, "", "Sitemap: http://" + roles[RoleBomb] + "/sitemap.xml\n"},
+			{"/", 200, "", `href="/archive.gz"`},
 		}},
 		{RoleRateLimited, []step{
 			{"/robots.txt", 200, "", "Allow: /"},
@@ -92,6 +108,9 @@ func TestHostileHosts(t *testing.T) {
 			{"/item/2", 503, "Retry-After: *", ""},
 			{"/item/2", 200, "", ""},
 			{"/item/2", 200, "", ""},
+			{"/item/6", 429, "", ""},
+			{"/item/6", 503, "", ""},
+			{"/item/6", 200, "", `href="http://` + roles[RoleRobots500] + `/page/3"`},
 		}},
 		{RoleFlaky, []step{
 			{"/p/3", 500, "", ""},
@@ -233,6 +252,40 @@ func TestHostileHosts(t *testing.T) {
 		}
 	})
 
+	t.Run("slow-headers", func(t *testing.T) {
+		start := time.Now()
+		r := get(t, c, "http://"+roles[RoleCrawlDelay]+"/slow-headers")
+		if took := time.Since(start); r.status != 200 || took < SlowHeaders {
+			t.Errorf("GET /slow-headers: status %d after %v, want 200 after at least %v", r.status, took, SlowHeaders)
+		}
+	})
+
+	t.Run("content-type-gzip", func(t *testing.T) {
+		for _, p := range []string{"/sitemap.xml", "/archive.gz"} {
+			r := get(t, c, "http://"+roles[RoleBomb]+p)
+			if r.status != 200 || r.header.Get("Content-Type") != "application/x-gzip" || r.header.Get("Content-Encoding") != "" {
+				t.Errorf("GET %s: status %d, Content-Type %q, Content-Encoding %q; want 200, application/x-gzip and none",
+					p, r.status, r.header.Get("Content-Type"), r.header.Get("Content-Encoding"))
+			}
+			if n := len(r.body); n >= 2<<20 {
+				t.Errorf("GET %s: %d bytes, want under 2 MB", p, n)
+			}
+			if len(r.body) > 4 {
+				if size := binary.LittleEndian.Uint32(r.body[len(r.body)-4:]); size != uint32(GzipBombSize) {
+					t.Errorf("%s: gzip trailer size %d, want %d", p, size, uint32(GzipBombSize))
+				}
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(r.body))
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			first := make([]byte, 1<<20)
+			if _, err := io.ReadFull(zr, first); err != nil || bytes.ContainsFunc(first, func(r rune) bool { return r != ' ' }) {
+				t.Errorf("%s: first MiB inflated with error %v or bytes other than spaces", p, err)
+			}
+		}
+	})
+
 	t.Run("charsets", func(t *testing.T) {
 		tests := []struct {
 			path, ctype, title, text string
@@ -305,7 +358,7 @@ func textOf(doc *html.Node) (title, text string, links []string) {
 
 func TestBombBuilders(t *testing.T) {
 	const size = 8 << 20
-	gz := gzipZeros(size, gzipBombChunk)
+	gz := gzipFill(0, size, gzipBombChunk)
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		t.Fatal(err)
@@ -314,7 +367,7 @@ func TestBombBuilders(t *testing.T) {
 	// gzip.Reader checks the CRC-32 and size at the end.
 	n, err := io.Copy(zeroChecker{t}, zr)
 	if err != nil || n != size {
-		t.Errorf("gzipZeros(%d) inflated to %d bytes, err %v", size, n, err)
+		t.Errorf("gzipFill(0, %d) inflated to %d bytes, err %v", size, n, err)
 	}
 	br := brotliZeros(size, brotliBombChunk)
 	if len(br) > 1000 {

@@ -157,6 +157,7 @@ func Start(o Options) (*Site, error) {
 			s.hostile[role] = all[o.Hosts+i]
 		}
 		s.bad = newHostileSite(port)
+		s.bad.hosts = s.hostile
 	}
 
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())

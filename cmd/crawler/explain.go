@@ -139,7 +139,7 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 	}
 	found := fmt.Sprintf("%s at depth %d, %s", e.Source, e.Depth, e.Discovered.Format(time.DateTime))
 	if e.Parent != "" {
-		found += ", first on " + e.Parent
+		found += ", on " + e.Parent
 		if e.ParentAnchor != "" {
 			found += fmt.Sprintf(" (%q)", oneLine(e.ParentAnchor))
 		}

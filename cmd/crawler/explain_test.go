@@ -121,7 +121,7 @@ func TestExplainAndHosts(t *testing.T) {
 		{"robots disallowed", j.home + "/private/1", []string{
 			`state        skipped: robots.txt: "Disallow: /private/" (line 3, group "*")`,
 			"found        link at depth 1",
-			"first on " + j.home + "/ (",
+			"on " + j.home + "/ (",
 			"linked from  ",
 			"fetch        0 attempts, claimed 1 time\n",
 			`robots.txt   disallowed by "Disallow: /private/" (line 3), in the group for "*"`,
@@ -142,7 +142,7 @@ func TestExplainAndHosts(t *testing.T) {
 		}},
 		{"throttled", j.throttled + "/busy", []string{
 			"state        failed: HTTP 429 Too Many Requests (after 2 attempts)\n",
-			"first on " + j.throttled + `/ ("busy page")`,
+			"on " + j.throttled + `/ ("busy page")`,
 			"fetch        2 attempts, claimed 2 times, last status 429\n",
 			"robots.txt   robots.txt answered HTTP 404: everything is allowed (RFC 9309)\n",
 			"host         " + j.throttled + "\n",
@@ -150,7 +150,7 @@ func TestExplainAndHosts(t *testing.T) {
 			"last reason: HTTP 429 with Retry-After 1s\n",
 		}},
 		{"robots unavailable", j.robotsOut + "/", []string{
-			"state        failed: robots.txt unavailable (HTTP 503) after 2 attempts\n",
+			"state        skipped: robots.txt unavailable (HTTP 503) after 2 attempts\n",
 			"fetch        0 attempts",
 			"robots.txt   robots.txt unavailable (HTTP 503, 2 failed attempts): everything is disallowed until it can be fetched\n",
 			"robots.txt answered HTTP 503 at ",

@@ -47,6 +47,7 @@ limits:
   max_body_size: 1MiB
   max_redirects: 10
   max_query_variants: 30
+  max_template_chain: 8
 politeness:
   rate: 5
   burst: 1
@@ -54,9 +55,9 @@ politeness:
   backoff_base: 100ms
   robots_retries: 2
 fetch:
-  total_timeout: 4s
+  total_timeout: 6s
   idle_timeout: 1500ms
-  header_timeout: 2s
+  header_timeout: 4s
   max_retries: 3
   retry_base: 100ms
   allow_addresses: [127.0.0.0/8]
@@ -109,12 +110,47 @@ fetch:
 		t.Errorf("%d URLs not finished, %d without a reason", open, noReason)
 	}
 
-	// robots.txt: 404 allows all, 500 disallows all, redirects are followed.
-	expect(url(testsite.RoleRobots404, "/secret/1"), "done", "HTTP 200")
-	if n := fetched(testsite.RoleRobots500, "/"); n != 0 {
-		t.Errorf("robots500: / fetched %d times though robots.txt is unavailable", n)
+	// No URL was requested more often than it was attempted: one attempt,
+	// one request on the wire (a slow page on a reused connection too).
+	attempts := map[string]int{}
+	rows, err := db.Query(`SELECT url, attempts FROM frontier`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	expect(url(testsite.RoleRobots500, "/"), "failed", "robots.txt unavailable")
+	for rows.Next() {
+		var u string
+		var n int
+		rows.Scan(&u, &n)
+		attempts[u] = n
+	}
+	rows.Close()
+	for _, h := range roles {
+		for p, n := range stats[h].ByPath {
+			if p == "/robots.txt" || p == "/real-robots.txt" {
+				continue
+			}
+			a, ok := attempts["http://"+h+p]
+			switch {
+			case !ok:
+				t.Errorf("http://%s%s requested %d times but not in the frontier", h, p, n)
+			case n > a:
+				t.Errorf("http://%s%s requested %d times in %d attempts", h, p, n, a)
+			}
+		}
+	}
+
+	// robots.txt: 404 allows all, 500 disallows all, redirects are followed.
+	// The robots500 host is given up: its URLs, also those other hosts
+	// link to after that, end skipped with its reason, none requested.
+	expect(url(testsite.RoleRobots404, "/secret/1"), "done", "HTTP 200")
+	for p, n := range stats[roles[testsite.RoleRobots500]].ByPath {
+		if p != "/robots.txt" {
+			t.Errorf("robots500: %s fetched %d times though robots.txt is unavailable", p, n)
+		}
+	}
+	for _, p := range append([]string{"/"}, testsite.Robots500Late...) {
+		expect(url(testsite.RoleRobots500, p), "skipped", "robots.txt unavailable (HTTP 500) after 2 attempts")
+	}
 	for _, p := range []string{"/secret/1", "/secret/2"} {
 		if n := fetched(testsite.RoleRobotsRedirect, p); n != 0 {
 			t.Errorf("robotsredirect: %s fetched %d times; its redirected robots.txt disallows it", p, n)
@@ -133,6 +169,10 @@ fetch:
 	if n := site.MaxInWindow(cd, 2500*time.Millisecond); n > 4 {
 		t.Errorf("crawldelay: %d requests within 2.5s; Crawl-delay 1s allows 3 (4 with arrival jitter)", n)
 	}
+	// A page whose headers come after most of idle_timeout, asked on a
+	// connection that waited a Crawl-delay in the pool, is requested once
+	// per attempt (checked for every URL above) and fetched.
+	expect(url(testsite.RoleCrawlDelay, "/slow-headers"), "done", "HTTP 200")
 	// 429/503 with Retry-After: retried after waiting, all end with 200.
 	for _, p := range []string{"/", "/item/1", "/item/2", "/item/6"} {
 		expect(url(testsite.RoleRateLimited, p), "done", "HTTP 200")
@@ -141,8 +181,11 @@ fetch:
 	for i := 1; i <= 5; i++ {
 		expect(url(testsite.RoleFlaky, fmt.Sprintf("/p/%d", i)), "done", "HTTP 200")
 	}
-	// A drip server is cut off by the timeouts.
+	// A drip server is cut off by the timeouts, once: not retried.
 	expect(url(testsite.RoleDrip, "/drip"), "failed", "timeout")
+	if n := fetched(testsite.RoleDrip, "/drip"); n != 1 {
+		t.Errorf("drip: /drip requested %d times, want once", n)
+	}
 	// A 50 MB page and decompression bombs stop at the decoded-size cap and say so.
 	for _, u := range []string{url(testsite.RoleHuge, "/huge"), url(testsite.RoleBomb, "/bomb.html"), url(testsite.RoleBomb, "/bomb-br.html")} {
 		var size, truncated int
@@ -154,6 +197,23 @@ fetch:
 			t.Errorf("%s: size %d truncated %d, want %d bytes marked truncated", u, size, truncated, 1<<20)
 		}
 	}
+	// gzip said only by the Content-Type (a robots-listed sitemap and a
+	// linked file) is kept as sent, within the cap: nothing inflates it.
+	for _, p := range []string{"/sitemap.xml", "/archive.gz"} {
+		var size int
+		if err := db.QueryRow(`SELECT size FROM pages WHERE url = ?`, url(testsite.RoleBomb, p)).Scan(&size); err != nil {
+			t.Errorf("bomb %s: no page row: %v", p, err)
+		} else if size > 1<<20 {
+			t.Errorf("bomb %s: size %d, want at most the %d-byte cap", p, size, 1<<20)
+		}
+	}
+	// The depthorder host's /target, first linked one link deeper than
+	// max_depth, is fetched once a redirect from another host reaches it
+	// at a smaller depth.
+	expect(url(testsite.RoleDepthOrder, "/target"), "done", "HTTP 200")
+	if n := fetched(testsite.RoleDepthOrder, "/target"); n != 1 {
+		t.Errorf("depthorder: /target requested %d times, want once", n)
+	}
 	// Redirect loops end; each URL fetched once; long chains stop at the hop limit.
 	for _, p := range []string{"/loop/a", "/loop/b", "/loop/self"} {
 		if n := fetched(testsite.RoleLoops, p); n != 1 {
@@ -164,8 +224,8 @@ fetch:
 	expect(url(testsite.RoleLoops, "/chain/11"), "skipped", "max_redirects")
 	// Traps end, with reasons.
 	var trapReasons []string
-	rows, err := db.Query(`SELECT DISTINCT substr(reason, 1, instr(reason || ':', ':') - 1) FROM frontier
-		WHERE url LIKE ? AND state = 'skipped'`, url(testsite.RoleTraps, "/")+"%")
+	rows, err = db.Query(`SELECT DISTINCT reason FROM frontier WHERE url LIKE ? AND state = 'skipped'`,
+		url(testsite.RoleTraps, "/")+"%")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,10 +236,18 @@ fetch:
 	}
 	rows.Close()
 	joined := strings.Join(trapReasons, "|")
-	for _, want := range []string{"depth", "trap"} {
+	for _, want := range []string{"trap: template", "trap: path segment", "trap: more than max_query_variants"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("traps: no URL skipped for %q (reasons: %v)", want, trapReasons)
 		}
+	}
+	// The calendar ends at max_template_chain, before max_depth.
+	var calendar, months int
+	db.QueryRow(`SELECT count(*) FROM frontier WHERE url LIKE ? AND reason LIKE 'trap: template /calendar/N/N over budget 8%'`,
+		url(testsite.RoleTraps, "/calendar/")+"%").Scan(&calendar)
+	db.QueryRow(`SELECT count(*) FROM pages WHERE url LIKE ?`, url(testsite.RoleTraps, "/calendar/")+"%").Scan(&months)
+	if calendar == 0 || months > 2*8+1 {
+		t.Errorf("traps: %d calendar URLs skipped by the template chain, %d months fetched; want some, and at most %d", calendar, months, 2*8+1)
 	}
 	// Charsets are decoded to UTF-8.
 	for path, title := range map[string]string{"/latin1.html": testsite.Latin1Title, "/cp1252.html": testsite.CP1252Title,

@@ -96,7 +96,7 @@ func TestRunReport(t *testing.T) {
 		"  failed   HTTP 404\n",
 		"  failed   HTTP 429 Too Many Requests (after 2 attempts)\n",
 		"  failed   HTTP 500 Internal Server Error (after 2 attempts)\n",
-		"  failed   robots.txt unavailable (HTTP 503) after 2 attempts\n",
+		"  skipped  robots.txt unavailable (HTTP 503) after 2 attempts\n",
 		`  skipped  robots.txt: "Disallow: /private/" (line 3, group "*")` + "\n",
 		"\nslowest hosts this run (mean response time of their pages):\n",
 		"crawler explain --db " + j.db + " http://",

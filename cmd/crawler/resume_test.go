@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -212,4 +215,108 @@ func head(s []string) []string {
 		return s[:5]
 	}
 	return s
+}
+
+// TestCrawlDelayAcrossKills kills the crawler (SIGKILL) right after a
+// host with "Crawl-delay: 4" received a request, and resumes at once,
+// three times: from the server's own log, no request to the host follows
+// the one before it by much less than the Crawl-delay, across the kills
+// too.
+func TestCrawlDelayAcrossKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the crawler for about a minute")
+	}
+	bin := buildBinary(t)
+	const pages = 6
+	var mu sync.Mutex
+	var starts []time.Time
+	var paths []string
+	requests := make(chan struct{}, 64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		select {
+		case requests <- struct{}{}:
+		default:
+		}
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nCrawl-delay: 4\n")
+		case "/":
+			for i := 1; i <= pages; i++ {
+				fmt.Fprintf(w, `<a href="/p/%d">%d</a> `, i, i)
+			}
+		default:
+			fmt.Fprint(w, `<html><title>leaf</title></html>`)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`database: crawl.db
+seeds: [%s/]
+sitemap_discovery: false
+politeness:
+  rate: 10
+fetch:
+  allow_addresses: [127.0.0.0/8]
+`, srv.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	// Kill after the 2nd, 4th and 6th request (robots.txt counts), resuming at once.
+	seen := 0
+	for _, killAt := range []int{2, 4, 6} {
+		cmd := exec.CommandContext(ctx, bin, "run", "--quiet", "-c", cfg)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+	wait:
+		for seen < killAt {
+			select {
+			case <-requests:
+				seen++
+			case err := <-exited:
+				t.Fatalf("run ended before it was killed: %v", err)
+			case <-ctx.Done():
+				cmd.Process.Kill()
+				<-exited
+				t.Fatal("requests did not come")
+				break wait
+			}
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		var next int64
+		if db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "crawl.db")+"?mode=ro"); err == nil {
+			db.QueryRow(`SELECT next_allowed_at FROM hosts`).Scan(&next)
+			db.Close()
+		}
+		mu.Lock()
+		t.Logf("killed after request %d; next allowed %v after it", seen, time.UnixMilli(next).Sub(starts[len(starts)-1]).Round(time.Millisecond))
+		mu.Unlock()
+	}
+	if out, err := exec.CommandContext(ctx, bin, "run", "--quiet", "-c", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(starts) < pages+2 {
+		t.Fatalf("%d requests, want at least %d: %v", len(starts), pages+2, paths)
+	}
+	for i := range starts {
+		t.Logf("%v %s", starts[i].Sub(starts[0]).Round(time.Millisecond), paths[i])
+	}
+	// Arrival times shift on a loaded machine (a request was seen to take
+	// a second and a half to arrive, the next one not): allow that much.
+	for i := 1; i < len(starts); i++ {
+		if gap := starts[i].Sub(starts[i-1]); gap < 2500*time.Millisecond {
+			t.Errorf("request %d (%s) came %v after %s; Crawl-delay is 4s", i, paths[i], gap.Round(time.Millisecond), paths[i-1])
+		}
+	}
 }
