@@ -125,7 +125,9 @@ func New(cfg *Config, db *store.DB, log *slog.Logger) (*Engine, error) {
 		e.listMode = true
 		e.seeds = cfg.URLs
 	}
-	e.scope = newScope(cfg, e.seeds, policy)
+	if e.scope, err = newScope(cfg, norm, e.seeds, policy); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -241,9 +243,6 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		}
 		u, _ := url.Parse(c)
 		batch = append(batch, store.NewURL{URL: c, Source: sourceSitemap, State: store.StateQueued, Origin: origin(u)})
-		if len(e.cfg.Scope.Hosts) == 0 {
-			e.scope.hosts[strings.ToLower(u.Host)] = true
-		}
 	}
 	for _, raw := range all {
 		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
