@@ -136,16 +136,13 @@ func (e *Engine) overrides(origin string) (HostOverride, bool) {
 	return e.cfg.Politeness.hostOverride(origin)
 }
 
-// robotsFromRecord rebuilds cached robots rules; nil means unavailable.
+// robotsFromRecord rebuilds cached robots rules; nil means unreachable.
 func (e *Engine) robotsFromRecord(status int, body []byte) (*robots.Robots, time.Duration) {
-	switch {
-	case status >= 200 && status < 300:
-		r := robots.Parse(body)
-		return r, e.crawlDelay(r)
-	case status >= 300 && status < 500:
-		return robots.AllowAll(), 0
+	r, avail := robots.FromResponse(status, body)
+	if avail == robots.Unreachable {
+		return nil, 0
 	}
-	return nil, 0
+	return r, e.crawlDelay(r)
 }
 
 func (e *Engine) crawlDelay(r *robots.Robots) time.Duration {

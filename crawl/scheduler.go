@@ -647,7 +647,7 @@ func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
 		return
 	}
 	rec := store.RobotsRecord{Status: r.status, Body: r.body, Err: r.err, FetchedAt: r.fetchedAt}
-	if r.rules != nil {
+	if r.avail != robots.Unreachable {
 		h.robots = r.rules
 		h.robotsFailures = 0
 		h.robotsExpires = now.Add(s.e.cfg.Politeness.RobotsTTL)
@@ -662,7 +662,7 @@ func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
 		}
 		s.refill(h)
 	} else {
-		// Unavailable (5xx, network): disallow all for now, try again later.
+		// Unreachable (429, 5xx, network): disallow all for now, try again later.
 		h.robotsFailures++
 		rec.Failures = h.robotsFailures
 		if h.robotsFailures >= s.e.cfg.Politeness.RobotsRetries {

@@ -69,7 +69,8 @@ type done struct {
 
 // robotsResult is a fetched robots.txt and what it means for the host.
 type robotsResult struct {
-	rules     *robots.Robots // nil when unavailable (5xx or network): disallow all for now
+	avail     robots.Availability // set unless the fetch was canceled
+	rules     *robots.Robots      // the rules that apply, from robots.FromResponse
 	status    int
 	body      []byte
 	err       string
@@ -110,7 +111,7 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// robots fetches robots.txt, following up to 5 redirects as RFC 9309 allows.
+// robots fetches robots.txt, following redirects as RFC 9309 allows.
 func (w *worker) robots(ctx context.Context, j job) {
 	defer w.e.settle(1)
 	e := w.e
@@ -126,6 +127,7 @@ func (w *worker) robots(ctx context.Context, j job) {
 			} else {
 				d.class = classHostDown
 				res.err = err.Error()
+				res.rules, res.avail = robots.FromResponse(0, nil)
 			}
 			break
 		}
@@ -134,23 +136,20 @@ func (w *worker) robots(ctx context.Context, j job) {
 			target = next
 			continue
 		}
+		res.rules, res.avail = robots.FromResponse(r.status, r.body)
 		switch {
-		case r.status >= 200 && r.status < 300:
+		case res.avail == robots.Available:
 			res.body = r.body
-			res.rules = robots.Parse(r.body)
-		case r.status >= 300 && r.status < 400:
-			// RFC 9309 2.3.1.2: more than five redirects: unavailable, allow all.
-			res.rules = robots.AllowAll()
+		case res.avail == robots.Unrestricted && r.status < 400:
 			res.err = "too many redirects"
-		case r.status == 429:
-			d.class = classThrottled
-			d.retryAfter = retryAfter(r.header, time.Now())
-			res.err = "429 Too Many Requests"
-		case r.status >= 400 && r.status < 500:
-			res.rules = robots.AllowAll()
-		default:
+		case res.avail == robots.Unreachable:
 			d.class = classTransient
 			res.err = fmt.Sprintf("HTTP %d", r.status)
+			if r.status == 429 {
+				d.class = classThrottled
+				d.retryAfter = retryAfter(r.header, time.Now())
+				res.err = "429 Too Many Requests"
+			}
 		}
 		break
 	}
@@ -160,9 +159,9 @@ func (w *worker) robots(ctx context.Context, j job) {
 }
 
 // nextRobotsHop returns where a robots.txt redirect leads, when it is to be
-// followed: RFC 9309 allows up to five hops.
+// followed: RFC 9309 allows up to robots.MaxRedirects hops.
 func nextRobotsHop(target string, r *response, hop int) (string, bool) {
-	if r.status < 300 || r.status >= 400 || hop >= 5 {
+	if r.status < 300 || r.status >= 400 || hop >= robots.MaxRedirects {
 		return "", false
 	}
 	base, err := url.Parse(target)
