@@ -191,7 +191,7 @@ func (w *worker) page(ctx context.Context, j job) {
 		if d.class == classCanceled {
 			out = store.Outcome{Lease: l, State: store.StateQueued}
 		} else {
-			e.retryOrFail(&out, d.class, 0)
+			e.retryOrFail(&out, d.class, 0, time.Now())
 		}
 		e.done <- d
 		e.results <- out
@@ -206,7 +206,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	}
 	if d.class == classTransient || d.class == classThrottled {
 		out.Reason = fmt.Sprintf("HTTP %d %s", r.status, http.StatusText(r.status))
-		if e.retryOrFail(&out, d.class, d.retryAfter); out.State == store.StateQueued {
+		if e.retryOrFail(&out, d.class, d.retryAfter, time.Now()); out.State == store.StateQueued {
 			e.done <- d
 			e.results <- out
 			return
@@ -218,15 +218,16 @@ func (w *worker) page(ctx context.Context, j job) {
 	e.results <- out
 }
 
-// retryOrFail sets out to a retry (queued, with a due time) if attempts
-// remain and the failure is transient, else to failed.
-func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration) {
+// retryOrFail sets out to a retry (queued, due after the retry backoff or
+// the server's wait, whichever is longer, from now) if attempts remain and
+// the failure is one to retry, else to failed.
+func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration, now time.Time) {
 	attempts := out.Lease.Attempts + 1
 	if (class == classTransient || class == classThrottled || class == classHostDown) && attempts <= e.cfg.Fetch.MaxRetries {
 		backoff := e.cfg.Fetch.RetryBase << (attempts - 1)
 		backoff = jitter(backoff)
 		out.State = store.StateQueued
-		out.RetryAt = time.Now().Add(max(backoff, wait))
+		out.RetryAt = now.Add(max(backoff, wait))
 		out.Reason = fmt.Sprintf("retry %d/%d: %s", attempts, e.cfg.Fetch.MaxRetries, out.Reason)
 		return
 	}
