@@ -94,7 +94,7 @@ func TestRatePerHost(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newSim(t, linkSite(""), func(cfg *Config, base string) {
-				cfg.Seeds = []string{base + "/1", base + "/2", base + "/3", base + "/4"}
+				cfg.Seeds = numbered(base, 4)
 				cfg.Politeness.ObeyRobots = false
 				cfg.Politeness.Rate, cfg.Politeness.Burst = tt.rate, tt.burst
 				cfg.Politeness.MaxInFlight = 4
@@ -115,10 +115,7 @@ func TestRatePerHost(t *testing.T) {
 // once, and the next goes as soon as one is answered.
 func TestInFlightCap(t *testing.T) {
 	m := newSim(t, linkSite(""), func(cfg *Config, base string) {
-		cfg.Seeds = nil
-		for i := range 7 {
-			cfg.Seeds = append(cfg.Seeds, fmt.Sprintf("%s/%d", base, i))
-		}
+		cfg.Seeds = numbered(base, 7)
 		cfg.Politeness.ObeyRobots = false
 		cfg.Politeness.Rate = 0
 		cfg.Politeness.MaxInFlight = 3
@@ -146,10 +143,7 @@ func TestInFlightCap(t *testing.T) {
 // latency times latency_factor, above the configured rate.
 func TestLatencyPacing(t *testing.T) {
 	m := newSim(t, linkSite(""), func(cfg *Config, base string) {
-		cfg.Seeds = nil
-		for i := range 8 {
-			cfg.Seeds = append(cfg.Seeds, fmt.Sprintf("%s/%d", base, i))
-		}
+		cfg.Seeds = numbered(base, 8)
 		cfg.Politeness.ObeyRobots = false
 		cfg.Politeness.Rate = 10
 		cfg.Politeness.MaxInFlight = 4
@@ -207,10 +201,7 @@ func TestThrottleBackoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newSim(t, &throttleSite{status: tt.status, retryAfter: tt.retryAfter, n: tt.n}, func(cfg *Config, base string) {
-				cfg.Seeds = nil
-				for i := range len(tt.want) + 1 {
-					cfg.Seeds = append(cfg.Seeds, fmt.Sprintf("%s/%d", base, i))
-				}
+				cfg.Seeds = numbered(base, len(tt.want)+1)
 				cfg.Politeness.ObeyRobots = false
 				cfg.Politeness.Rate = 0
 				cfg.Politeness.MaxInFlight = 1
@@ -238,10 +229,7 @@ func TestHostGivenUp(t *testing.T) {
 	dead := "http://" + ln.Addr().String()
 	ln.Close() // nothing listens there now: connections are refused
 	m := newSim(t, linkSite(""), func(cfg *Config, base string) {
-		cfg.Seeds = nil
-		for i := range 5 {
-			cfg.Seeds = append(cfg.Seeds, fmt.Sprintf("%s/%d", dead, i))
-		}
+		cfg.Seeds = numbered(dead, 5)
 		cfg.Politeness.ObeyRobots = false
 		cfg.Politeness.Rate = 0
 		cfg.Politeness.HostFailures = 3

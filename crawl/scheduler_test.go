@@ -165,10 +165,7 @@ func TestRetryAfterHeader(t *testing.T) {
 // by their own count, and a success resets it.
 func TestBackoffLevels(t *testing.T) {
 	m := newSim(t, linkSite(""), func(cfg *Config, base string) {
-		cfg.Seeds = nil
-		for i := range 10 {
-			cfg.Seeds = append(cfg.Seeds, fmt.Sprintf("%s/%d", base, i))
-		}
+		cfg.Seeds = numbered(base, 10)
 		cfg.Politeness.ObeyRobots = false
 		cfg.Politeness.Rate = 0
 		cfg.Politeness.BackoffMax = time.Minute

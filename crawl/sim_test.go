@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -300,4 +301,13 @@ func gaps(log []simRequest) []time.Duration {
 		out = append(out, log[i].at.Sub(log[i-1].at))
 	}
 	return out
+}
+
+// numbered returns the URLs origin/0 ... origin/(n-1).
+func numbered(origin string, n int) []string {
+	urls := make([]string, n)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("%s/%d", origin, i)
+	}
+	return urls
 }
