@@ -505,6 +505,9 @@ func (c *Config) validate() error {
 		if h == "" || strings.ContainsAny(h, "/ ") {
 			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%q is not a host name (write example.com or example.com:8080)", h)
 		}
+		if _, err := scopeHost(h); err != nil {
+			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%v", err)
+		}
 	}
 	for _, list := range []struct {
 		key string

@@ -125,7 +125,9 @@ func New(cfg *Config, db *store.DB, log *slog.Logger) (*Engine, error) {
 		e.listMode = true
 		e.seeds = cfg.URLs
 	}
-	e.scope = newScope(cfg, e.seeds, policy)
+	if e.scope, err = newScope(cfg, norm, e.seeds, policy); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -134,16 +136,13 @@ func (e *Engine) overrides(origin string) (HostOverride, bool) {
 	return e.cfg.Politeness.hostOverride(origin)
 }
 
-// robotsFromRecord rebuilds cached robots rules; nil means unavailable.
+// robotsFromRecord rebuilds cached robots rules; nil means unreachable.
 func (e *Engine) robotsFromRecord(status int, body []byte) (*robots.Robots, time.Duration) {
-	switch {
-	case status >= 200 && status < 300:
-		r := robots.Parse(body)
-		return r, e.crawlDelay(r)
-	case status >= 300 && status < 500:
-		return robots.AllowAll(), 0
+	r, avail := robots.FromResponse(status, body)
+	if avail == robots.Unreachable {
+		return nil, 0
 	}
-	return nil, 0
+	return r, e.crawlDelay(r)
 }
 
 func (e *Engine) crawlDelay(r *robots.Robots) time.Duration {
@@ -241,9 +240,6 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		}
 		u, _ := url.Parse(c)
 		batch = append(batch, store.NewURL{URL: c, Source: sourceSitemap, State: store.StateQueued, Origin: origin(u)})
-		if len(e.cfg.Scope.Hosts) == 0 {
-			e.scope.hosts[strings.ToLower(u.Host)] = true
-		}
 	}
 	for _, raw := range all {
 		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
@@ -338,7 +334,7 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	for {
 		select {
 		case d := <-e.done:
-			s.finished(d, time.Now())
+			s.finished(d, s.now())
 			continue
 		default:
 		}
@@ -349,11 +345,7 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	// that land now are released below rather than left leased. Stopping
 	// keeps what those results do from asking for more.
 	s.stopping = true
-	close(s.feederReq)
-	s.feederDone = true
-	for apply := range s.feederRes {
-		apply()
-	}
+	s.stopFeeder()
 	feedWG.Wait()
 	if ls := s.leases(); len(ls) > 0 && runCtx.Err() == nil {
 		for _, l := range ls {
@@ -377,6 +369,8 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 // after every event (a fetch done, the writer drained, the feeder's answer),
 // so the run ends with its last commit; the tick only drives housekeeping
 // (sweep, activation, progress) and retries that come due.
+// Its timers are wall-clock timers: the scheduler's clock is the wall clock
+// here (tests drive the scheduler on a synthetic clock without this loop).
 func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[int64]int, grace time.Duration, stopFetches func()) Outcome {
 	ticks := e.ticks
 	if ticks == nil {
@@ -390,10 +384,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 	checking := false // a Pending query is out
 	waiting := false  // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
 	sent := 0         // jobs handed to workers, to spot one sent while Pending ran
-	lastProgress := time.Now()
-	s.activate(time.Now())
+	lastProgress := s.now()
+	s.activate(s.now())
 	for {
-		now := time.Now()
+		now := s.now()
 		var jobs chan job
 		var h *host
 		var j job
@@ -407,13 +401,16 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 				wake.Reset(at.Sub(now))
 			}
 		}
+		reqs, req := s.pending()
 		select {
 		case jobs <- j:
-			s.sent(h, j, time.Now())
+			s.sent(h, j, s.now())
 			sent++
 			waiting = false
 		case d := <-e.done:
-			s.finished(d, time.Now())
+			s.finished(d, s.now())
+		case reqs <- req:
+			s.handed()
 		case apply := <-s.feederRes:
 			apply()
 		case m := <-news:
@@ -422,7 +419,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			waiting = false
 		case <-wake.C:
 		case <-ticks:
-			now := time.Now()
+			now := s.now()
 			waiting = false
 			s.sweep()
 			s.activate(now)
@@ -446,7 +443,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 				e.log.Info("stopping: letting in-flight fetches finish", "grace", grace)
 				graceC = time.After(grace)
 				for _, hh := range s.hosts {
-					s.update(hh, time.Now())
+					s.update(hh, s.now())
 				}
 			}
 			ctx = context.Background()
@@ -493,7 +490,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						s.finishedAll = true
 					case n == 0:
 						// Work was handed out meanwhile: check again when it settles.
-					case !due.IsZero() && due.After(time.Now()):
+					case !due.IsZero() && due.After(s.now()):
 						s.activateAt = due
 						waiting = true
 					default:

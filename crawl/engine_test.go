@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/crawler-dev/crawler/store"
 	"github.com/crawler-dev/crawler/testsite"
 )
@@ -60,6 +62,10 @@ func (s *smallSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
 func testConfig(t *testing.T, seed string) *Config {
 	t.Helper()
 	cfg := Defaults()
@@ -96,13 +102,19 @@ func seededEngine(t *testing.T, cfg *Config) (*Engine, *store.DB) {
 	return e, db
 }
 
+// crawlOnce crawls cfg from its seeds to the end, and checks that the run
+// left no goroutine behind.
 func crawlOnce(t *testing.T, cfg *Config) Outcome {
 	t.Helper()
+	before := goleak.IgnoreCurrent()
 	e, db := seededEngine(t, cfg)
-	defer db.Close()
 	out, err := e.Run(context.Background(), time.Second)
+	db.Close()
 	if err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	if err := goleak.Find(before); err != nil {
+		t.Errorf("goroutines left after the run: %v", err)
 	}
 	return out
 }

@@ -172,9 +172,9 @@ func (s *single) allowed(ctx context.Context, u *url.URL) error {
 	return fmt.Errorf("fetch %s: %w: %q (%s/robots.txt line %d, user-agent group %q)", u, ErrRobotsDisallowed, v.Rule, o, v.Line, v.Group)
 }
 
-// fetchRobots reads an origin's robots.txt as RFC 9309 says: up to five
-// redirects, 4xx means no restrictions, 5xx or no answer means the site
-// is unreachable for crawling, which FetchOne reports as an error.
+// fetchRobots reads an origin's robots.txt as RFC 9309 says (see
+// robots.FromResponse); a robots.txt that is unreachable, which forbids
+// every URL until it can be fetched, is an error for FetchOne.
 func (s *single) fetchRobots(ctx context.Context, o string) (*robots.Robots, error) {
 	target := o + "/robots.txt"
 	for hop := 0; ; hop++ {
@@ -186,14 +186,12 @@ func (s *single) fetchRobots(ctx context.Context, o string) (*robots.Robots, err
 			target = next
 			continue
 		}
-		switch {
-		case r.status >= 200 && r.status < 300:
-			return robots.Parse(r.body), nil
-		case r.status == 429 || r.status >= 500:
+		rules, avail := robots.FromResponse(r.status, r.body)
+		if avail == robots.Unreachable {
 			return nil, fmt.Errorf("fetch %s/robots.txt: HTTP %d: %w (RFC 9309: an unreachable robots.txt disallows everything; try again later)",
 				o, r.status, ErrRobotsDisallowed)
 		}
-		return robots.AllowAll(), nil // 3xx beyond five hops, 4xx
+		return rules, nil
 	}
 }
 

@@ -69,7 +69,8 @@ type done struct {
 
 // robotsResult is a fetched robots.txt and what it means for the host.
 type robotsResult struct {
-	rules     *robots.Robots // nil when unavailable (5xx or network): disallow all for now
+	avail     robots.Availability // set unless the fetch was canceled
+	rules     *robots.Robots      // the rules that apply, from robots.FromResponse
 	status    int
 	body      []byte
 	err       string
@@ -110,7 +111,7 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// robots fetches robots.txt, following up to 5 redirects as RFC 9309 allows.
+// robots fetches robots.txt, following redirects as RFC 9309 allows.
 func (w *worker) robots(ctx context.Context, j job) {
 	defer w.e.settle(1)
 	e := w.e
@@ -126,6 +127,7 @@ func (w *worker) robots(ctx context.Context, j job) {
 			} else {
 				d.class = classHostDown
 				res.err = err.Error()
+				res.rules, res.avail = robots.FromResponse(0, nil)
 			}
 			break
 		}
@@ -134,23 +136,20 @@ func (w *worker) robots(ctx context.Context, j job) {
 			target = next
 			continue
 		}
+		res.rules, res.avail = robots.FromResponse(r.status, r.body)
 		switch {
-		case r.status >= 200 && r.status < 300:
+		case res.avail == robots.Available:
 			res.body = r.body
-			res.rules = robots.Parse(r.body)
-		case r.status >= 300 && r.status < 400:
-			// RFC 9309 2.3.1.2: more than five redirects: unavailable, allow all.
-			res.rules = robots.AllowAll()
+		case res.avail == robots.Unrestricted && r.status < 400:
 			res.err = "too many redirects"
-		case r.status == 429:
-			d.class = classThrottled
-			d.retryAfter = retryAfter(r.header, time.Now())
-			res.err = "429 Too Many Requests"
-		case r.status >= 400 && r.status < 500:
-			res.rules = robots.AllowAll()
-		default:
+		case res.avail == robots.Unreachable:
 			d.class = classTransient
 			res.err = fmt.Sprintf("HTTP %d", r.status)
+			if r.status == 429 {
+				d.class = classThrottled
+				d.retryAfter = retryAfter(r.header, time.Now())
+				res.err = "429 Too Many Requests"
+			}
 		}
 		break
 	}
@@ -160,9 +159,9 @@ func (w *worker) robots(ctx context.Context, j job) {
 }
 
 // nextRobotsHop returns where a robots.txt redirect leads, when it is to be
-// followed: RFC 9309 allows up to five hops.
+// followed: RFC 9309 allows up to robots.MaxRedirects hops.
 func nextRobotsHop(target string, r *response, hop int) (string, bool) {
-	if r.status < 300 || r.status >= 400 || hop >= 5 {
+	if r.status < 300 || r.status >= 400 || hop >= robots.MaxRedirects {
 		return "", false
 	}
 	base, err := url.Parse(target)
@@ -192,7 +191,7 @@ func (w *worker) page(ctx context.Context, j job) {
 		if d.class == classCanceled {
 			out = store.Outcome{Lease: l, State: store.StateQueued}
 		} else {
-			e.retryOrFail(&out, d.class, 0)
+			e.retryOrFail(&out, d.class, 0, time.Now())
 		}
 		e.done <- d
 		e.results <- out
@@ -207,7 +206,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	}
 	if d.class == classTransient || d.class == classThrottled {
 		out.Reason = fmt.Sprintf("HTTP %d %s", r.status, http.StatusText(r.status))
-		if e.retryOrFail(&out, d.class, d.retryAfter); out.State == store.StateQueued {
+		if e.retryOrFail(&out, d.class, d.retryAfter, time.Now()); out.State == store.StateQueued {
 			e.done <- d
 			e.results <- out
 			return
@@ -219,15 +218,16 @@ func (w *worker) page(ctx context.Context, j job) {
 	e.results <- out
 }
 
-// retryOrFail sets out to a retry (queued, with a due time) if attempts
-// remain and the failure is transient, else to failed.
-func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration) {
+// retryOrFail sets out to a retry (queued, due after the retry backoff or
+// the server's wait, whichever is longer, from now) if attempts remain and
+// the failure is one to retry, else to failed.
+func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration, now time.Time) {
 	attempts := out.Lease.Attempts + 1
 	if (class == classTransient || class == classThrottled || class == classHostDown) && attempts <= e.cfg.Fetch.MaxRetries {
 		backoff := e.cfg.Fetch.RetryBase << (attempts - 1)
 		backoff = jitter(backoff)
 		out.State = store.StateQueued
-		out.RetryAt = time.Now().Add(max(backoff, wait))
+		out.RetryAt = now.Add(max(backoff, wait))
 		out.Reason = fmt.Sprintf("retry %d/%d: %s", attempts, e.cfg.Fetch.MaxRetries, out.Reason)
 		return
 	}
