@@ -10,13 +10,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/crawler-dev/crawler/crawl/robots"
 	"github.com/crawler-dev/crawler/crawl/urlnorm"
@@ -41,7 +38,7 @@ const (
 // Engine runs one crawl over one database. Create it with New, then Run.
 type Engine struct {
 	cfg   *Config
-	db    *store.DB
+	db    Store
 	log   *slog.Logger
 	norm  *urlnorm.Normalizer
 	scope *scope
@@ -98,7 +95,7 @@ type Stats struct {
 }
 
 // New prepares an engine over an open database.
-func New(cfg *Config, db *store.DB, log *slog.Logger) (*Engine, error) {
+func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	norm, err := cfg.normalizer()
 	if err != nil {
 		return nil, err
@@ -307,17 +304,14 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	writerNews := make(chan map[int64]int, 1024)
 	writeWG.Add(1)
 	go func() { defer writeWG.Done(); e.writer(runCtx, writerNews) }()
-	// One encoder for all workers: EncodeAll is safe for concurrent use and
-	// keeps one block encoder per CPU, not one per worker (each costs memory).
-	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true))
+	bodies, err := store.NewBodyCodec(e.cfg.Store.Bodies)
 	if err != nil {
-		return OutcomeFailed, fmt.Errorf("zstd encoder: %w", err)
+		return OutcomeFailed, err
 	}
-	defer zw.Close()
+	defer bodies.Close()
 	workWG.Add(workers)
 	for i := 0; i < workers; i++ {
-		w := &worker{e: e, client: e.fetch.newClient(), zw: zw}
+		w := &worker{e: e, client: e.fetch.newClient(), body: bodies.Encoder()}
 		go func() { defer workWG.Done(); w.run(runCtx) }()
 	}
 

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -83,10 +84,10 @@ func testConfig(t *testing.T, seed string) *Config {
 
 // seededEngine opens cfg's database and returns an engine with the seeds
 // added, and the database for the caller to close.
-func seededEngine(t *testing.T, cfg *Config) (*Engine, *store.DB) {
+func seededEngine(t *testing.T, cfg *Config) (*Engine, *sqlite.DB) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := sqlite.Open(ctx, cfg.Database)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,12 +122,12 @@ func crawlOnce(t *testing.T, cfg *Config) Outcome {
 
 func queryMap(t *testing.T, path, q string) map[string]string {
 	t.Helper()
-	db, err := store.OpenReadOnly(context.Background(), path)
+	db, err := sqlite.OpenReadOnly(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Reader().Query(q)
+	rows, err := db.SQL().Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}

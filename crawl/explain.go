@@ -110,7 +110,7 @@ func (e *UnknownURL) Unwrap() error { return store.ErrUnknownURL }
 // given (the database may have been crawled with other canonicalization
 // settings). A URL the frontier does not hold is an *UnknownURL error; an
 // argument that is not a fetchable URL an error wrapping ErrNotFetchable.
-func Explain(ctx context.Context, db *store.DB, cfg *Config, rawURL string, o ExplainOptions) (*Explanation, error) {
+func Explain(ctx context.Context, db ExplainReader, cfg *Config, rawURL string, o ExplainOptions) (*Explanation, error) {
 	norm, err := cfg.normalizer()
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func Explain(ctx context.Context, db *store.DB, cfg *Config, rawURL string, o Ex
 
 // unknownURL gathers what is known about a URL not in the frontier: the
 // stored pages that link to it, and URLs that are in the frontier.
-func unknownURL(ctx context.Context, db *store.DB, canon string, links int) error {
+func unknownURL(ctx context.Context, db ExplainReader, canon string, links int) error {
 	u := &UnknownURL{URL: canon, Inbound: []InboundLink{}}
 	in, total, err := db.Inbound(ctx, canon, links)
 	if err != nil {

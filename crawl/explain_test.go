@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 )
 
 func TestJudgeRobots(t *testing.T) {
@@ -128,7 +129,7 @@ func TestExplainAgreesWithCrawl(t *testing.T) {
 			cfg.SitemapDiscovery = false
 			cfg.Politeness.RobotsRetries = 1
 			crawlOnce(t, cfg)
-			db, err := store.Open(context.Background(), cfg.Database)
+			db, err := sqlite.Open(context.Background(), cfg.Database)
 			if err != nil {
 				t.Fatal(err)
 			}

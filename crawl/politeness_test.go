@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 )
 
 // The politeness tests run the scheduler on a synthetic clock (see sim) and
@@ -300,7 +300,7 @@ func TestCrawlDelayAcrossRestart(t *testing.T) {
 	// The next one starts a second after its last request.
 	m.db.Close()
 	m.setNow(m.now().Add(time.Second))
-	db, err := store.Open(context.Background(), m.cfg.Database)
+	db, err := sqlite.Open(context.Background(), m.cfg.Database)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 )
 
 // sim drives the scheduler on a synthetic clock, as the dispatch loop
@@ -27,7 +28,7 @@ type sim struct {
 	t    *testing.T
 	cfg  *Config
 	e    *Engine
-	db   *store.DB
+	db   *sqlite.DB
 	s    *scheduler
 	w    *worker
 	srv  *httptest.Server
@@ -95,14 +96,19 @@ func newSim(t *testing.T, site http.Handler, configure func(cfg *Config, base st
 
 // attach makes the simulation drive engine e over db from the current
 // synthetic time on, as a crawler process started then would.
-func (m *sim) attach(e *Engine, db *store.DB) {
+func (m *sim) attach(e *Engine, db *sqlite.DB) {
 	m.e, m.db = e, db
 	e.fetchCtx = context.Background()
 	e.done = make(chan done, 1)
 	e.results = make(chan store.Outcome, 1024)
 	e.drained = make(chan struct{}, 1)
 	m.t.Cleanup(e.fetch.close)
-	m.w = &worker{e: e, client: e.fetch.newClient()}
+	bodies, err := store.NewBodyCodec(e.cfg.Store.Bodies)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.t.Cleanup(bodies.Close)
+	m.w = &worker{e: e, client: e.fetch.newClient(), body: bodies.Encoder()}
 	m.s = newScheduler(e)
 	m.s.now = m.now
 	m.s.jitter = func(d time.Duration) time.Duration { return d }

@@ -232,7 +232,7 @@ type RulesPage struct {
 // body the crawl stored in db, unless db is nil or fresh, else the page
 // fetched as the crawl would fetch it (FetchOne). Rules are applied only to
 // 2xx pages, so another status is an error.
-func PageForRules(ctx context.Context, cfg *Config, db *store.DB, rawURL string, fresh bool) (*RulesPage, error) {
+func PageForRules(ctx context.Context, cfg *Config, db PageReader, rawURL string, fresh bool) (*RulesPage, error) {
 	canon, err := CanonicalURL(cfg, rawURL)
 	if err != nil {
 		return nil, err
@@ -241,7 +241,7 @@ func PageForRules(ctx context.Context, cfg *Config, db *store.DB, rawURL string,
 		p, err := db.PageByURL(ctx, canon)
 		switch {
 		case err == nil && p.Body != nil:
-			body, err := DecodeBody(p.Body, p.BodyEncoding)
+			body, err := store.DecodeBody(p.Body, p.BodyEncoding)
 			if err != nil {
 				return nil, fmt.Errorf("stored body of %s: %w", canon, err)
 			}

@@ -1,8 +1,6 @@
 package crawl
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,13 +13,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/klauspost/compress/s2"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/crawler-dev/crawler/crawl/robots"
 	"github.com/crawler-dev/crawler/parse"
@@ -81,13 +76,8 @@ type robotsResult struct {
 type worker struct {
 	e      *Engine
 	client *client
-	zw     *zstd.Encoder
-	gzbuf  bytes.Buffer
-	s2buf  []byte // scratch for S2 output, at most s2ScratchMax
+	body   *store.BodyEncoder // this worker's own
 }
-
-// s2ScratchMax bounds the S2 scratch buffer a worker keeps between pages.
-const s2ScratchMax = 1 << 20
 
 const robotsMaxBytes = 500 << 10
 
@@ -507,34 +497,7 @@ func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source str
 // setBody compresses and hashes the body in the worker, off the writer's path.
 func (w *worker) setBody(p *store.Page, body []byte) {
 	p.ContentHash = strconv.FormatUint(xxhash.Sum64(body), 16)
-	switch w.e.cfg.Store.Bodies {
-	case "zstd":
-		p.Body = w.zw.EncodeAll(body, make([]byte, 0, len(body)/3+64))
-		p.BodyEncoding = "zstd"
-	case "s2":
-		// Encode into the worker's scratch buffer (S2 needs room for the
-		// worst case) and keep an exact-size copy. The buffer is kept only
-		// for ordinary page sizes, so one huge body does not stay resident.
-		buf := w.s2buf
-		if n := s2.MaxEncodedLen(len(body)); cap(buf) < n {
-			buf = make([]byte, n)
-			if n <= s2ScratchMax {
-				w.s2buf = buf
-			}
-		}
-		p.Body = bytes.Clone(s2.Encode(buf[:cap(buf)], body))
-		p.BodyEncoding = "s2"
-	case "gzip":
-		w.gzbuf.Reset()
-		zw, _ := gzip.NewWriterLevel(&w.gzbuf, gzip.BestSpeed)
-		zw.Write(body)
-		zw.Close()
-		p.Body = bytes.Clone(w.gzbuf.Bytes())
-		p.BodyEncoding = "gzip"
-	case "identity":
-		p.Body = body
-		p.BodyEncoding = "identity"
-	}
+	p.Body, p.BodyEncoding = w.body.Encode(body)
 }
 
 // headerJSON keeps the recorded headers; contentType is the header as the
@@ -555,37 +518,3 @@ func headerJSON(h http.Header, contentType string) string {
 	b, _ := json.Marshal(m)
 	return string(b)
 }
-
-// DecodeBody undoes the compression of a stored body.
-func DecodeBody(body []byte, encoding string) ([]byte, error) {
-	switch encoding {
-	case "", "identity":
-		return body, nil
-	case "zstd":
-		d := zstdDecoders.Get().(*zstd.Decoder)
-		defer zstdDecoders.Put(d)
-		return d.DecodeAll(body, nil)
-	case "s2":
-		b, err := s2.Decode(nil, body)
-		if err != nil {
-			return nil, fmt.Errorf("decode s2 body: %w", err)
-		}
-		return b, nil
-	case "gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return nil, fmt.Errorf("decode gzip body: %w", err)
-		}
-		var b bytes.Buffer
-		if _, err := b.ReadFrom(zr); err != nil {
-			return nil, fmt.Errorf("decode gzip body: %w", err)
-		}
-		return b.Bytes(), nil
-	}
-	return nil, fmt.Errorf("unknown body encoding %q", encoding)
-}
-
-var zstdDecoders = sync.Pool{New: func() any {
-	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
-	return d
-}}

@@ -21,7 +21,7 @@ import (
 // frontierCounts caches the frontier's per-state counts, so that frequent
 // scrapes cost at most one query per ttl.
 type frontierCounts struct {
-	db  *store.DB
+	db  Reader
 	ttl time.Duration
 
 	mu sync.Mutex // guards at and m; held during the query, so concurrent callers share it
@@ -127,7 +127,7 @@ func ServeOps(addr string, reg *prometheus.Registry, r *Run, log *slog.Logger) (
 		newFrontierCollector(counts))
 	o := &Ops{
 		srv: &http.Server{
-			Handler:           opsHandler(reg, r.Progress, counts, r.db.Path(), log),
+			Handler:           opsHandler(reg, r.Progress, counts, r.cfg.Database, log),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
