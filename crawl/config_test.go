@@ -26,6 +26,7 @@ func TestConfigYAMLIsTheDefaults(t *testing.T) {
 	}
 	want.Extract = cfg.Extract
 	want.Politeness.Hosts = cfg.Politeness.Hosts
+	want.Recrawl.Hosts, want.Recrawl.Patterns = cfg.Recrawl.Hosts, cfg.Recrawl.Patterns
 	if diff := cmp.Diff(want, *cfg); diff != "" {
 		t.Errorf("config.yaml differs from Defaults() (-defaults +config.yaml):\n%s", diff)
 	}

@@ -43,9 +43,12 @@ type Engine struct {
 	norm  *urlnorm.Normalizer
 	scope *scope
 	rules *parse.Rules
-	fetch *fetcher
-	seen  *seenCache
-	agent string
+	// revisit schedules fetched URLs for revisits; nil unless
+	// recrawl.enabled.
+	revisit *revisits
+	fetch   *fetcher
+	seen    *seenCache
+	agent   string
 
 	listMode bool
 	seeds    []string
@@ -76,19 +79,23 @@ type Engine struct {
 
 // Stats are live counters of a run. Safe to read with Snapshot.
 type Stats struct {
-	Started     time.Time
-	Pages       int64 // page rows recorded this run
-	Fetches     int64 // HTTP responses received
-	Errors      int64 // outcomes that failed
-	Skipped     int64 // URLs skipped at dispatch (robots, budget)
-	Retries     int64
-	Bytes       int64 // decoded body bytes received
-	Queued      int   // queued in the frontier at last check
-	Uncommitted int64 // outcomes waiting for the writer
-	Dispatched  int   // fetches handed to workers this run
-	Hosts       HostsSnapshot
-	Running     []Running // the longest-running fetches, longest first (at most 5)
-	Outcome     Outcome
+	Started time.Time
+	Pages   int64 // page rows recorded this run
+	Fetches int64 // HTTP responses received
+	Errors  int64 // outcomes that failed
+	Skipped int64 // URLs skipped at dispatch (robots, budget)
+	Retries int64
+	Bytes   int64 // decoded body bytes received
+	// Revisits are the fetches of URLs fetched before that got an answer;
+	// Unchanged those that found what was stored (the same body, or 304),
+	// NotModified those answered 304.
+	Revisits, Unchanged, NotModified int64
+	Queued                           int   // queued in the frontier at last check
+	Uncommitted                      int64 // outcomes waiting for the writer
+	Dispatched                       int   // fetches handed to workers this run
+	Hosts                            HostsSnapshot
+	Running                          []Running // the longest-running fetches, longest first (at most 5)
+	Outcome                          Outcome
 	// ErrorClasses are this run's failed requests by class, the same
 	// counts the Prometheus counters are fed.
 	ErrorClasses ErrorClasses
@@ -125,6 +132,11 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	if e.scope, err = newScope(cfg, norm, e.seeds, policy); err != nil {
 		return nil, err
 	}
+	if cfg.Recrawl.Enabled {
+		if e.revisit, err = newRevisits(cfg.Recrawl); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -151,20 +163,26 @@ func (e *Engine) crawlDelay(r *robots.Robots) time.Duration {
 }
 
 // preflight checks a leased URL just before dispatch: robots.txt and the
-// per-host budget. It returns why the URL is skipped, or "".
+// per-host budget, and for a revisit the scope and trap rules as they are
+// now. It returns why the URL is skipped, or "".
 func (e *Engine) preflight(h *host, l store.Lease) string {
-	if max := e.cfg.Limits.MaxPagesPerHost; max > 0 && h.pages >= max {
+	if max := e.cfg.Limits.MaxPagesPerHost; max > 0 && h.pages >= max && l.Prev == nil {
 		return fmt.Sprintf("host page budget: max_pages_per_host %d reached", max)
 	}
-	if l.Claims > 10 {
-		return fmt.Sprintf("leased %d times without an outcome: the crawler stopped during every attempt", l.Claims)
-	}
-	if !e.cfg.Politeness.ObeyRobots || h.robots == nil {
-		return ""
+	if l.Unended > 10 {
+		return fmt.Sprintf("leased %d times without an outcome: the crawler stopped during every attempt", l.Unended)
 	}
 	u, err := url.Parse(l.URL)
 	if err != nil {
 		return "unparsable URL"
+	}
+	if l.Prev != nil && !e.listMode {
+		if why, _ := e.scope.recheck(l.URL, u, pathLen{depth: l.Depth, chain: l.Chain}); why != "" {
+			return why
+		}
+	}
+	if !e.cfg.Politeness.ObeyRobots || h.robots == nil {
+		return ""
 	}
 	v := h.robots.Test(e.agent, u.RequestURI())
 	if v.Allowed {
@@ -220,6 +238,9 @@ func (e *Engine) Snapshot() Stats {
 	s.Skipped = atomic.LoadInt64(&e.stats.Skipped)
 	s.Retries = atomic.LoadInt64(&e.stats.Retries)
 	s.Bytes = atomic.LoadInt64(&e.stats.Bytes)
+	s.Revisits = atomic.LoadInt64(&e.stats.Revisits)
+	s.Unchanged = atomic.LoadInt64(&e.stats.Unchanged)
+	s.NotModified = atomic.LoadInt64(&e.stats.NotModified)
 	s.Uncommitted = e.uncommitted.Load()
 	s.ErrorClasses = e.errs.load()
 	return s
@@ -280,6 +301,15 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	}
 	if n > 0 {
 		e.log.Info("reclaimed leases of an interrupted run", "urls", n)
+	}
+	if e.revisit != nil {
+		n, err := e.db.ScheduleFetched(ctx, e.revisit.first)
+		if err != nil {
+			return OutcomeFailed, err
+		}
+		if n > 0 {
+			e.log.Info("scheduled revisits of URLs fetched before recrawl was on", "urls", n)
+		}
 	}
 	if e.pagesAtStart, err = e.db.CountPages(ctx); err != nil {
 		return OutcomeFailed, err
@@ -448,6 +478,9 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			return OutcomeFailed
 		}
 		if s.finishedAll {
+			if e.limitReached(s.fresh) {
+				return OutcomeLimit
+			}
 			return OutcomeFinished
 		}
 		// Outstanding outcomes count fetches in flight too, so this cheap
@@ -461,7 +494,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			}
 			continue
 		}
-		if e.limitReached(s.dispatched) && s.idleInFlight() {
+		if e.limitReached(s.fresh) && s.idleInFlight() && e.revisit == nil {
 			return OutcomeLimit
 		}
 		if !checking && !waiting && s.idle() {
@@ -469,6 +502,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			asked := sent
 			s.ask(func(ctx context.Context) func() {
 				n, due, err := e.db.Pending(ctx)
+				revisitHosts := 0
+				if err == nil && e.revisit != nil {
+					revisitHosts, _, err = e.db.NextRevisit(ctx, time.Now())
+				}
 				return func() {
 					checking = false
 					if err != nil {
@@ -478,12 +515,20 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 					e.statsMu.Lock()
 					e.stats.Queued = n
 					e.statsMu.Unlock()
+					if e.limitReached(s.fresh) {
+						// Only revisits are left to this run (recrawl is on:
+						// without, the limit ended it before).
+						n, due = 0, time.Time{}
+					}
 					switch {
-					case n == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:
+					case n == 0 && revisitHosts == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:
 						s.stopping = true
 						s.finishedAll = true
-					case n == 0:
+					case n == 0 && revisitHosts == 0:
 						// Work was handed out meanwhile: check again when it settles.
+					case revisitHosts > 0:
+						s.activateAt = time.Time{}
+						waiting = true
 					case !due.IsZero() && due.After(s.now()):
 						s.activateAt = due
 						waiting = true
@@ -549,8 +594,17 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 			case o.State == store.StateQueued && o.Attempted:
 				atomic.AddInt64(&e.stats.Retries, 1)
 			}
-			if o.Page != nil {
+			if o.Page != nil && !o.NotModified {
 				atomic.AddInt64(&e.stats.Bytes, int64(o.Page.Size))
+			}
+			if prev := o.Lease.Prev; prev != nil && o.Page != nil {
+				atomic.AddInt64(&e.stats.Revisits, 1)
+				if o.NotModified || prev.Same(o.Page) {
+					atomic.AddInt64(&e.stats.Unchanged, 1)
+				}
+				if o.NotModified {
+					atomic.AddInt64(&e.stats.NotModified, 1)
+				}
 			}
 		}
 		atomic.AddInt64(&e.stats.Pages, int64(res.Pages))

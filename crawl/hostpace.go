@@ -85,17 +85,25 @@ func (j *HostPace) applyConfig(p Politeness) {
 // hostOverride returns the per-host politeness override for an origin,
 // keyed by host:port or by host name.
 func (p Politeness) hostOverride(origin string) (HostOverride, bool) {
-	if len(p.Hosts) == 0 {
-		return HostOverride{}, false
+	return hostEntry(p.Hosts, origin)
+}
+
+// hostEntry returns the entry of a per-host setting (politeness.hosts,
+// recrawl.hosts) for a URL or origin: the one keyed by its host:port, else
+// by its host name.
+func hostEntry[T any](m map[string]T, rawURL string) (T, bool) {
+	var zero T
+	if len(m) == 0 {
+		return zero, false
 	}
-	u, err := url.Parse(origin)
+	u, err := url.Parse(rawURL)
 	if err != nil {
-		return HostOverride{}, false
+		return zero, false
 	}
-	if o, ok := p.Hosts[u.Host]; ok {
+	if o, ok := m[u.Host]; ok {
 		return o, true
 	}
-	o, ok := p.Hosts[u.Hostname()]
+	o, ok := m[u.Hostname()]
 	return o, ok
 }
 

@@ -34,6 +34,19 @@ type Store interface {
 	// ReadyHosts returns up to limit active hosts with queued URLs and an
 	// id above after, in id order.
 	ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error)
+	// ClaimRevisits leases up to n URLs of a host whose next fetch is
+	// due; when fewer are due, it also says when the next one is.
+	ClaimRevisits(ctx context.Context, hostID int64, n int, lease time.Duration) ([]store.Lease, time.Time, error)
+	// DueHosts returns up to limit active hosts with a URL due for a
+	// revisit and an id above after, in id order.
+	DueHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error)
+	// NextRevisit returns how many active hosts have a URL due for a
+	// revisit at now, and when the first scheduled URL is due.
+	NextRevisit(ctx context.Context, now time.Time) (dueHosts int, next time.Time, err error)
+	// ScheduleFetched schedules the URLs that ended without a schedule
+	// (fetched with recrawl off): each is due interval(url) after its last
+	// fetch. It returns how many it scheduled.
+	ScheduleFetched(ctx context.Context, interval func(url string) time.Duration) (int, error)
 	// Hosts returns the rows of the given hosts.
 	Hosts(ctx context.Context, ids []int64) ([]store.HostRow, error)
 	// ReserveHosts moves hosts' next allowed request times forward.

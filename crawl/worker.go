@@ -171,7 +171,8 @@ func (w *worker) page(ctx context.Context, j job) {
 	l := j.lease
 	out := store.Outcome{Lease: l, Attempted: true}
 	d := done{job: j}
-	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts())
+	cond := conditional(l.Prev)
+	r, err := w.client.getIf(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts(), cond)
 	if err != nil {
 		d.class, out.Reason = classifyErr(err)
 		out.Err = err.Error()
@@ -182,6 +183,7 @@ func (w *worker) page(ctx context.Context, j job) {
 			out = store.Outcome{Lease: l, State: store.StateQueued}
 		} else {
 			e.retryOrFail(&out, d.class, 0, time.Now())
+			e.scheduleRevisit(&out)
 		}
 		e.done <- d
 		e.results <- out
@@ -202,10 +204,69 @@ func (w *worker) page(ctx context.Context, j job) {
 			return
 		}
 	}
-	d.page = true
+	d.page = l.Prev == nil // a revisit adds no page
 	e.done <- d
-	w.record(&out, r)
+	switch {
+	case cond != nil && r.status == http.StatusNotModified:
+		notModified(&out, r)
+	case w.unchanged(&out, r):
+	default:
+		w.record(&out, r)
+		keepOnFailure(&out)
+	}
+	e.scheduleRevisit(&out)
 	e.results <- out
+}
+
+// scheduleRevisit sets when the URL of out is due again, when recrawl is on.
+func (e *Engine) scheduleRevisit(out *store.Outcome) {
+	if e.revisit != nil {
+		e.revisit.schedule(out, time.Now())
+	}
+}
+
+// notModified records the 304 a conditional request got: the stored page
+// stands, and only the time of this fetch is recorded.
+func notModified(out *store.Outcome, r *response) {
+	prev := out.Lease.Prev
+	out.NotModified = true
+	out.Status = r.status
+	out.State = store.StateDone
+	if prev.Status >= 400 {
+		out.State = store.StateFailed
+	}
+	out.Reason = fmt.Sprintf("HTTP 304 Not Modified (the HTTP %d page stored stands)", prev.Status)
+	out.Page = &store.Page{FinalURL: prev.FinalURL, Status: prev.Status, ContentHash: prev.ContentHash,
+		FetchedAt: time.Now().Add(-r.dur), Duration: r.dur}
+}
+
+// unchanged records a revisit whose answer (2xx) is what was recorded before
+// (store.Fetched.Same) and reports true: the page, its links and items are
+// kept as they are, and the body is neither parsed nor stored again.
+func (w *worker) unchanged(out *store.Outcome, r *response) bool {
+	l := out.Lease
+	if l.Prev == nil || r.status >= 300 {
+		return false
+	}
+	p := &store.Page{FinalURL: l.URL, Status: r.status, ContentType: r.contentType, FetchedAt: time.Now().Add(-r.dur),
+		Duration: r.dur, Size: len(r.body), Truncated: r.truncated, Headers: headerJSON(r.header, r.contentType),
+		ContentHash: bodyHash(r.body)}
+	if !l.Prev.Same(p) {
+		return false
+	}
+	out.Page, out.State = p, store.StateDone
+	out.Reason = fmt.Sprintf("HTTP %d, unchanged", r.status)
+	return true
+}
+
+// keepOnFailure leaves the stored page of a revisit in place when the
+// revisit failed for a reason that says nothing of the page (a server
+// error, a refusal): only 404 and 410 say it is gone.
+func keepOnFailure(out *store.Outcome) {
+	if out.Lease.Prev == nil || out.State != store.StateFailed || out.Status == 404 || out.Status == 410 {
+		return
+	}
+	out.Page, out.Links, out.Discovered = nil, nil, nil
 }
 
 // retryOrFail sets out to a retry (queued, due after the retry backoff or
@@ -382,6 +443,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	p.Canonical = doc.Canonical
 	if noindex {
 		out.Reason = fmt.Sprintf("HTTP %d, noindex: content not stored", r.status)
+		p.ContentHash = bodyHash(r.body) // for revisits: unchanged or not
 	} else {
 		var cut bool
 		if p.Title, cut = cutUTF8(doc.Title, int(e.cfg.Parse.MaxTitle)); cut {
@@ -496,9 +558,12 @@ func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source str
 
 // setBody compresses and hashes the body in the worker, off the writer's path.
 func (w *worker) setBody(p *store.Page, body []byte) {
-	p.ContentHash = strconv.FormatUint(xxhash.Sum64(body), 16)
+	p.ContentHash = bodyHash(body)
 	p.Body, p.BodyEncoding = w.body.Encode(body)
 }
+
+// bodyHash is pages.content_hash of a body: its XXH64, hex.
+func bodyHash(body []byte) string { return strconv.FormatUint(xxhash.Sum64(body), 16) }
 
 // headerJSON keeps the recorded headers; contentType is the header as the
 // server sent it (the transport strips the charset before colly sees it).

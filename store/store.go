@@ -57,15 +57,22 @@ type NewURL struct {
 // Claims together name the lease: a commit is recorded only while the row
 // is still leased under the same claim.
 type Lease struct {
-	ID        int64
-	URL       string
-	HostID    int64
-	Depth     int
-	Chain     int
-	Attempts  int
-	Claims    int // times the row was leased, this lease included
+	ID       int64
+	URL      string
+	HostID   int64
+	Depth    int
+	Chain    int
+	Attempts int
+	Claims   int // times the row was leased, this lease included
+	// Unended is the times the row was leased since it last ended (done,
+	// failed, skipped), this lease included: a URL leased again and again
+	// without an outcome stops the crawler.
+	Unended   int
 	Redirects int
 	Source    string
+	// Prev is the response recorded for the URL by an earlier fetch, nil
+	// when it has none: the lease is a revisit.
+	Prev *Fetched
 }
 
 // Page is the record of one HTTP response.
@@ -139,6 +146,13 @@ type Outcome struct {
 	Page       *Page     // the response to record, if any
 	Links      []Link
 	Discovered []NewURL
+	// NotModified says the server answered a conditional request with 304
+	// Not Modified: the stored page stands, and Page gives only the time
+	// and duration of this fetch.
+	NotModified bool
+	// Schedule, with a done or failed outcome, is when the URL is due
+	// again (recrawl); nil leaves it unscheduled.
+	Schedule *Schedule
 }
 
 // CommitResult says what a Commit changed.
@@ -163,6 +177,7 @@ type HostRow struct {
 	DelayMS         int64
 	LatencyMS       int64
 	NextAllowedAt   int64 // unix ms: no request before this (see HostReservation)
+	NextRevisitAt   int64 // unix ms: when its first scheduled URL is due; 0 if none is
 	State           string
 	Reason          string
 }

@@ -2,8 +2,8 @@
 // store (store/sqlite, and any other) runs Run from its own tests, so that
 // the engine and the readers can count on the same behaviour from each:
 // claims, commits recorded exactly once, stale leases ignored, recovery
-// after a crash, hosts given up, the shorter path rule on insert, and the
-// read side (explain, status, report, export ...) over what was written.
+// after a crash, hosts given up, the shorter path rule on insert, revisits
+// claimed when due and recorded without a new page, and the read side (explain, status, report, export ...) over what was written.
 package storetest
 
 import (
@@ -27,6 +27,9 @@ type Store interface {
 	Claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]store.Lease, time.Time, error)
 	Commit(ctx context.Context, batch []store.Outcome) (store.CommitResult, error)
 	ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error)
+	ClaimRevisits(ctx context.Context, hostID int64, n int, lease time.Duration) ([]store.Lease, time.Time, error)
+	DueHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error)
+	ScheduleFetched(ctx context.Context, interval func(url string) time.Duration) (int, error)
 	Hosts(ctx context.Context, ids []int64) ([]store.HostRow, error)
 	ReserveHosts(ctx context.Context, rs []store.HostReservation) error
 	SaveHosts(ctx context.Context, hs []store.HostPoliteness) error
@@ -41,6 +44,7 @@ type Store interface {
 	FrontierCounts(ctx context.Context) (map[string]int, error)
 	Remaining(ctx context.Context) (queued, leased int, err error)
 	NextDue(ctx context.Context, now time.Time) (next time.Time, due int, err error)
+	NextRevisit(ctx context.Context, now time.Time) (dueHosts int, next time.Time, err error)
 	HostList(ctx context.Context, order store.HostOrder, limit int) ([]store.HostInfo, int, error)
 	Report(ctx context.Context, since time.Time, top int) (*store.Report, error)
 	Explain(ctx context.Context, url string, maxInbound int) (*store.URLInfo, error)
@@ -96,6 +100,9 @@ func Run(t *testing.T, h Harness) {
 		{"ExportBadOptions", testExportBadOptions},
 		{"ExportCancelled", testExportCancelled},
 		{"CSVFormulaInjection", testCSVFormulaInjection},
+		{"RevisitClaimedWhenDue", testRevisitClaimedWhenDue},
+		{"RevisitRecorded", testRevisitRecorded},
+		{"ScheduleFetched", testScheduleFetched},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
 	}
