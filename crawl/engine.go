@@ -79,26 +79,30 @@ type Engine struct {
 
 // Stats are live counters of a run. Safe to read with Snapshot.
 type Stats struct {
-	Started time.Time
-	Pages   int64 // page rows recorded this run
-	Fetches int64 // HTTP responses received
-	Errors  int64 // outcomes that failed
-	Skipped int64 // URLs skipped at dispatch (robots, budget)
-	Retries int64
-	Bytes   int64 // decoded body bytes received
+	Started     time.Time
+	Pages       int64 // page rows recorded this run
+	Fetches     int64 // HTTP responses received
+	Errors      int64 // outcomes that failed
+	Skipped     int64 // URLs skipped at dispatch (robots, budget)
+	Retries     int64
+	Bytes       int64 // decoded body bytes received
+	Queued      int   // queued in the frontier at last check
+	Uncommitted int64 // outcomes waiting for the writer
+	Dispatched  int   // fetches handed to workers this run
+	Hosts       HostsSnapshot
+	Running     []Running // the longest-running fetches, longest first (at most 5)
+	Outcome     Outcome
+	// ErrorClasses are this run's failed requests by class, the same
+	// counts the Prometheus counters are fed.
+	ErrorClasses ErrorClasses
 	// Revisits are the fetches of URLs fetched before that got an answer;
 	// Unchanged those that found what was stored (the same body, or 304),
 	// NotModified those answered 304.
 	Revisits, Unchanged, NotModified int64
-	Queued                           int   // queued in the frontier at last check
-	Uncommitted                      int64 // outcomes waiting for the writer
-	Dispatched                       int   // fetches handed to workers this run
-	Hosts                            HostsSnapshot
-	Running                          []Running // the longest-running fetches, longest first (at most 5)
-	Outcome                          Outcome
-	// ErrorClasses are this run's failed requests by class, the same
-	// counts the Prometheus counters are fed.
-	ErrorClasses ErrorClasses
+	// Sleeping says a continuous run has nothing due: it sleeps until
+	// WakeAt, when its next URL is due (zero when none is scheduled).
+	Sleeping bool
+	WakeAt   time.Time
 }
 
 // New prepares an engine over an open database.
@@ -230,7 +234,7 @@ func (e *Engine) settle(n int64) {
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
 	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome,
-		Dispatched: e.stats.Dispatched, Running: e.stats.Running}
+		Dispatched: e.stats.Dispatched, Running: e.stats.Running, Sleeping: e.stats.Sleeping, WakeAt: e.stats.WakeAt}
 	e.statsMu.Unlock()
 	s.Pages = atomic.LoadInt64(&e.stats.Pages)
 	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
@@ -404,11 +408,62 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 	}
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
+	// A continuous run with nothing due sleeps: no tick, no query, until
+	// its alarm (the next URL due) or a stop.
+	alarm := time.NewTimer(time.Hour)
+	alarm.Stop()
+	defer alarm.Stop()
+	var alarmC <-chan time.Time
 	var graceC <-chan time.Time
 	checking := false // a Pending query is out
 	waiting := false  // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
 	sent := 0         // jobs handed to workers, to spot one sent while Pending ran
 	lastProgress := s.now()
+	report := func(now time.Time) {
+		lastProgress = now
+		s.saveDirty()
+		snap := s.snapshot(now)
+		e.statsMu.Lock()
+		e.stats.Hosts = snap
+		e.stats.Dispatched = s.dispatched
+		e.stats.Running = s.longestRunning(5)
+		e.statsMu.Unlock()
+		e.Metrics.hosts(snap)
+		if e.OnProgress != nil {
+			e.OnProgress(e.Snapshot())
+		}
+	}
+	// sleep stops the loop's ticks until the alarm at until (none when
+	// until is zero: nothing is scheduled) or a stop; wakeUp starts them
+	// again and looks for the work that came due.
+	var wakeUp func()
+	sleep := func(until time.Time) {
+		waiting = true
+		s.activateAt = until
+		tickC := ticks
+		ticks = nil
+		alarmC = nil
+		if !until.IsZero() {
+			alarm.Reset(until.Sub(s.now()))
+			alarmC = alarm.C
+		}
+		e.statsMu.Lock()
+		e.stats.Sleeping, e.stats.WakeAt = true, until
+		e.statsMu.Unlock()
+		e.log.Info("nothing due: sleeping until the next URL is due", "until", until)
+		report(s.now())
+		wakeUp = func() {
+			ticks, alarmC = tickC, nil
+			alarm.Stop()
+			e.statsMu.Lock()
+			e.stats.Sleeping, e.stats.WakeAt = false, time.Time{}
+			e.statsMu.Unlock()
+			waiting = false
+			s.activateAt = time.Time{}
+			s.sweep()
+			s.activate(s.now())
+		}
+	}
 	s.activate(s.now())
 	for {
 		now := s.now()
@@ -442,24 +497,16 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		case <-e.drained:
 			waiting = false
 		case <-wake.C:
+		case <-alarmC:
+			wakeUp()
+			e.log.Info("woke up: URLs are due")
 		case <-ticks:
 			now := s.now()
 			waiting = false
 			s.sweep()
 			s.activate(now)
 			if now.Sub(lastProgress) >= time.Second {
-				lastProgress = now
-				s.saveDirty()
-				snap := s.snapshot(now)
-				e.statsMu.Lock()
-				e.stats.Hosts = snap
-				e.stats.Dispatched = s.dispatched
-				e.stats.Running = s.longestRunning(5)
-				e.statsMu.Unlock()
-				e.Metrics.hosts(snap)
-				if e.OnProgress != nil {
-					e.OnProgress(e.Snapshot())
-				}
+				report(now)
 			}
 		case <-ctx.Done():
 			if !s.stopping {
@@ -502,9 +549,9 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			asked := sent
 			s.ask(func(ctx context.Context) func() {
 				n, due, err := e.db.Pending(ctx)
-				revisitHosts := 0
+				revisitHosts, nextRevisit := 0, time.Time{}
 				if err == nil && e.revisit != nil {
-					revisitHosts, _, err = e.db.NextRevisit(ctx, time.Now())
+					revisitHosts, nextRevisit, err = e.db.NextRevisit(ctx, time.Now())
 				}
 				return func() {
 					checking = false
@@ -521,6 +568,9 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						n, due = 0, time.Time{}
 					}
 					switch {
+					case n == 0 && revisitHosts == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0 &&
+						e.cfg.Recrawl.Continuous:
+						sleep(nextRevisit)
 					case n == 0 && revisitHosts == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:
 						s.stopping = true
 						s.finishedAll = true

@@ -18,6 +18,10 @@ type Recrawl struct {
 	// Enabled schedules every fetched URL for a revisit and fetches the
 	// URLs that are due. Off, a crawl fetches each URL once.
 	Enabled bool `yaml:"enabled"`
+	// Continuous keeps a run going when nothing is due: it sleeps until
+	// the next URL is due, and ends only when stopped (crawler run
+	// --continuous, or a job of crawler serve).
+	Continuous bool `yaml:"continuous"`
 	// Interval is the first revisit interval of a URL; MinInterval and
 	// MaxInterval bound every interval.
 	Interval    time.Duration `yaml:"interval"`
@@ -157,6 +161,9 @@ func (r *revisits) schedule(out *store.Outcome, now time.Time) {
 // validate checks the recrawl group; every interval a URL can get must lie
 // within bounds.
 func (r Recrawl) validate() error {
+	if r.Continuous && !r.Enabled {
+		return bad("recrawl.continuous", "needs recrawl.enabled: true (a continuous run waits for revisits)")
+	}
 	for _, d := range []struct {
 		key string
 		v   time.Duration

@@ -1,7 +1,9 @@
 package crawl
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/crawler-dev/crawler/store"
 	"github.com/crawler-dev/crawler/testsite"
@@ -419,5 +423,119 @@ func TestRecrawlTurnedOn(t *testing.T) {
 		if site.hits[p] != before[p]+1 {
 			t.Errorf("%s requested %d times once due, want once", p, site.hits[p]-before[p])
 		}
+	}
+}
+
+// countingStore counts the store calls through which a run looks for work.
+type countingStore struct {
+	Store
+	mu    sync.Mutex
+	calls map[string]int // guarded by mu
+}
+
+func (c *countingStore) count(name string) {
+	c.mu.Lock()
+	c.calls[name]++
+	c.mu.Unlock()
+}
+
+func (c *countingStore) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.calls {
+		n += v
+	}
+	return n
+}
+
+func (c *countingStore) Pending(ctx context.Context) (int, time.Time, error) {
+	c.count("Pending")
+	return c.Store.Pending(ctx)
+}
+
+func (c *countingStore) NextRevisit(ctx context.Context, now time.Time) (int, time.Time, error) {
+	c.count("NextRevisit")
+	return c.Store.NextRevisit(ctx, now)
+}
+
+func (c *countingStore) ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error) {
+	c.count("ReadyHosts")
+	return c.Store.ReadyHosts(ctx, after, limit)
+}
+
+func (c *countingStore) DueHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error) {
+	c.count("DueHosts")
+	return c.Store.DueHosts(ctx, after, limit)
+}
+
+// TestContinuous: a continuous run revisits its URLs as they come due and
+// sleeps between: it asks the store for work only around each revisit,
+// not on every tick, and a stop ends it, interrupted, at once.
+func TestContinuous(t *testing.T) {
+	const cycles = 4
+	homes := make(chan struct{}, cycles+2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			http.NotFound(w, r)
+		case "/":
+			fmt.Fprint(w, `<html><a href="/a">a</a></html>`)
+			select {
+			case homes <- struct{}{}:
+			default:
+			}
+		default:
+			fmt.Fprint(w, `<html>a</html>`)
+		}
+	}))
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/")
+	cfg.Recrawl = Recrawl{Enabled: true, Continuous: true, Interval: 500 * time.Millisecond,
+		MinInterval: 500 * time.Millisecond, MaxInterval: 500 * time.Millisecond}
+	before := goleak.IgnoreCurrent()
+	e, db := seededEngine(t, cfg)
+	cs := &countingStore{Store: db, calls: map[string]int{}}
+	e.db = cs
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		out Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := e.Run(ctx, time.Second)
+		done <- result{out, err}
+	}()
+	deadline := time.After(time.Minute)
+	for i := range cycles {
+		select {
+		case <-homes:
+		case r := <-done:
+			t.Fatalf("the run ended after %d fetches of /: %s, %v", i, r.out, r.err)
+		case <-deadline:
+			t.Fatalf("/ fetched %d times in a minute, want %d", i, cycles)
+		}
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if r.out != OutcomeInterrupted || !errors.Is(r.err, ErrInterrupted) {
+			t.Errorf("Run = %s, %v; want interrupted", r.out, r.err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the run did not stop within a minute of the stop")
+	}
+	// Each revisit costs a few queries (the check that finds nothing more
+	// to do, the activation that finds the host due again); a loop that
+	// polled on its 250 ms ticks would make several per sleep.
+	if n := cs.total(); n > 6*cycles {
+		t.Errorf("%d store queries for work over %d revisits (%v), want at most %d", n, cycles, cs.calls, 6*cycles)
+	}
+	t.Logf("store queries for work over %d revisits: %v", cycles, cs.calls)
+	db.Close()
+	if err := goleak.Find(before); err != nil {
+		t.Errorf("goroutines left after the run: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -22,6 +23,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	configPath := fs.String("c", "config.yaml", "config file")
 	urlsFile := fs.String("urls", "", "fetch exactly the URLs in this file (one per line), following no links")
 	grace := fs.Duration("grace", runner.DefaultGrace, "on Ctrl-C, how long in-flight fetches may finish")
+	continuous := fs.Bool("continuous", false, "keep running, revisiting URLs as they come due, until stopped (needs recrawl.enabled)")
 	var op jobOptions
 	op.register(fs)
 	if _, err := parseFlags(fs, args, stderr); err != nil {
@@ -38,6 +40,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *urlsFile != "" {
 		cfg.URLsFile = *urlsFile
 	}
+	if *continuous {
+		if !cfg.Recrawl.Enabled {
+			return fmt.Errorf("run --continuous: %s has recrawl.enabled: false; a continuous run revisits URLs as they "+
+				"come due, so set recrawl.enabled: true", *configPath)
+		}
+		cfg.Recrawl.Continuous = true
+	}
 	if cfg.URLsFile != "" {
 		list, err := crawl.ReadURLList(cfg.URLsFile)
 		if err != nil {
@@ -51,6 +60,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	resume := "crawler run -c " + quoteArg(*configPath)
 	if *urlsFile != "" {
 		resume += " --urls " + quoteArg(*urlsFile)
+	}
+	if *continuous {
+		resume += " --continuous"
 	}
 	op.quiet, op.grace, op.resume = c.quiet, *grace, resume
 	return runCrawl(ctx, cfg, log, stdout, stderr, op)
