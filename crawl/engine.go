@@ -567,11 +567,15 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						// without, the limit ended it before).
 						n, due = 0, time.Time{}
 					}
+					idle := n == 0 && revisitHosts == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0
 					switch {
-					case n == 0 && revisitHosts == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0 &&
-						e.cfg.Recrawl.Continuous:
+					case idle && e.cfg.Recrawl.Continuous && !nextRevisit.IsZero() && nextRevisit.Sub(s.now()) < minSleep:
+						// Due in a moment: wait awake, as for a retry.
+						s.activateAt = nextRevisit
+						waiting = true
+					case idle && e.cfg.Recrawl.Continuous:
 						sleep(nextRevisit)
-					case n == 0 && revisitHosts == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:
+					case idle:
 						s.stopping = true
 						s.finishedAll = true
 					case n == 0 && revisitHosts == 0:
@@ -591,6 +595,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		}
 	}
 }
+
+// minSleep is the shortest a continuous run sleeps: URLs due sooner are
+// waited for awake, so that URLs due close together are fetched in one go.
+const minSleep = time.Second
 
 // idleInFlight reports whether no fetch is running.
 func (s *scheduler) idleInFlight() bool {

@@ -33,6 +33,9 @@ type Recrawl struct {
 	Adaptive bool    `yaml:"adaptive"`
 	Grow     float64 `yaml:"grow"`
 	Shrink   float64 `yaml:"shrink"`
+	// KeepVersions keeps the body of every version of a page, not only its
+	// hash and the items extracted from it.
+	KeepVersions bool `yaml:"keep_versions"`
 	// Hosts override the intervals per host (host or host:port), Patterns
 	// per URL (the first that matches, before Hosts).
 	Hosts    map[string]RevisitOverride `yaml:"hosts"`
@@ -147,10 +150,14 @@ func (r *revisits) interval(rawURL string, prev *store.Fetched, changed bool) ti
 // its interval from now. A URL whose answer differs from the one recorded
 // before (or that was never fetched) counts as changed; a failed fetch
 // that recorded nothing counts as unchanged, so a URL that keeps failing
-// is tried less and less often.
+// is tried less and less often. The outcome's page keeps the URL's
+// history.
 func (r *revisits) schedule(out *store.Outcome, now time.Time) {
 	if out.State != store.StateDone && out.State != store.StateFailed {
 		return
+	}
+	if out.Page != nil {
+		out.History = &store.History{Bodies: r.cfg.KeepVersions}
 	}
 	prev := out.Lease.Prev
 	changed := out.Page != nil && !out.NotModified && (prev == nil || !prev.Same(out.Page))

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -58,15 +59,23 @@ type visit struct {
 }
 
 // visitsAt returns the site's logged page requests (not robots.txt or
-// sitemaps) made at generation g.
+// sitemaps) made at generation g, the last one of each URL (a retry
+// follows a failed attempt).
 func visitsAt(site *testsite.Site, g int) []visit {
 	var out []visit
+	at := map[string]int{}
 	for _, h := range site.Hosts() {
 		for _, r := range site.Requests(h) {
 			if r.Generation != g || r.Target == "/robots.txt" || strings.HasPrefix(r.Target, "/sitemap") {
 				continue
 			}
-			out = append(out, visit{r, "http://" + h + r.Target})
+			u := "http://" + h + r.Target
+			if i, ok := at[u]; ok {
+				out[i] = visit{r, u}
+				continue
+			}
+			at[u] = len(out)
+			out = append(out, visit{r, u})
 		}
 	}
 	return out
@@ -79,7 +88,9 @@ func visitsAt(site *testsite.Site, g int) []visit {
 // 304, and its page stays; a changed one is stored anew; a removed one
 // ends failed with its 404 or 410; new pages are found; URLs that never
 // change are revisited after 1, 2 and 4 hours (intervals adapt); robots.txt
-// still holds.
+// still holds. A version is recorded for a URL's first page and for each
+// revisit that finds it changed, and none else; the changes the store
+// lists are the site's.
 func TestRevisitsOfAChangingSite(t *testing.T) {
 	site, err := testsite.Start(testsite.Options{Hosts: 2, PagesPerHost: 60, Seed: 21,
 		Changes: testsite.ChangeRates{Text: 0.1, Price: 0.1, Remove: 0.05, New: 0.05}})
@@ -89,10 +100,11 @@ func TestRevisitsOfAChangingSite(t *testing.T) {
 	defer site.Close()
 	cfg := recrawlConfig(t, site)
 	const cycles = 5
-	last := map[string]int{}   // URL -> generation it was last fetched at
-	seen := map[string][]int{} // URL -> generations it was requested at
-	full := map[string]int64{} // URL -> bytes of its last 200 answer
-	var conditional, notModified, sent int
+	last := map[string]int{}     // URL -> generation it was last fetched at
+	seen := map[string][]int{}   // URL -> generations it was requested at
+	full := map[string]int64{}   // URL -> bytes of its last 200 answer
+	versions := map[string]int{} // URL -> versions it must have
+	var conditional, notModified, sent, changes int
 	var saved int64
 	for g := 0; g <= cycles; g++ {
 		if g > 0 {
@@ -101,6 +113,7 @@ func TestRevisitsOfAChangingSite(t *testing.T) {
 			}
 			passTime(t, cfg.Database, time.Hour)
 		}
+		started := time.Now()
 		if out := crawlOnce(t, cfg); out != OutcomeFinished {
 			t.Fatalf("generation %d: outcome %s", g, out)
 		}
@@ -110,6 +123,7 @@ func TestRevisitsOfAChangingSite(t *testing.T) {
 		}
 		hashes := queryMap(t, cfg.Database, `SELECT url, coalesce(content_hash, '') || ' ' || status FROM pages`)
 		states := queryMap(t, cfg.Database, `SELECT url, state || ' ' || coalesce(status, 0) FROM frontier`)
+		listed := changesSince(t, cfg.Database, started)
 		for _, v := range visitsAt(site, g) {
 			u := v.url
 			if strings.Contains(u, "/private/") {
@@ -119,6 +133,25 @@ func TestRevisitsOfAChangingSite(t *testing.T) {
 			sent++
 			before, fetched := last[u]
 			tr, known := truth[u]
+			if !fetched {
+				versions[u] = 1
+			} else if changed, err := site.Changed(before, g); err != nil {
+				t.Fatal(err)
+			} else if k, ok := changed[u]; ok {
+				versions[u]++
+				changes++
+				want := store.ChangeChanged
+				switch {
+				case k&testsite.ChangeRemoved != 0:
+					want = store.ChangeDisappeared
+				case k&testsite.ChangeNew != 0:
+					want = store.ChangeAppeared
+				}
+				if listed[u] != want {
+					t.Errorf("generation %d: %s changed (%v), listed as %q, want %q", g, u, k, listed[u], want)
+				}
+				delete(listed, u)
+			}
 			switch {
 			case !fetched || !known:
 				if v.Conditional {
@@ -159,6 +192,16 @@ func TestRevisitsOfAChangingSite(t *testing.T) {
 				}
 			}
 		}
+		if g > 0 {
+			for u, kind := range listed {
+				if strings.Contains(u, "/sitemap") {
+					continue
+				}
+				if kind != store.ChangeAppeared || last[u] != g || versions[u] != 1 {
+					t.Errorf("generation %d: %s listed as %s, and the site did not change it", g, u, kind)
+				}
+			}
+		}
 		// Every page live at this generation was found.
 		for u, st := range site.ExpectedAt(g) {
 			if st == 200 && hashes[u] == "" {
@@ -168,6 +211,17 @@ func TestRevisitsOfAChangingSite(t *testing.T) {
 	}
 	if conditional == 0 || notModified == 0 {
 		t.Fatalf("%d conditional requests, %d answered 304: want both", conditional, notModified)
+	}
+	recorded := queryMap(t, cfg.Database, `SELECT url, count(*) FROM versions WHERE url NOT LIKE '%/sitemap%' GROUP BY url`)
+	total := 0
+	for u, n := range versions {
+		if recorded[u] != fmt.Sprint(n) {
+			t.Errorf("%s: %s versions, want %d", u, recorded[u], n)
+		}
+		total += n
+	}
+	if len(recorded) != len(versions) {
+		t.Errorf("versions of %d URLs, want %d", len(recorded), len(versions))
 	}
 
 	// URLs that never changed were revisited after 1, 2 and 4 hours.
@@ -202,8 +256,9 @@ func TestRevisitsOfAChangingSite(t *testing.T) {
 			perGen[g]++
 		}
 	}
-	t.Logf("page requests per generation %v; %d conditional requests, %d (%.0f%%) answered 304, %d bytes not sent again",
-		perGen, conditional, notModified, 100*float64(notModified)/float64(conditional), saved)
+	t.Logf("page requests per generation %v; %d conditional requests, %d (%.0f%%) answered 304, %d bytes not sent again; "+
+		"%d versions for %d URLs, %d of them for the %d changes revisits found", perGen, conditional, notModified,
+		100*float64(notModified)/float64(conditional), saved, total, len(versions), total-len(versions), changes)
 }
 
 // TestRevisitNotDueNotFetched: a run over a crawled database whose URLs
@@ -469,30 +524,27 @@ func (c *countingStore) DueHosts(ctx context.Context, after int64, limit int) ([
 	return c.Store.DueHosts(ctx, after, limit)
 }
 
-// TestContinuous: a continuous run revisits its URLs as they come due and
+// TestContinuous: a continuous run revisits its URL as it comes due and
 // sleeps between: it asks the store for work only around each revisit,
 // not on every tick, and a stop ends it, interrupted, at once.
 func TestContinuous(t *testing.T) {
-	const cycles = 4
+	const cycles = 3
 	homes := make(chan struct{}, cycles+2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/robots.txt":
-			http.NotFound(w, r)
-		case "/":
-			fmt.Fprint(w, `<html><a href="/a">a</a></html>`)
-			select {
-			case homes <- struct{}{}:
-			default:
-			}
+		if r.URL.Path != "/" {
+			http.NotFound(w, r) // robots.txt, the sitemap
+			return
+		}
+		fmt.Fprint(w, `<html>home</html>`)
+		select {
+		case homes <- struct{}{}:
 		default:
-			fmt.Fprint(w, `<html>a</html>`)
 		}
 	}))
 	defer srv.Close()
 	cfg := testConfig(t, srv.URL+"/")
-	cfg.Recrawl = Recrawl{Enabled: true, Continuous: true, Interval: 500 * time.Millisecond,
-		MinInterval: 500 * time.Millisecond, MaxInterval: 500 * time.Millisecond}
+	cfg.Recrawl = Recrawl{Enabled: true, Continuous: true, Interval: 2 * time.Second,
+		MinInterval: 2 * time.Second, MaxInterval: 2 * time.Second}
 	before := goleak.IgnoreCurrent()
 	e, db := seededEngine(t, cfg)
 	cs := &countingStore{Store: db, calls: map[string]int{}}
@@ -529,7 +581,7 @@ func TestContinuous(t *testing.T) {
 	}
 	// Each revisit costs a few queries (the check that finds nothing more
 	// to do, the activation that finds the host due again); a loop that
-	// polled on its 250 ms ticks would make several per sleep.
+	// polled on its 250 ms ticks would make a few each tick, 8 per sleep.
 	if n := cs.total(); n > 6*cycles {
 		t.Errorf("%d store queries for work over %d revisits (%v), want at most %d", n, cycles, cs.calls, 6*cycles)
 	}
@@ -538,4 +590,26 @@ func TestContinuous(t *testing.T) {
 	if err := goleak.Find(before); err != nil {
 		t.Errorf("goroutines left after the run: %v", err)
 	}
+}
+
+// changesSince returns the changes the store lists for the versions
+// fetched since a time: URL -> kind.
+func changesSince(t *testing.T, path string, since time.Time) map[string]string {
+	t.Helper()
+	db, err := sqlite.OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out := map[string]string{}
+	for c, err := range db.Changes(context.Background(), store.ChangesOptions{Since: since}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[c.URL]; dup {
+			t.Errorf("%s listed twice", c.URL)
+		}
+		out[c.URL] = c.Kind
+	}
+	return out
 }

@@ -44,6 +44,13 @@ func FetchedFrom(status int, finalURL, hash, headers string) *Fetched {
 	return f
 }
 
+// History says how versions are kept.
+type History struct {
+	// Bodies keeps each version's body (compressed as the page's), not
+	// only its hash and items.
+	Bodies bool
+}
+
 // Schedule is when a URL is due for its next fetch.
 type Schedule struct {
 	Interval time.Duration // the interval that led to At

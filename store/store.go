@@ -153,6 +153,10 @@ type Outcome struct {
 	// Schedule, with a done or failed outcome, is when the URL is due
 	// again (recrawl); nil leaves it unscheduled.
 	Schedule *Schedule
+	// History, when set, keeps the URL's history: a Page that differs
+	// from the one recorded before (store.Fetched.Same) is also recorded
+	// as a new version, with its items.
+	History *History
 }
 
 // CommitResult says what a Commit changed.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -118,5 +121,179 @@ func TestProgressRevisits(t *testing.T) {
 	p.Stats.WakeAt = time.Time{}
 	if got := progressLines(p)[1]; !strings.HasSuffix(got, "sleeping: no URL is scheduled") {
 		t.Errorf("sleeping with nothing scheduled: %q", got)
+	}
+}
+
+// passTime moves every revisit schedule of the database at path d earlier,
+// as if d had passed. Run with the database closed.
+func passTime(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`UPDATE frontier SET next_fetch_at = next_fetch_at - ? WHERE next_fetch_at IS NOT NULL`,
+		`UPDATE hosts SET next_revisit_at = next_revisit_at - ? WHERE next_revisit_at IS NOT NULL`,
+	} {
+		if _, err := db.Exec(q, d.Milliseconds()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// priceHistory is the query of the README's "track prices daily".
+const priceHistory = `SELECT v.url, datetime(v.fetched_at / 1000, 'unixepoch') AS fetched, v.status,
+       json_extract(i.data, '$.price') AS price
+FROM versions v LEFT JOIN version_items i ON i.version_id = v.id AND i.rule = 'product'
+WHERE v.url LIKE '%/product/%'
+ORDER BY v.url, v.id;`
+
+// TestTrackPricesDaily follows the README's "track prices daily" as a new
+// user would, on the changing test site: crawl, a day later crawl again,
+// list the changes of the product items, export them, and query the price
+// history. The prices, the removed and the new products are the site's.
+func TestTrackPricesDaily(t *testing.T) {
+	site, err := testsite.Start(testsite.Options{Hosts: 1, PagesPerHost: 60, Seed: 8,
+		Changes: testsite.ChangeRates{Price: 0.2, Text: 0.1, Remove: 0.05, New: 0.05}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	path := writeConfig(t, fmt.Sprintf(`database: shop.db
+seeds: [%s]
+politeness: {rate: 0, max_in_flight: 4}
+fetch: {allow_addresses: [127.0.0.0/8], retry_base: 10ms, max_retries: 1}
+recrawl:
+  enabled: true
+  interval: 24h
+  patterns:
+    - {match: "*/category/*", interval: 1h, min_interval: 15m, max_interval: 6h}
+extract:
+  - name: product
+    match: "*/product/*"
+    fields:
+      - {name: name, selector: h1.product-name, required: true}
+      - {name: price, selector: p.price, type: price}
+`, site.Seeds()[0]))
+	db := filepath.Join(filepath.Dir(path), "shop.db")
+	if _, stderr, err := obsRun("run", "-c", path, "--quiet"); err != nil {
+		t.Fatalf("first crawl: %v\n%s", err, stderr)
+	}
+	if _, err := site.Advance(); err != nil {
+		t.Fatal(err)
+	}
+	passTime(t, db, 25*time.Hour)
+	dayLater := time.Now()
+	stdout, stderr, err := obsRun("run", "-c", path)
+	if err != nil {
+		t.Fatalf("crawl a day later: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "revisits") {
+		t.Errorf("report of the revisiting run says nothing of revisits:\n%s", stdout)
+	}
+	since := dayLater.Format(time.RFC3339Nano)
+	stdout, _, err = obsRun("changes", "-c", path, "--since", since, "--rule", "product")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := site.Changed(0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := site.Truth(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := site.Truth(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := func(p *testsite.ProductTruth) string { return strconv.FormatFloat(float64(p.Cents)/100, 'f', -1, 64) }
+	want := map[string]string{} // product URL -> what the listing says
+	for u, k := range changed {
+		if !strings.Contains(u, "/product/") {
+			continue
+		}
+		switch {
+		case k&testsite.ChangeRemoved != 0:
+			want[u] = fmt.Sprintf("disappeared  %s  (HTTP %d)", u, after[u].Status)
+		case k&testsite.ChangeNew != 0:
+			want[u] = fmt.Sprintf("appeared     %s\n    product[0].name: (none) -> %q\n    product[0].price: (none) -> %s",
+				u, after[u].Product.Name, price(after[u].Product))
+		case k&testsite.ChangePrice != 0:
+			want[u] = fmt.Sprintf("changed      %s\n    product[0].price: %s -> %s", u, price(before[u].Product), price(after[u].Product))
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no product changed")
+	}
+	for u, w := range want {
+		if !strings.Contains(stdout, w+"\n") {
+			t.Errorf("changes of %s: want %q in:\n%s", u, w, stdout)
+		}
+	}
+	if got := strings.Count(stdout, "/product/"); got != len(want) {
+		t.Errorf("%d product changes listed, want %d:\n%s", got, len(want), stdout)
+	}
+	out := filepath.Join(t.TempDir(), "changes.jsonl")
+	if _, _, err := obsRun("export", "-c", path, "--changes", "--rule", "product", "--since", since, "-o", out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != len(want) {
+		t.Errorf("export --changes wrote %d rows, want %d", n, len(want))
+	}
+
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), priceHistory) {
+		t.Fatalf("README.md does not hold the price history query:\n%s", priceHistory)
+	}
+	stdout, _, err = obsRun("query", "--db", db, "--json", priceHistory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	history := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var row struct {
+			URL    string   `json:"url"`
+			Status int      `json:"status"`
+			Price  *float64 `json:"price"`
+		}
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("query row %q: %v", line, err)
+		}
+		v := fmt.Sprint(row.Status)
+		if row.Price != nil {
+			v += " " + strconv.FormatFloat(*row.Price, 'f', -1, 64)
+		}
+		history[row.URL] = append(history[row.URL], v)
+	}
+	for u, tr := range after {
+		if !strings.Contains(u, "/product/") || strings.Contains(u, "/files/") {
+			continue
+		}
+		var w []string
+		if b := before[u]; b.Status == 200 && b.Product != nil {
+			w = append(w, "200 "+price(b.Product))
+		}
+		if k, ok := changed[u]; ok {
+			switch {
+			case k&testsite.ChangeRemoved != 0:
+				w = append(w, fmt.Sprint(tr.Status))
+			case tr.Product != nil:
+				w = append(w, "200 "+price(tr.Product))
+			}
+		}
+		if fmt.Sprint(history[u]) != fmt.Sprint(w) {
+			t.Errorf("price history of %s: %v, want %v", u, history[u], w)
+		}
 	}
 }

@@ -29,6 +29,10 @@ func writeReport(w io.Writer, r runSummary) {
 	fmt.Fprintf(w, "%s after %s: %s pages stored (%s pages/s), %s failed, %s skipped, %s retries, %s\n",
 		outcomeWord(r.Outcome, r.Err), r.Elapsed.Round(time.Second), groupDigits(st.Pages), rate(r.PagesPerSecond),
 		groupDigits(st.Errors), groupDigits(st.Skipped), groupDigits(st.Retries), megabytes(st.Bytes))
+	if st.Revisits > 0 {
+		fmt.Fprintf(w, "revisits: %s, %s unchanged (%s answered 304), %s changed\n", groupDigits(st.Revisits),
+			groupDigits(st.Unchanged), groupDigits(st.NotModified), groupDigits(st.Revisits-st.Unchanged))
+	}
 	db := quoteArg(r.Database)
 	if d := r.DB; d != nil {
 		fmt.Fprintf(w, "\ndatabase %s: %s URLs (%s done, %s failed, %s skipped, %s queued), %s pages, %s\n",

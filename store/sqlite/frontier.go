@@ -271,7 +271,15 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) (boo
 	if err := db.insertLinks(ctx, tx, pageID, o.Links); err != nil {
 		return false, fmt.Errorf("insert links of %s: %w", o.Lease.URL, err)
 	}
-	return true, db.insertData(ctx, tx, pageID, p)
+	if err := db.insertData(ctx, tx, pageID, p); err != nil {
+		return false, err
+	}
+	if o.History != nil {
+		if err := db.addVersion(ctx, tx, pageID, o.History); err != nil {
+			return false, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+		}
+	}
+	return true, nil
 }
 
 // Claim leases up to n due URLs of one host, shallowest first, for lease.

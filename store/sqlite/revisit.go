@@ -11,8 +11,8 @@ import (
 )
 
 // This file is the SQLite side of revisits: claiming URLs whose next fetch
-// is due, keeping each host's next due time, and recording a response for
-// a URL that has a page already.
+// is due, keeping each host's next due time, recording a response for a
+// URL that has a page already, and keeping versions.
 
 // leaseCols are the frontier columns a claim returns, scanned by scanLeases.
 const leaseCols = `id, url, depth, chain, attempts, claims, claims - fetch_claims, redirects, source, status,
@@ -194,7 +194,7 @@ func (db *DB) refetch(ctx context.Context, tx *sql.Tx, o *store.Outcome, now int
 		_, err = tx.ExecContext(ctx, `UPDATE pages SET fetched_at = ?, duration_ms = ?, headers = ? WHERE id = ?`,
 			p.FetchedAt.UnixMilli(), p.Duration.Milliseconds(), nullStr(p.Headers), pageID)
 	default:
-		err = db.replacePage(ctx, tx, pageID, o)
+		err = db.changePage(ctx, tx, pageID, o)
 	}
 	if err != nil {
 		return fmt.Errorf("revisit %s: %w", o.Lease.URL, describe(err))
@@ -202,6 +202,49 @@ func (db *DB) refetch(ctx context.Context, tx *sql.Tx, o *store.Outcome, now int
 	if _, err := tx.ExecContext(ctx, `UPDATE frontier SET revisits = revisits + 1, unchanged = unchanged + ?,
 		not_modified = not_modified + ? WHERE id = ?`, unchanged, notModified, o.Lease.ID); err != nil {
 		return fmt.Errorf("revisit %s: %w", o.Lease.URL, describe(err))
+	}
+	return nil
+}
+
+// changePage records a changed response of o over the page pageID and,
+// with history, as the URL's next version. A page stored without history
+// (recrawl was off) first becomes a version of its own, so that the change
+// has the version it changed from.
+func (db *DB) changePage(ctx context.Context, tx *sql.Tx, pageID int64, o *store.Outcome) error {
+	if o.History != nil {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM versions WHERE url_id = ?`, o.Lease.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if err := db.addVersion(ctx, tx, pageID, o.History); err != nil {
+				return err
+			}
+		}
+	}
+	if err := db.replacePage(ctx, tx, pageID, o); err != nil {
+		return err
+	}
+	if o.History != nil {
+		return db.addVersion(ctx, tx, pageID, o.History)
+	}
+	return nil
+}
+
+// addVersion copies the page pageID as it stands, with its items, into a
+// new version of its URL, after the URL's latest.
+func (db *DB) addVersion(ctx context.Context, tx *sql.Tx, pageID int64, h *store.History) error {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO versions (url_id, url, prev_id, fetched_at, status, final_url,
+		content_hash, size, body, body_encoding)
+		SELECT url_id, url, (SELECT max(id) FROM versions WHERE url_id = pages.url_id), fetched_at, status, final_url,
+		content_hash, size, CASE WHEN ?1 THEN body END, CASE WHEN ?1 THEN body_encoding END FROM pages WHERE id = ?2
+		RETURNING id`, h.Bodies, pageID).Scan(&id); err != nil {
+		return fmt.Errorf("add version: %w", describe(err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO version_items (version_id, rule, idx, data)
+		SELECT ?, rule, idx, data FROM items WHERE page_id = ?`, id, pageID); err != nil {
+		return fmt.Errorf("add version: %w", describe(err))
 	}
 	return nil
 }

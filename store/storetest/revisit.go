@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +47,7 @@ func revisitOutcome(l store.Lease, hash, title string, due time.Time) store.Outc
 			Headers: `{"ETag":"\"` + title + `\"","Last-Modified":"Mon, 05 Jan 2026 00:00:00 GMT"}`,
 			Items:   []store.Item{{Rule: "product", Data: map[string]any{"title": title}}}},
 		Links:    []store.Link{{URL: Origin + "/to-" + title}},
-		Schedule: &store.Schedule{Interval: time.Hour, At: due}}
+		Schedule: &store.Schedule{Interval: time.Hour, At: due}, History: &store.History{}}
 }
 
 // testRevisitClaimedWhenDue: a URL scheduled for a revisit is claimed by
@@ -251,5 +254,171 @@ func testScheduleFetched(t *testing.T, h Harness) {
 	}
 	if n, err := s.ScheduleFetched(ctx, func(string) time.Duration { return time.Hour }); err != nil || n != 0 {
 		t.Errorf("ScheduleFetched again = %d, %v; want nothing left to schedule", n, err)
+	}
+}
+
+// testVersions: with history kept, a URL's first page is a version, and so
+// is each response that differs from the one before (body hash, status or
+// target), with its items; an unchanged response or a 304 writes none. The
+// read side lists them as changes: appeared, changed with the item fields
+// that changed, disappeared.
+func testVersions(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	past := time.Now().Add(-time.Second).Truncate(time.Millisecond)
+	start := time.Now().Add(-time.Minute)
+	hostID := fetchedOnce(t, s, past, time.Now().Add(time.Hour))
+	revisit := func() store.Lease {
+		t.Helper()
+		ls, _, err := s.ClaimRevisits(ctx, hostID, 1, time.Minute)
+		if err != nil || len(ls) != 1 || ls[0].URL != Origin+"/a" {
+			t.Fatalf("ClaimRevisits = %+v, %v; want /a", ls, err)
+		}
+		return ls[0]
+	}
+	commit := func(o store.Outcome) {
+		t.Helper()
+		if _, err := s.Commit(ctx, []store.Outcome{o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	versions := func(path string) string {
+		t.Helper()
+		vs, n, err := s.Versions(ctx, Origin+path, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []string
+		for _, v := range vs {
+			b = append(b, fmt.Sprintf("%d %s %d items", v.Status, v.ContentHash, v.Items))
+		}
+		return fmt.Sprintf("%d: %s", n, strings.Join(b, ", "))
+	}
+	if got, want := versions("/a"), "1: 200 ha 1 items"; got != want {
+		t.Errorf("versions of /a after its first fetch: %s, want %s", got, want)
+	}
+	commit(revisitOutcome(revisit(), "ha", "v1", past))
+	commit(store.Outcome{Lease: revisit(), State: store.StateDone, Status: 304, Attempted: true, NotModified: true,
+		Page: &store.Page{FetchedAt: time.Now()}, Schedule: &store.Schedule{Interval: time.Hour, At: past},
+		History: &store.History{}})
+	if got, want := versions("/a"), "1: 200 ha 1 items"; got != want {
+		t.Errorf("versions of /a after an unchanged revisit and a 304: %s, want %s", got, want)
+	}
+	commit(revisitOutcome(revisit(), "ha2", "v2", past))
+	gone := store.Outcome{Lease: revisit(), State: store.StateFailed, Status: 410, Attempted: true, Reason: "HTTP 410",
+		Page:     &store.Page{FinalURL: Origin + "/a", Status: 410, FetchedAt: time.Now()},
+		Schedule: &store.Schedule{Interval: time.Hour, At: time.Now().Add(time.Hour)}, History: &store.History{}}
+	commit(gone)
+	if got, want := versions("/a"), "3: 410  0 items, 200 ha2 1 items, 200 ha 1 items"; got != want {
+		t.Errorf("versions of /a: %s, want %s", got, want)
+	}
+	if got, want := versions("/b"), "1: 200 hb 1 items"; got != want {
+		t.Errorf("versions of /b: %s, want %s", got, want)
+	}
+
+	list := func(o store.ChangesOptions) string {
+		t.Helper()
+		var out []string
+		for c, err := range s.Changes(ctx, o) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := fmt.Sprintf("%s %s %d<-%d", c.Kind, c.URL[len(Origin):], c.Status, c.PrevStatus)
+			for _, f := range c.Fields {
+				line += fmt.Sprintf(" %s[%d].%s %v->%v", f.Rule, f.Index, f.Field, f.Old, f.New)
+			}
+			out = append(out, line)
+		}
+		return strings.Join(out, "; ")
+	}
+	all := "appeared /a 200<-0 product[0].title <nil>->v1; appeared /b 200<-0 product[0].title <nil>->v1; " +
+		"changed /a 200<-200 product[0].title v1->v2; disappeared /a 410<-200 product[0].title v2-><nil>"
+	if got := list(store.ChangesOptions{Since: start}); got != all {
+		t.Errorf("changes:\n got %s\nwant %s", got, all)
+	}
+	if got := list(store.ChangesOptions{Rule: "product"}); got != all {
+		t.Errorf("changes of product items:\n got %s\nwant %s", got, all)
+	}
+	if got := list(store.ChangesOptions{Rule: "other"}); got != "" {
+		t.Errorf("changes of a rule without items: %s, want none", got)
+	}
+	if got := list(store.ChangesOptions{Since: time.Now().Add(time.Minute)}); got != "" {
+		t.Errorf("changes since a minute from now: %s, want none", got)
+	}
+	var b strings.Builder
+	if n, err := s.Export(ctx, &b, store.ExportOptions{Table: "changes", Rule: "product"}); err != nil || n != 4 {
+		t.Fatalf("export changes = %d, %v; want 4 rows", n, err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	var last struct {
+		Kind       string `json:"kind"`
+		URL        string `json:"url"`
+		Status     int    `json:"status"`
+		PrevStatus int    `json:"prev_status"`
+		Fields     []struct {
+			Field    string
+			Old, New any
+		} `json:"fields"`
+	}
+	if err := json.Unmarshal([]byte(lines[3]), &last); err != nil {
+		t.Fatalf("export line %q: %v", lines[3], err)
+	}
+	if last.Kind != store.ChangeDisappeared || last.URL != Origin+"/a" || last.Status != 410 || last.PrevStatus != 200 ||
+		len(last.Fields) != 1 || last.Fields[0].Old != "v2" || last.Fields[0].New != nil {
+		t.Errorf("last exported change = %s", lines[3])
+	}
+	b.Reset()
+	if n, err := s.Export(ctx, &b, store.ExportOptions{Table: "changes", Format: "csv"}); err != nil || n != 4 ||
+		!strings.HasPrefix(b.String(), "version_id,prev_version_id,url,kind,fetched_at,status,prev_status,fields\n") {
+		t.Errorf("export changes as CSV = %d, %v:\n%s", n, err, b.String())
+	}
+}
+
+// testVersionsFromPagesWithoutHistory: a page stored without history, then
+// changed with history kept, first becomes a version of its own, so the
+// change is listed as a change, not as a page that appeared; versions may
+// keep their bodies.
+func testVersionsFromPagesWithoutHistory(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	ids := CommitPages(t, s, Recorded{Page: &store.Page{FinalURL: Origin + "/a", Status: 200, ContentHash: "old",
+		Body: []byte("old"), BodyEncoding: "identity", Items: []store.Item{{Rule: "p", Data: map[string]any{"price": 1.5}}}}})
+	if vs, n, err := s.Versions(ctx, Origin+"/a", 10); err != nil || n != 0 || len(vs) != 0 {
+		t.Fatalf("versions of a page stored without history = %v, %d, %v", vs, n, err)
+	}
+	if _, err := s.ScheduleFetched(ctx, func(string) time.Duration { return -time.Second }); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := s.DueHosts(ctx, 0, 1)
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("DueHosts = %v, %v", hs, err)
+	}
+	ls, _, err := s.ClaimRevisits(ctx, hs[0].ID, 1, time.Minute)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("ClaimRevisits = %v, %v", ls, err)
+	}
+	out := store.Outcome{Lease: ls[0], State: store.StateDone, Status: 200, Attempted: true,
+		Page: &store.Page{FinalURL: Origin + "/a", Status: 200, ContentHash: "new", Body: []byte("new"), BodyEncoding: "identity",
+			FetchedAt: time.Now(), Items: []store.Item{{Rule: "p", Data: map[string]any{"price": 2.5}}}},
+		History: &store.History{Bodies: true}}
+	if _, err := s.Commit(ctx, []store.Outcome{out}); err != nil {
+		t.Fatal(err)
+	}
+	vs, n, err := s.Versions(ctx, Origin+"/a", 10)
+	if err != nil || n != 2 || vs[0].ContentHash != "new" || !vs[0].BodyStored || vs[1].ContentHash != "old" || !vs[1].BodyStored {
+		t.Errorf("versions = %+v, %d, %v; want the new one, then the stored one, both with bodies", vs, n, err)
+	}
+	var got []string
+	for c, err := range s.Changes(ctx, store.ChangesOptions{Rule: "p"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %v", c.Kind, c.Fields))
+	}
+	if want := []string{"appeared [{p 0 price <nil> 1.5}]", "changed [{p 0 price 1.5 2.5}]"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("changes = %v, want %v", got, want)
+	}
+	if sp, err := s.PageByURL(ctx, Origin+"/a"); err != nil || sp.ID != ids[Origin+"/a"] || string(sp.Body) != "new" {
+		t.Errorf("page = %+v, %v; want page %d with the new body", sp, err, ids[Origin+"/a"])
 	}
 }

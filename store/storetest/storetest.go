@@ -55,6 +55,8 @@ type Store interface {
 	PageSummaries(ctx context.Context, after int64, limit, maxChars int) iter.Seq2[store.PageSummary, error]
 	ItemSummaries(ctx context.Context, after int64, limit int, rule string, maxChars, maxJSON int) iter.Seq2[store.ItemSummary, error]
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
+	Changes(ctx context.Context, o store.ChangesOptions) iter.Seq2[store.Change, error]
+	Versions(ctx context.Context, url string, n int) ([]store.Version, int, error)
 
 	Close() error
 }
@@ -103,6 +105,8 @@ func Run(t *testing.T, h Harness) {
 		{"RevisitClaimedWhenDue", testRevisitClaimedWhenDue},
 		{"RevisitRecorded", testRevisitRecorded},
 		{"ScheduleFetched", testScheduleFetched},
+		{"Versions", testVersions},
+		{"VersionsFromPagesWithoutHistory", testVersionsFromPagesWithoutHistory},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
 	}
