@@ -95,6 +95,15 @@ type Stats struct {
 	// ErrorClasses are this run's failed requests by class, the same
 	// counts the Prometheus counters are fed.
 	ErrorClasses ErrorClasses
+	// Waiting is set when nothing is in flight and every queued URL waits
+	// for its retry time: the crawl is not stuck, it waits.
+	Waiting RetryWait
+}
+
+// RetryWait is a crawl that has nothing to do but wait for retries.
+type RetryWait struct {
+	URLs int       // queued URLs, none of them due
+	Next time.Time // when the first of them is due
 }
 
 // New prepares an engine over an open database.
@@ -216,7 +225,7 @@ func (e *Engine) settle(n int64) {
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
 	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome,
-		Dispatched: e.stats.Dispatched, Running: e.stats.Running}
+		Dispatched: e.stats.Dispatched, Running: e.stats.Running, Waiting: e.stats.Waiting}
 	e.statsMu.Unlock()
 	s.Pages = atomic.LoadInt64(&e.stats.Pages)
 	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
@@ -387,9 +396,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
 	var graceC <-chan time.Time
-	checking := false // a Pending query is out
-	waiting := false  // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
-	sent := 0         // jobs handed to workers, to spot one sent while Pending ran
+	checking := false  // a Pending query is out
+	waiting := false   // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
+	sent := 0          // jobs handed to workers, to spot one sent while Pending ran
+	retryWait := false // stats.Waiting is set
 	lastProgress := time.Now()
 	s.activate(time.Now())
 	for {
@@ -411,6 +421,12 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		case jobs <- j:
 			s.sent(h, j, time.Now())
 			sent++
+			if retryWait {
+				retryWait = false
+				e.statsMu.Lock()
+				e.stats.Waiting = RetryWait{}
+				e.statsMu.Unlock()
+			}
 			waiting = false
 		case d := <-e.done:
 			s.finished(d, time.Now())
@@ -484,8 +500,14 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						e.fail(err)
 						return
 					}
+					retryOnly := n > 0 && !due.IsZero() && due.After(time.Now())
+					retryWait = retryOnly
 					e.statsMu.Lock()
 					e.stats.Queued = n
+					e.stats.Waiting = RetryWait{}
+					if retryOnly {
+						e.stats.Waiting = RetryWait{URLs: n, Next: due}
+					}
 					e.statsMu.Unlock()
 					switch {
 					case n == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:

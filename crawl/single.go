@@ -255,7 +255,7 @@ func PageForRules(ctx context.Context, cfg *Config, db *store.DB, rawURL string,
 	}
 	f, err := FetchOne(ctx, cfg, rawURL)
 	if errors.Is(err, ErrBlockedAddress) {
-		return nil, fmt.Errorf("%w (list the address under fetch.allow_addresses to allow it)", err)
+		return nil, fmt.Errorf("%w (%s)", err, ReasonHint("blocked address", rawURL))
 	}
 	if err != nil {
 		return nil, err

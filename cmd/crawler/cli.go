@@ -72,6 +72,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
+// stopNotice is printed when the first Ctrl-C (or SIGTERM) arrives.
+const stopNotice = "stopping gracefully; press Ctrl-C again to exit at once (the database stays consistent)"
+
+// announcesStop reports whether the command args run prints stopNotice
+// itself: a crawl does, through its progress display, so that the
+// display is not drawn twice around it.
+func announcesStop(args []string) bool {
+	return len(args) > 0 && (args[0] == "run" || args[0] == "demo")
+}
+
 // common holds flags every command accepts.
 type common struct {
 	quiet     bool

@@ -83,10 +83,13 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if dest == "-" {
 			dest = "standard output"
 		}
-		fmt.Fprintf(stderr, "exported %d %s to %s\n", n, o.Table, dest)
+		fmt.Fprintf(stderr, "exported %s to %s\n", plural(n, exportNoun[o.Table]), dest)
 	}
 	return nil
 }
+
+// exportNoun names one row of each table export writes.
+var exportNoun = map[string]string{"items": "item", "pages": "page", "links": "link", "page_data": "page_data row"}
 
 func configOrDefault(path string) string {
 	if path == "" {

@@ -128,7 +128,7 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if !c.quiet {
-		fmt.Fprintf(stderr, "%d items, %d with errors (source: %s)\n", len(items), withErrors, res.Source)
+		fmt.Fprintf(stderr, "%s, %d with errors (source: %s)\n", plural(len(items), "item"), withErrors, res.Source)
 	}
 	return nil
 }
@@ -248,12 +248,13 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // writeReextract prints what reextract did.
 func writeReextract(w io.Writer, r crawl.ReextractStats) {
-	fmt.Fprintf(w, "reextracted %d pages in %v: %d items, %d with errors", r.Pages, r.Took.Round(time.Millisecond), r.Items, r.WithErrors)
+	fmt.Fprintf(w, "reextracted %s in %v: %s, %d with errors", plural(r.Pages, "page"), r.Took.Round(time.Millisecond),
+		plural(r.Items, "item"), r.WithErrors)
 	if r.Skipped > 0 {
-		fmt.Fprintf(w, "; %d stored bodies skipped (not in fetch.parse_types)", r.Skipped)
+		fmt.Fprintf(w, "; %s skipped (not in fetch.parse_types)", plural(r.Skipped, "stored body"))
 	}
 	if r.Failed > 0 {
-		fmt.Fprintf(w, "; %d pages failed", r.Failed)
+		fmt.Fprintf(w, "; %s failed", plural(r.Failed, "page"))
 	}
 	fmt.Fprintln(w)
 	names := make([]string, 0, len(r.ByRule))
@@ -262,6 +263,6 @@ func writeReextract(w io.Writer, r crawl.ReextractStats) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-24s %d items\n", n, r.ByRule[n])
+		fmt.Fprintf(w, "  %-24s %s\n", n, plural(r.ByRule[n], "item"))
 	}
 }

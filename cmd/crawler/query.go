@@ -84,7 +84,7 @@ func printRows(rows *store.QueryRows, w io.Writer, asJSON bool) error {
 	}
 	if tw != nil {
 		tw.Flush()
-		fmt.Fprintf(w, "(%d rows)\n", n)
+		fmt.Fprintf(w, "(%s)\n", plural(n, "row"))
 	}
 	return nil
 }
