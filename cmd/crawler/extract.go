@@ -265,4 +265,20 @@ func writeReextract(w io.Writer, r crawl.ReextractStats) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-24s %s\n", n, plural(r.ByRule[n], "item"))
 	}
+	if len(r.FieldErrors) > 0 {
+		fmt.Fprintln(w, "\nfields that failed, most frequent first:")
+		for _, e := range r.FieldErrors {
+			what := e.Rule + "." + e.Field
+			if e.Field == "" {
+				what = e.Rule
+			}
+			fmt.Fprintf(w, "  %7s  %s: %s\n", groupDigits(int64(e.Count)), what, e.Reason)
+			if e.Example != e.Reason {
+				fmt.Fprintf(w, "           e.g. %s on %s\n", oneLine(e.Example), e.URL)
+			} else {
+				fmt.Fprintf(w, "           e.g. on %s\n", e.URL)
+			}
+		}
+		fmt.Fprintln(w, "Fix the rules and run reextract again; crawler extract URL shows one page's items and errors.")
+	}
 }

@@ -205,3 +205,18 @@ func TestServeToken(t *testing.T) {
 		t.Errorf("serve: %v", err)
 	}
 }
+
+// TestQueryJSONColumnOrder checks that query --json writes each row's keys
+// in the order the SELECT names its columns.
+func TestQueryJSONColumnOrder(t *testing.T) {
+	path := emptyDatabase(t, t.TempDir())
+	var stdout, stderr bytes.Buffer
+	q := `SELECT url, state, 1 AS zeta, 2.5 AS alpha, NULL AS mid, '<a&b>' AS html FROM frontier`
+	if err := run(context.Background(), []string{"query", "--db", path, "--json", q}, &stdout, &stderr); err != nil {
+		t.Fatal(err, stderr.String())
+	}
+	want := `{"url":"http://a.example/","state":"queued","zeta":1,"alpha":2.5,"mid":null,"html":"<a&b>"}` + "\n"
+	if got := stdout.String(); got != want {
+		t.Errorf("query --json wrote\n%s want\n%s", got, want)
+	}
+}
