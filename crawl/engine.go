@@ -255,16 +255,9 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		}
 	}
 	for _, raw := range all {
-		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+		n, err := e.seedRow(raw)
 		if err != nil {
-			return fmt.Errorf("seed %q: %w", raw, err)
-		}
-		u, _ := url.Parse(c)
-		n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
-		if e.listMode {
-			n.Source = "list"
-		} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
-			n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+			return err
 		}
 		batch = append(batch, n)
 	}
@@ -276,6 +269,24 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		batch = batch[n:]
 	}
 	return nil
+}
+
+// seedRow is the frontier row of a seed (or a listed URL): queued, or
+// skipped with the reason the scope gives (listed URLs are fetched
+// whatever the scope).
+func (e *Engine) seedRow(raw string) (store.NewURL, error) {
+	c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+	if err != nil {
+		return store.NewURL{}, fmt.Errorf("seed %q: %w", raw, err)
+	}
+	u, _ := url.Parse(c)
+	n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
+	if e.listMode {
+		n.Source = "list"
+	} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
+		n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+	}
+	return n, nil
 }
 
 // Run crawls until the frontier is exhausted, a limit is reached or ctx is

@@ -30,8 +30,9 @@ type Inspection struct {
 	ScopeHint string `json:"scope_hint,omitempty"`
 	ScopeFrom string `json:"scope_from"`
 	// Robots is the robots.txt verdict on the last URL requested (or
-	// refused).
+	// refused); RobotsTxt the robots.txt it was read from, when one was.
 	Robots     RobotsVerdict `json:"robots"`
+	RobotsTxt  string        `json:"robots_txt,omitempty"`
 	CrawlDelay string        `json:"crawl_delay,omitempty"`
 	Sitemaps   []string      `json:"sitemaps,omitempty"` // named by the host's robots.txt
 	// Requests are every request made, in order: robots.txt first, then
@@ -151,24 +152,29 @@ func Inspect(ctx context.Context, cfg *Config, rawURL string, o InspectOptions) 
 		return ins, err
 	}
 	defer e.fetch.close()
-	if why, _ := e.scope.check(canon, u, pathLen{}); why != "" {
+	seed, err := e.seedRow(rawURL)
+	if err != nil {
+		return ins, err
+	}
+	if why := seed.Reason; seed.State == store.StateSkipped {
 		ins.Scope, ins.ScopeHint = why, ReasonHint(why, canon)
-		if strings.HasPrefix(why, "blocked address") {
+		if what, ok := strings.CutPrefix(why, "blocked address: "); ok {
 			ins.Stopped = why
-			return ins, fmt.Errorf("fetch %s: %s (%s)", canon, why, ins.ScopeHint)
+			return ins, fmt.Errorf("fetch %s: %w: %s (%s)", canon, ErrBlockedAddress, what, ins.ScopeHint)
 		}
 	}
 	w := &worker{e: e}
-	rec := &requestRecorder{ins: ins}
+	rec := &requestRecorder{ins: ins, bodies: map[string]*response{}}
 	s := newSingle(&c, e.fetch.newClient())
 	s.watch = rec
 	lease := store.Lease{URL: canon, Source: "seed"}
 	for {
 		u, _ := url.Parse(lease.URL)
-		rec.robots = true
-		allowErr := s.allowed(ctx, u)
-		rec.robots = false
+		allowErr := rec.allowed(ctx, s, u)
 		ins.Robots = rec.verdict(&c, s, u)
+		if b := rec.bodies[origin(u)]; b != nil && b.status >= 200 && b.status < 300 {
+			ins.RobotsTxt = string(b.body)
+		}
 		if rules := s.robots[origin(u)]; rules != nil {
 			ins.Sitemaps = rules.Sitemaps()
 			if d := s.delay[origin(u)]; d > 0 {
@@ -337,9 +343,16 @@ func notFollowed(e *Engine, hdrNofollow, metaNofollow bool, l store.Link) string
 // request with its timings.
 type requestRecorder struct {
 	ins    *Inspection
-	robots bool // requests now are robots.txt's
+	robots string // the origin whose robots.txt the requests now are for, "" for pages
 	trace  *phaseTrace
-	body   *response // the last robots.txt response
+	bodies map[string]*response // by origin: the last robots.txt response
+}
+
+// allowed runs s.allowed on u, noting its robots.txt requests as such.
+func (rr *requestRecorder) allowed(ctx context.Context, s *single, u *url.URL) error {
+	rr.robots = origin(u)
+	defer func() { rr.robots = "" }()
+	return s.allowed(ctx, u)
 }
 
 func (rr *requestRecorder) started(ctx context.Context, target string) context.Context {
@@ -348,13 +361,13 @@ func (rr *requestRecorder) started(ctx context.Context, target string) context.C
 }
 
 func (rr *requestRecorder) finished(target string, r *response, err error) {
-	req := InspectRequest{URL: target, Robots: rr.robots, Timings: rr.trace.timings(time.Now())}
+	req := InspectRequest{URL: target, Robots: rr.robots != "", Timings: rr.trace.timings(time.Now())}
 	if err != nil {
 		req.Error = err.Error()
 	} else {
 		req.Status = r.status
-		if rr.robots {
-			rr.body = r
+		if rr.robots != "" {
+			rr.bodies[rr.robots] = r
 		}
 	}
 	rr.ins.Requests = append(rr.ins.Requests, req)
@@ -366,8 +379,8 @@ func (rr *requestRecorder) verdict(cfg *Config, s *single, u *url.URL) RobotsVer
 	o := origin(u)
 	ctx := explainContext{Agent: s.agent, ObeyRobots: cfg.Politeness.ObeyRobots, Now: time.Now()}
 	info := &store.URLInfo{URL: u.String(), Host: &store.HostInfo{Origin: o}}
-	if rules := s.robots[o]; rules != nil && rr.body != nil {
-		info.Host.RobotsFetched, info.Host.RobotsStatus, info.Host.RobotsBody = true, rr.body.status, rr.body.body
+	if b := rr.bodies[o]; s.robots[o] != nil && b != nil {
+		info.Host.RobotsFetched, info.Host.RobotsStatus, info.Host.RobotsBody = true, b.status, b.body
 		info.Host.RobotsFetchedAt = ctx.Now
 	} else if cfg.Politeness.ObeyRobots {
 		v := RobotsVerdict{Agent: s.agent, Verdict: "unavailable",

@@ -14,7 +14,8 @@ const usage = `crawler: a polite, resumable web crawler that stores what it find
 Usage:
   crawler fetch [-c config.yaml] [--body | --json] URL
                                              one URL as the crawl sees it: robots, redirects, links, items
-  crawler init URL [-o config.yaml] [--force] write a commented config for a site, with starter rules
+  crawler init URL [-o config.yaml] [--force] [--allow-addresses LIST]
+                                             write a commented config for a site, with starter rules
   crawler check -c config.yaml               validate a config and show what a run would start with
   crawler run -c config.yaml [--urls FILE]   crawl (or resume) the job in config.yaml
   crawler demo [--dir DIR]                   crawl the built-in local demo site
@@ -47,6 +48,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdRun(ctx, rest, stdout, stderr)
 	case "fetch":
 		return cmdFetch(ctx, rest, stdout, stderr)
+	case "init":
+		return cmdInit(ctx, rest, stdout, stderr)
+	case "check":
+		return cmdCheck(ctx, rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "serve":
