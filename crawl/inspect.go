@@ -297,6 +297,8 @@ func inspectPage(e *Engine, s *single, u *url.URL, r *response, out *store.Outco
 		il := InspectLink{URL: l.URL, Anchor: l.Anchor, Nofollow: l.Nofollow}
 		n, ok := found[l.URL]
 		switch {
+		case l.URL == p.URL && ok:
+			il.Depth, il.Why = n.Depth, "the page itself: already in the frontier"
 		case !ok:
 			il.Why = notFollowed(e, hdrNofollow, metaNofollow, l)
 		case n.State != store.StateQueued:

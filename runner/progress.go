@@ -111,7 +111,7 @@ func (p Progress) Live() Live {
 		Skipped: s.Skipped, Retries: s.Retries, Bytes: s.Bytes, Dispatched: s.Dispatched, Uncommitted: s.Uncommitted,
 		PagesPerSecond: round1(p.PagesPerSecond), AvgPagesPerSecond: round1(p.AvgPagesPerSecond),
 		Errors: map[string]int64{}, Waiting: p.WaitingText(),
-		Hosts:  LiveHosts{Active: s.Hosts.Active, InFlight: s.Hosts.InFlight, Throttled: s.Hosts.Throttled, BackingOff: s.Hosts.BackingOff},
+		Hosts: LiveHosts{Active: s.Hosts.Active, InFlight: s.Hosts.InFlight, Throttled: s.Hosts.Throttled, BackingOff: s.Hosts.BackingOff},
 	}
 	for _, c := range s.ErrorClasses.List() {
 		l.Errors[c.Key()] = c.N

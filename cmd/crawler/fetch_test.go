@@ -132,7 +132,7 @@ func TestFetchLinksAndItems(t *testing.T) {
 		}
 	}
 	for u, w := range map[string]string{
-		"http://" + h0 + "/private/1": `robots.txt: "Disallow: /private/" (line 3, group "*")`,
+		"http://" + h0 + "/private/1":     `robots.txt: "Disallow: /private/" (line 3, group "*")`,
 		"http://" + site.Hosts()[1] + "/": "out of scope: host " + site.Hosts()[1],
 	} {
 		if !strings.HasPrefix(why[u], w) {
