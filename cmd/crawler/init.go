@@ -151,18 +151,8 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg, err := crawl.LoadConfig(*configPath)
+	cfg, err := runConfig(*configPath, "")
 	if err != nil {
-		return err
-	}
-	if cfg.URLsFile != "" {
-		list, err := crawl.ReadURLList(cfg.URLsFile)
-		if err != nil {
-			return err
-		}
-		cfg.URLs = append(cfg.URLs, list...)
-	}
-	if err := cfg.CheckWork(*configPath); err != nil {
 		return err
 	}
 	rep, err := crawl.Check(ctx, cfg, log)

@@ -32,21 +32,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := crawl.LoadConfig(*configPath)
+	cfg, err := runConfig(*configPath, *urlsFile)
 	if err != nil {
-		return err
-	}
-	if *urlsFile != "" {
-		cfg.URLsFile = *urlsFile
-	}
-	if cfg.URLsFile != "" {
-		list, err := crawl.ReadURLList(cfg.URLsFile)
-		if err != nil {
-			return err
-		}
-		cfg.URLs = append(cfg.URLs, list...)
-	}
-	if err := cfg.CheckWork(*configPath); err != nil {
 		return err
 	}
 	resume := quoteArg(progName()) + " run -c " + quoteArg(*configPath)
@@ -55,6 +42,29 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	op.quiet, op.grace, op.resume = c.quiet, *grace, resume
 	return runCrawl(ctx, cfg, log, stdout, stderr, op)
+}
+
+// runConfig loads the config a run starts from: the file, the URL list
+// it or urlsFile names (urlsFile wins), and a check that there is work.
+func runConfig(path, urlsFile string) (*crawl.Config, error) {
+	cfg, err := crawl.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if urlsFile != "" {
+		cfg.URLsFile = urlsFile
+	}
+	if cfg.URLsFile != "" {
+		list, err := crawl.ReadURLList(cfg.URLsFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.URLs = append(cfg.URLs, list...)
+	}
+	if err := cfg.CheckWork(path); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // crawlJob runs one crawl to its end with the default progress settings
