@@ -44,6 +44,7 @@ function links(j) {
     return td;
   }
   for (const [label, path, download] of results) {
+    if (label === "items.csv") td.appendChild(document.createElement("br"));
     const a = document.createElement("a");
     a.href = `/api/jobs/${encodeURIComponent(j.id)}/${path}`;
     a.textContent = label;
@@ -87,7 +88,6 @@ function render(jobs) {
     tr.appendChild(cell((p.pages_per_second || 0).toFixed(1), "num rate"));
     tr.appendChild(cell(String(p.errors || 0), "num errors"));
     tr.appendChild(cell(when(j.started_at), ""));
-    tr.appendChild(links(j));
     const btns = cell("", "");
     for (const a of actions[j.state] || []) {
       const b = document.createElement("button");
@@ -96,6 +96,7 @@ function render(jobs) {
       btns.appendChild(b);
     }
     tr.appendChild(btns);
+    tr.appendChild(links(j));
     tbody.appendChild(tr);
     if (j.error) {
       const er = document.createElement("tr");
