@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/crawl"
-	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -114,7 +114,7 @@ func crawlInProcess(tb testing.TB, cfg *crawl.Config, progress func(crawl.Stats)
 	ctx := context.Background()
 	var n int
 	pprof.Do(ctx, pprof.Labels("side", "crawler"), func(ctx context.Context) {
-		db, err := store.Open(ctx, cfg.Database)
+		db, err := sqlite.Open(ctx, cfg.Database)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func crawlInProcess(tb testing.TB, cfg *crawl.Config, progress func(crawl.Stats)
 		if _, err := eng.Run(ctx, 5*time.Second); err != nil {
 			tb.Fatal(err)
 		}
-		if err := db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM pages WHERE status = 200`).Scan(&n); err != nil {
+		if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM pages WHERE status = 200`).Scan(&n); err != nil {
 			tb.Fatal(err)
 		}
 	})

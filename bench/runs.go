@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -78,20 +78,20 @@ type pageCounts struct {
 }
 
 func countPages(ctx context.Context, path string, from, to int64) (pageCounts, error) {
-	db, err := store.OpenReadOnly(ctx, path)
+	db, err := sqlite.OpenReadOnly(ctx, path)
 	if err != nil {
 		return pageCounts{}, err
 	}
 	defer db.Close()
 	var c pageCounts
-	err = db.Reader().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 200),
+	err = db.SQL().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 200),
 		coalesce(min(fetched_at), 0), coalesce(max(fetched_at), 0), coalesce(max(fetched_at + duration_ms), 0),
 		count(*) FILTER (WHERE fetched_at BETWEEN ? AND ?) FROM pages`, from, to).
 		Scan(&c.Pages, &c.OK, &c.First, &c.Last, &c.LastResponse, &c.InWindow)
 	if err != nil {
 		return c, fmt.Errorf("count pages in %s: %w", path, err)
 	}
-	err = db.Reader().QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE state = 'queued'),
+	err = db.SQL().QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE state = 'queued'),
 		count(*) FILTER (WHERE state = 'leased') FROM frontier`).Scan(&c.Queued, &c.Leased)
 	if err != nil {
 		return c, fmt.Errorf("count frontier in %s: %w", path, err)
@@ -547,20 +547,20 @@ type claimCounts struct {
 // countClaimed counts the frontier rows claimed since since (unix ms). It
 // reads every row: claims and updated_at have no index.
 func countClaimed(ctx context.Context, path string, since int64) (claimCounts, error) {
-	db, err := store.OpenReadOnly(ctx, path)
+	db, err := sqlite.OpenReadOnly(ctx, path)
 	if err != nil {
 		return claimCounts{}, err
 	}
 	defer db.Close()
 	var c claimCounts
-	err = db.Reader().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'failed'),
+	err = db.SQL().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'failed'),
 		count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'leased')
 		FROM frontier WHERE claims > 0 AND updated_at >= ?`, since).
 		Scan(&c.Claimed, &c.Failed, &c.Queued, &c.Leased)
 	if err != nil {
 		return c, fmt.Errorf("count claimed in %s: %w", path, err)
 	}
-	err = db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM hosts WHERE state = 'given_up'`).Scan(&c.GivenUp)
+	err = db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM hosts WHERE state = 'given_up'`).Scan(&c.GivenUp)
 	if err != nil {
 		return c, fmt.Errorf("count hosts given up in %s: %w", path, err)
 	}

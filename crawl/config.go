@@ -19,6 +19,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"github.com/crawler-dev/crawler/parse"
+	"github.com/crawler-dev/crawler/store"
 )
 
 // Config is a crawl job's configuration, decoded from YAML over Defaults.
@@ -523,6 +524,9 @@ func (c *Config) validate() error {
 		if h == "" || strings.ContainsAny(h, "/ ") {
 			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%q is not a host name (write example.com or example.com:8080)", h)
 		}
+		if _, err := scopeHost(h); err != nil {
+			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%v", err)
+		}
 	}
 	for _, list := range []struct {
 		key string
@@ -610,10 +614,8 @@ func (c *Config) validate() error {
 	if c.Fetch.UserAgent == "" {
 		return bad("fetch.user_agent", "must not be empty")
 	}
-	switch c.Store.Bodies {
-	case "zstd", "s2", "gzip", "identity", "none":
-	default:
-		return bad("store.bodies", "must be zstd, s2, gzip, identity or none, got %q", c.Store.Bodies)
+	if err := store.CheckBodies(c.Store.Bodies); err != nil {
+		return bad("store.bodies", "%v", err)
 	}
 	for i, a := range c.Fetch.AllowAddresses {
 		if _, err := parseAllowEntry(a); err != nil {

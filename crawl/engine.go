@@ -10,13 +10,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/crawler-dev/crawler/crawl/robots"
 	"github.com/crawler-dev/crawler/crawl/urlnorm"
@@ -41,7 +38,7 @@ const (
 // Engine runs one crawl over one database. Create it with New, then Run.
 type Engine struct {
 	cfg   *Config
-	db    *store.DB
+	db    Store
 	log   *slog.Logger
 	norm  *urlnorm.Normalizer
 	scope *scope
@@ -107,7 +104,7 @@ type RetryWait struct {
 }
 
 // New prepares an engine over an open database.
-func New(cfg *Config, db *store.DB, log *slog.Logger) (*Engine, error) {
+func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	norm, err := cfg.normalizer()
 	if err != nil {
 		return nil, err
@@ -134,7 +131,9 @@ func New(cfg *Config, db *store.DB, log *slog.Logger) (*Engine, error) {
 		e.listMode = true
 		e.seeds = cfg.URLs
 	}
-	e.scope = newScope(cfg, e.seeds, policy)
+	if e.scope, err = newScope(cfg, norm, e.seeds, policy); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -143,16 +142,13 @@ func (e *Engine) overrides(origin string) (HostOverride, bool) {
 	return e.cfg.Politeness.hostOverride(origin)
 }
 
-// robotsFromRecord rebuilds cached robots rules; nil means unavailable.
+// robotsFromRecord rebuilds cached robots rules; nil means unreachable.
 func (e *Engine) robotsFromRecord(status int, body []byte) (*robots.Robots, time.Duration) {
-	switch {
-	case status >= 200 && status < 300:
-		r := robots.Parse(body)
-		return r, e.crawlDelay(r)
-	case status >= 300 && status < 500:
-		return robots.AllowAll(), 0
+	r, avail := robots.FromResponse(status, body)
+	if avail == robots.Unreachable {
+		return nil, 0
 	}
-	return nil, 0
+	return r, e.crawlDelay(r)
 }
 
 func (e *Engine) crawlDelay(r *robots.Robots) time.Duration {
@@ -250,9 +246,6 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		}
 		u, _ := url.Parse(c)
 		batch = append(batch, store.NewURL{URL: c, Source: sourceSitemap, State: store.StateQueued, Origin: origin(u)})
-		if len(e.cfg.Scope.Hosts) == 0 {
-			e.scope.hosts[strings.ToLower(u.Host)] = true
-		}
 	}
 	for _, raw := range all {
 		n, err := e.seedRow(raw)
@@ -331,17 +324,14 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	writerNews := make(chan map[int64]int, 1024)
 	writeWG.Add(1)
 	go func() { defer writeWG.Done(); e.writer(runCtx, writerNews) }()
-	// One encoder for all workers: EncodeAll is safe for concurrent use and
-	// keeps one block encoder per CPU, not one per worker (each costs memory).
-	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true))
+	bodies, err := store.NewBodyCodec(e.cfg.Store.Bodies)
 	if err != nil {
-		return OutcomeFailed, fmt.Errorf("zstd encoder: %w", err)
+		return OutcomeFailed, err
 	}
-	defer zw.Close()
+	defer bodies.Close()
 	workWG.Add(workers)
 	for i := 0; i < workers; i++ {
-		w := &worker{e: e, client: e.fetch.newClient(), zw: zw}
+		w := &worker{e: e, client: e.fetch.newClient(), body: bodies.Encoder()}
 		go func() { defer workWG.Done(); w.run(runCtx) }()
 	}
 
@@ -358,7 +348,7 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	for {
 		select {
 		case d := <-e.done:
-			s.finished(d, time.Now())
+			s.finished(d, s.now())
 			continue
 		default:
 		}
@@ -369,11 +359,7 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	// that land now are released below rather than left leased. Stopping
 	// keeps what those results do from asking for more.
 	s.stopping = true
-	close(s.feederReq)
-	s.feederDone = true
-	for apply := range s.feederRes {
-		apply()
-	}
+	s.stopFeeder()
 	feedWG.Wait()
 	if ls := s.leases(); len(ls) > 0 && runCtx.Err() == nil {
 		for _, l := range ls {
@@ -397,6 +383,8 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 // after every event (a fetch done, the writer drained, the feeder's answer),
 // so the run ends with its last commit; the tick only drives housekeeping
 // (sweep, activation, progress) and retries that come due.
+// Its timers are wall-clock timers: the scheduler's clock is the wall clock
+// here (tests drive the scheduler on a synthetic clock without this loop).
 func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[int64]int, grace time.Duration, stopFetches func()) Outcome {
 	ticks := e.ticks
 	if ticks == nil {
@@ -411,10 +399,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 	waiting := false   // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
 	sent := 0          // jobs handed to workers, to spot one sent while Pending ran
 	retryWait := false // stats.Waiting is set
-	lastProgress := time.Now()
-	s.activate(time.Now())
+	lastProgress := s.now()
+	s.activate(s.now())
 	for {
-		now := time.Now()
+		now := s.now()
 		var jobs chan job
 		var h *host
 		var j job
@@ -428,9 +416,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 				wake.Reset(at.Sub(now))
 			}
 		}
+		reqs, req := s.pending()
 		select {
 		case jobs <- j:
-			s.sent(h, j, time.Now())
+			s.sent(h, j, s.now())
 			sent++
 			if retryWait {
 				retryWait = false
@@ -440,7 +429,9 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			}
 			waiting = false
 		case d := <-e.done:
-			s.finished(d, time.Now())
+			s.finished(d, s.now())
+		case reqs <- req:
+			s.handed()
 		case apply := <-s.feederRes:
 			apply()
 		case m := <-news:
@@ -449,7 +440,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			waiting = false
 		case <-wake.C:
 		case <-ticks:
-			now := time.Now()
+			now := s.now()
 			waiting = false
 			s.sweep()
 			s.activate(now)
@@ -473,7 +464,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 				e.log.Info("stopping: letting in-flight fetches finish", "grace", grace)
 				graceC = time.After(grace)
 				for _, hh := range s.hosts {
-					s.update(hh, time.Now())
+					s.update(hh, s.now())
 				}
 			}
 			ctx = context.Background()
@@ -511,7 +502,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						e.fail(err)
 						return
 					}
-					retryOnly := n > 0 && !due.IsZero() && due.After(time.Now())
+					retryOnly := n > 0 && !due.IsZero() && due.After(s.now())
 					retryWait = retryOnly
 					e.statsMu.Lock()
 					e.stats.Queued = n
@@ -526,7 +517,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						s.finishedAll = true
 					case n == 0:
 						// Work was handed out meanwhile: check again when it settles.
-					case !due.IsZero() && due.After(time.Now()):
+					case !due.IsZero() && due.After(s.now()):
 						s.activateAt = due
 						waiting = true
 					default:

@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -60,6 +63,10 @@ func (s *smallSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
 func testConfig(t *testing.T, seed string) *Config {
 	t.Helper()
 	cfg := Defaults()
@@ -77,10 +84,10 @@ func testConfig(t *testing.T, seed string) *Config {
 
 // seededEngine opens cfg's database and returns an engine with the seeds
 // added, and the database for the caller to close.
-func seededEngine(t *testing.T, cfg *Config) (*Engine, *store.DB) {
+func seededEngine(t *testing.T, cfg *Config) (*Engine, *sqlite.DB) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := sqlite.Open(ctx, cfg.Database)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,25 +103,31 @@ func seededEngine(t *testing.T, cfg *Config) (*Engine, *store.DB) {
 	return e, db
 }
 
+// crawlOnce crawls cfg from its seeds to the end, and checks that the run
+// left no goroutine behind.
 func crawlOnce(t *testing.T, cfg *Config) Outcome {
 	t.Helper()
+	before := goleak.IgnoreCurrent()
 	e, db := seededEngine(t, cfg)
-	defer db.Close()
 	out, err := e.Run(context.Background(), time.Second)
+	db.Close()
 	if err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	if err := goleak.Find(before); err != nil {
+		t.Errorf("goroutines left after the run: %v", err)
 	}
 	return out
 }
 
 func queryMap(t *testing.T, path, q string) map[string]string {
 	t.Helper()
-	db, err := store.OpenReadOnly(context.Background(), path)
+	db, err := sqlite.OpenReadOnly(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Reader().Query(q)
+	rows, err := db.SQL().Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func (e *UnknownURL) Unwrap() error { return store.ErrUnknownURL }
 // given (the database may have been crawled with other canonicalization
 // settings). A URL the frontier does not hold is an *UnknownURL error; an
 // argument that is not a fetchable URL an error wrapping ErrNotFetchable.
-func Explain(ctx context.Context, db *store.DB, cfg *Config, rawURL string, o ExplainOptions) (*Explanation, error) {
+func Explain(ctx context.Context, db ExplainReader, cfg *Config, rawURL string, o ExplainOptions) (*Explanation, error) {
 	norm, err := cfg.normalizer()
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func Explain(ctx context.Context, db *store.DB, cfg *Config, rawURL string, o Ex
 
 // unknownURL gathers what is known about a URL not in the frontier: the
 // stored pages that link to it, and URLs that are in the frontier.
-func unknownURL(ctx context.Context, db *store.DB, canon string, links int) error {
+func unknownURL(ctx context.Context, db ExplainReader, canon string, links int) error {
 	u := &UnknownURL{URL: canon, Inbound: []InboundLink{}}
 	in, total, err := db.Inbound(ctx, canon, links)
 	if err != nil {
@@ -241,14 +241,14 @@ func judgeRobots(u *store.URLInfo, c explainContext) RobotsVerdict {
 			v.Record += ", expired (fetched again before the host's next request)"
 		}
 	}
-	switch s := h.RobotsStatus; {
-	case s >= 200 && s < 300:
+	r, avail := robots.FromResponse(h.RobotsStatus, h.RobotsBody)
+	switch avail {
+	case robots.Available:
 		pu, err := url.Parse(u.URL)
 		if err != nil {
 			v.Verdict, v.Detail = "unknown", "unparsable URL: "+err.Error()
 			return v
 		}
-		r := robots.Parse(h.RobotsBody)
 		t := r.Test(c.Agent, pu.RequestURI())
 		v.Rule, v.Line, v.Group = t.Rule, t.Line, t.Group
 		switch {
@@ -269,11 +269,11 @@ func judgeRobots(u *store.URLInfo, c explainContext) RobotsVerdict {
 		if d, ok := r.CrawlDelay(c.Agent); ok {
 			v.Detail += fmt.Sprintf("; Crawl-delay %v", d)
 		}
-	case s >= 300 && s < 500:
-		v.Verdict, v.Detail = "allowed", fmt.Sprintf("robots.txt answered HTTP %d: everything is allowed (RFC 9309)", s)
+	case robots.Unrestricted:
+		v.Verdict, v.Detail = "allowed", fmt.Sprintf("robots.txt answered HTTP %d: everything is allowed (RFC 9309)", h.RobotsStatus)
 	default:
-		why := fmt.Sprintf("HTTP %d", s)
-		if s == 0 || h.RobotsError != "" {
+		why := fmt.Sprintf("HTTP %d", h.RobotsStatus)
+		if h.RobotsStatus == 0 || h.RobotsError != "" {
 			why = h.RobotsError
 		}
 		v.Verdict = "unavailable"

@@ -1,11 +1,18 @@
 package crawl
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 )
 
 func TestJudgeRobots(t *testing.T) {
@@ -35,6 +42,11 @@ func TestJudgeRobots(t *testing.T) {
 		{"404", "http://a.example/x", fetched(404, ""), true, "allowed", "robots.txt answered HTTP 404: everything is allowed"},
 		{"503", "http://a.example/x", fetched(503, ""), true, "unavailable",
 			"robots.txt unavailable (HTTP 503, 2 failed attempts): everything is disallowed"},
+		{"429", "http://a.example/x", fetched(429, ""), true, "unavailable",
+			"robots.txt unavailable (HTTP 429, 2 failed attempts): everything is disallowed"},
+		{"redirects used up", "http://a.example/x", fetched(301, ""), true, "allowed",
+			"robots.txt answered HTTP 301: everything is allowed"},
+		{"no answer", "http://a.example/x", fetched(0, ""), true, "unavailable", "robots.txt unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,5 +92,62 @@ func TestHostPaces(t *testing.T) {
 	unlimited := HostPaces(hs[1:2], &Politeness{}, now)[0]
 	if unlimited.RatePerSec != nil || unlimited.RateString() != "unlimited" {
 		t.Errorf("rate 0: %+v, want unlimited", unlimited)
+	}
+}
+
+// TestExplainAgreesWithCrawl: for each answer of robots.txt, explain says a
+// page is allowed exactly when the crawl fetched it, as the server's log
+// shows.
+func TestExplainAgreesWithCrawl(t *testing.T) {
+	tests := []struct {
+		name    string
+		robots  func(w http.ResponseWriter)
+		verdict string
+	}{
+		{"429", func(w http.ResponseWriter) { http.Error(w, "slow down", http.StatusTooManyRequests) }, "unavailable"},
+		{"503", func(w http.ResponseWriter) { http.Error(w, "down", http.StatusServiceUnavailable) }, "unavailable"},
+		{"404", func(w http.ResponseWriter) { http.NotFound(w, nil) }, "allowed"},
+		{"disallow", func(w http.ResponseWriter) { fmt.Fprint(w, "User-agent: *\nDisallow: /page\n") }, "disallowed"},
+		{"allow", func(w http.ResponseWriter) { fmt.Fprint(w, "User-agent: *\nDisallow: /other\n") }, "allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var log []string // guarded by mu
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				log = append(log, r.URL.Path)
+				mu.Unlock()
+				if r.URL.Path == "/robots.txt" {
+					tt.robots(w)
+					return
+				}
+				fmt.Fprint(w, "<html><title>page</title></html>")
+			}))
+			defer srv.Close()
+			cfg := testConfig(t, srv.URL+"/page")
+			cfg.SitemapDiscovery = false
+			cfg.Politeness.RobotsRetries = 1
+			crawlOnce(t, cfg)
+			db, err := sqlite.Open(context.Background(), cfg.Database)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			e, err := Explain(context.Background(), db, cfg, srv.URL+"/page", ExplainOptions{ConfigKnown: true, Now: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			fetched := slices.Contains(log, "/page")
+			mu.Unlock()
+			if e.Robots.Verdict != tt.verdict {
+				t.Errorf("explain: robots.txt verdict %s (%s), want %s", e.Robots.Verdict, e.Robots.Detail, tt.verdict)
+			}
+			if allowed := e.Robots.Verdict == "allowed"; allowed != fetched {
+				t.Errorf("explain says %s (%s), yet the server was sent /page: %v (state %s: %s)",
+					e.Robots.Verdict, e.Robots.Detail, fetched, e.State, e.Reason)
+			}
+		})
 	}
 }

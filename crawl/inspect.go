@@ -127,7 +127,6 @@ func Inspect(ctx context.Context, cfg *Config, rawURL string, o InspectOptions) 
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	c := *cfg
-	c.Store.Bodies = "none" // nothing is stored: do not compress
 	ins := &Inspection{Given: rawURL, ScopeFrom: "the config's seeds"}
 	switch {
 	case len(c.Scope.Hosts) > 0:
@@ -163,7 +162,12 @@ func Inspect(ctx context.Context, cfg *Config, rawURL string, o InspectOptions) 
 			return ins, fmt.Errorf("fetch %s: %w: %s (%s)", canon, ErrBlockedAddress, what, ins.ScopeHint)
 		}
 	}
-	w := &worker{e: e}
+	codec, err := store.NewBodyCodec(store.BodiesNone) // nothing is stored: no compression
+	if err != nil {
+		return ins, err
+	}
+	defer codec.Close()
+	w := &worker{e: e, body: codec.Encoder()}
 	rec := &requestRecorder{ins: ins, bodies: map[string]*response{}}
 	s := newSingle(&c, e.fetch.newClient())
 	s.watch = rec

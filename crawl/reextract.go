@@ -91,7 +91,7 @@ const reextractBatch = 200
 // transaction, in page id order. When ctx is cancelled it stops between
 // batches: the pages up to the returned stats' After have their new items.
 // Pages whose content type cfg does not parse are skipped.
-func Reextract(ctx context.Context, db *store.DB, cfg *Config, o ReextractOptions) (st ReextractStats, err error) {
+func Reextract(ctx context.Context, db ReextractStore, cfg *Config, o ReextractOptions) (st ReextractStats, err error) {
 	st.ByRule = map[string]int{}
 	start := time.Now()
 	tally := fieldErrorTally{}
@@ -146,7 +146,7 @@ func Reextract(ctx context.Context, db *store.DB, cfg *Config, o ReextractOption
 }
 
 func reextractPage(rules *parse.Rules, p store.StoredPage) ([]parse.Item, error) {
-	body, err := DecodeBody(p.Body, p.BodyEncoding)
+	body, err := store.DecodeBody(p.Body, p.BodyEncoding)
 	if err != nil {
 		return nil, err
 	}

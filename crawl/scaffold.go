@@ -208,7 +208,7 @@ func Check(ctx context.Context, cfg *Config, log *slog.Logger) (*CheckReport, er
 	defer e.fetch.close()
 	rep := &CheckReport{ListMode: e.listMode}
 	for h := range e.scope.hosts {
-		rep.ScopeHosts = append(rep.ScopeHosts, h)
+		rep.ScopeHosts = append(rep.ScopeHosts, h.String())
 	}
 	slices.Sort(rep.ScopeHosts)
 	s := newSingle(cfg, e.fetch.newClient())

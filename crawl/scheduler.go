@@ -122,9 +122,13 @@ func (h *host) nextTime(now time.Time) time.Time {
 	return t
 }
 
-// scheduler owns host states and hands ready URLs to idle workers.
+// scheduler owns host states and hands ready URLs to idle workers. It
+// reads the time from now and randomises waits with jitter only, so that
+// tests can drive it on a synthetic clock; Run gives it the wall clock.
 type scheduler struct {
 	e      *Engine
+	now    func() time.Time
+	jitter func(time.Duration) time.Duration
 	hosts  map[int64]*host
 	ready  readyHeap
 	cursor int64 // round-robin position over hosts for activation
@@ -140,7 +144,8 @@ type scheduler struct {
 	activateAt time.Time
 	feederReq  chan func(context.Context) func()
 	feederRes  chan func()
-	feederDone bool // feederReq is closed: ask runs work inline
+	backlog    []func(context.Context) func() // asked while feederReq was full, in order
+	feederDone bool                           // feederReq is closed: ask runs work inline
 
 	dispatched  int
 	stopping    bool
@@ -165,13 +170,19 @@ func keyOf(j job) jobKey {
 	return jobKey{host: j.hostID, lease: j.lease.ID}
 }
 
+// feederQueue is how many requests wait for the feeder before the
+// scheduler keeps them in its backlog.
+const feederQueue = 64
+
 func newScheduler(e *Engine) *scheduler {
 	return &scheduler{
 		e:         e,
+		now:       time.Now,
+		jitter:    jitter,
 		hosts:     map[int64]*host{},
 		retired:   map[int64]*host{},
 		running:   map[jobKey]Running{},
-		feederReq: make(chan func(context.Context) func(), e.cfg.Politeness.MaxActiveHosts+64),
+		feederReq: make(chan func(context.Context) func(), feederQueue),
 		feederRes: make(chan func(), 64),
 	}
 }
@@ -188,8 +199,11 @@ func (s *scheduler) feed(ctx context.Context) {
 	close(s.feederRes)
 }
 
-// ask queues database work; the scheduler never blocks on it. Once the
-// feeder has stopped (at shutdown) the work runs at once instead.
+// ask queues database work; the scheduler never blocks on it. Work the
+// feeder's queue has no room for waits in the backlog, which the dispatch
+// loop hands on (see pending); requests reach the feeder in the order they
+// were asked. Once the feeder has stopped (at shutdown) the work runs at
+// once instead.
 func (s *scheduler) ask(f func(context.Context) func()) {
 	if s.feederDone {
 		if apply := f(context.Background()); apply != nil {
@@ -197,12 +211,48 @@ func (s *scheduler) ask(f func(context.Context) func()) {
 		}
 		return
 	}
-	select {
-	case s.feederReq <- f:
-	default:
-		// Never expected: capacity exceeds outstanding requests. Run it
-		// asynchronously rather than block the dispatch loop.
-		go func() { s.feederReq <- f }()
+	if len(s.backlog) == 0 {
+		select {
+		case s.feederReq <- f:
+			return
+		default:
+		}
+	}
+	s.backlog = append(s.backlog, f)
+}
+
+// pending returns the feeder's queue and the first request of the backlog
+// when there is one, for the dispatch loop to send; a nil channel otherwise.
+func (s *scheduler) pending() (chan<- func(context.Context) func(), func(context.Context) func()) {
+	if len(s.backlog) == 0 || s.feederDone {
+		return nil, nil
+	}
+	return s.feederReq, s.backlog[0]
+}
+
+// handed records that the first request of the backlog went to the feeder.
+func (s *scheduler) handed() {
+	s.backlog[0] = nil
+	s.backlog = s.backlog[1:]
+}
+
+// stopFeeder hands the backlog to the feeder, waits for it to run every
+// request and applies their results, so that database work under way (a
+// claim, a host activation) lands before the run collects its leases.
+// Work asked from then on runs inline. The feeder goroutine returns.
+func (s *scheduler) stopFeeder() {
+	for len(s.backlog) > 0 {
+		select {
+		case s.feederReq <- s.backlog[0]:
+			s.handed()
+		case apply := <-s.feederRes:
+			apply()
+		}
+	}
+	close(s.feederReq)
+	s.feederDone = true
+	for apply := range s.feederRes {
+		apply()
 	}
 }
 
@@ -241,20 +291,20 @@ func (s *scheduler) newHost(row store.HostRow) *host {
 	if row.Reason != "" {
 		h.reason = row.Reason
 	}
-	if row.RobotsStatus.Valid && row.RobotsExpiresAt > time.Now().UnixMilli() {
+	if row.RobotsStatus.Valid && row.RobotsExpiresAt > s.now().UnixMilli() {
 		h.robotsExpires = time.UnixMilli(row.RobotsExpiresAt)
 		h.robots, h.crawlDelay = s.e.robotsFromRecord(int(row.RobotsStatus.Int64), row.RobotsBody)
 		if h.robots == nil {
 			h.robotsExpires = time.Time{}
 		}
 	}
-	s.repace(h)
+	s.repace(h, s.now())
 	return h
 }
 
 // repace recomputes the host's pacing interval from config, Crawl-delay and
 // observed latency (slow server, slower crawl) and applies it to the limiter.
-func (s *scheduler) repace(h *host) {
+func (s *scheduler) repace(h *host, now time.Time) {
 	cfg := s.e.cfg.Politeness
 	iv := h.baseEvery
 	why := ""
@@ -269,13 +319,13 @@ func (s *scheduler) repace(h *host) {
 	if iv != h.interval {
 		h.interval = iv
 		if iv == 0 {
-			h.lim.SetLimit(rate.Inf)
+			h.lim.SetLimitAt(now, rate.Inf)
 		} else {
-			h.lim.SetLimit(rate.Every(iv))
+			h.lim.SetLimitAt(now, rate.Every(iv))
 		}
 		h.dirty = true
 	}
-	if why != "" && h.pausedUntil.Before(time.Now()) {
+	if why != "" && h.pausedUntil.Before(now) {
 		h.reason = "paced by " + why
 	}
 }
@@ -394,7 +444,7 @@ func (s *scheduler) writeReservations() {
 				s.e.fail(err)
 				return
 			}
-			now := time.Now()
+			now := s.now()
 			for _, h := range batch {
 				h.reserving = false
 				if h.reserveUntil.After(h.reserved) {
@@ -414,7 +464,7 @@ func (s *scheduler) writeReservations() {
 // host that turns out unreachable would only hand its leases back.
 func (s *scheduler) refill(h *host) {
 	want := max(s.e.cfg.Politeness.HostQueue, h.maxInFlight*4)
-	if h.claiming || !h.more || h.givenUp || len(h.queue) > want/2 || s.stopping || time.Now().Before(h.claimAfter) {
+	if h.claiming || !h.more || h.givenUp || len(h.queue) > want/2 || s.stopping || s.now().Before(h.claimAfter) {
 		return
 	}
 	if s.e.cfg.Politeness.ObeyRobots && h.robots == nil {
@@ -440,7 +490,7 @@ func (s *scheduler) refill(h *host) {
 			// left wait for a retry time, when the sweep claims again.
 			h.more = len(ls) == n || !due.IsZero()
 			h.claimAfter = due
-			s.update(h, time.Now())
+			s.update(h, s.now())
 			s.maybeRetire(h)
 		}
 	})
@@ -470,7 +520,7 @@ func (s *scheduler) activate(now time.Time) {
 				s.cursor = 0
 				if after == 0 {
 					// A full pass found everything there is: wait for news.
-					s.activateAt = time.Now().Add(time.Second)
+					s.activateAt = s.now().Add(time.Second)
 				}
 			}
 		}
@@ -492,7 +542,8 @@ func (s *scheduler) maybeRetire(h *host) {
 	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching {
 		return
 	}
-	if h.more && !h.givenUp && (h.claimAfter.IsZero() || time.Until(h.claimAfter) < time.Minute) {
+	now := s.now()
+	if h.more && !h.givenUp && (h.claimAfter.IsZero() || h.claimAfter.Sub(now) < time.Minute) {
 		return
 	}
 	if h.index >= 0 {
@@ -516,7 +567,7 @@ func (s *scheduler) maybeRetire(h *host) {
 			continue
 		}
 		delete(s.retired, id)
-		if next := old.nextTime(time.Now()); next.After(old.pausedUntil) && next.After(time.Now()) {
+		if next := old.nextTime(now); next.After(old.pausedUntil) && next.After(now) {
 			old.pausedUntil = next
 			s.save([]*host{old})
 		}
@@ -553,7 +604,7 @@ func (s *scheduler) newURLs(byHost map[int64]int) {
 
 // adopt makes hosts active.
 func (s *scheduler) adopt(rows []store.HostRow) {
-	now := time.Now()
+	now := s.now()
 	for _, r := range rows {
 		if _, ok := s.hosts[r.ID]; ok || r.State != "active" || r.Queued == 0 {
 			continue
@@ -603,7 +654,7 @@ func (s *scheduler) finished(d done, now time.Time) {
 		wait := d.retryAfter
 		why := fmt.Sprintf("HTTP %d with Retry-After %v", d.status, wait)
 		if wait <= 0 {
-			wait = jitter(min(cfg.BackoffBase<<min(h.backoffLevel-1, 20), cfg.BackoffMax))
+			wait = s.backoff(h.backoffLevel)
 			why = fmt.Sprintf("HTTP %d, backing off %v (level %d)", d.status, wait.Round(time.Millisecond), h.backoffLevel)
 		}
 		wait = min(wait, cfg.MaxRetryAfter)
@@ -617,7 +668,7 @@ func (s *scheduler) finished(d done, now time.Time) {
 			s.giveUp(h, fmt.Sprintf("host unreachable: %d consecutive connection failures or unanswered requests", h.failures))
 			return
 		}
-		wait := jitter(min(cfg.BackoffBase<<min(h.failures-1, 20), cfg.BackoffMax))
+		wait := s.backoff(h.failures)
 		h.pausedUntil = now.Add(wait)
 		h.reason = fmt.Sprintf("connection failures or unanswered requests (%d), paused %v", h.failures, wait.Round(time.Millisecond))
 	case classOK, classPermanent, classTransient:
@@ -635,9 +686,16 @@ func (s *scheduler) finished(d done, now time.Time) {
 			h.pages++
 		}
 	}
-	s.repace(h)
+	s.repace(h, now)
 	s.update(h, now)
 	s.maybeRetire(h)
+}
+
+// backoff is the pause after the n-th failure in a row: backoff_base
+// doubled n-1 times, at most backoff_max, jittered.
+func (s *scheduler) backoff(n int) time.Duration {
+	cfg := s.e.cfg.Politeness
+	return s.jitter(min(cfg.BackoffBase<<min(n-1, 20), cfg.BackoffMax))
 }
 
 func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
@@ -647,7 +705,7 @@ func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
 		return
 	}
 	rec := store.RobotsRecord{Status: r.status, Body: r.body, Err: r.err, FetchedAt: r.fetchedAt}
-	if r.rules != nil {
+	if r.avail != robots.Unreachable {
 		h.robots = r.rules
 		h.robotsFailures = 0
 		h.robotsExpires = now.Add(s.e.cfg.Politeness.RobotsTTL)
@@ -662,7 +720,7 @@ func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
 		}
 		s.refill(h)
 	} else {
-		// Unavailable (5xx, network): disallow all for now, try again later.
+		// Unreachable (429, 5xx, network): disallow all for now, try again later.
 		h.robotsFailures++
 		rec.Failures = h.robotsFailures
 		if h.robotsFailures >= s.e.cfg.Politeness.RobotsRetries {
@@ -671,7 +729,7 @@ func (s *scheduler) robotsDone(h *host, d done, now time.Time) {
 			return
 		}
 		if d.class != classThrottled {
-			wait := jitter(min(s.e.cfg.Politeness.BackoffBase<<min(h.robotsFailures-1, 20), s.e.cfg.Politeness.BackoffMax))
+			wait := s.backoff(h.robotsFailures)
 			h.pausedUntil = now.Add(wait)
 		}
 		h.reason = fmt.Sprintf("robots.txt unavailable (%s): disallow all, retry at %s", r.describe(), h.pausedUntil.Format(time.TimeOnly))

@@ -5,16 +5,19 @@ import (
 	"hash/maphash"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"github.com/crawler-dev/crawler/store"
 )
 
 // scope decides, from a canonical URL alone, whether it is crawled, and if
 // not, why. It is immutable except for the bounded trap counters.
 type scope struct {
-	hosts      map[string]bool // host or host:port, lowercase
+	hosts      map[hostKey]bool
 	subdomains bool
 	include    []*regexp.Regexp
 	exclude    []*regexp.Regexp
@@ -23,15 +26,47 @@ type scope struct {
 	variants   *variantCounter
 }
 
-func newScope(cfg *Config, seeds []string, policy *addrPolicy) *scope {
-	s := &scope{hosts: map[string]bool{}, subdomains: cfg.Scope.Subdomains, limits: cfg.Limits, policy: policy}
-	for _, h := range cfg.Scope.Hosts {
-		s.hosts[strings.ToLower(h)] = true
+// hostKey is an allowed host: its name as a canonical URL writes it (IPv6
+// without brackets), and the port a URL must connect to, or 0 for any.
+type hostKey struct {
+	name string
+	port uint16
+}
+
+// String writes the host as a user writes it in scope.hosts.
+func (k hostKey) String() string {
+	name := k.name
+	if strings.Contains(name, ":") {
+		name = "[" + name + "]"
+	}
+	if k.port == 0 {
+		return name
+	}
+	return name + ":" + strconv.Itoa(int(k.port))
+}
+
+// newScope builds the scope of cfg. Its hosts are scope.hosts, or else the
+// hosts of the seeds (the URL list in list mode) and of the configured
+// sitemaps, each in its canonical form, so that they are compared with
+// canonical URLs as equals. A seed or sitemap that has no canonical form is
+// left out here: Seed reports it.
+func newScope(cfg *Config, norm *urlnorm.Normalizer, seeds []string, policy *addrPolicy) (*scope, error) {
+	s := &scope{hosts: map[hostKey]bool{}, subdomains: cfg.Scope.Subdomains, limits: cfg.Limits, policy: policy}
+	for i, h := range cfg.Scope.Hosts {
+		k, err := scopeHost(h)
+		if err != nil {
+			return nil, fmt.Errorf("scope.hosts[%d]: %w", i, err)
+		}
+		s.hosts[k] = true
 	}
 	if len(cfg.Scope.Hosts) == 0 {
-		for _, seed := range seeds {
-			if u, err := url.Parse(seed); err == nil {
-				s.hosts[strings.ToLower(u.Host)] = true
+		for _, raw := range slices.Concat(seeds, cfg.Sitemaps) {
+			c, err := norm.CanonicalString(strings.TrimSpace(raw))
+			if err != nil {
+				continue
+			}
+			if u, err := url.Parse(c); err == nil {
+				s.hosts[seedHost(u)] = true
 			}
 		}
 	}
@@ -44,22 +79,64 @@ func newScope(cfg *Config, seeds []string, policy *addrPolicy) *scope {
 	if cfg.Limits.MaxQueryVariants > 0 {
 		s.variants = newVariantCounter(1 << 18)
 	}
-	return s
+	return s, nil
 }
 
+// seedHost is the host a canonical seed URL puts in scope: its host on any
+// port, or on its port alone when that is not its scheme's default.
+func seedHost(u *url.URL) hostKey {
+	k := hostKey{name: u.Hostname()}
+	if u.Port() != "" {
+		k.port = urlPort(u)
+	}
+	return k
+}
+
+// scopeHost reads a scope.hosts entry, "host" (any port) or "host:port",
+// into the form canonical URLs write the host in: "Bücher.example." is
+// xn--bcher-kva.example.
+func scopeHost(entry string) (hostKey, error) {
+	u, err := url.Parse("http://" + entry)
+	if err != nil || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return hostKey{}, fmt.Errorf("%q is not a host name (write example.com or example.com:8080)", entry)
+	}
+	var k hostKey
+	if p := u.Port(); p != "" {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil || n == 0 {
+			return hostKey{}, fmt.Errorf("%q: port %q is not a number from 1 to 65535", entry, p)
+		}
+		k.port = uint16(n)
+	}
+	name := u.Hostname()
+	if strings.Contains(name, ":") {
+		name = "[" + name + "]"
+	}
+	norm, err := urlnorm.New(urlnorm.Options{}) // the options concern paths and queries
+	if err != nil {
+		return hostKey{}, err
+	}
+	c, err := norm.CanonicalString("http://" + name + "/")
+	if err != nil {
+		return hostKey{}, fmt.Errorf("%q is not a host name: %w", entry, err)
+	}
+	cu, err := url.Parse(c)
+	if err != nil {
+		return hostKey{}, fmt.Errorf("%q is not a host name: %w", entry, err)
+	}
+	k.name = cu.Hostname()
+	return k, nil
+}
+
+// hostAllowed reports whether the canonical URL u is on an allowed host.
 func (s *scope) hostAllowed(u *url.URL) bool {
-	h := strings.ToLower(u.Host)
-	if s.hosts[h] || s.hosts[u.Hostname()] {
+	name, port := u.Hostname(), urlPort(u)
+	if s.hosts[hostKey{name: name}] || s.hosts[hostKey{name: name, port: port}] {
 		return true
 	}
 	if s.subdomains {
-		name := u.Hostname()
-		for allowed := range s.hosts {
-			base := allowed
-			if i := strings.LastIndexByte(base, ':'); i >= 0 && !strings.Contains(base, "]") {
-				base = base[:i]
-			}
-			if strings.HasSuffix(name, "."+base) {
+		for k := range s.hosts {
+			if (k.port == 0 || k.port == port) && strings.HasSuffix(name, "."+k.name) {
 				return true
 			}
 		}

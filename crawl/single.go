@@ -186,9 +186,9 @@ func (s *single) allowed(ctx context.Context, u *url.URL) error {
 	return fmt.Errorf("fetch %s: %w: %q (%s/robots.txt line %d, user-agent group %q)", u, ErrRobotsDisallowed, v.Rule, o, v.Line, v.Group)
 }
 
-// fetchRobots reads an origin's robots.txt as RFC 9309 says: up to five
-// redirects, 4xx means no restrictions, 5xx or no answer means the site
-// is unreachable for crawling, which FetchOne reports as an error.
+// fetchRobots reads an origin's robots.txt as RFC 9309 says (see
+// robots.FromResponse); a robots.txt that is unreachable, which forbids
+// every URL until it can be fetched, is an error for FetchOne.
 func (s *single) fetchRobots(ctx context.Context, o string) (*robots.Robots, error) {
 	target := o + "/robots.txt"
 	for hop := 0; ; hop++ {
@@ -200,14 +200,12 @@ func (s *single) fetchRobots(ctx context.Context, o string) (*robots.Robots, err
 			target = next
 			continue
 		}
-		switch {
-		case r.status >= 200 && r.status < 300:
-			return robots.Parse(r.body), nil
-		case r.status == 429 || r.status >= 500:
+		rules, avail := robots.FromResponse(r.status, r.body)
+		if avail == robots.Unreachable {
 			return nil, fmt.Errorf("fetch %s/robots.txt: HTTP %d: %w (RFC 9309: an unreachable robots.txt disallows everything; try again later)",
 				o, r.status, ErrRobotsDisallowed)
 		}
-		return robots.AllowAll(), nil // 3xx beyond five hops, 4xx
+		return rules, nil
 	}
 }
 
@@ -253,7 +251,7 @@ type RulesPage struct {
 // body the crawl stored in db, unless db is nil or fresh, else the page
 // fetched as the crawl would fetch it (FetchOne). Rules are applied only to
 // 2xx pages, so another status is an error.
-func PageForRules(ctx context.Context, cfg *Config, db *store.DB, rawURL string, fresh bool) (*RulesPage, error) {
+func PageForRules(ctx context.Context, cfg *Config, db PageReader, rawURL string, fresh bool) (*RulesPage, error) {
 	canon, err := CanonicalURL(cfg, rawURL)
 	if err != nil {
 		return nil, err
@@ -262,7 +260,7 @@ func PageForRules(ctx context.Context, cfg *Config, db *store.DB, rawURL string,
 		p, err := db.PageByURL(ctx, canon)
 		switch {
 		case err == nil && p.Body != nil:
-			body, err := DecodeBody(p.Body, p.BodyEncoding)
+			body, err := store.DecodeBody(p.Body, p.BodyEncoding)
 			if err != nil {
 				return nil, fmt.Errorf("stored body of %s: %w", canon, err)
 			}

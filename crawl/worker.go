@@ -1,8 +1,6 @@
 package crawl
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,13 +13,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/klauspost/compress/s2"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/crawler-dev/crawler/crawl/robots"
 	"github.com/crawler-dev/crawler/parse"
@@ -69,7 +64,8 @@ type done struct {
 
 // robotsResult is a fetched robots.txt and what it means for the host.
 type robotsResult struct {
-	rules     *robots.Robots // nil when unavailable (5xx or network): disallow all for now
+	avail     robots.Availability // set unless the fetch was canceled
+	rules     *robots.Robots      // the rules that apply, from robots.FromResponse
 	status    int
 	body      []byte
 	err       string
@@ -80,13 +76,8 @@ type robotsResult struct {
 type worker struct {
 	e      *Engine
 	client *client
-	zw     *zstd.Encoder
-	gzbuf  bytes.Buffer
-	s2buf  []byte // scratch for S2 output, at most s2ScratchMax
+	body   *store.BodyEncoder // this worker's own
 }
-
-// s2ScratchMax bounds the S2 scratch buffer a worker keeps between pages.
-const s2ScratchMax = 1 << 20
 
 const robotsMaxBytes = 500 << 10
 
@@ -110,7 +101,7 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// robots fetches robots.txt, following up to 5 redirects as RFC 9309 allows.
+// robots fetches robots.txt, following redirects as RFC 9309 allows.
 func (w *worker) robots(ctx context.Context, j job) {
 	defer w.e.settle(1)
 	e := w.e
@@ -126,6 +117,7 @@ func (w *worker) robots(ctx context.Context, j job) {
 			} else {
 				d.class = classHostDown
 				res.err = err.Error()
+				res.rules, res.avail = robots.FromResponse(0, nil)
 			}
 			break
 		}
@@ -134,23 +126,20 @@ func (w *worker) robots(ctx context.Context, j job) {
 			target = next
 			continue
 		}
+		res.rules, res.avail = robots.FromResponse(r.status, r.body)
 		switch {
-		case r.status >= 200 && r.status < 300:
+		case res.avail == robots.Available:
 			res.body = r.body
-			res.rules = robots.Parse(r.body)
-		case r.status >= 300 && r.status < 400:
-			// RFC 9309 2.3.1.2: more than five redirects: unavailable, allow all.
-			res.rules = robots.AllowAll()
+		case res.avail == robots.Unrestricted && r.status < 400:
 			res.err = "too many redirects"
-		case r.status == 429:
-			d.class = classThrottled
-			d.retryAfter = retryAfter(r.header, time.Now())
-			res.err = "429 Too Many Requests"
-		case r.status >= 400 && r.status < 500:
-			res.rules = robots.AllowAll()
-		default:
+		case res.avail == robots.Unreachable:
 			d.class = classTransient
 			res.err = fmt.Sprintf("HTTP %d", r.status)
+			if r.status == 429 {
+				d.class = classThrottled
+				d.retryAfter = retryAfter(r.header, time.Now())
+				res.err = "429 Too Many Requests"
+			}
 		}
 		break
 	}
@@ -160,9 +149,9 @@ func (w *worker) robots(ctx context.Context, j job) {
 }
 
 // nextRobotsHop returns where a robots.txt redirect leads, when it is to be
-// followed: RFC 9309 allows up to five hops.
+// followed: RFC 9309 allows up to robots.MaxRedirects hops.
 func nextRobotsHop(target string, r *response, hop int) (string, bool) {
-	if r.status < 300 || r.status >= 400 || hop >= 5 {
+	if r.status < 300 || r.status >= 400 || hop >= robots.MaxRedirects {
 		return "", false
 	}
 	base, err := url.Parse(target)
@@ -192,7 +181,7 @@ func (w *worker) page(ctx context.Context, j job) {
 		if d.class == classCanceled {
 			out = store.Outcome{Lease: l, State: store.StateQueued}
 		} else {
-			e.retryOrFail(&out, d.class, 0)
+			e.retryOrFail(&out, d.class, 0, time.Now())
 		}
 		e.done <- d
 		e.results <- out
@@ -207,7 +196,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	}
 	if d.class == classTransient || d.class == classThrottled {
 		out.Reason = fmt.Sprintf("HTTP %d %s", r.status, http.StatusText(r.status))
-		if e.retryOrFail(&out, d.class, d.retryAfter); out.State == store.StateQueued {
+		if e.retryOrFail(&out, d.class, d.retryAfter, time.Now()); out.State == store.StateQueued {
 			e.done <- d
 			e.results <- out
 			return
@@ -219,15 +208,16 @@ func (w *worker) page(ctx context.Context, j job) {
 	e.results <- out
 }
 
-// retryOrFail sets out to a retry (queued, with a due time) if attempts
-// remain and the failure is transient, else to failed.
-func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration) {
+// retryOrFail sets out to a retry (queued, due after the retry backoff or
+// the server's wait, whichever is longer, from now) if attempts remain and
+// the failure is one to retry, else to failed.
+func (e *Engine) retryOrFail(out *store.Outcome, class errClass, wait time.Duration, now time.Time) {
 	attempts := out.Lease.Attempts + 1
 	if (class == classTransient || class == classThrottled || class == classHostDown) && attempts <= e.cfg.Fetch.MaxRetries {
 		backoff := e.cfg.Fetch.RetryBase << (attempts - 1)
 		backoff = jitter(backoff)
 		out.State = store.StateQueued
-		out.RetryAt = time.Now().Add(max(backoff, wait))
+		out.RetryAt = now.Add(max(backoff, wait))
 		out.Reason = fmt.Sprintf("retry %d/%d: %s", attempts, e.cfg.Fetch.MaxRetries, out.Reason)
 		return
 	}
@@ -507,34 +497,7 @@ func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source str
 // setBody compresses and hashes the body in the worker, off the writer's path.
 func (w *worker) setBody(p *store.Page, body []byte) {
 	p.ContentHash = strconv.FormatUint(xxhash.Sum64(body), 16)
-	switch w.e.cfg.Store.Bodies {
-	case "zstd":
-		p.Body = w.zw.EncodeAll(body, make([]byte, 0, len(body)/3+64))
-		p.BodyEncoding = "zstd"
-	case "s2":
-		// Encode into the worker's scratch buffer (S2 needs room for the
-		// worst case) and keep an exact-size copy. The buffer is kept only
-		// for ordinary page sizes, so one huge body does not stay resident.
-		buf := w.s2buf
-		if n := s2.MaxEncodedLen(len(body)); cap(buf) < n {
-			buf = make([]byte, n)
-			if n <= s2ScratchMax {
-				w.s2buf = buf
-			}
-		}
-		p.Body = bytes.Clone(s2.Encode(buf[:cap(buf)], body))
-		p.BodyEncoding = "s2"
-	case "gzip":
-		w.gzbuf.Reset()
-		zw, _ := gzip.NewWriterLevel(&w.gzbuf, gzip.BestSpeed)
-		zw.Write(body)
-		zw.Close()
-		p.Body = bytes.Clone(w.gzbuf.Bytes())
-		p.BodyEncoding = "gzip"
-	case "identity":
-		p.Body = body
-		p.BodyEncoding = "identity"
-	}
+	p.Body, p.BodyEncoding = w.body.Encode(body)
 }
 
 // headerJSON keeps the recorded headers; contentType is the header as the
@@ -555,37 +518,3 @@ func headerJSON(h http.Header, contentType string) string {
 	b, _ := json.Marshal(m)
 	return string(b)
 }
-
-// DecodeBody undoes the compression of a stored body.
-func DecodeBody(body []byte, encoding string) ([]byte, error) {
-	switch encoding {
-	case "", "identity":
-		return body, nil
-	case "zstd":
-		d := zstdDecoders.Get().(*zstd.Decoder)
-		defer zstdDecoders.Put(d)
-		return d.DecodeAll(body, nil)
-	case "s2":
-		b, err := s2.Decode(nil, body)
-		if err != nil {
-			return nil, fmt.Errorf("decode s2 body: %w", err)
-		}
-		return b, nil
-	case "gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return nil, fmt.Errorf("decode gzip body: %w", err)
-		}
-		var b bytes.Buffer
-		if _, err := b.ReadFrom(zr); err != nil {
-			return nil, fmt.Errorf("decode gzip body: %w", err)
-		}
-		return b.Bytes(), nil
-	}
-	return nil, fmt.Errorf("unknown body encoding %q", encoding)
-}
-
-var zstdDecoders = sync.Pool{New: func() any {
-	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
-	return d
-}}

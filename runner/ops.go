@@ -22,7 +22,7 @@ import (
 // frontierCounts caches the frontier's per-state counts, so that frequent
 // scrapes cost at most one query per ttl.
 type frontierCounts struct {
-	db  *store.DB
+	db  Reader
 	ttl time.Duration
 
 	mu sync.Mutex // guards at and m; held during the query, so concurrent callers share it
@@ -107,7 +107,7 @@ type LiveCause struct {
 // liveDetail caches the host rows and causes of /status, so that the live
 // page's polling costs at most two queries per ttl.
 type liveDetail struct {
-	db    *store.DB
+	db    Reader
 	since time.Time // the run's start: causes are this run's
 	ttl   time.Duration
 
@@ -200,7 +200,7 @@ func ServeOps(addr string, reg *prometheus.Registry, r *Run, log *slog.Logger) (
 	o := &Ops{
 		srv: &http.Server{
 			Handler: opsHandler(reg, r.Progress, counts, &liveDetail{db: r.db, since: r.since, ttl: 2 * time.Second},
-				r.db.Path(), log),
+				r.cfg.Database, log),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},

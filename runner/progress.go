@@ -124,7 +124,7 @@ func round1(f float64) float64 { return math.Round(f*10) / 10 }
 // monitor turns the engine's reports into Progress and watches for
 // stalls. Only the run's watching goroutine uses it.
 type monitor struct {
-	db           *store.DB
+	db           Reader
 	log          *slog.Logger
 	rates        rateWindow
 	stall        stallWatch

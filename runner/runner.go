@@ -25,27 +25,6 @@ const DefaultGrace = 10 * time.Second
 // before a run warns that it stalled (crawler run --stall-after).
 const DefaultStallAfter = time.Minute
 
-// OpenOptions say what a database is opened for.
-type OpenOptions struct {
-	// ReadOnly opens it for queries: it works while a crawl writes to it,
-	// and on a file in a directory the user cannot write. Otherwise the
-	// database is created if needed, migrated and held exclusively
-	// (store.ErrLocked when another process holds it).
-	ReadOnly bool
-	Reader   store.ReaderOptions // tunes the read-only pool
-}
-
-// OpenDatabase opens the crawl database that a configuration's database
-// value names. Every command and the service open their databases here,
-// so the value alone decides which store serves a job; today it is a
-// SQLite file path.
-func OpenDatabase(ctx context.Context, database string, o OpenOptions) (*store.DB, error) {
-	if o.ReadOnly {
-		return store.OpenReader(ctx, database, o.Reader)
-	}
-	return store.Open(ctx, database)
-}
-
 // Options configure a Run.
 type Options struct {
 	Log        *slog.Logger
@@ -64,7 +43,7 @@ type Options struct {
 // Crawl runs it; Progress may be called from any goroutine.
 type Run struct {
 	cfg          *crawl.Config
-	db           *store.DB
+	db           Database
 	eng          *crawl.Engine
 	o            Options
 	pagesAtStart int
@@ -78,7 +57,7 @@ type Run struct {
 // frontier (seeds already known are left as they are, so starting again
 // on a crawled database resumes it). The caller keeps db and closes it
 // after the run.
-func Start(ctx context.Context, cfg *crawl.Config, db *store.DB, o Options) (*Run, error) {
+func Start(ctx context.Context, cfg *crawl.Config, db Database, o Options) (*Run, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -97,9 +76,6 @@ func Start(ctx context.Context, cfg *crawl.Config, db *store.DB, o Options) (*Ru
 	}
 	return &Run{cfg: cfg, db: db, eng: eng, o: o, pagesAtStart: pages, since: since}, nil
 }
-
-// DB returns the run's database.
-func (r *Run) DB() *store.DB { return r.db }
 
 // Progress returns the run's latest progress: zero before the engine first
 // reports, the final state once Crawl has returned.

@@ -13,12 +13,13 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
 // siteCrawl starts the local test site and returns it with a config for
 // crawling it fast and that config's database, open, under t.TempDir().
-func siteCrawl(t *testing.T, o testsite.Options) (*testsite.Site, *crawl.Config, *store.DB) {
+func siteCrawl(t *testing.T, o testsite.Options) (*testsite.Site, *crawl.Config, *sqlite.DB) {
 	t.Helper()
 	site, err := testsite.Start(o)
 	if err != nil {
@@ -26,7 +27,7 @@ func siteCrawl(t *testing.T, o testsite.Options) (*testsite.Site, *crawl.Config,
 	}
 	t.Cleanup(func() { site.Close() })
 	cfg := testConfig(t, site.Seeds())
-	db, err := OpenDatabase(context.Background(), cfg.Database, OpenOptions{})
+	db, err := sqlite.Open(context.Background(), cfg.Database)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,26 +72,28 @@ func (b *syncBuffer) String() string {
 func TestOpenDatabase(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "crawl.db")
-	if _, err := OpenDatabase(ctx, path, OpenOptions{ReadOnly: true}); err == nil {
+	if _, err := OpenReader(ctx, path, store.ReaderOptions{}); err == nil {
 		t.Error("opening a database that does not exist read-only succeeded")
 	}
-	db, err := OpenDatabase(ctx, path, OpenOptions{})
+	db, err := OpenDatabase(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if other, err := OpenDatabase(ctx, path, OpenOptions{}); !errors.Is(err, store.ErrLocked) {
+	if other, err := OpenDatabase(ctx, path); !errors.Is(err, store.ErrLocked) {
 		if other != nil {
 			other.Close()
 		}
 		t.Errorf("a second writer: error %v, want store.ErrLocked", err)
 	}
-	r, err := OpenDatabase(ctx, path, OpenOptions{ReadOnly: true})
+	r, err := OpenReader(ctx, path, store.ReaderOptions{})
 	if err != nil {
 		t.Fatalf("a reader beside the writer: %v", err)
 	}
 	defer r.Close()
-	if _, err := r.Reader().Exec(`DELETE FROM frontier`); err == nil {
+	rows, err := r.UserQuery(ctx, `DELETE FROM frontier`, 0)
+	if err == nil {
+		rows.Close()
 		t.Error("the read-only database accepted a write")
 	}
 }
@@ -128,7 +131,7 @@ func TestRateWindow(t *testing.T) {
 // completed for the stall threshold while URLs wait.
 func TestMonitor(t *testing.T) {
 	ctx := context.Background()
-	db, err := OpenDatabase(ctx, filepath.Join(t.TempDir(), "crawl.db"), OpenOptions{})
+	db, err := OpenDatabase(ctx, filepath.Join(t.TempDir(), "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,8 +192,8 @@ func TestCrawl(t *testing.T) {
 	}
 	var pages, errs int
 	var outcome, config string
-	db.Reader().QueryRow(`SELECT count(*), (SELECT count(*) FROM frontier WHERE state = 'failed') FROM pages`).Scan(&pages, &errs)
-	db.Reader().QueryRow(`SELECT outcome, config FROM runs`).Scan(&outcome, &config)
+	db.SQL().QueryRow(`SELECT count(*), (SELECT count(*) FROM frontier WHERE state = 'failed') FROM pages`).Scan(&pages, &errs)
+	db.SQL().QueryRow(`SELECT outcome, config FROM runs`).Scan(&outcome, &config)
 	if res.TotalsErr != nil || res.Totals.Pages != pages || res.Totals.Errors != errs || res.Totals.Queued != 0 || res.Totals.Leased != 0 {
 		t.Errorf("totals %+v (%v), want %d pages, %d errors, nothing queued or leased", res.Totals, res.TotalsErr, pages, errs)
 	}

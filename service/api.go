@@ -2,13 +2,13 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"net/http"
 	"strconv"
 	"time"
@@ -33,7 +33,7 @@ const (
 	// refused with 429.
 	MaxConcurrentQueries = 4
 	// queryRowBytes bounds the values of one /query row as SQLite computes
-	// them (store.DB.UserQuery): half an answer, leaving room for JSON's
+	// them (runner.Reader.UserQuery): half an answer, leaving room for JSON's
 	// quoting and escapes.
 	queryRowBytes = MaxResponseBytes / 2
 	// maxValueBytes is the longest string or blob any read of the service
@@ -308,20 +308,19 @@ var errNoDatabase = errors.New("the job has not started yet, so it has no databa
 
 // openResults opens a job's database read-only; it works while the job
 // crawls.
-func (s *Service) openResults(ctx context.Context, j *job) (*store.DB, error) {
+func (s *Service) openResults(ctx context.Context, j *job) (runner.Reader, error) {
 	s.mu.Lock()
 	ready := j.rec.HasDatabase
 	s.mu.Unlock()
 	if !ready {
 		return nil, errNoDatabase
 	}
-	return runner.OpenDatabase(ctx, j.dbPath(), runner.OpenOptions{ReadOnly: true,
-		Reader: store.ReaderOptions{MaxValueBytes: maxValueBytes}})
+	return runner.OpenReader(ctx, j.dbPath(), store.ReaderOptions{MaxValueBytes: maxValueBytes})
 }
 
 // openOrAnswer opens a job's database read-only, or answers why it cannot:
 // 409 for a job that has none yet.
-func (s *Service) openOrAnswer(ctx context.Context, w http.ResponseWriter, j *job) (*store.DB, bool) {
+func (s *Service) openOrAnswer(ctx context.Context, w http.ResponseWriter, j *job) (runner.Reader, bool) {
 	db, err := s.openResults(ctx, j)
 	if errors.Is(err, errNoDatabase) {
 		writeError(w, http.StatusConflict, err.Error())
@@ -501,14 +500,13 @@ func keyset(r *http.Request) (after, limit int64, err error) {
 	return after, limit, nil
 }
 
-// keysetRows serves one keyset page of a job's results: query returns the
+// keysetRows serves one keyset page of a job's results: rows yields the
 // rows after the given id (one more than limit, to know whether more
-// follow), scan reads one, id gives a row's key. The page ends at limit
-// rows or before MaxResponseBytes, whichever comes first; next_after is
-// then the key to continue from.
+// follow), id gives a row's key. The page ends at limit rows or before
+// MaxResponseBytes, whichever comes first; next_after is then the key to
+// continue from.
 func keysetRows[T any](s *Service, w http.ResponseWriter, r *http.Request, key string,
-	query func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error),
-	scan func(*sql.Rows) (T, error), id func(T) int64) {
+	rows func(ctx context.Context, db runner.Reader, after int64, limit int) iter.Seq2[T, error], id func(T) int64) {
 	j := s.lookup(w, r)
 	if j == nil {
 		return
@@ -528,31 +526,21 @@ func keysetRows[T any](s *Service, w http.ResponseWriter, r *http.Request, key s
 		return
 	}
 	defer db.Close()
-	fail := func(err error) {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("%s of job %s: %v", key, j.rec.ID, err))
-	}
-	rows, err := query(r.Context(), db, after, limit+1)
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer rows.Close()
 	list := rowList{size: answerReserve}
 	var last int64
 	more := false
-	for rows.Next() {
+	for v, err := range rows(r.Context(), db, after, int(limit)+1) {
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("%s of job %s: %v", key, j.rec.ID, err))
+			return
+		}
 		if int64(len(list.rows)) == limit {
 			more = true
 			break
 		}
-		v, err := scan(rows)
-		if err != nil {
-			fail(err)
-			return
-		}
 		ok, err := list.add(v)
 		if err != nil {
-			fail(err)
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("%s of job %s: %v", key, j.rec.ID, err))
 			return
 		}
 		if !ok {
@@ -560,10 +548,6 @@ func keysetRows[T any](s *Service, w http.ResponseWriter, r *http.Request, key s
 			break
 		}
 		last = id(v)
-	}
-	if err := rows.Err(); err != nil {
-		fail(err)
-		return
 	}
 	if list.rows != nil {
 		out[key] = list.rows
@@ -574,71 +558,32 @@ func keysetRows[T any](s *Service, w http.ResponseWriter, r *http.Request, key s
 	writeJSON(w, http.StatusOK, out)
 }
 
-// cutFields lists the names whose flag is set.
-func cutFields(names []string, flags ...bool) []string {
-	var out []string
-	for i, f := range flags {
-		if f {
-			out = append(out, names[i])
-		}
-	}
-	return out
-}
-
 func (s *Service) handlePages(w http.ResponseWriter, r *http.Request) {
-	keysetRows(s, w, r, "pages", func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error) {
-		// Text fields are cut in SQL, so a page with a 10 MB title costs
-		// the answer 16K characters of it.
-		return db.Reader().QueryContext(ctx, `SELECT id, substr(url, 1, :n), length(url) > :n,
-			substr(final_url, 1, :n), length(final_url) > :n, status,
-			coalesce(substr(content_type, 1, :n), ''), coalesce(length(content_type) > :n, 0),
-			coalesce(substr(title, 1, :n), ''), coalesce(length(title) > :n, 0),
-			fetched_at, duration_ms, size, depth FROM pages WHERE id > :after ORDER BY id LIMIT :limit`,
-			sql.Named("n", maxFieldChars), sql.Named("after", after), sql.Named("limit", limit))
-	}, func(rows *sql.Rows) (pageRow, error) {
-		var p pageRow
-		var fetched int64
-		var cutURL, cutFinal, cutType, cutTitle bool
-		err := rows.Scan(&p.ID, &p.URL, &cutURL, &p.FinalURL, &cutFinal, &p.Status, &p.ContentType, &cutType,
-			&p.Title, &cutTitle, &fetched, &p.DurationMS, &p.Size, &p.Depth)
-		p.FetchedAt = time.UnixMilli(fetched).UTC()
-		p.Cut = cutFields([]string{"url", "final_url", "content_type", "title"}, cutURL, cutFinal, cutType, cutTitle)
-		return p, err
+	keysetRows(s, w, r, "pages", func(ctx context.Context, db runner.Reader, after int64, limit int) iter.Seq2[pageRow, error] {
+		return func(yield func(pageRow, error) bool) {
+			for p, err := range db.PageSummaries(ctx, after, limit, maxFieldChars) {
+				row := pageRow{ID: p.ID, URL: p.URL, FinalURL: p.FinalURL, Status: p.Status, ContentType: p.ContentType,
+					Title: p.Title, FetchedAt: p.FetchedAt.UTC(), DurationMS: p.DurationMS, Size: p.Size, Depth: p.Depth, Cut: p.Cut}
+				if !yield(row, err) {
+					return
+				}
+			}
+		}
 	}, func(p pageRow) int64 { return p.ID })
 }
 
 func (s *Service) handleItems(w http.ResponseWriter, r *http.Request) {
 	rule := r.URL.Query().Get("rule")
-	keysetRows(s, w, r, "items", func(ctx context.Context, db *store.DB, after, limit int64) (*sql.Rows, error) {
-		q := `SELECT id, page_id, substr(url, 1, :n), length(url) > :n, substr(rule, 1, :n), length(rule) > :n, idx,
-			CASE WHEN octet_length(data) > :max THEN NULL ELSE data END, octet_length(data) > :max,
-			CASE WHEN octet_length(errors) > :max THEN NULL ELSE errors END, coalesce(octet_length(errors) > :max, 0),
-			extracted_at FROM items WHERE id > :after`
-		args := []any{sql.Named("n", maxFieldChars), sql.Named("max", maxItemJSON), sql.Named("after", after),
-			sql.Named("limit", limit)}
-		if rule != "" {
-			q += ` AND rule = :rule`
-			args = append(args, sql.Named("rule", rule))
+	keysetRows(s, w, r, "items", func(ctx context.Context, db runner.Reader, after int64, limit int) iter.Seq2[itemRow, error] {
+		return func(yield func(itemRow, error) bool) {
+			for it, err := range db.ItemSummaries(ctx, after, limit, rule, maxFieldChars, maxItemJSON) {
+				row := itemRow{ID: it.ID, PageID: it.PageID, URL: it.URL, Rule: it.Rule, Index: it.Index, Data: it.Data,
+					Errors: it.Errors, ExtractedAt: it.ExtractedAt.UTC(), Cut: it.Cut}
+				if !yield(row, err) {
+					return
+				}
+			}
 		}
-		return db.Reader().QueryContext(ctx, q+` ORDER BY id LIMIT :limit`, args...)
-	}, func(rows *sql.Rows) (itemRow, error) {
-		var it itemRow
-		var data, errs sql.NullString
-		var at int64
-		var cutURL, cutRule, cutData, cutErrs bool
-		if err := rows.Scan(&it.ID, &it.PageID, &it.URL, &cutURL, &it.Rule, &cutRule, &it.Index, &data, &cutData,
-			&errs, &cutErrs, &at); err != nil {
-			return it, err
-		}
-		if data.Valid {
-			it.Data = json.RawMessage(data.String)
-		}
-		if errs.Valid {
-			it.Errors = json.RawMessage(errs.String)
-		}
-		it.ExtractedAt = time.UnixMilli(at).UTC()
-		it.Cut = cutFields([]string{"url", "rule", "data", "errors"}, cutURL, cutRule, cutData, cutErrs)
-		return it, nil
 	}, func(it itemRow) int64 { return it.ID })
 }
 
@@ -667,7 +612,7 @@ func (s *Service) handleExport(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("bodies=true is the only value, not %q", v))
 			return
 		}
-		o.DecodeBody = crawl.DecodeBody
+		o.Bodies = true
 	}
 	if err := o.Check(); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())

@@ -29,7 +29,7 @@ func (s *Service) inspectConfig(j *job) (*crawl.Config, error) {
 
 // openInspect opens the job's database read-only and reads its
 // configuration, or answers the error.
-func (s *Service) openInspect(w http.ResponseWriter, r *http.Request, j *job) (*store.DB, *crawl.Config, bool) {
+func (s *Service) openInspect(w http.ResponseWriter, r *http.Request, j *job) (runner.Reader, *crawl.Config, bool) {
 	cfg, err := s.inspectConfig(j)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
@@ -145,7 +145,7 @@ func (s *Service) handleReextract(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{})
+	db, err := runner.OpenDatabase(ctx, cfg.Database)
 	if errors.Is(err, store.ErrLocked) {
 		writeError(w, http.StatusConflict, err.Error())
 		return

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -176,12 +176,12 @@ func stopped(state State) func(jobDetail) bool {
 // pagesOf reads url -> status of the stored pages.
 func pagesOf(t *testing.T, path string) map[string]int {
 	t.Helper()
-	db, err := store.OpenReadOnly(context.Background(), path)
+	db, err := sqlite.OpenReadOnly(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Reader().Query(`SELECT url, status FROM pages`)
+	rows, err := db.SQL().Query(`SELECT url, status FROM pages`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +503,7 @@ func TestRestartResumes(t *testing.T) {
 	if j.rec.State != StateRunning || j.rec.Outcome != "interrupted" {
 		t.Fatalf("after shutdown: state %s outcome %q, want running and interrupted", j.rec.State, j.rec.Outcome)
 	}
-	db, err := store.OpenReadOnly(context.Background(), filepath.Join(dir, "jobs", id, "crawl.db"))
+	db, err := sqlite.OpenReadOnly(context.Background(), filepath.Join(dir, "jobs", id, "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,7 +563,7 @@ func TestResults(t *testing.T) {
 	})
 	t.Run("query refuses", func(t *testing.T) {
 		other := filepath.Join(t.TempDir(), "other.db")
-		odb, err := store.Open(context.Background(), other)
+		odb, err := sqlite.Open(context.Background(), other)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,14 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
-
-// ErrUnknownURL reports a URL the frontier has never seen.
-var ErrUnknownURL = errors.New("URL not in the frontier")
 
 // URLInfo is everything the database knows about one frontier URL.
 type URLInfo struct {
@@ -68,11 +64,11 @@ type PageInfo struct {
 // Explain gathers what is known about a canonical URL, with up to
 // maxInbound pages that link to it. It returns an error wrapping
 // ErrUnknownURL when the frontier has no such URL.
-func (db *DB) Explain(ctx context.Context, url string, maxInbound int) (*URLInfo, error) {
+func (rd *Reader) Explain(ctx context.Context, url string, maxInbound int) (*URLInfo, error) {
 	u := &URLInfo{}
 	var hostID, parentID, status, leaseUntil sql.NullInt64
 	var next, discovered, updated int64
-	err := db.r.QueryRowContext(ctx, `SELECT id, url, host_id, depth, parent_id, source, state, coalesce(reason, ''),
+	err := rd.queryRow(ctx, `SELECT id, url, host_id, depth, parent_id, source, state, coalesce(reason, ''),
 		status, attempts, claims, redirects, next_attempt_at, lease_until, coalesce(last_error, ''), discovered_at, updated_at
 		FROM frontier WHERE url = ?`, url).Scan(&u.ID, &u.URL, &hostID, &u.Depth, &parentID, &u.Source, &u.State,
 		&u.Reason, &status, &u.Attempts, &u.Claims, &u.Redirects, &next, &leaseUntil, &u.LastError, &discovered, &updated)
@@ -80,7 +76,7 @@ func (db *DB) Explain(ctx context.Context, url string, maxInbound int) (*URLInfo
 		return nil, fmt.Errorf("explain %s: %w", url, ErrUnknownURL)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("explain %s: %w", url, describe(err))
+		return nil, fmt.Errorf("explain %s: %w", url, rd.describe(err))
 	}
 	u.Status = int(status.Int64)
 	u.NextAttemptAt = unixMilli(next)
@@ -90,14 +86,14 @@ func (db *DB) Explain(ctx context.Context, url string, maxInbound int) (*URLInfo
 
 	if parentID.Valid {
 		var anchor sql.NullString
-		err := db.r.QueryRowContext(ctx, `SELECT f.url, (SELECT l.anchor FROM pages p JOIN links l ON l.from_id = p.id
+		err := rd.queryRow(ctx, `SELECT f.url, (SELECT l.anchor FROM pages p JOIN links l ON l.from_id = p.id
 			WHERE p.url_id = f.id AND l.to_url = ?) FROM frontier f WHERE f.id = ?`, url, parentID.Int64).Scan(&u.ParentURL, &anchor)
 		if err != nil && err != sql.ErrNoRows {
-			return nil, fmt.Errorf("explain %s: parent: %w", url, describe(err))
+			return nil, fmt.Errorf("explain %s: parent: %w", url, rd.describe(err))
 		}
 		u.ParentAnchor = anchor.String
 	}
-	if u.Inbound, u.InboundTotal, err = db.inbound(ctx, url, maxInbound); err != nil {
+	if u.Inbound, u.InboundTotal, err = rd.inbound(ctx, url, maxInbound); err != nil {
 		return nil, fmt.Errorf("explain %s: %w", url, err)
 	}
 	if hostID.Valid {
@@ -105,12 +101,12 @@ func (db *DB) Explain(ctx context.Context, url string, maxInbound int) (*URLInfo
 		var robotsBody []byte
 		var robotsErr string
 		var robotsFailures int
-		h, err := scanHostInfo(db.r.QueryRowContext(ctx, `SELECT `+hostInfoCols+`, h.robots_status, h.robots_body,
+		h, err := scanHostInfo(rd.queryRow(ctx, `SELECT `+hostInfoCols+`, h.robots_status, h.robots_body,
 			coalesce(h.robots_error, ''), h.robots_fetched_at, h.robots_expires_at, h.robots_failures
 			FROM hosts h WHERE h.id = ?`, hostID.Int64), &robotsStatus, &robotsBody, &robotsErr,
 			&robotsFetched, &robotsExpires, &robotsFailures)
 		if err != nil {
-			return nil, fmt.Errorf("explain %s: host: %w", url, describe(err))
+			return nil, fmt.Errorf("explain %s: host: %w", url, rd.describe(err))
 		}
 		h.RobotsFetched = robotsStatus.Valid
 		h.RobotsStatus = int(robotsStatus.Int64)
@@ -121,19 +117,17 @@ func (db *DB) Explain(ctx context.Context, url string, maxInbound int) (*URLInfo
 	}
 	p := &PageInfo{}
 	var fetched, dur int64
-	var trunc int
-	err = db.r.QueryRowContext(ctx, `SELECT id, status, final_url, coalesce(content_type, ''), coalesce(encoding, ''),
+	err = rd.queryRow(ctx, `SELECT id, status, final_url, coalesce(content_type, ''), coalesce(encoding, ''),
 		size, truncated, body IS NOT NULL, coalesce(title, ''), coalesce(canonical, ''), coalesce(meta_robots, ''),
 		fetched_at, duration_ms, (SELECT count(*) FROM links WHERE from_id = pages.id),
 		(SELECT count(*) FROM items WHERE page_id = pages.id)
 		FROM pages WHERE url_id = ?`, u.ID).Scan(&p.ID, &p.Status, &p.FinalURL, &p.ContentType, &p.Encoding, &p.Size,
-		&trunc, &p.BodyStored, &p.Title, &p.Canonical, &p.MetaRobots, &fetched, &dur, &p.Links, &p.Items)
+		&p.Truncated, &p.BodyStored, &p.Title, &p.Canonical, &p.MetaRobots, &fetched, &dur, &p.Links, &p.Items)
 	switch {
 	case err == sql.ErrNoRows:
 	case err != nil:
-		return nil, fmt.Errorf("explain %s: page: %w", url, describe(err))
+		return nil, fmt.Errorf("explain %s: page: %w", url, rd.describe(err))
 	default:
-		p.Truncated = trunc != 0
 		p.FetchedAt = unixMilli(fetched)
 		p.Duration = time.Duration(dur) * time.Millisecond
 		u.Page = p
@@ -142,18 +136,18 @@ func (db *DB) Explain(ctx context.Context, url string, maxInbound int) (*URLInfo
 }
 
 // inbound returns up to n stored pages linking to url, and how many there are.
-func (db *DB) inbound(ctx context.Context, url string, n int) ([]InboundLink, int, error) {
+func (rd *Reader) inbound(ctx context.Context, url string, n int) ([]InboundLink, int, error) {
 	var total int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM links WHERE to_url = ?`, url).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("inbound links: %w", describe(err))
+	if err := rd.queryRow(ctx, `SELECT count(*) FROM links WHERE to_url = ?`, url).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
 	}
 	if total == 0 || n <= 0 {
 		return nil, total, nil
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM links l
+	rows, err := rd.query(ctx, `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM links l
 		JOIN pages p ON p.id = l.from_id WHERE l.to_url = ? ORDER BY p.id LIMIT ?`, url, n)
 	if err != nil {
-		return nil, 0, fmt.Errorf("inbound links: %w", describe(err))
+		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
 	}
 	defer rows.Close()
 	var out []InboundLink
@@ -165,7 +159,7 @@ func (db *DB) inbound(ctx context.Context, url string, n int) ([]InboundLink, in
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("inbound links: %w", describe(err))
+		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
 	}
 	return out, total, nil
 }
@@ -173,27 +167,27 @@ func (db *DB) inbound(ctx context.Context, url string, n int) ([]InboundLink, in
 // Inbound returns up to n stored pages linking to url (which need not be
 // in the frontier: nofollow links and links seen in URL-list mode are
 // recorded without being queued), and how many there are.
-func (db *DB) Inbound(ctx context.Context, url string, n int) ([]InboundLink, int, error) {
-	return db.inbound(ctx, url, n)
+func (rd *Reader) Inbound(ctx context.Context, url string, n int) ([]InboundLink, int, error) {
+	return rd.inbound(ctx, url, n)
 }
 
 // SimilarURLs returns up to n frontier URLs sharing the longest possible
 // prefix with url: same directory first, then parent directories, then the
 // same origin. It suggests what was meant when url is unknown.
-func (db *DB) SimilarURLs(ctx context.Context, url string, n int) ([]string, error) {
+func (rd *Reader) SimilarURLs(ctx context.Context, url string, n int) ([]string, error) {
 	var out []string
 	seen := map[string]bool{url: true}
 	for _, prefix := range prefixes(url) {
 		if len(out) >= n {
 			break
 		}
-		// URLs are compared as bytes; 0xFF never occurs in UTF-8, so this
-		// range is exactly the URLs that start with prefix, read off the
-		// UNIQUE index on url.
-		rows, err := db.r.QueryContext(ctx, `SELECT url FROM frontier WHERE url >= ? AND url < ? ORDER BY url LIMIT ?`,
-			prefix, prefix+"\xff", n+1)
+		// URLs are compared as bytes (PostgreSQL: in the C collation), so
+		// this range is exactly the URLs that start with prefix, read off
+		// the UNIQUE index on url.
+		rows, err := rd.query(ctx, `SELECT url FROM frontier WHERE url >= ? AND url < ? ORDER BY url LIMIT ?`,
+			prefix, prefixEnd(prefix), n+1)
 		if err != nil {
-			return nil, fmt.Errorf("similar URLs: %w", describe(err))
+			return nil, fmt.Errorf("similar URLs: %w", rd.describe(err))
 		}
 		for rows.Next() && len(out) < n {
 			var s string
@@ -208,10 +202,22 @@ func (db *DB) SimilarURLs(ctx context.Context, url string, n int) ([]string, err
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("similar URLs: %w", describe(err))
+			return nil, fmt.Errorf("similar URLs: %w", rd.describe(err))
 		}
 	}
 	return out, nil
+}
+
+// prefixEnd returns the least string greater than every string that
+// starts with prefix, in byte order, as valid UTF-8 (PostgreSQL refuses
+// anything else): prefix with its last byte incremented when that byte is
+// ASCII, as the ends of prefixes are; else prefix followed by the largest
+// code point, which no URL in canonical form (ASCII) contains.
+func prefixEnd(prefix string) string {
+	if n := len(prefix); n > 0 && prefix[n-1] < 0x7f {
+		return prefix[:n-1] + string(prefix[n-1]+1)
+	}
+	return prefix + "\U0010FFFF"
 }
 
 // prefixes returns url cut after each '/', '?' or '&' of its path and

@@ -35,10 +35,10 @@ type ExportOptions struct {
 	// empty they are the union of the keys of the exported items' data,
 	// sorted. Keys not listed are left out.
 	Fields []string
-	// DecodeBody, when set, adds each page's body to a pages export,
-	// decompressed by it (pass crawl.DecodeBody) and decoded to UTF-8.
-	// Bodies of types that are not text (PDF, images) are left out.
-	DecodeBody func(body []byte, encoding string) ([]byte, error)
+	// Bodies adds each page's body to a pages export, decompressed and
+	// decoded to UTF-8. Bodies of types that are not text (PDF, images)
+	// are left out.
+	Bodies bool
 }
 
 // Check fills in the default Format and Table and returns an error naming
@@ -57,7 +57,7 @@ func (o *ExportOptions) Check() error {
 		return fmt.Errorf("table must be items, pages, links or page_data, not %q", o.Table)
 	case o.Rule != "" && o.Table != "items":
 		return fmt.Errorf("a rule selects items; it cannot filter the %s table", o.Table)
-	case o.DecodeBody != nil && o.Table != "pages":
+	case o.Bodies && o.Table != "pages":
 		return fmt.Errorf("bodies come with the pages table only, not with %s", o.Table)
 	}
 	return nil
@@ -79,9 +79,9 @@ const exportBatch = 1000
 // "extracted_at", "data": {field: value, ...}, "errors": [...] or null}; in
 // CSV the data fields become columns of their own (see Fields), a field
 // whose name clashes with a fixed column getting the prefix "data.".
-// Pages are written without bodies unless DecodeBody is set. Times are
+// Pages are written without bodies unless Bodies is set. Times are
 // RFC 3339 in UTC with milliseconds.
-func (db *DB) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, error) {
+func (rd *Reader) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, error) {
 	if err := o.Check(); err != nil {
 		return 0, fmt.Errorf("export: %w", err)
 	}
@@ -96,13 +96,13 @@ func (db *DB) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, 
 	var err error
 	switch o.Table {
 	case "items":
-		n, err = db.exportItems(ctx, out, o)
+		n, err = rd.exportItems(ctx, out, o)
 	case "pages":
-		n, err = db.exportPages(ctx, out, o)
+		n, err = rd.exportPages(ctx, out, o)
 	case "links":
-		n, err = db.exportLinks(ctx, out, o)
+		n, err = rd.exportLinks(ctx, out, o)
 	case "page_data":
-		n, err = db.exportPageData(ctx, out, o)
+		n, err = rd.exportPageData(ctx, out, o)
 	}
 	if err == nil {
 		err = out.flush()
@@ -117,24 +117,24 @@ func (db *DB) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, 
 }
 
 // maxID returns the largest id of table, the end of an export.
-func (db *DB) maxID(ctx context.Context, table string) (int64, error) {
+func (rd *Reader) maxID(ctx context.Context, table string) (int64, error) {
 	var id int64
-	if err := db.r.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM `+table).Scan(&id); err != nil {
-		return 0, describe(err)
+	if err := rd.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM `+table).Scan(&id); err != nil {
+		return 0, rd.describe(err)
 	}
 	return id, nil
 }
 
 // batches runs query with after set to the last key of the previous batch
 // until a batch comes back short. scan reads one row and returns its key.
-func batches(ctx context.Context, query func(ctx context.Context) (*sql.Rows, error), scan func(*sql.Rows) error) error {
+func (rd *Reader) batches(ctx context.Context, query func(ctx context.Context) (*sql.Rows, error), scan func(*sql.Rows) error) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rows, err := query(ctx)
 		if err != nil {
-			return describe(err)
+			return rd.describe(err)
 		}
 		n := 0
 		for rows.Next() {
@@ -147,7 +147,7 @@ func batches(ctx context.Context, query func(ctx context.Context) (*sql.Rows, er
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return describe(err)
+			return rd.describe(err)
 		}
 		if n < exportBatch {
 			return nil
@@ -157,8 +157,8 @@ func batches(ctx context.Context, query func(ctx context.Context) (*sql.Rows, er
 
 var itemColumns = []string{"id", "page_id", "url", "rule", "index", "extracted_at"}
 
-func (db *DB) exportItems(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
-	end, err := db.maxID(ctx, "items")
+func (rd *Reader) exportItems(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
+	end, err := rd.maxID(ctx, "items")
 	if err != nil {
 		return 0, err
 	}
@@ -175,7 +175,7 @@ func (db *DB) exportItems(ctx context.Context, out rowWriter, o ExportOptions) (
 	_, isCSV := out.(*csvRows)
 	fields := o.Fields
 	if isCSV && len(fields) == 0 {
-		if fields, err = db.itemKeys(ctx, where, args); err != nil {
+		if fields, err = rd.itemKeys(ctx, where, args); err != nil {
 			return 0, err
 		}
 	}
@@ -197,8 +197,8 @@ func (db *DB) exportItems(ctx context.Context, out rowWriter, o ExportOptions) (
 	var n, last int64
 	vals := make([]any, len(cols))
 	q := `SELECT id, page_id, url, rule, idx, data, errors, extracted_at FROM items` + where + ` AND id > ? ORDER BY id LIMIT ?`
-	err = batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
-		return db.r.QueryContext(ctx, q, append(args, last, exportBatch)...)
+	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
+		return rd.query(ctx, q, append(args, last, exportBatch)...)
 	}, func(rows *sql.Rows) error {
 		var id, pageID, at int64
 		var idx int
@@ -233,12 +233,12 @@ func (db *DB) exportItems(ctx context.Context, out rowWriter, o ExportOptions) (
 }
 
 // itemKeys returns the sorted union of the data keys of the items where
-// selects, computed inside SQLite so that only the keys reach memory.
-func (db *DB) itemKeys(ctx context.Context, where string, args []any) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT j.key FROM (SELECT data FROM items`+where+`) AS i,
-		json_each(i.data) AS j ORDER BY j.key`, args...)
+// selects, computed inside the database so that only the keys reach memory.
+func (rd *Reader) itemKeys(ctx context.Context, where string, args []any) ([]string, error) {
+	rows, err := rd.query(ctx, `SELECT DISTINCT j.key FROM (SELECT data FROM items`+where+`) AS i, `+
+		rd.d.JSONKeys("i.data", "j")+` ORDER BY j.key`, args...)
 	if err != nil {
-		return nil, describe(err)
+		return nil, rd.describe(err)
 	}
 	defer rows.Close()
 	var keys []string
@@ -249,20 +249,20 @@ func (db *DB) itemKeys(ctx context.Context, where string, args []any) ([]string,
 		}
 		keys = append(keys, k)
 	}
-	return keys, describe(rows.Err())
+	return keys, rd.describe(rows.Err())
 }
 
 var pageColumns = []string{"id", "url", "final_url", "status", "content_type", "encoding", "fetched_at", "duration_ms",
 	"size", "truncated", "content_hash", "title", "description", "canonical", "meta_robots", "lang", "depth", "headers"}
 
-func (db *DB) exportPages(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
-	end, err := db.maxID(ctx, "pages")
+func (rd *Reader) exportPages(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
+	end, err := rd.maxID(ctx, "pages")
 	if err != nil {
 		return 0, err
 	}
 	cols := pageColumns
 	bodyCols := `NULL, NULL`
-	if o.DecodeBody != nil {
+	if o.Bodies {
 		cols = append(append([]string(nil), pageColumns...), "body")
 		bodyCols = `body, body_encoding`
 	}
@@ -281,8 +281,8 @@ func (db *DB) exportPages(ctx context.Context, out rowWriter, o ExportOptions) (
 		` AND id > ? ORDER BY id LIMIT ?`
 	var n, last int64
 	vals := make([]any, 0, len(cols))
-	err = batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
-		return db.r.QueryContext(ctx, q, append(args, last, exportBatch)...)
+	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
+		return rd.query(ctx, q, append(args, last, exportBatch)...)
 	}, func(rows *sql.Rows) error {
 		var (
 			id, fetched, dur, size, depth                    int64
@@ -304,10 +304,10 @@ func (db *DB) exportPages(ctx context.Context, out rowWriter, o ExportOptions) (
 		}
 		vals = append(vals[:0], id, url, final, int64(status), ctype, enc, timeString(fetched), dur, size, trunc, hash,
 			title, desc, canon, robots, lang, depth, hdr)
-		if o.DecodeBody != nil {
+		if o.Bodies {
 			var text any
 			if body != nil && textType(ctype) {
-				b, err := o.DecodeBody(body, bodyEnc.String)
+				b, err := DecodeBody(body, bodyEnc.String)
 				if err != nil {
 					return fmt.Errorf("page %s: %w", url, err)
 				}
@@ -324,8 +324,8 @@ func (db *DB) exportPages(ctx context.Context, out rowWriter, o ExportOptions) (
 
 var linkColumns = []string{"from_id", "from_url", "to_url", "anchor", "nofollow"}
 
-func (db *DB) exportLinks(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
-	end, err := db.maxID(ctx, "pages")
+func (rd *Reader) exportLinks(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
+	end, err := rd.maxID(ctx, "pages")
 	if err != nil {
 		return 0, err
 	}
@@ -343,8 +343,8 @@ func (db *DB) exportLinks(ctx context.Context, out rowWriter, o ExportOptions) (
 	var n, lastID int64
 	var lastURL string
 	vals := make([]any, 0, len(linkColumns))
-	err = batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
-		return db.r.QueryContext(ctx, q, append(args, lastID, lastURL, exportBatch)...)
+	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
+		return rd.query(ctx, q, append(args, lastID, lastURL, exportBatch)...)
 	}, func(rows *sql.Rows) error {
 		var from int64
 		var fromURL, to, anchor string
@@ -364,8 +364,8 @@ var pageDataColumns = []string{"page_id", "url", "jsonld", "opengraph", "twitter
 
 // exportPageData writes page_data: each HTML page's JSON-LD, OpenGraph and
 // Twitter card data (as JSON) and its main text, with the page's URL.
-func (db *DB) exportPageData(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
-	end, err := db.maxID(ctx, "pages")
+func (rd *Reader) exportPageData(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
+	end, err := rd.maxID(ctx, "pages")
 	if err != nil {
 		return 0, err
 	}
@@ -382,8 +382,8 @@ func (db *DB) exportPageData(ctx context.Context, out rowWriter, o ExportOptions
 		where + ` AND d.page_id > ? ORDER BY d.page_id LIMIT ?`
 	var n, last int64
 	vals := make([]any, 0, len(pageDataColumns))
-	err = batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
-		return db.r.QueryContext(ctx, q, append(args, last, exportBatch)...)
+	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
+		return rd.query(ctx, q, append(args, last, exportBatch)...)
 	}, func(rows *sql.Rows) error {
 		var id int64
 		var url string

@@ -86,18 +86,28 @@ const (
 	ByDelay   HostOrder = "delay"   // longest pacing interval first
 )
 
-var hostOrderSQL = map[HostOrder]string{
-	ByQueued:  "h.queued DESC, h.pages DESC, h.id",
-	ByPages:   "h.pages DESC, h.id",
-	ByErrors:  "h.errors DESC, h.id",
-	ByLatency: "h.latency_ms DESC, h.id",
-	ByDelay:   "max(h.delay_ms, coalesce(h.crawl_delay_ms, 0)) DESC, h.id",
+// orderTerms returns the ORDER BY terms of a host order HostList knows,
+// written with greatest (Dialect.Greatest).
+func orderTerms(o HostOrder, greatest func(a, b string) string) (string, bool) {
+	switch o {
+	case ByQueued:
+		return "h.queued DESC, h.pages DESC, h.id", true
+	case ByPages:
+		return "h.pages DESC, h.id", true
+	case ByErrors:
+		return "h.errors DESC, h.id", true
+	case ByLatency:
+		return "h.latency_ms DESC, h.id", true
+	case ByDelay:
+		return greatest("h.delay_ms", "coalesce(h.crawl_delay_ms, 0)") + " DESC, h.id", true
+	}
+	return "", false
 }
 
 // Check returns an error naming the orders HostList knows when o is not
 // one of them ("" is ByQueued).
 func (o HostOrder) Check() error {
-	if _, ok := hostOrderSQL[o]; !ok && o != "" {
+	if _, ok := orderTerms(o, func(a, b string) string { return "" }); !ok && o != "" {
 		return fmt.Errorf("unknown order %q (want queued, pages, errors, latency or delay)", o)
 	}
 	return nil
@@ -105,21 +115,21 @@ func (o HostOrder) Check() error {
 
 // HostList returns up to limit hosts in the given order and the total
 // number of hosts.
-func (db *DB) HostList(ctx context.Context, order HostOrder, limit int) ([]HostInfo, int, error) {
+func (rd *Reader) HostList(ctx context.Context, order HostOrder, limit int) ([]HostInfo, int, error) {
 	if order == "" {
 		order = ByQueued
 	}
-	if err := order.Check(); err != nil {
-		return nil, 0, fmt.Errorf("list hosts: %w", err)
+	by, ok := orderTerms(order, rd.d.Greatest)
+	if !ok {
+		return nil, 0, fmt.Errorf("list hosts: %w", order.Check())
 	}
-	by := hostOrderSQL[order]
 	var total int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM hosts`).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list hosts: %w", describe(err))
+	if err := rd.queryRow(ctx, `SELECT count(*) FROM hosts`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("list hosts: %w", rd.describe(err))
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+hostInfoCols+` FROM hosts h ORDER BY `+by+` LIMIT ?`, limit)
+	rows, err := rd.query(ctx, `SELECT `+hostInfoCols+` FROM hosts h ORDER BY `+by+` LIMIT ?`, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list hosts: %w", describe(err))
+		return nil, 0, fmt.Errorf("list hosts: %w", rd.describe(err))
 	}
 	defer rows.Close()
 	var out []HostInfo
@@ -131,17 +141,17 @@ func (db *DB) HostList(ctx context.Context, order HostOrder, limit int) ([]HostI
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list hosts: %w", describe(err))
+		return nil, 0, fmt.Errorf("list hosts: %w", rd.describe(err))
 	}
 	return out, total, nil
 }
 
 // FrontierCounts returns the number of frontier URLs in each state. It
 // scans the state index, so callers that poll it should cache the answer.
-func (db *DB) FrontierCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT state, count(*) FROM frontier GROUP BY state`)
+func (rd *Reader) FrontierCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := rd.query(ctx, `SELECT state, count(*) FROM frontier GROUP BY state`)
 	if err != nil {
-		return nil, fmt.Errorf("count frontier: %w", describe(err))
+		return nil, fmt.Errorf("count frontier: %w", rd.describe(err))
 	}
 	defer rows.Close()
 	m := map[string]int{StateQueued: 0, StateLeased: 0, StateDone: 0, StateFailed: 0, StateSkipped: 0}
@@ -154,7 +164,7 @@ func (db *DB) FrontierCounts(ctx context.Context) (map[string]int, error) {
 		m[s] = n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count frontier: %w", describe(err))
+		return nil, fmt.Errorf("count frontier: %w", rd.describe(err))
 	}
 	return m, nil
 }
@@ -162,23 +172,23 @@ func (db *DB) FrontierCounts(ctx context.Context) (map[string]int, error) {
 // Remaining returns how many URLs wait (queued) and how many are claimed
 // (leased). It reads per-host counters and a partial index, so it is cheap
 // enough to call every second during a crawl.
-func (db *DB) Remaining(ctx context.Context) (queued, leased int, err error) {
-	err = db.r.QueryRowContext(ctx, `SELECT (SELECT coalesce(sum(queued), 0) FROM hosts),
+func (rd *Reader) Remaining(ctx context.Context) (queued, leased int, err error) {
+	err = rd.queryRow(ctx, `SELECT (SELECT coalesce(sum(queued), 0) FROM hosts),
 		(SELECT count(*) FROM frontier WHERE state = 'leased')`).Scan(&queued, &leased)
 	if err != nil {
-		return 0, 0, fmt.Errorf("count remaining: %w", describe(err))
+		return 0, 0, fmt.Errorf("count remaining: %w", rd.describe(err))
 	}
 	return queued, leased, nil
 }
 
 // NextDue returns when the earliest queued URL may be fetched (zero when
 // none is queued) and how many queued URLs are due at now.
-func (db *DB) NextDue(ctx context.Context, now time.Time) (next time.Time, due int, err error) {
+func (rd *Reader) NextDue(ctx context.Context, now time.Time) (next time.Time, due int, err error) {
 	var ms sql.NullInt64
-	err = db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at), count(CASE WHEN next_attempt_at <= ? THEN 1 END)
+	err = rd.queryRow(ctx, `SELECT min(next_attempt_at), count(CASE WHEN next_attempt_at <= ? THEN 1 END)
 		FROM frontier WHERE state = 'queued'`, now.UnixMilli()).Scan(&ms, &due)
 	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("next due URL: %w", describe(err))
+		return time.Time{}, 0, fmt.Errorf("next due URL: %w", rd.describe(err))
 	}
 	if ms.Valid {
 		next = time.UnixMilli(ms.Int64)
@@ -226,33 +236,33 @@ type Report struct {
 // is what a pass over pages costs. One pass over the pages fetched since
 // since gives the status counts, the hosts' response times and their bytes;
 // the pages before since are read only for their bytes.
-func (db *DB) Report(ctx context.Context, since time.Time, top int) (*Report, error) {
+func (rd *Reader) Report(ctx context.Context, since time.Time, top int) (*Report, error) {
 	r := &Report{}
 	var err error
-	if r.ByState, err = db.FrontierCounts(ctx); err != nil {
+	if r.ByState, err = rd.FrontierCounts(ctx); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	for _, n := range r.ByState {
 		r.Total += n
 	}
 	sinceMS := since.UnixMilli()
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM pages WHERE fetched_at < ?`,
+	if err := rd.queryRow(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM pages WHERE fetched_at < ?`,
 		sinceMS).Scan(&r.Pages, &r.Bytes); err != nil {
-		return nil, fmt.Errorf("report: %w", describe(err))
+		return nil, fmt.Errorf("report: %w", rd.describe(err))
 	}
-	if err := db.reportSince(ctx, r, sinceMS, top); err != nil {
+	if err := rd.reportSince(ctx, r, sinceMS, top); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	if r.Causes, err = db.Causes(ctx, since, top); err != nil {
+	if r.Causes, err = rd.Causes(ctx, since, top); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	err = db.r.QueryRowContext(ctx, `SELECT url FROM frontier WHERE state = 'failed' AND updated_at >= ? LIMIT 1`,
+	err = rd.queryRow(ctx, `SELECT url FROM frontier WHERE state = 'failed' AND updated_at >= ? LIMIT 1`,
 		sinceMS).Scan(&r.Failed)
 	if err != nil && err != sql.ErrNoRows {
-		return nil, fmt.Errorf("report: %w", describe(err))
+		return nil, fmt.Errorf("report: %w", rd.describe(err))
 	}
 	if r.ByState[StateQueued] > 0 {
-		if r.NextDue, _, err = db.NextDue(ctx, time.Now()); err != nil {
+		if r.NextDue, _, err = rd.NextDue(ctx, time.Now()); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 	}
@@ -261,12 +271,12 @@ func (db *DB) Report(ctx context.Context, since time.Time, top int) (*Report, er
 
 // Causes returns the most frequent reasons URLs failed or were skipped
 // since since, top of them, most frequent first.
-func (db *DB) Causes(ctx context.Context, since time.Time, top int) ([]ReasonCount, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
+func (rd *Reader) Causes(ctx context.Context, since time.Time, top int) ([]ReasonCount, error) {
+	rows, err := rd.query(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
 		WHERE state IN ('failed', 'skipped') AND updated_at >= ? GROUP BY state, reason ORDER BY n DESC, reason LIMIT ?`,
 		since.UnixMilli(), top)
 	if err != nil {
-		return nil, fmt.Errorf("causes: %w", describe(err))
+		return nil, fmt.Errorf("causes: %w", rd.describe(err))
 	}
 	defer rows.Close()
 	var out []ReasonCount
@@ -278,18 +288,18 @@ func (db *DB) Causes(ctx context.Context, since time.Time, top int) ([]ReasonCou
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("causes: %w", describe(err))
+		return nil, fmt.Errorf("causes: %w", rd.describe(err))
 	}
 	return out, nil
 }
 
 // reportSince reads the pages fetched since sinceMS in one pass: it adds
 // them to r's totals and fills r.Statuses and r.SlowHosts, top of each.
-func (db *DB) reportSince(ctx context.Context, r *Report, sinceMS int64, top int) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT f.host_id, p.status, count(*), sum(p.size), sum(p.duration_ms), max(p.duration_ms)
+func (rd *Reader) reportSince(ctx context.Context, r *Report, sinceMS int64, top int) error {
+	rows, err := rd.query(ctx, `SELECT f.host_id, p.status, count(*), sum(p.size), sum(p.duration_ms), max(p.duration_ms)
 		FROM pages p LEFT JOIN frontier f ON f.id = p.url_id WHERE p.fetched_at >= ? GROUP BY f.host_id, p.status`, sinceMS)
 	if err != nil {
-		return describe(err)
+		return rd.describe(err)
 	}
 	defer rows.Close()
 	statuses := map[int]int{}
@@ -322,7 +332,7 @@ func (db *DB) reportSince(ctx context.Context, r *Report, sinceMS int64, top int
 		h.maxMS = max(h.maxMS, maxMS)
 	}
 	if err := rows.Err(); err != nil {
-		return describe(err)
+		return rd.describe(err)
 	}
 	rows.Close()
 	for st, n := range statuses {
@@ -348,12 +358,12 @@ func (db *DB) reportSince(ctx context.Context, r *Report, sinceMS int64, top int
 		if len(r.SlowHosts) == top {
 			break
 		}
-		info, err := scanHostInfo(db.r.QueryRowContext(ctx, `SELECT `+hostInfoCols+` FROM hosts h WHERE h.id = ?`, h.id))
+		info, err := scanHostInfo(rd.queryRow(ctx, `SELECT `+hostInfoCols+` FROM hosts h WHERE h.id = ?`, h.id))
 		if err == sql.ErrNoRows {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("host %d: %w", h.id, describe(err))
+			return fmt.Errorf("host %d: %w", h.id, rd.describe(err))
 		}
 		r.SlowHosts = append(r.SlowHosts, SlowHost{HostInfo: info, Fetched: h.n, AvgMS: avg(h), MaxMS: h.maxMS})
 	}

@@ -20,17 +20,17 @@ type SeedState struct {
 // refused or skipped, in the order they were added. It scans the
 // frontier: call it on small frontiers, such as one nothing was fetched
 // from.
-func (db *DB) SeedStates(ctx context.Context, limit int) (total, reached int, refused []SeedState, err error) {
+func (rd *Reader) SeedStates(ctx context.Context, limit int) (total, reached int, refused []SeedState, err error) {
 	const reachedSQL = `state IN ('done', 'queued', 'leased') OR (state = 'failed' AND coalesce(status, 0) > 0)`
-	err = db.r.QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN `+reachedSQL+` THEN 1 END)
+	err = rd.queryRow(ctx, `SELECT count(*), count(CASE WHEN `+reachedSQL+` THEN 1 END)
 		FROM frontier WHERE source IN ('seed', 'list')`).Scan(&total, &reached)
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("seed states: %w", describe(err))
+		return 0, 0, nil, fmt.Errorf("seed states: %w", rd.describe(err))
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT url, state, coalesce(reason, ''), coalesce(status, 0) FROM frontier
+	rows, err := rd.query(ctx, `SELECT url, state, coalesce(reason, ''), coalesce(status, 0) FROM frontier
 		WHERE source IN ('seed', 'list') AND NOT (`+reachedSQL+`) ORDER BY id LIMIT ?`, limit)
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("seed states: %w", describe(err))
+		return 0, 0, nil, fmt.Errorf("seed states: %w", rd.describe(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -41,7 +41,7 @@ func (db *DB) SeedStates(ctx context.Context, limit int) (total, reached int, re
 		refused = append(refused, s)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, 0, nil, fmt.Errorf("seed states: %w", describe(err))
+		return 0, 0, nil, fmt.Errorf("seed states: %w", rd.describe(err))
 	}
 	return total, reached, refused, nil
 }

@@ -38,11 +38,11 @@ type HostStatus struct {
 }
 
 // Status reads a summary without blocking a running crawl.
-func (db *DB) Status(ctx context.Context) (*Status, error) {
+func (rd *Reader) Status(ctx context.Context) (*Status, error) {
 	st := &Status{ByState: map[string]int{}}
-	rows, err := db.r.QueryContext(ctx, `SELECT state, count(*) FROM frontier GROUP BY state`)
+	rows, err := rd.query(ctx, `SELECT state, count(*) FROM frontier GROUP BY state`)
 	if err != nil {
-		return nil, fmt.Errorf("status: %w", describe(err))
+		return nil, fmt.Errorf("status: %w", rd.describe(err))
 	}
 	for rows.Next() {
 		var s string
@@ -56,20 +56,20 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 	}
 	rows.Close()
 	since := time.Now().Add(-time.Minute).UnixMilli()
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0),
+	if err := rd.queryRow(ctx, `SELECT count(*), coalesce(sum(size), 0),
 		(SELECT count(*) FROM pages WHERE fetched_at >= ?) FROM pages`, since).Scan(&st.Pages, &st.Bytes, &st.LastMinute); err != nil {
-		return nil, fmt.Errorf("status: %w", describe(err))
+		return nil, fmt.Errorf("status: %w", rd.describe(err))
 	}
 	var outcome *string
-	err = db.r.QueryRowContext(ctx, `SELECT started_at, outcome FROM runs ORDER BY id DESC LIMIT 1`).Scan(&st.LastRun.StartedAt, &outcome)
+	err = rd.queryRow(ctx, `SELECT started_at, outcome FROM runs ORDER BY id DESC LIMIT 1`).Scan(&st.LastRun.StartedAt, &outcome)
 	if err == nil && outcome != nil {
 		st.LastRun.Outcome = *outcome
 	}
 	st.Running = err == nil && outcome == nil
-	rows, err = db.r.QueryContext(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
+	rows, err = rd.query(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
 		WHERE state IN ('failed', 'skipped') GROUP BY state, reason ORDER BY n DESC LIMIT 10`)
 	if err != nil {
-		return nil, fmt.Errorf("status: %w", describe(err))
+		return nil, fmt.Errorf("status: %w", rd.describe(err))
 	}
 	for rows.Next() {
 		var r ReasonCount
@@ -81,10 +81,10 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 	}
 	rows.Close()
 	const maxHosts = 20
-	rows, err = db.r.QueryContext(ctx, `SELECT origin, queued, pages, errors, delay_ms, state, coalesce(reason, '')
+	rows, err = rd.query(ctx, `SELECT origin, queued, pages, errors, delay_ms, state, coalesce(reason, '')
 		FROM hosts ORDER BY queued + pages DESC, id LIMIT ?`, maxHosts+1)
 	if err != nil {
-		return nil, fmt.Errorf("status: %w", describe(err))
+		return nil, fmt.Errorf("status: %w", rd.describe(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -96,7 +96,7 @@ func (db *DB) Status(ctx context.Context) (*Status, error) {
 	}
 	if len(st.Hosts) > maxHosts {
 		var n int
-		db.r.QueryRowContext(ctx, `SELECT count(*) FROM hosts`).Scan(&n)
+		rd.queryRow(ctx, `SELECT count(*) FROM hosts`).Scan(&n)
 		st.Hosts = st.Hosts[:maxHosts]
 		st.MoreHosts = n - maxHosts
 	}

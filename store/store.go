@@ -1,390 +1,221 @@
-// Package store is the crawler's database: it opens and migrates the SQLite
-// file, hands out frontier leases, records fetch outcomes exactly once, and
-// answers read-only queries without ever blocking the crawl.
+// Package store holds what every crawl database shares, whichever engine
+// keeps it: the types the engine and the readers exchange with a store
+// (NewURL, Lease, Outcome, Page, HostRow ...), the codec of stored bodies,
+// and the read side (Reader: status, report, explain, host list, export,
+// stored pages), written once in SQL that SQLite and PostgreSQL both run,
+// behind a small Dialect. Each engine's store lives in its own package
+// (store/sqlite) with its own SQL for the write side: claims, commits,
+// recovery.
 //
-// A DB has one writer connection (SQLite allows one writer at a time; a
-// single connection turns contention into queueing instead of "database is
-// locked") and a separate pool of read-only connections for queries.
+// The conformance suite in store/storetest runs against every store.
 package store
 
 import (
-	"context"
 	"database/sql"
-	"database/sql/driver"
+	"encoding/json"
 	"errors"
-	"fmt"
-	"io/fs"
-	"net/url"
-	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
-
-	"github.com/crawler-dev/crawler/migrations"
-	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// DB is an open crawl database. It is safe for concurrent use.
-type DB struct {
-	path string
-	w    *sql.DB // one connection: every write goes through it
-	r    *sql.DB // read-only pool
-	lock *os.File
-	// maxValue is ReaderOptions.MaxValueBytes (0: SQLite's own limit).
-	maxValue int
-	st       stmts
-	dst      dataStmts
-	hosts    hostCache
-}
+// Frontier states. queued and leased are live; the others are terminal.
+const (
+	StateQueued  = "queued"
+	StateLeased  = "leased"
+	StateDone    = "done"
+	StateFailed  = "failed"
+	StateSkipped = "skipped"
+)
 
 // ErrLocked reports that another crawler process holds the database.
 var ErrLocked = errors.New("database is in use by another crawler process")
 
-// connector opens connections to one database file with mattn/go-sqlite3,
-// running hook on each new one. The writer's hook gives it a 32 MiB page
-// cache and WAL checkpoints every 16 MiB rather than 4 MiB, so a crawl that
-// writes hundreds of megabytes of bodies spends less time in checkpoint
-// fsyncs; the readers' hook is DB.prepareReader.
-type connector struct {
-	driver *sqlite3.SQLiteDriver
-	dsn    string
+// ErrNoPage is returned by PageByURL when no page row has the URL.
+var ErrNoPage = errors.New("no page recorded for this URL")
+
+// ErrUnknownURL reports a URL the frontier has never seen.
+var ErrUnknownURL = errors.New("URL not in the frontier")
+
+// NewURL is a URL to add to the frontier. A URL already present keeps its
+// row, except that a shorter path wins: found again, queued, by a path
+// shorter in depth or template chain, a queued URL takes the smaller
+// values, and a URL skipped only for its path (PathLimited) is queued.
+type NewURL struct {
+	URL         string
+	Origin      string // scheme://host[:port]; "" when the URL is skipped before a host is needed
+	Depth       int
+	Chain       int // links in a row within the URL's template on the path that found it
+	ParentID    int64
+	Source      string // seed, link, redirect, sitemap, list, canonical
+	State       string // StateQueued or StateSkipped
+	Reason      string
+	PathLimited bool // skipped only for the path it was found by (too deep, chain too long)
+	Redirects   int
+	LastMod     time.Time // from a sitemap; zero if unknown
 }
 
-func newConnector(dsn string, hook func(*sqlite3.SQLiteConn) error) *connector {
-	return &connector{driver: &sqlite3.SQLiteDriver{ConnectHook: hook}, dsn: dsn}
+// Lease is a frontier row handed to the crawler for fetching. Its ID and
+// Claims together name the lease: a commit is recorded only while the row
+// is still leased under the same claim.
+type Lease struct {
+	ID        int64
+	URL       string
+	HostID    int64
+	Depth     int
+	Chain     int
+	Attempts  int
+	Claims    int // times the row was leased, this lease included
+	Redirects int
+	Source    string
 }
 
-// Connect implements driver.Connector.
-func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
-
-// Driver implements driver.Connector.
-func (c *connector) Driver() driver.Driver { return c.driver }
-
-func tuneWriter(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec(`PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4096`, nil)
-	return err
+// Page is the record of one HTTP response.
+type Page struct {
+	FinalURL     string
+	Status       int
+	ContentType  string
+	Encoding     string
+	Headers      string // JSON object of selected headers
+	FetchedAt    time.Time
+	Duration     time.Duration
+	Size         int
+	Truncated    bool
+	Body         []byte // already compressed as BodyEncoding says (BodyEncoder)
+	BodyEncoding string
+	ContentHash  string
+	Title        string
+	Description  string
+	Canonical    string
+	MetaRobots   string
+	Lang         string
+	// FieldsTruncated names the fields cut at their cap: title,
+	// description, anchor (some link's anchor text).
+	FieldsTruncated []string
+	Data            *PageData // structured data and text, nil when not extracted
+	Items           []Item    // extraction rule results
 }
 
-// dsn is the connection string of the writer, of the readers (readOnly),
-// or of readers of a file nobody can be writing (immutable): SQLite then
-// neither locks it nor looks for a write-ahead log.
-func dsn(path string, readOnly, immutable bool) string {
-	v := url.Values{}
-	v.Set("_busy_timeout", "10000")
-	v.Set("_foreign_keys", "on")
-	if readOnly {
-		v.Set("mode", "ro")
-		v.Set("_query_only", "true")
-		if immutable {
-			v.Set("immutable", "1")
-		}
-	} else {
-		v.Set("_journal_mode", "WAL")
-		v.Set("_synchronous", "NORMAL")
-		v.Set("_txlock", "immediate")
-	}
-	return "file:" + path + "?" + v.Encode()
+// PageData is the structured data and text of an HTML page.
+type PageData struct {
+	JSONLD    []json.RawMessage
+	OpenGraph map[string]string
+	Twitter   map[string]string
+	MainText  string
 }
 
-// Open opens (creating if needed) the database at path for crawling: it takes
-// an exclusive lock file so that two crawler processes never share one
-// frontier, applies pending migrations and prepares the writer's statements.
-func Open(ctx context.Context, path string) (*DB, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("open database %s: %w", path, err)
-		}
-	}
-	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, ErrLocked)
-	}
-	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]cachedHost{}}}
-	db.w = sql.OpenDB(newConnector(dsn(path, false, false), tuneWriter))
-	db.w.SetMaxOpenConns(1)
-	db.w.SetMaxIdleConns(1)
-	db.w.SetConnMaxLifetime(0)
-	if err := db.check(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := Migrate(ctx, db.w); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	db.openReader(false)
-	if err := db.prepare(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	return db, nil
+// Item is one record produced by an extraction rule set.
+type Item struct {
+	Rule      string
+	Index     int
+	Data      map[string]any
+	Errors    []string
+	Truncated []string // fields whose values were cut at their cap
 }
 
-// OpenReadOnly opens an existing database for queries only. It works while a
-// crawl writes to the same file, and in a directory the user cannot write.
-func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
-	return OpenReader(ctx, path, ReaderOptions{})
+// PageItems is the extraction result of one page.
+type PageItems struct {
+	PageID int64
+	URL    string
+	Items  []Item
 }
 
-// ReaderOptions tune the read-only pool of a database opened by OpenReader.
+// Link is one outgoing link of a page.
+type Link struct {
+	URL      string
+	Anchor   string
+	Nofollow bool
+}
+
+// Outcome is what happened to a leased URL. State is terminal (done, failed,
+// skipped) or queued, which returns the URL to the frontier (a retry, or a
+// lease released at shutdown) without losing it.
+type Outcome struct {
+	Lease      Lease
+	State      string
+	Reason     string
+	Status     int
+	Err        string
+	Attempted  bool      // counts as a fetch attempt
+	RetryAt    time.Time // for State == queued
+	Page       *Page     // the response to record, if any
+	Links      []Link
+	Discovered []NewURL
+}
+
+// CommitResult says what a Commit changed.
+type CommitResult struct {
+	NewByHost map[int64]int // newly queued URLs per host id
+	Pages     int           // page rows written
+	Stale     int           // outcomes ignored because their lease was no longer held
+}
+
+// HostRow is a host's persisted state, as the scheduler adopts it.
+type HostRow struct {
+	ID              int64
+	Origin          string
+	Queued          int
+	RobotsStatus    sql.NullInt64
+	RobotsBody      []byte
+	RobotsExpiresAt int64
+	RobotsFailures  int
+	NextFetchAt     int64
+	BackoffLevel    int
+	Failures        int
+	DelayMS         int64
+	LatencyMS       int64
+	NextAllowedAt   int64 // unix ms: no request before this (see HostReservation)
+	State           string
+	Reason          string
+}
+
+// HostReservation moves a host's next allowed time to Until: a crawler
+// writes it, covering the requests it is about to send plus the host's
+// interval, before it sends them, so that after a crash its successor
+// starts no sooner than the host's Crawl-delay and rate allow. A host's
+// value never moves back.
+type HostReservation struct {
+	ID    int64
+	Until time.Time
+}
+
+// HostPoliteness is the politeness state the scheduler persists per host.
+type HostPoliteness struct {
+	ID           int64
+	NextFetchAt  time.Time
+	BackoffLevel int
+	Failures     int
+	Delay        time.Duration
+	Latency      time.Duration
+	CrawlDelay   time.Duration
+	Reason       string
+}
+
+// RobotsRecord is a fetched (or failed) robots.txt.
+type RobotsRecord struct {
+	Status    int // 0 for a network error
+	Body      []byte
+	Err       string
+	FetchedAt time.Time
+	ExpiresAt time.Time
+	Failures  int // consecutive unavailable answers, reset by a 2xx/4xx
+}
+
+// StoredPage is a page row with its stored body.
+type StoredPage struct {
+	ID           int64
+	URL          string
+	Status       int
+	ContentType  string
+	FetchedAt    time.Time
+	Body         []byte // compressed as BodyEncoding says (DecodeBody); nil when not stored
+	BodyEncoding string
+}
+
+// ReaderOptions tune the read-only pool of a database opened for reading.
 type ReaderOptions struct {
 	// MaxValueBytes, when positive, is the longest string or blob a reader
-	// loads from the file or builds while it runs a statement: SQLite
-	// answers "string or blob too big" rather than allocate more. It bounds
-	// the memory one value of a hostile page can take in a long-running
-	// process such as crawler serve.
+	// loads from the database or builds while it runs a statement: the
+	// statement fails rather than allocate more. It bounds the memory one
+	// value of a hostile page can take in a long-running process such as
+	// crawler serve.
 	MaxValueBytes int
-}
-
-// OpenReader is OpenReadOnly with options.
-func OpenReader(ctx context.Context, path string, o ReaderOptions) (*DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	db := &DB{path: path, maxValue: o.MaxValueBytes}
-	db.openReader(false)
-	err := db.checkReadable(ctx)
-	if err != nil && needsShm(err, path) {
-		// A database in WAL mode is read through its -shm file, which SQLite
-		// creates beside the database: in a directory the user cannot write
-		// that fails. With no write-ahead log left (a crawl that ended
-		// cleanly removes it) nobody can be writing, and the file can be
-		// read as it is.
-		if fi, serr := os.Stat(path + "-wal"); serr == nil && fi.Size() > 0 {
-			db.Close()
-			return nil, fmt.Errorf("open database %s: %s-wal holds changes not yet copied into the database, and SQLite "+
-				"reads them only through %s-shm, which cannot be created in %s (%w): make the directory writable, "+
-				"or copy the database with its -wal file to a writable directory", path, path, path, filepath.Dir(path), err)
-		}
-		db.r.Close()
-		db.openReader(true)
-		err = db.checkReadable(ctx)
-	}
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, describe(err))
-	}
-	return db, nil
-}
-
-// needsShm reports whether err is SQLite failing to open the -shm file of
-// path, which it does not have and cannot create.
-func needsShm(err error, path string) bool {
-	var se sqlite3.Error
-	if !errors.As(err, &se) || (se.Code != sqlite3.ErrReadonly && se.Code != sqlite3.ErrCantOpen) {
-		return false
-	}
-	_, serr := os.Stat(path + "-shm")
-	return errors.Is(serr, fs.ErrNotExist)
-}
-
-// checkReadable reads the schema through the reader pool and checks that
-// the file is a crawl database.
-func (db *DB) checkReadable(ctx context.Context) error {
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'frontier'`).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return errors.New("not a crawl database (no frontier table)")
-	}
-	return nil
-}
-
-// openReader opens the read-only pool (up to four connections per
-// process). Each connection gets an 8 MiB page cache: scans are served
-// from the OS page cache as well, and four full 32 MiB caches would make a
-// crawler's memory follow the size of its database.
-func (db *DB) openReader(immutable bool) {
-	r := sql.OpenDB(newConnector(dsn(db.path, true, immutable), db.prepareReader))
-	r.SetMaxOpenConns(4)
-	r.SetMaxIdleConns(4)
-	db.r = r
-}
-
-// prepareReader is the hook of every new reader connection: its page
-// cache, its length limit, and the authorizer that keeps it read-only.
-func (db *DB) prepareReader(c *sqlite3.SQLiteConn) error {
-	if _, err := c.Exec(`PRAGMA cache_size = -8192`, nil); err != nil {
-		return err
-	}
-	if db.maxValue > 0 {
-		c.SetLimit(sqlite3.SQLITE_LIMIT_LENGTH, db.maxValue)
-	}
-	c.RegisterAuthorizer(readOnlyAuthorizer)
-	return nil
-}
-
-// fullCheckMax is the largest database whose every page is checked at
-// open. quick_check reads the whole file, about 5 s per GB here, which a
-// crawl resumed many times over days should not pay at every start; in a
-// larger file a damaged page is reported when it is first read, and the
-// transaction that read it rolls back.
-var fullCheckMax int64 = 256 << 20
-
-// check verifies that the file is a readable SQLite database before anything
-// is written to it, so a corrupt file is reported rather than overwritten.
-func (db *DB) check(ctx context.Context) error {
-	var tables int
-	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
-		return fmt.Errorf("open database %s: %w", db.path, describe(err))
-	}
-	if fi, err := os.Stat(db.path); err == nil && fi.Size() <= fullCheckMax {
-		var res string
-		if err := db.w.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&res); err != nil {
-			return fmt.Errorf("open database %s: %w", db.path, describe(err))
-		}
-		if res != "ok" {
-			return fmt.Errorf("open database %s: integrity check failed: %s", db.path, res)
-		}
-	}
-	var mode string
-	if err := db.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-		return fmt.Errorf("open database %s: %w", db.path, describe(err))
-	}
-	if mode != "wal" {
-		return fmt.Errorf("open database %s: journal mode is %q, want wal", db.path, mode)
-	}
-	return nil
-}
-
-// describe turns SQLite's terse errors into ones a user can act on.
-func describe(err error) error {
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		switch se.Code {
-		case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
-			return fmt.Errorf("file is not a valid SQLite database or is corrupt (%w)", err)
-		case sqlite3.ErrBusy, sqlite3.ErrLocked:
-			return fmt.Errorf("database is locked by another process (%w)", err)
-		case sqlite3.ErrCantOpen:
-			return fmt.Errorf("cannot open the file: check the path and permissions (%w)", err)
-		case sqlite3.ErrReadonly:
-			return fmt.Errorf("database is read-only (%w)", err)
-		case sqlite3.ErrFull:
-			return fmt.Errorf("disk is full (%w)", err)
-		case sqlite3.ErrAuth:
-			return fmt.Errorf("statement refused: queries may only read this database (SELECT, WITH and the pragmas "+
-				"that describe the schema); ATTACH, VACUUM, writes and pragmas that change settings are refused (%w)", err)
-		case sqlite3.ErrTooBig:
-			return fmt.Errorf("a string or blob is longer than this reader may load or build (%w)", err)
-		}
-	}
-	return err
-}
-
-// Path returns the database file path.
-func (db *DB) Path() string { return db.path }
-
-// Reader returns the read-only connection pool.
-func (db *DB) Reader() *sql.DB { return db.r }
-
-// Close closes both pools and releases the lock file.
-func (db *DB) Close() error {
-	var errs []error
-	db.st.close()
-	db.dst.close()
-	if db.w != nil {
-		errs = append(errs, db.w.Close())
-	}
-	if db.r != nil {
-		errs = append(errs, db.r.Close())
-	}
-	if db.lock != nil {
-		errs = append(errs, db.lock.Close())
-	}
-	return errors.Join(errs...)
-}
-
-// Migrate applies the embedded migrations that db has not seen yet, each in
-// its own transaction, recording them in schema_migrations.
-func Migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate: %w", describe(err))
-	}
-	files, err := Migrations()
-	if err != nil {
-		return err
-	}
-	var current int
-	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("migrate: %w", describe(err))
-	}
-	if last := files[len(files)-1].Version; current > last {
-		return fmt.Errorf("migrate: database schema version %d is newer than this binary knows (%d): upgrade the crawler", current, last)
-	}
-	for _, m := range files {
-		if m.Version <= current {
-			continue
-		}
-		if err := apply(ctx, db, m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func apply(ctx context.Context, db *sql.DB, m Migration) error {
-	body, err := fs.ReadFile(migrations.FS, m.Name)
-	if err != nil {
-		return fmt.Errorf("migrate %s: %w", m.Name, err)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate %s: %w", m.Name, describe(err))
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return fmt.Errorf("migrate %s: %w", m.Name, describe(err))
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
-		return fmt.Errorf("migrate %s: %w", m.Name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate %s: %w", m.Name, describe(err))
-	}
-	return nil
-}
-
-// Migration is one numbered schema file.
-type Migration struct {
-	Version int
-	Name    string
-}
-
-// Migrations lists the embedded migration files in order and checks that
-// they are numbered 1, 2, 3 ... with no gap or duplicate.
-func Migrations() ([]Migration, error) {
-	names, err := fs.Glob(migrations.FS, "*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	var out []Migration
-	for _, n := range names {
-		num, _, ok := strings.Cut(n, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || len(num) != 4 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", n)
-		}
-		out = append(out, Migration{Version: v, Name: n})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %04d", m.Name, i+1)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	return out, nil
 }

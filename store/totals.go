@@ -16,12 +16,12 @@ type Totals struct {
 // Totals reads the headline numbers from the per-host counters the crawl
 // maintains and the partial index of leased URLs, so it is cheap enough to
 // call every second during a crawl, at any frontier size.
-func (db *DB) Totals(ctx context.Context) (Totals, error) {
+func (rd *Reader) Totals(ctx context.Context) (Totals, error) {
 	var t Totals
-	err := db.r.QueryRowContext(ctx, `SELECT coalesce(sum(pages), 0), coalesce(sum(errors), 0), coalesce(sum(queued), 0),
+	err := rd.queryRow(ctx, `SELECT coalesce(sum(pages), 0), coalesce(sum(errors), 0), coalesce(sum(queued), 0),
 		(SELECT count(*) FROM frontier WHERE state = 'leased') FROM hosts`).Scan(&t.Pages, &t.Errors, &t.Queued, &t.Leased)
 	if err != nil {
-		return Totals{}, fmt.Errorf("read totals: %w", describe(err))
+		return Totals{}, fmt.Errorf("read totals: %w", rd.describe(err))
 	}
 	return t, nil
 }

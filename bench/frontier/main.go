@@ -1,6 +1,6 @@
 // Command frontier measures the store's frontier at scale: it enqueues URLs
-// over many hosts with store.DB.Add, and at each checkpoint measures its own
-// memory and the cost of store.DB.Claim on random hosts. The benchmark runs
+// over many hosts with sqlite.DB.Add, and at each checkpoint measures its own
+// memory and the cost of sqlite.DB.Claim on random hosts. The benchmark runs
 // it as a separate process so that the memory it reports is the store's.
 //
 // The hosts are loopback IP literals, so that a crawl of the database never
@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -140,7 +141,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		*dir = d
 	}
 	path := filepath.Join(*dir, "frontier.db")
-	db, err := store.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func (b *bench) run(ctx context.Context, enc *json.Encoder, points []int, batch,
 
 // bench holds the state of one frontier benchmark.
 type bench struct {
-	db       *store.DB
+	db       *sqlite.DB
 	path     string
 	hosts    int
 	rng      *rand.Rand

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -42,13 +42,13 @@ func TestServedURLsArePages(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	db, err := store.OpenReadOnly(ctx, filepath.Join(dir, "frontier.db"))
+	db, err := sqlite.OpenReadOnly(ctx, filepath.Join(dir, "frontier.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	want := site.Expected() // every page of the served hosts
-	rows, err := db.Reader().QueryContext(ctx, `SELECT f.url, h.id, h.origin FROM frontier f JOIN hosts h ON h.id = f.host_id`)
+	rows, err := db.SQL().QueryContext(ctx, `SELECT f.url, h.id, h.origin FROM frontier f JOIN hosts h ON h.id = f.host_id`)
 	if err != nil {
 		t.Fatal(err)
 	}

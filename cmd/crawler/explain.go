@@ -12,6 +12,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/runner"
+	"github.com/crawler-dev/crawler/store"
 )
 
 // jobConfig finds the configuration and database for the inspection
@@ -60,7 +61,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{ReadOnly: true})
+	db, err := runner.OpenReader(ctx, cfg.Database, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}

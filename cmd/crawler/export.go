@@ -48,7 +48,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if *bodies {
-		o.DecodeBody = crawl.DecodeBody
+		o.Bodies = true
 	}
 	if err := o.Check(); err != nil {
 		return usageError{err.Error()}
@@ -69,7 +69,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		o.Fields = cfg.ItemFields(o.Rule)
 	}
-	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
+	db, err := runner.OpenReader(ctx, path, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func configOrDefault(path string) string {
 // exportTo writes the export to stdout for "-", else to a temporary file
 // beside path that is renamed into place once complete, so that a failed or
 // interrupted export never leaves a partial file under the final name.
-func exportTo(ctx context.Context, db *store.DB, path string, stdout io.Writer, o store.ExportOptions) (int64, error) {
+func exportTo(ctx context.Context, db runner.Reader, path string, stdout io.Writer, o store.ExportOptions) (int64, error) {
 	if path == "-" {
 		return db.Export(ctx, stdout, o)
 	}

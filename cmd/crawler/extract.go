@@ -136,12 +136,14 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // extractPage returns the page at rawURL from the database when the crawl
 // stored its body (unless fresh), otherwise fetched.
 func extractPage(ctx context.Context, cfg *crawl.Config, rawURL string, fresh bool) (*crawl.RulesPage, error) {
-	var db *store.DB
+	var db crawl.PageReader // nil: the page is fetched
 	if _, err := os.Stat(cfg.Database); err == nil && !fresh {
-		if db, err = runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{ReadOnly: true}); err != nil {
+		r, err := runner.OpenReader(ctx, cfg.Database, store.ReaderOptions{})
+		if err != nil {
 			return nil, err
 		}
-		defer db.Close()
+		defer r.Close()
+		db = r
 	}
 	return crawl.PageForRules(ctx, cfg, db, rawURL, fresh)
 }
@@ -218,7 +220,7 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := os.Stat(cfg.Database); err != nil {
 		return fmt.Errorf("reextract: %w", err)
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{})
+	db, err := runner.OpenDatabase(ctx, cfg.Database)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("reextract: %s is in use by a running crawl (or another reextract); reextract rewrites items "+
 			"and needs the database to itself: let the crawl finish or stop it, then run reextract again: %w", cfg.Database, err)

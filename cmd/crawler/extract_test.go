@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -90,12 +91,12 @@ func xtRequests(site *testsite.Site) int {
 // xtItems returns url -> data of the product items.
 func xtItems(t *testing.T, cfgPath string) map[string]map[string]any {
 	t.Helper()
-	db, err := store.OpenReadOnly(context.Background(), filepath.Join(filepath.Dir(cfgPath), "crawl.db"))
+	db, err := sqlite.OpenReadOnly(context.Background(), filepath.Join(filepath.Dir(cfgPath), "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Reader().Query(`SELECT url, data FROM items WHERE rule = 'product'`)
+	rows, err := db.SQL().Query(`SELECT url, data FROM items WHERE rule = 'product'`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestReextract(t *testing.T) {
 
 func TestReextractWhileLocked(t *testing.T) {
 	_, cfg := xtCrawl(t, "h1.product-name")
-	db, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,13 +172,13 @@ func TestReextractWhileLocked(t *testing.T) {
 
 func TestReextractOneRule(t *testing.T) {
 	_, cfg := xtCrawl(t, "h1.product-name")
-	db, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var id int64
 	var u string
-	db.Reader().QueryRow(`SELECT page_id, url FROM items LIMIT 1`).Scan(&id, &u)
+	db.SQL().QueryRow(`SELECT page_id, url FROM items LIMIT 1`).Scan(&id, &u)
 	err = db.ReplacePageItems(context.Background(), []string{"other"}, []store.PageItems{{PageID: id, URL: u,
 		Items: []store.Item{{Rule: "other", Data: map[string]any{"kept": true}}}}})
 	db.Close()
@@ -186,12 +187,12 @@ func TestReextractOneRule(t *testing.T) {
 	}
 	xtRun(t, "reextract", "-c", cfg, "--rule", "product")
 	var n int
-	db2, err := store.OpenReadOnly(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"))
+	db2, err := sqlite.OpenReadOnly(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	db2.Reader().QueryRow(`SELECT count(*) FROM items WHERE rule = 'other'`).Scan(&n)
+	db2.SQL().QueryRow(`SELECT count(*) FROM items WHERE rule = 'other'`).Scan(&n)
 	if n != 1 {
 		t.Errorf("reextract --rule product left %d items of rule other, want 1", n)
 	}
@@ -290,7 +291,7 @@ func TestExportCommand(t *testing.T) {
 	dir := filepath.Dir(cfg)
 
 	// A running crawl holds the database; export reads beside it.
-	db, err := store.Open(context.Background(), filepath.Join(dir, "crawl.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +327,7 @@ func TestExportCommand(t *testing.T) {
 
 	stdout, _ := xtRun(t, "export", "--db", filepath.Join(dir, "crawl.db"), "--table", "pages", "--since", "1h", "-o", "-", "--quiet")
 	var pages int
-	db.Reader().QueryRow(`SELECT count(*) FROM pages`).Scan(&pages)
+	db.SQL().QueryRow(`SELECT count(*) FROM pages`).Scan(&pages)
 	if lines := strings.Count(stdout, "\n"); lines != pages || pages == 0 {
 		t.Errorf("pages export has %d lines, want %d", lines, pages)
 	}
@@ -373,13 +374,13 @@ func TestReextractFieldErrors(t *testing.T) {
 func TestExportPageData(t *testing.T) {
 	_, cfg := xtCrawl(t, "h1.product-name")
 	stdout, stderr := xtRun(t, "export", "-c", cfg, "--table", "page_data", "-o", "-")
-	db, err := store.OpenReader(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"), store.ReaderOptions{})
+	db, err := sqlite.OpenReadOnly(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var rows int
-	db.Reader().QueryRow(`SELECT count(*) FROM page_data`).Scan(&rows)
+	db.SQL().QueryRow(`SELECT count(*) FROM page_data`).Scan(&rows)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	if len(lines) != rows || rows == 0 {
 		t.Fatalf("page_data export has %d lines, want %d", len(lines), rows)

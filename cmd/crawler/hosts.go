@@ -41,7 +41,7 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := order.Check(); err != nil {
 		return usageError{"--sort: " + err.Error()}
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{ReadOnly: true})
+	db, err := runner.OpenReader(ctx, cfg.Database, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
+	db, err := runner.OpenReader(ctx, path, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}

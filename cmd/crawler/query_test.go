@@ -14,13 +14,14 @@ import (
 	"testing"
 
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 )
 
 // oneURLDatabase creates a crawl database with one URL in dir and leaves it
 // open, its change in the write-ahead log.
-func oneURLDatabase(t *testing.T, dir string) *store.DB {
+func oneURLDatabase(t *testing.T, dir string) *sqlite.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "crawl.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func (o *jobOptions) register(fs *flag.FlagSet) {
 // runCrawl runs one crawl to its end: progress on stderr, optional
 // /metrics and /status endpoints, and the final report on stdout.
 func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, stderr io.Writer, o jobOptions) error {
-	db, err := runner.OpenDatabase(ctx, cfg.Database, runner.OpenOptions{})
+	db, err := runner.OpenDatabase(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}

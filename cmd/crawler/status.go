@@ -24,7 +24,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	db, err := runner.OpenDatabase(ctx, path, runner.OpenOptions{ReadOnly: true})
+	db, err := runner.OpenReader(ctx, path, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -64,14 +64,14 @@ fetch: {allow_addresses: [127.0.0.0/8]}
 	}
 
 	ctx := context.Background()
-	db, err := store.OpenReadOnly(ctx, filepath.Join(dir, "crawl.db"))
+	db, err := sqlite.OpenReadOnly(ctx, filepath.Join(dir, "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var frontier, pages int
-	db.Reader().QueryRow(`SELECT count(*) FROM frontier`).Scan(&frontier)
-	db.Reader().QueryRow(`SELECT count(*) FROM pages WHERE status = 200`).Scan(&pages)
+	db.SQL().QueryRow(`SELECT count(*) FROM frontier`).Scan(&frontier)
+	db.SQL().QueryRow(`SELECT count(*) FROM pages WHERE status = 200`).Scan(&pages)
 	if frontier != n || pages != n {
 		t.Errorf("frontier has %d URLs and pages %d rows with status 200, want the %d listed", frontier, pages, n)
 	}
@@ -85,7 +85,7 @@ fetch: {allow_addresses: [127.0.0.0/8]}
 	if p.ContentType != "application/json" || p.BodyEncoding != "zstd" {
 		t.Errorf("stored %s as %q, body %q; want application/json, zstd", api, p.ContentType, p.BodyEncoding)
 	}
-	body, err := crawl.DecodeBody(p.Body, p.BodyEncoding)
+	body, err := store.DecodeBody(p.Body, p.BodyEncoding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ fetch: {allow_addresses: [127.0.0.0/8]}
 		t.Fatalf("decoded body of %s = %s (%v), want the item 3 document", api, body, err)
 	}
 	var sku string
-	if err := db.Reader().QueryRow(`SELECT json_extract(?, '$.sku')`, string(body)).Scan(&sku); err != nil || sku != doc.SKU {
+	if err := db.SQL().QueryRow(`SELECT json_extract(?, '$.sku')`, string(body)).Scan(&sku); err != nil || sku != doc.SKU {
 		t.Errorf("json_extract(body, '$.sku') = %q, %v; want %q", sku, err, doc.SKU)
 	}
 

@@ -76,6 +76,46 @@ func DisallowAll() *Robots {
 	}}
 }
 
+// MaxRedirects is how many redirects a crawler follows to reach a
+// robots.txt, the five RFC 9309 §2.3.1.2 asks for at least.
+const MaxRedirects = 5
+
+// Availability is what the answer to a robots.txt request means for
+// crawling its host (RFC 9309 §2.3.1).
+type Availability int
+
+const (
+	// Available: robots.txt answered 2xx, and the rules of its body apply.
+	Available Availability = iota
+	// Unrestricted: robots.txt answered 4xx (other than 429), or still
+	// redirected after MaxRedirects hops: there are no rules, and
+	// everything is allowed (§2.3.1.2, §2.3.1.3).
+	Unrestricted
+	// Unreachable: robots.txt answered 429, 5xx or another status, or gave
+	// no answer: everything is disallowed until it can be fetched, which is
+	// to be tried again later (§2.3.1.4). 429 is read as a server too busy
+	// to answer, as most large crawlers read it, not as a missing file.
+	Unreachable
+)
+
+// FromResponse returns what a robots.txt request that ended with status
+// (0 when no response arrived; a 3xx once the redirects to follow are
+// used up) and body means: the rules that apply to the host (the parsed
+// body, AllowAll or DisallowAll) and why. It is the one reading of a
+// robots.txt status: the crawl, its cached records, FetchOne and explain
+// all decide by it.
+func FromResponse(status int, body []byte) (*Robots, Availability) {
+	switch {
+	case status >= 200 && status < 300:
+		return Parse(body), Available
+	case status == 429:
+		return DisallowAll(), Unreachable
+	case status >= 300 && status < 500:
+		return AllowAll(), Unrestricted
+	}
+	return DisallowAll(), Unreachable
+}
+
 // Parse parses a robots.txt body. It never fails: lines that cannot be parsed
 // are ignored, as RFC 9309 §2.2 says.
 //

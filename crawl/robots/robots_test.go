@@ -253,6 +253,51 @@ func TestAllowAllDisallowAll(t *testing.T) {
 	}
 }
 
+// TestFromResponse: the status of a robots.txt answer decides, as RFC 9309
+// §2.3.1 says, with 429 read as unreachable.
+func TestFromResponse(t *testing.T) {
+	body := []byte("User-agent: *\nDisallow: /private\n")
+	tests := []struct {
+		status  int
+		want    Availability
+		private bool // /private is allowed
+		public  bool // /public is allowed
+	}{
+		{200, Available, false, true},
+		{204, Available, true, true}, // an empty body has no rules
+		{301, Unrestricted, true, true},
+		{308, Unrestricted, true, true},
+		{400, Unrestricted, true, true},
+		{401, Unrestricted, true, true},
+		{403, Unrestricted, true, true},
+		{404, Unrestricted, true, true},
+		{410, Unrestricted, true, true},
+		{429, Unreachable, false, false},
+		{500, Unreachable, false, false},
+		{503, Unreachable, false, false},
+		{599, Unreachable, false, false},
+		{0, Unreachable, false, false}, // no answer
+		{100, Unreachable, false, false},
+		{600, Unreachable, false, false},
+	}
+	for _, tt := range tests {
+		b := body
+		if tt.status == 204 {
+			b = nil
+		}
+		r, got := FromResponse(tt.status, b)
+		if got != tt.want {
+			t.Errorf("FromResponse(%d) availability = %d, want %d", tt.status, got, tt.want)
+		}
+		if v := r.Test("foobot", "/private"); v.Allowed != tt.private {
+			t.Errorf("FromResponse(%d): /private allowed = %v, want %v", tt.status, v.Allowed, tt.private)
+		}
+		if v := r.Test("foobot", "/public"); v.Allowed != tt.public {
+			t.Errorf("FromResponse(%d): /public allowed = %v, want %v", tt.status, v.Allowed, tt.public)
+		}
+	}
+}
+
 func TestCrawlDelay(t *testing.T) {
 	tests := []struct {
 		name   string

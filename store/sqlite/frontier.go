@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -9,103 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crawler-dev/crawler/store"
 )
-
-// Frontier states. queued and leased are live; the others are terminal.
-const (
-	StateQueued  = "queued"
-	StateLeased  = "leased"
-	StateDone    = "done"
-	StateFailed  = "failed"
-	StateSkipped = "skipped"
-)
-
-// NewURL is a URL to add to the frontier. A URL already present keeps its
-// row, except that a shorter path wins: found again, queued, by a path
-// shorter in depth or template chain, a queued URL takes the smaller
-// values, and a URL skipped only for its path (PathLimited) is queued.
-type NewURL struct {
-	URL         string
-	Origin      string // scheme://host[:port]; "" when the URL is skipped before a host is needed
-	Depth       int
-	Chain       int // links in a row within the URL's template on the path that found it
-	ParentID    int64
-	Source      string // seed, link, redirect, sitemap, list, canonical
-	State       string // StateQueued or StateSkipped
-	Reason      string
-	PathLimited bool // skipped only for the path it was found by (too deep, chain too long)
-	Redirects   int
-	LastMod     time.Time // from a sitemap; zero if unknown
-}
-
-// Lease is a frontier row handed to the crawler for fetching.
-type Lease struct {
-	ID        int64
-	URL       string
-	HostID    int64
-	Depth     int
-	Chain     int
-	Attempts  int
-	Claims    int
-	Redirects int
-	Source    string
-}
-
-// Page is the record of one HTTP response.
-type Page struct {
-	FinalURL     string
-	Status       int
-	ContentType  string
-	Encoding     string
-	Headers      string // JSON object of selected headers
-	FetchedAt    time.Time
-	Duration     time.Duration
-	Size         int
-	Truncated    bool
-	Body         []byte // already compressed as BodyEncoding says
-	BodyEncoding string
-	ContentHash  string
-	Title        string
-	Description  string
-	Canonical    string
-	MetaRobots   string
-	Lang         string
-	// FieldsTruncated names the fields cut at their cap: title,
-	// description, anchor (some link's anchor text).
-	FieldsTruncated []string
-	Data            *PageData // structured data and text, nil when not extracted
-	Items           []Item    // extraction rule results
-}
-
-// Link is one outgoing link of a page.
-type Link struct {
-	URL      string
-	Anchor   string
-	Nofollow bool
-}
-
-// Outcome is what happened to a leased URL. State is terminal (done, failed,
-// skipped) or queued, which returns the URL to the frontier (a retry, or a
-// lease released at shutdown) without losing it.
-type Outcome struct {
-	Lease      Lease
-	State      string
-	Reason     string
-	Status     int
-	Err        string
-	Attempted  bool      // counts as a fetch attempt
-	RetryAt    time.Time // for State == queued
-	Page       *Page     // the response to record, if any
-	Links      []Link
-	Discovered []NewURL
-}
-
-// CommitResult says what a Commit changed.
-type CommitResult struct {
-	NewByHost map[int64]int // newly queued URLs per host id
-	Pages     int           // page rows written
-	Stale     int           // outcomes ignored because their lease was no longer held
-}
 
 type stmts struct {
 	finish, insertPage, hostQueued, hostCounts, hostID, insertHost *sql.Stmt
@@ -142,7 +48,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		multi: map[string]*sql.Stmt{},
 		finish: p(`UPDATE frontier SET state = ?, reason = ?, status = ?, attempts = attempts + ?,
 			next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?
-			WHERE id = ? AND state = 'leased'`),
+			WHERE id = ? AND state = 'leased' AND claims = ?`),
 		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
 			meta_robots, lang, depth, fields_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -218,8 +124,8 @@ func (db *DB) hostTx(ctx context.Context, tx *sql.Tx, cache *hostCache, origin s
 
 // Add inserts URLs (seeds, URL lists, sitemap entries) in one transaction and
 // returns the number of newly queued URLs per host.
-func (db *DB) Add(ctx context.Context, urls []NewURL) (map[int64]int, error) {
-	res, err := db.Commit(ctx, []Outcome{{Discovered: urls}})
+func (db *DB) Add(ctx context.Context, urls []store.NewURL) (map[int64]int, error) {
+	res, err := db.Commit(ctx, []store.Outcome{{Discovered: urls}})
 	if err != nil {
 		return nil, err
 	}
@@ -229,10 +135,11 @@ func (db *DB) Add(ctx context.Context, urls []NewURL) (map[int64]int, error) {
 // Commit records a batch of outcomes in one transaction: for each, the
 // frontier row's new state, the page row, its links, and the URLs it
 // discovered. An outcome whose lease is no longer held (its row is not in
-// state leased) is ignored entirely, so a page is never recorded twice.
+// state leased, or leased by a later claim: Lease.Claims is the lease's
+// token) is ignored entirely, so a page is never recorded twice.
 // Outcomes with a zero Lease.ID only add their Discovered URLs.
-func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error) {
-	res := CommitResult{NewByHost: map[int64]int{}}
+func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitResult, error) {
+	res := store.CommitResult{NewByHost: map[int64]int{}}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("commit batch: %w", describe(err))
@@ -242,7 +149,7 @@ func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error)
 	finish := tx.StmtContext(ctx, db.st.finish)
 	type counts struct{ pages, errors int }
 	hostCounts := map[int64]counts{}
-	var discovered []NewURL
+	var discovered []store.NewURL
 	for i := range batch {
 		o := &batch[i]
 		if o.Lease.ID != 0 {
@@ -255,7 +162,7 @@ func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error)
 				retryAt = o.RetryAt.UnixMilli()
 			}
 			r, err := finish.ExecContext(ctx, o.State, nullStr(o.Reason), nullInt(o.Status), attempts, retryAt,
-				nullStr(o.Err), now, o.Lease.ID)
+				nullStr(o.Err), now, o.Lease.ID, o.Lease.Claims)
 			if err != nil {
 				return res, fmt.Errorf("finish %s: %w", o.Lease.URL, describe(err))
 			}
@@ -263,11 +170,11 @@ func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error)
 				res.Stale++
 				continue
 			}
-			if o.State == StateQueued {
+			if o.State == store.StateQueued {
 				res.NewByHost[o.Lease.HostID]++
 			}
 			c := hostCounts[o.Lease.HostID]
-			if o.State == StateFailed {
+			if o.State == store.StateFailed {
 				c.errors++
 			}
 			if o.Page != nil {
@@ -307,7 +214,7 @@ func (db *DB) Commit(ctx context.Context, batch []Outcome) (CommitResult, error)
 	return res, nil
 }
 
-func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *Outcome) error {
+func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) error {
 	p := o.Page
 	var pageID int64
 	trunc := 0
@@ -334,7 +241,7 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *Outcome) error {
 // Claim leases up to n due URLs of one host, shallowest first, for lease.
 // When fewer than n are due, it also returns when the next queued URL of
 // the host becomes due (zero if none waits).
-func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duration) (_ []Lease, nextDue time.Time, _ error) {
+func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duration) (_ []store.Lease, nextDue time.Time, _ error) {
 	out, err := db.claim(ctx, hostID, n, lease)
 	if err != nil || len(out) == n {
 		return out, time.Time{}, err
@@ -350,7 +257,7 @@ func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	return out, nextDue, nil
 }
 
-func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]Lease, error) {
+func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]store.Lease, error) {
 	now := time.Now()
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -365,9 +272,9 @@ func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	if err != nil {
 		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
 	}
-	var out []Lease
+	var out []store.Lease
 	for rows.Next() {
-		l := Lease{HostID: hostID}
+		l := store.Lease{HostID: hostID}
 		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Chain, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim host %d: %w", hostID, err)
@@ -391,7 +298,7 @@ func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	return out, nil
 }
 
-func sortLeases(ls []Lease) {
+func sortLeases(ls []store.Lease) {
 	for i := 1; i < len(ls); i++ {
 		for j := i; j > 0 && (ls[j].Depth < ls[j-1].Depth || ls[j].Depth == ls[j-1].Depth && ls[j].ID < ls[j-1].ID); j-- {
 			ls[j], ls[j-1] = ls[j-1], ls[j]
@@ -401,13 +308,13 @@ func sortLeases(ls []Lease) {
 
 // Release returns leased URLs to the queue untouched (no attempt counted),
 // e.g. URLs claimed but not fetched when the crawl stops.
-func (db *DB) Release(ctx context.Context, leases []Lease) error {
+func (db *DB) Release(ctx context.Context, leases []store.Lease) error {
 	if len(leases) == 0 {
 		return nil
 	}
-	batch := make([]Outcome, len(leases))
+	batch := make([]store.Outcome, len(leases))
 	for i, l := range leases {
-		batch[i] = Outcome{Lease: l, State: StateQueued}
+		batch[i] = store.Outcome{Lease: l, State: store.StateQueued}
 	}
 	_, err := db.Commit(ctx, batch)
 	return err
@@ -443,39 +350,14 @@ func (db *DB) Recover(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// HostRow is a host's persisted state.
-type HostRow struct {
-	ID              int64
-	Origin          string
-	Queued          int
-	RobotsStatus    sql.NullInt64
-	RobotsBody      []byte
-	RobotsExpiresAt int64
-	RobotsFailures  int
-	NextFetchAt     int64
-	BackoffLevel    int
-	Failures        int
-	DelayMS         int64
-	LatencyMS       int64
-	NextAllowedAt   int64 // unix ms: no request before this (see ReserveHosts)
-	State           string
-	Reason          string
-}
-
 const hostCols = `id, origin, queued, robots_status, robots_body, coalesce(robots_expires_at, 0), robots_failures,
 	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, next_allowed_at, state, coalesce(reason, '')`
 
-func scanHost(sc interface{ Scan(...any) error }) (HostRow, error) {
-	var h HostRow
+func scanHost(sc interface{ Scan(...any) error }) (store.HostRow, error) {
+	var h store.HostRow
 	err := sc.Scan(&h.ID, &h.Origin, &h.Queued, &h.RobotsStatus, &h.RobotsBody, &h.RobotsExpiresAt, &h.RobotsFailures,
 		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.State, &h.Reason)
 	return h, err
-}
-
-// HostReservation moves a host's next_allowed_at to Until.
-type HostReservation struct {
-	ID    int64
-	Until time.Time
 }
 
 // ReserveHosts records, for each host, a time before which no crawler may
@@ -483,7 +365,7 @@ type HostReservation struct {
 // to send plus the host's interval, before it sends them, so that after a
 // crash its successor starts no sooner than the host's Crawl-delay and rate
 // allow. A host's value never moves back.
-func (db *DB) ReserveHosts(ctx context.Context, rs []HostReservation) error {
+func (db *DB) ReserveHosts(ctx context.Context, rs []store.HostReservation) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -506,14 +388,14 @@ func (db *DB) ReserveHosts(ctx context.Context, rs []HostReservation) error {
 
 // ReadyHosts returns up to limit active hosts with queued URLs and id > after,
 // in id order, for the scheduler's round-robin over hosts.
-func (db *DB) ReadyHosts(ctx context.Context, after int64, limit int) ([]HostRow, error) {
+func (db *DB) ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error) {
 	rows, err := db.w.QueryContext(ctx, `SELECT `+hostCols+` FROM hosts
 		WHERE queued > 0 AND state = 'active' AND id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("ready hosts: %w", describe(err))
 	}
 	defer rows.Close()
-	var out []HostRow
+	var out []store.HostRow
 	for rows.Next() {
 		h, err := scanHost(rows)
 		if err != nil {
@@ -540,8 +422,8 @@ func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
 }
 
 // Hosts returns the rows of the given host ids.
-func (db *DB) Hosts(ctx context.Context, ids []int64) ([]HostRow, error) {
-	var out []HostRow
+func (db *DB) Hosts(ctx context.Context, ids []int64) ([]store.HostRow, error) {
+	var out []store.HostRow
 	for _, id := range ids {
 		h, err := scanHost(db.w.QueryRowContext(ctx, `SELECT `+hostCols+` FROM hosts WHERE id = ?`, id))
 		if err != nil {
@@ -552,20 +434,8 @@ func (db *DB) Hosts(ctx context.Context, ids []int64) ([]HostRow, error) {
 	return out, nil
 }
 
-// HostPoliteness is the politeness state the scheduler persists per host.
-type HostPoliteness struct {
-	ID           int64
-	NextFetchAt  time.Time
-	BackoffLevel int
-	Failures     int
-	Delay        time.Duration
-	Latency      time.Duration
-	CrawlDelay   time.Duration
-	Reason       string
-}
-
 // SaveHosts persists politeness state for several hosts in one transaction.
-func (db *DB) SaveHosts(ctx context.Context, hs []HostPoliteness) error {
+func (db *DB) SaveHosts(ctx context.Context, hs []store.HostPoliteness) error {
 	if len(hs) == 0 {
 		return nil
 	}
@@ -589,18 +459,8 @@ func (db *DB) SaveHosts(ctx context.Context, hs []HostPoliteness) error {
 	return nil
 }
 
-// RobotsRecord is a fetched (or failed) robots.txt.
-type RobotsRecord struct {
-	Status    int // 0 for a network error
-	Body      []byte
-	Err       string
-	FetchedAt time.Time
-	ExpiresAt time.Time
-	Failures  int // consecutive unavailable answers, reset by a 2xx/4xx
-}
-
 // SaveRobots stores a host's robots.txt result.
-func (db *DB) SaveRobots(ctx context.Context, hostID int64, r RobotsRecord) error {
+func (db *DB) SaveRobots(ctx context.Context, hostID int64, r store.RobotsRecord) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE hosts SET robots_status = ?, robots_body = ?, robots_error = ?,
 		robots_fetched_at = ?, robots_expires_at = ?, robots_failures = ?, updated_at = ? WHERE id = ?`,
 		r.Status, r.Body, nullStr(r.Err), r.FetchedAt.UnixMilli(), r.ExpiresAt.UnixMilli(), r.Failures,
@@ -650,7 +510,7 @@ func settleGivenUp(ctx context.Context, tx *sql.Tx, hostID, now int64) (int, err
 	failed := map[int64]int{}
 	n := 0
 	// One statement per state, so that each uses its partial index.
-	for _, state := range []string{StateQueued, StateLeased} {
+	for _, state := range []string{store.StateQueued, store.StateLeased} {
 		rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'skipped' END,
 			reason = (SELECT coalesce(h.reason, 'host given up') FROM hosts h WHERE h.id = frontier.host_id),
 			lease_until = NULL, updated_at = ?1
@@ -667,7 +527,7 @@ func settleGivenUp(ctx context.Context, tx *sql.Tx, hostID, now int64) (int, err
 				return 0, fmt.Errorf("end URLs of given-up hosts: %w", err)
 			}
 			n++
-			if st == StateFailed {
+			if st == store.StateFailed {
 				failed[id]++
 			}
 		}
@@ -800,7 +660,7 @@ func (db *DB) multiStmt(ctx context.Context, kind, head, row, tail string, n int
 	return st, nil
 }
 
-func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links []Link) error {
+func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links []store.Link) error {
 	args := make([]any, 0, 4*min(len(links), rowsPerInsert))
 	for len(links) > 0 {
 		n := min(len(links), rowsPerInsert)
@@ -827,8 +687,8 @@ func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links [
 
 // insertURLs adds frontier rows and counts the newly queued ones per host
 // into newByHost. A URL already present keeps its row unless it is found by
-// a shorter path (see NewURL).
-func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int64, newByHost map[int64]int) error {
+// a shorter path (see store.NewURL).
+func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []store.NewURL, now int64, newByHost map[int64]int) error {
 	const cols = 13
 	args := make([]any, 0, cols*min(len(urls), rowsPerInsert))
 	hostIDs := make([]int64, 0, min(len(urls), rowsPerInsert))
@@ -838,7 +698,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 		for _, u := range urls[:n] {
 			var hostID, lastmod any
 			state, reason := u.State, u.Reason
-			if u.State == StateQueued {
+			if u.State == store.StateQueued {
 				if u.Origin == "" {
 					return fmt.Errorf("add %s: %w", u.URL, errNoOrigin)
 				}
@@ -848,11 +708,11 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 				}
 				hostID = h.id
 				if h.givenUp != "" {
-					state, reason = StateSkipped, h.givenUp
+					state, reason = store.StateSkipped, h.givenUp
 				}
 			}
 			var id int64 // the host of a URL queued, 0 for one skipped
-			if state == StateQueued {
+			if state == store.StateQueued {
 				id = hostID.(int64)
 			}
 			hostIDs = append(hostIDs, id)
@@ -860,7 +720,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 				lastmod = u.LastMod.UnixMilli()
 			}
 			limited := 0
-			if u.PathLimited && state == StateSkipped {
+			if u.PathLimited && state == store.StateSkipped {
 				limited = 1
 			}
 			args = append(args, u.URL, hostID, u.Depth, u.Chain, nullInt64(u.ParentID), u.Source, state, nullStr(reason),
@@ -884,7 +744,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 				return fmt.Errorf("add URLs: %w", err)
 			}
 			inserted++
-			if state == StateQueued && hostID.Valid {
+			if state == store.StateQueued && hostID.Valid {
 				newByHost[hostID.Int64]++
 			}
 		}
@@ -908,7 +768,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []NewURL, now int
 // urls[i], 0 if it is not queued) to rows that exist already: a queued row
 // takes the smaller depth and chain; a row skipped for its path is queued.
 // URLs just inserted are unchanged by both statements.
-func (db *DB) shorterPaths(ctx context.Context, tx *sql.Tx, urls []NewURL, hostIDs []int64, now int64, newByHost map[int64]int) error {
+func (db *DB) shorterPaths(ctx context.Context, tx *sql.Tx, urls []store.NewURL, hostIDs []int64, now int64, newByHost map[int64]int) error {
 	shorter, requeue := tx.StmtContext(ctx, db.st.shorter), tx.StmtContext(ctx, db.st.requeue)
 	for i, u := range urls {
 		host := hostIDs[i]

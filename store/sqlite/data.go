@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -7,24 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/crawler-dev/crawler/store"
 )
-
-// PageData is the structured data and text of an HTML page.
-type PageData struct {
-	JSONLD    []json.RawMessage
-	OpenGraph map[string]string
-	Twitter   map[string]string
-	MainText  string
-}
-
-// Item is one record produced by an extraction rule set.
-type Item struct {
-	Rule      string
-	Index     int
-	Data      map[string]any
-	Errors    []string
-	Truncated []string // fields whose values were cut at their cap
-}
 
 type dataStmts struct {
 	insertData, insertItem *sql.Stmt
@@ -60,7 +45,7 @@ func jsonOrNull(v any, empty bool) (any, error) {
 	return string(b), nil
 }
 
-func (db *DB) insertData(ctx context.Context, tx *sql.Tx, pageID int64, p *Page) error {
+func (db *DB) insertData(ctx context.Context, tx *sql.Tx, pageID int64, p *store.Page) error {
 	if d := p.Data; d != nil {
 		jl, err := jsonOrNull(d.JSONLD, len(d.JSONLD) == 0)
 		if err != nil {
@@ -77,7 +62,7 @@ func (db *DB) insertData(ctx context.Context, tx *sql.Tx, pageID int64, p *Page)
 	return db.insertItems(ctx, tx, pageID, p.FinalURL, p.Items)
 }
 
-func (db *DB) insertItems(ctx context.Context, tx *sql.Tx, pageID int64, url string, items []Item) error {
+func (db *DB) insertItems(ctx context.Context, tx *sql.Tx, pageID int64, url string, items []store.Item) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -97,19 +82,35 @@ func (db *DB) insertItems(ctx context.Context, tx *sql.Tx, pageID int64, url str
 	return nil
 }
 
-// ReplaceItems atomically replaces the items of each given page: the rule
-// sets' old items go, the new ones come, in one transaction.
-func (db *DB) ReplaceItems(ctx context.Context, byPage map[int64][]Item, urls map[int64]string) error {
+// ReplacePageItems replaces, in one transaction, the items of every page
+// in pages: the page's existing items of the named rule sets (of every rule
+// set when rules is empty) are deleted and the new items inserted. A page
+// with no new items is left with none of those rule sets' items.
+func (db *DB) ReplacePageItems(ctx context.Context, rules []string, pages []store.PageItems) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("replace items: %w", describe(err))
 	}
 	defer tx.Rollback()
-	for pageID, items := range byPage {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM items WHERE page_id = ?`, pageID); err != nil {
-			return fmt.Errorf("replace items of page %d: %w", pageID, describe(err))
+	del := `DELETE FROM items WHERE page_id = ?`
+	if len(rules) > 0 {
+		del += ` AND rule IN (?` + strings.Repeat(`, ?`, len(rules)-1) + `)`
+	}
+	st, err := tx.PrepareContext(ctx, del)
+	if err != nil {
+		return fmt.Errorf("replace items: %w", describe(err))
+	}
+	defer st.Close()
+	args := make([]any, 1, 1+len(rules))
+	for _, r := range rules {
+		args = append(args, r)
+	}
+	for _, p := range pages {
+		args[0] = p.PageID
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("replace items of %s: %w", p.URL, describe(err))
 		}
-		if err := db.insertItems(ctx, tx, pageID, urls[pageID], items); err != nil {
+		if err := db.insertItems(ctx, tx, p.PageID, p.URL, p.Items); err != nil {
 			return err
 		}
 	}

@@ -1,72 +1,16 @@
-package store
+package sqlite
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
+	"time"
 
-// TestCSVFormulaInjection: cells that a spreadsheet would run as formulas
-// are written with a leading quote in every CSV export; plain numbers keep
-// their sign and JSON lines are unchanged.
-func TestCSVFormulaInjection(t *testing.T) {
-	ctx := context.Background()
-	db := openTest(t)
-	ids := commitPages(t, db, &Page{FinalURL: fixtureOrigin + "/evil", Status: 200, ContentType: "text/html",
-		Title: `=cmd|' /C calc'!A0`, Description: "@SUM(1+1)*cmd|' /C calc'!A0", Lang: "\t=1+1", Canonical: "\r=1",
-		Items: []Item{{Rule: "r", Data: map[string]any{"a": "+1+1", "b": -5, "c": "-2+3", "d": "-1.5e3", "e": "safe =x"}}}})
-	if _, err := db.w.ExecContext(ctx, `INSERT INTO links (from_id, to_url, anchor) VALUES (?, ?, ?)`,
-		ids[fixtureOrigin+"/evil"], fixtureOrigin+"/x", "-1+cmd"); err != nil {
-		t.Fatal(err)
-	}
-	cells := func(table string) map[string]string {
-		t.Helper()
-		var b bytes.Buffer
-		if _, err := db.Export(ctx, &b, ExportOptions{Format: "csv", Table: table}); err != nil {
-			t.Fatal(err)
-		}
-		recs, err := csv.NewReader(&b).ReadAll()
-		if err != nil || len(recs) != 2 {
-			t.Fatalf("%s: %d records, %v:\n%s", table, len(recs), err, b.String())
-		}
-		m := map[string]string{}
-		for i, c := range recs[0] {
-			m[c] = recs[1][i]
-		}
-		return m
-	}
-	pages := cells("pages")
-	items := cells("items")
-	links := cells("links")
-	for _, tt := range []struct{ table, col, got, want string }{
-		{"pages", "title", pages["title"], `'=cmd|' /C calc'!A0`},
-		{"pages", "description", pages["description"], "'@SUM(1+1)*cmd|' /C calc'!A0"},
-		{"pages", "lang", pages["lang"], "'\t=1+1"},
-		{"pages", "canonical", pages["canonical"], "'\r=1"},
-		{"pages", "status", pages["status"], "200"},
-		{"items", "a", items["a"], "'+1+1"},
-		{"items", "b", items["b"], "-5"},
-		{"items", "c", items["c"], "'-2+3"},
-		{"items", "d", items["d"], "-1.5e3"},
-		{"items", "e", items["e"], "safe =x"},
-		{"links", "anchor", links["anchor"], "'-1+cmd"},
-	} {
-		if tt.got != tt.want {
-			t.Errorf("%s.%s = %q, want %q", tt.table, tt.col, tt.got, tt.want)
-		}
-	}
-	var b bytes.Buffer
-	if _, err := db.Export(ctx, &b, ExportOptions{Format: "jsonl", Table: "pages"}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), `"title":"=cmd|' /C calc'!A0"`) {
-		t.Errorf("JSON lines changed the title: %s", b.String())
-	}
-}
+	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/storetest"
+)
 
 // TestReadOnlyAuthorizer: the read-only pool answers the pragmas that
 // describe the schema and refuses anything that writes, attaches or
@@ -75,7 +19,7 @@ func TestCSVFormulaInjection(t *testing.T) {
 func TestReadOnlyAuthorizer(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
-	commitPages(t, db, &Page{FinalURL: fixtureOrigin + "/", Status: 200, Title: "home"})
+	storetest.CommitPages(t, db, storetest.Recorded{Page: &store.Page{FinalURL: storetest.Origin + "/", Status: 200, Title: "home"}})
 	ro, err := OpenReadOnly(ctx, db.Path())
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +35,7 @@ func TestReadOnlyAuthorizer(t *testing.T) {
 	} {
 		for name, run := range map[string]func() (int, error){
 			"reader": func() (int, error) {
-				rows, err := ro.Reader().QueryContext(ctx, q)
+				rows, err := ro.SQL().QueryContext(ctx, q)
 				return drain(rows, err)
 			},
 			"UserQuery": func() (int, error) {
@@ -114,7 +58,7 @@ func TestReadOnlyAuthorizer(t *testing.T) {
 		"PRAGMA writable_schema = 1", "PRAGMA wal_checkpoint", "PRAGMA optimize", "BEGIN", "ANALYZE",
 		"SELECT load_extension('x')", "PRAGMA database_list",
 	} {
-		rows, err := ro.Reader().QueryContext(ctx, q)
+		rows, err := ro.SQL().QueryContext(ctx, q)
 		if err == nil {
 			for rows.Next() {
 			}
@@ -160,13 +104,13 @@ func drain(rows interface {
 func TestUserQueryBounds(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
-	commitPages(t, db, &Page{FinalURL: fixtureOrigin + "/", Status: 200, Title: strings.Repeat("t", 5<<20)})
-	ro, err := OpenReader(ctx, db.Path(), ReaderOptions{MaxValueBytes: 16 << 20})
+	storetest.CommitPages(t, db, storetest.Recorded{Page: &store.Page{FinalURL: storetest.Origin + "/", Status: 200, Title: strings.Repeat("t", 5<<20)}})
+	ro, err := OpenReader(ctx, db.Path(), store.ReaderOptions{MaxValueBytes: 16 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	ro.Reader().SetMaxOpenConns(1) // every statement below runs on the same connection
+	ro.SQL().SetMaxOpenConns(1) // every statement below runs on the same connection
 	const budget = 8 << 20
 	run := func(q string) error {
 		rows, err := ro.UserQuery(ctx, q, budget)
@@ -195,11 +139,11 @@ func TestUserQueryBounds(t *testing.T) {
 		t.Errorf("a 4 MB value in a 2-column statement: %v", err)
 	}
 	var n int
-	if err := ro.Reader().QueryRowContext(ctx, `SELECT length(hex(randomblob(6000000)))`).Scan(&n); err != nil || n != 12000000 {
+	if err := ro.SQL().QueryRowContext(ctx, `SELECT length(hex(randomblob(6000000)))`).Scan(&n); err != nil || n != 12000000 {
 		t.Errorf("the pool's own limit was not restored: %d, %v", n, err)
 	}
 	// The pool's own limit holds for every statement.
-	if err := ro.Reader().QueryRowContext(ctx, `SELECT length(hex(randomblob(9000000)))`).Scan(&n); err == nil {
+	if err := ro.SQL().QueryRowContext(ctx, `SELECT length(hex(randomblob(9000000)))`).Scan(&n); err == nil {
 		t.Errorf("a value of 18 MB passed the pool's 16 MiB limit")
 	}
 }
@@ -240,5 +184,34 @@ func TestOneStatement(t *testing.T) {
 		if n, err := drain(rows, nil); err != nil || n == 0 {
 			t.Errorf("%s: %d rows, %v", q, n, err)
 		}
+	}
+}
+
+func TestQueryValues(t *testing.T) {
+	db := openTest(t)
+	rows, err := db.UserQuery(context.Background(), `SELECT 1, 2.5, 'text', CAST('blob text' AS BLOB), x'00ff', NULL`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatalf("no row: %v", rows.Err())
+	}
+	vals, err := rows.Values()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{int64(1), 2.5, "text", "blob text", "<2 bytes>", nil}
+	if len(vals) != len(want) {
+		t.Fatalf("Values = %v, want %d values", vals, len(want))
+	}
+	for i, v := range vals {
+		if got := store.JSONValue(v); got != want[i] {
+			t.Errorf("JSONValue(%#v) = %#v, want %#v", v, got, want[i])
+		}
+	}
+	at := time.Date(2026, 5, 1, 14, 0, 0, 5, time.FixedZone("x", 7200))
+	if got := store.JSONValue(at); got != "2026-05-01T12:00:00.000000005Z" {
+		t.Errorf("JSONValue(%v) = %v, want RFC 3339 in UTC", at, got)
 	}
 }

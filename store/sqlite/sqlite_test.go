@@ -1,13 +1,17 @@
-package store
+package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/crawler-dev/crawler/migrations"
+	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/storetest"
 )
 
 func openTest(t *testing.T) *DB {
@@ -20,14 +24,64 @@ func openTest(t *testing.T) *DB {
 	return db
 }
 
-func TestMigrationsNumbered(t *testing.T) {
-	ms, err := Migrations()
+// TestConformance runs the stores' conformance suite against SQLite.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		Open: func(t *testing.T) storetest.Store { return openTest(t) },
+		Reopen: func(t *testing.T, s storetest.Store) storetest.Store {
+			db := s.(*DB)
+			// Closing releases no lease: it is what a crash leaves.
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			again, err := Open(context.Background(), db.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { again.Close() })
+			return again
+		},
+	})
+}
+
+// TestMigrateFromEachVersion opens databases left at every earlier schema
+// version: each is migrated to the latest, and a crawl database it holds
+// keeps its rows.
+func TestMigrateFromEachVersion(t *testing.T) {
+	ctx := context.Background()
+	set := migrations.SQLite()
+	ms, err := migrations.List(set)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, m := range ms {
-		if m.Version != i+1 {
-			t.Errorf("migration %d is %s", i+1, m.Name)
+	for v := 1; v < len(ms); v++ {
+		path := filepath.Join(t.TempDir(), "old.db")
+		old, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms[:v] {
+			if err := apply(ctx, old, set, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := old.Exec(`INSERT INTO frontier (url, depth, source, state, discovered_at, updated_at)
+			VALUES ('http://a.example/', 0, 'seed', 'skipped', 1, 1)`); err != nil {
+			t.Fatal(err)
+		}
+		old.Close()
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("open a database at version %d: %v", v, err)
+		}
+		var version, n int
+		db.SQL().QueryRow(`SELECT max(version), (SELECT count(*) FROM frontier) FROM schema_migrations`).Scan(&version, &n)
+		db.Close()
+		if version != len(ms) || n != 1 {
+			t.Errorf("database at version %d: migrated to %d with %d frontier rows, want %d with 1", v, version, n, len(ms))
 		}
 	}
 }
@@ -40,7 +94,7 @@ func TestOpenTwiceIsRefused(t *testing.T) {
 	}
 	defer db.Close()
 	_, err = Open(context.Background(), path)
-	if !errors.Is(err, ErrLocked) {
+	if !errors.Is(err, store.ErrLocked) {
 		t.Fatalf("second Open = %v, want ErrLocked", err)
 	}
 }
@@ -89,74 +143,6 @@ func TestOpenLargeFile(t *testing.T) {
 	}
 }
 
-func TestClaimCommitExactlyOnce(t *testing.T) {
-	ctx := context.Background()
-	db := openTest(t)
-	const origin = "http://127.0.0.2:8080"
-	added, err := db.Add(ctx, []NewURL{
-		{URL: origin + "/", Origin: origin, Source: "seed", State: StateQueued},
-		{URL: origin + "/a", Origin: origin, Depth: 1, Source: "seed", State: StateQueued},
-		{URL: "http://other.example/", Source: "seed", State: StateSkipped, Reason: "out of scope"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hostID int64
-	for id, n := range added {
-		hostID = id
-		if n != 2 {
-			t.Fatalf("queued for host = %d, want 2", n)
-		}
-	}
-	// Adding the same URLs again changes nothing.
-	if again, err := db.Add(ctx, []NewURL{{URL: origin + "/", Origin: origin, Source: "seed", State: StateQueued}}); err != nil || len(again) != 0 {
-		t.Fatalf("re-adding = %v, %v; want no new URLs", again, err)
-	}
-	ls, _, err := db.Claim(ctx, hostID, 10, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ls) != 2 || ls[0].URL != origin+"/" || ls[1].URL != origin+"/a" {
-		t.Fatalf("claimed %+v, want / then /a (breadth first)", ls)
-	}
-	out := Outcome{Lease: ls[0], State: StateDone, Status: 200, Attempted: true,
-		Page:       &Page{FinalURL: ls[0].URL, Status: 200, FetchedAt: time.Now()},
-		Links:      []Link{{URL: origin + "/b"}},
-		Discovered: []NewURL{{URL: origin + "/b", Origin: origin, Depth: 1, ParentID: ls[0].ID, Source: "link", State: StateQueued}}}
-	res, err := db.Commit(ctx, []Outcome{out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Pages != 1 || res.NewByHost[hostID] != 1 {
-		t.Fatalf("commit result %+v", res)
-	}
-	// The same outcome again (a duplicate fetch) must not record a second page.
-	res, err = db.Commit(ctx, []Outcome{out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Pages != 0 || res.Stale != 1 {
-		t.Fatalf("second commit result %+v, want stale", res)
-	}
-	n, _ := db.CountPages(ctx)
-	if n != 1 {
-		t.Fatalf("pages = %d, want 1", n)
-	}
-	// A crash leaves /a leased; Recover returns it to the queue.
-	if n, err := db.Recover(ctx); err != nil || n != 1 {
-		t.Fatalf("Recover = %d, %v; want 1", n, err)
-	}
-	ls, _, err = db.Claim(ctx, hostID, 10, time.Minute)
-	if err != nil || len(ls) != 2 {
-		t.Fatalf("claim after recover = %+v, %v; want /a and /b", ls, err)
-	}
-	var queued int
-	db.Reader().QueryRow(`SELECT queued FROM hosts WHERE id = ?`, hostID).Scan(&queued)
-	if queued != 0 {
-		t.Fatalf("hosts.queued = %d after claiming all, want 0", queued)
-	}
-}
-
 func TestReaderWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
@@ -177,7 +163,7 @@ func TestReaderWhileWriting(t *testing.T) {
 	if _, err := ro.Status(ctx); err != nil {
 		t.Fatalf("Status during a write: %v", err)
 	}
-	if _, err := ro.Reader().Exec(`DELETE FROM runs`); err == nil {
+	if _, err := ro.SQL().Exec(`DELETE FROM runs`); err == nil {
 		t.Fatal("read-only pool accepted a write")
 	}
 }
@@ -187,7 +173,7 @@ func TestSetInboundLinkIndex(t *testing.T) {
 	db := openTest(t)
 	count := func() int {
 		var n int
-		db.Reader().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'links_to_url'`).Scan(&n)
+		db.SQL().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'links_to_url'`).Scan(&n)
 		return n
 	}
 	for _, on := range []bool{false, false, true, true} {
@@ -208,7 +194,7 @@ func TestConnectionCaches(t *testing.T) {
 	if err := db.w.QueryRow(`PRAGMA cache_size`).Scan(&w); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Reader().QueryRow(`PRAGMA cache_size`).Scan(&r); err != nil {
+	if err := db.SQL().QueryRow(`PRAGMA cache_size`).Scan(&r); err != nil {
 		t.Fatal(err)
 	}
 	if w != -32768 || r != -8192 {
