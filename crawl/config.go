@@ -25,7 +25,7 @@ import (
 // Config is a crawl job's configuration, decoded from YAML over Defaults.
 type Config struct {
 	Database string   `yaml:"database"`
-	Seeds    []string `yaml:"seeds"`
+	Seeds    URLList  `yaml:"seeds"`     // one URL may be written without a list
 	URLs     []string `yaml:"urls"`      // URL-list mode: fetch exactly these, follow nothing
 	URLsFile string   `yaml:"urls_file"` // URL-list mode: one URL per line
 	Sitemaps []string `yaml:"sitemaps"`
@@ -174,13 +174,23 @@ type ByteSize int64
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &valueError{line: n.Line, kind: n.Kind, msg: forms["crawl.ByteSize"]}
+	}
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		msg := forms["crawl.ByteSize"]
+		if errors.Is(err, errSizeTooLarge) {
+			msg = "is too large a size"
+		}
+		return &valueError{line: n.Line, value: n.Value, msg: msg}
 	}
 	*b = v
 	return nil
 }
+
+// errSizeTooLarge is ParseByteSize's error for a size past int64.
+var errSizeTooLarge = errors.New("too large")
 
 // ParseByteSize parses "123", "10KB", "10KiB", "5MB", "5MiB", "1GB", "1GiB".
 func ParseByteSize(s string) (ByteSize, error) {
@@ -200,7 +210,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 		return 0, fmt.Errorf("invalid size unit in %q (want B, KiB, MiB, GiB, KB, MB or GB)", s)
 	}
 	if n*mult >= math.MaxInt64 {
-		return 0, fmt.Errorf("size %q is too large", s)
+		return 0, fmt.Errorf("size %q: %w", s, errSizeTooLarge)
 	}
 	return ByteSize(n * mult), nil
 }
@@ -311,13 +321,13 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	cfg := Defaults()
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, nil, err)
 	}
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil {
-			return nil, yamlError(name, err)
+			return nil, yamlError(name, &root, err)
 		}
 	}
 	if err := cfg.validate(); err != nil {
@@ -334,28 +344,36 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	return &cfg, nil
 }
 
-func yamlError(name string, err error) error {
+// yamlError turns a decoding error into *ConfigError (or several lines of
+// them) naming the file, the line and, for values of the wrong form, the
+// key and the form to use. root is the document, nil if it did not parse.
+func yamlError(name string, root *yaml.Node, err error) error {
+	if ve, key, ok := keyOfValueError(root, err); ok && root != nil {
+		return &ConfigError{File: name, Line: ve.line, Key: key, Msg: ve.got() + " " + ve.msg}
+	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		var msgs []string
 		first := &ConfigError{File: name}
 		for i, e := range te.Errors {
+			ce := &ConfigError{File: name}
 			if m := unknownField.FindStringSubmatch(e); m != nil {
-				line, _ := strconv.Atoi(m[1])
-				msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", name, line, m[2]))
-				msg := fmt.Sprintf("unknown key %q%s", m[2], suggest(m[2]))
-				msgs[len(msgs)-1] = fmt.Sprintf("%s:%d: %s", name, line, msg)
-				if i == 0 {
-					first.Line, first.Msg = line, msg
-				}
+				ce.Line, _ = strconv.Atoi(m[1])
+				ce.Msg = fmt.Sprintf("unknown key %q%s", m[2], suggest(m[2]))
 			} else if m := typeErr.FindStringSubmatch(e); m != nil {
-				line, _ := strconv.Atoi(m[1])
-				msgs = append(msgs, fmt.Sprintf("%s:%d: %s", name, line, m[2]))
-				if i == 0 {
-					first.Line, first.Msg = line, m[2]
+				ce.Line, _ = strconv.Atoi(m[1])
+				ce.Msg = m[2]
+				if root != nil {
+					if key, text, ok := teach(root, ce.Line, m[2]); ok {
+						ce.Key, ce.Msg = key, text
+					}
 				}
 			} else {
-				msgs = append(msgs, name+": "+e)
+				ce.Msg = e
+			}
+			msgs = append(msgs, ce.Error())
+			if i == 0 {
+				first = ce
 			}
 		}
 		if len(msgs) == 1 {
@@ -625,7 +643,16 @@ func (c *Config) validate() error {
 }
 
 func checkAbsURL(s string) error {
-	u, err := url.Parse(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	scheme, _, hasScheme := strings.Cut(t, "://")
+	if !hasScheme || strings.ContainsAny(scheme, "/?#") {
+		hint := ""
+		if t != "" && !strings.HasPrefix(t, "/") {
+			hint = fmt.Sprintf(" (write %q)", "https://"+t)
+		}
+		return fmt.Errorf("%q must start with http:// or https://%s", s, hint)
+	}
+	u, err := url.Parse(t)
 	if err != nil {
 		return fmt.Errorf("%q is not a valid URL: %v", s, err)
 	}

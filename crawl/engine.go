@@ -92,6 +92,15 @@ type Stats struct {
 	// ErrorClasses are this run's failed requests by class, the same
 	// counts the Prometheus counters are fed.
 	ErrorClasses ErrorClasses
+	// Waiting is set when nothing is in flight and every queued URL waits
+	// for its retry time: the crawl is not stuck, it waits.
+	Waiting RetryWait
+}
+
+// RetryWait is a crawl that has nothing to do but wait for retries.
+type RetryWait struct {
+	URLs int       // queued URLs, none of them due
+	Next time.Time // when the first of them is due
 }
 
 // New prepares an engine over an open database.
@@ -212,7 +221,7 @@ func (e *Engine) settle(n int64) {
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
 	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome,
-		Dispatched: e.stats.Dispatched, Running: e.stats.Running}
+		Dispatched: e.stats.Dispatched, Running: e.stats.Running, Waiting: e.stats.Waiting}
 	e.statsMu.Unlock()
 	s.Pages = atomic.LoadInt64(&e.stats.Pages)
 	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
@@ -239,16 +248,9 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		batch = append(batch, store.NewURL{URL: c, Source: sourceSitemap, State: store.StateQueued, Origin: origin(u)})
 	}
 	for _, raw := range all {
-		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+		n, err := e.seedRow(raw)
 		if err != nil {
-			return fmt.Errorf("seed %q: %w", raw, err)
-		}
-		u, _ := url.Parse(c)
-		n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
-		if e.listMode {
-			n.Source = "list"
-		} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
-			n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+			return err
 		}
 		batch = append(batch, n)
 	}
@@ -260,6 +262,24 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		batch = batch[n:]
 	}
 	return nil
+}
+
+// seedRow is the frontier row of a seed (or a listed URL): queued, or
+// skipped with the reason the scope gives (listed URLs are fetched
+// whatever the scope).
+func (e *Engine) seedRow(raw string) (store.NewURL, error) {
+	c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+	if err != nil {
+		return store.NewURL{}, fmt.Errorf("seed %q: %w", raw, err)
+	}
+	u, _ := url.Parse(c)
+	n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
+	if e.listMode {
+		n.Source = "list"
+	} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
+		n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+	}
+	return n, nil
 }
 
 // Run crawls until the frontier is exhausted, a limit is reached or ctx is
@@ -375,9 +395,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
 	var graceC <-chan time.Time
-	checking := false // a Pending query is out
-	waiting := false  // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
-	sent := 0         // jobs handed to workers, to spot one sent while Pending ran
+	checking := false  // a Pending query is out
+	waiting := false   // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
+	sent := 0          // jobs handed to workers, to spot one sent while Pending ran
+	retryWait := false // stats.Waiting is set
 	lastProgress := s.now()
 	s.activate(s.now())
 	for {
@@ -400,6 +421,12 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		case jobs <- j:
 			s.sent(h, j, s.now())
 			sent++
+			if retryWait {
+				retryWait = false
+				e.statsMu.Lock()
+				e.stats.Waiting = RetryWait{}
+				e.statsMu.Unlock()
+			}
 			waiting = false
 		case d := <-e.done:
 			s.finished(d, s.now())
@@ -475,8 +502,14 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						e.fail(err)
 						return
 					}
+					retryOnly := n > 0 && !due.IsZero() && due.After(s.now())
+					retryWait = retryOnly
 					e.statsMu.Lock()
 					e.stats.Queued = n
+					e.stats.Waiting = RetryWait{}
+					if retryOnly {
+						e.stats.Waiting = RetryWait{URLs: n, Next: due}
+					}
 					e.statsMu.Unlock()
 					switch {
 					case n == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:

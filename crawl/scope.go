@@ -33,6 +33,18 @@ type hostKey struct {
 	port uint16
 }
 
+// String writes the host as a user writes it in scope.hosts.
+func (k hostKey) String() string {
+	name := k.name
+	if strings.Contains(name, ":") {
+		name = "[" + name + "]"
+	}
+	if k.port == 0 {
+		return name
+	}
+	return name + ":" + strconv.Itoa(int(k.port))
+}
+
 // newScope builds the scope of cfg. Its hosts are scope.hosts, or else the
 // hosts of the seeds (the URL list in list mode) and of the configured
 // sitemaps, each in its canonical form, so that they are compared with
