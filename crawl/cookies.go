@@ -58,10 +58,6 @@ func loadCookies(jar http.CookieJar, path string) error {
 			continue
 		}
 		jar.SetCookies(u, []*http.Cookie{c})
-		if !jarHas(jar.Cookies(u), c) {
-			return fmt.Errorf("%s:%d: the cookie jar refuses cookie %q for %s (cookies cannot be set for a public suffix such as co.uk)",
-				path, line, c.Name, u.Host)
-		}
 		loaded++
 	}
 	if err := sc.Err(); err != nil {
@@ -144,14 +140,4 @@ func cookieFlag(s, field string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("field %s: %q is not TRUE or FALSE", field, s)
-}
-
-// jarHas reports whether cs, the jar's cookies for a URL, hold c.
-func jarHas(cs []*http.Cookie, c *http.Cookie) bool {
-	for _, j := range cs {
-		if j.Name == c.Name && j.Value == c.Value {
-			return true
-		}
-	}
-	return false
 }

@@ -299,6 +299,10 @@ func ctxErr(ctx context.Context, err error) error {
 // ErrBlockedAddress.
 func (d *proxyDialer) wrap(err error) error {
 	if errors.Is(err, ErrBlockedAddress) {
+		var op *net.OpError
+		for errors.As(err, &op) {
+			err = op.Err
+		}
 		return fmt.Errorf("proxy %s: %s (list the proxy's address under fetch.allow_addresses)", d.spec.name(), err)
 	}
 	return &proxyError{name: d.spec.name(), err: err}
