@@ -310,16 +310,9 @@ func (p *addrPolicy) checkedTarget(ctx context.Context, addr string) (string, er
 	if p.hostAllowed(host, port) {
 		return addr, nil
 	}
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else if p.lookup != nil {
-		addrs, err = p.lookup(ctx, host)
-	} else {
-		addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	}
+	addrs, err := p.resolve(ctx, host)
 	if err != nil {
-		return "", fmt.Errorf("lookup %s: %w", host, err)
+		return "", err
 	}
 	why := ""
 	for _, a := range addrs {
@@ -336,6 +329,24 @@ func (p *addrPolicy) checkedTarget(ctx context.Context, addr string) (string, er
 		return "", fmt.Errorf("lookup %s: no address", host)
 	}
 	return "", fmt.Errorf("%w: %s", ErrBlockedAddress, why)
+}
+
+// resolve returns the addresses of host: itself when it is an IP address.
+func (p *addrPolicy) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	lookup := p.lookup
+	if lookup == nil {
+		lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+	}
+	addrs, err := lookup(ctx, host)
+	if err != nil {
+		return nil, fmt.Errorf("lookup %s: %w", host, err)
+	}
+	return addrs, nil
 }
 
 // directDialer connects to the addresses the policy allows: a host that

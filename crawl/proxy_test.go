@@ -261,7 +261,7 @@ func TestProxyAsksForTheJudgedAddress(t *testing.T) {
 				if a, ok := names[host]; ok {
 					return a, nil
 				}
-				return nil, fmt.Errorf("no such host %s", host)
+				return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 			}
 			f, err := newFetcher(cfg, policy)
 			if err != nil {
@@ -301,8 +301,13 @@ func TestProxyAsksForTheJudgedAddress(t *testing.T) {
 					t.Errorf("GET %s through the proxy: %v, want %v", u, err, ErrBlockedAddress)
 				}
 			}
+			_, err = get("http://nosuch.test:" + plainPort + "/")
+			if class, reason := classifyErr(err); class != classPermanent || reason != "dns: no such host" {
+				t.Errorf("GET of an unknown host through the proxy: %v, classified %d %q, want %d %q as without a proxy",
+					err, class, reason, classPermanent, "dns: no such host")
+			}
 			if after, _, _ := p.log(); after != before {
-				t.Errorf("the proxy accepted %d connections for refused targets, want none", after-before)
+				t.Errorf("the proxy accepted %d connections for refused or unknown targets, want none", after-before)
 			}
 		})
 	}

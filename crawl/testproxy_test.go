@@ -3,7 +3,6 @@ package crawl
 import (
 	"bufio"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -254,9 +253,4 @@ func (p *testProxy) url(scheme, userinfo string) string {
 		userinfo += "@"
 	}
 	return fmt.Sprintf("%s://%s%s", scheme, userinfo, p.addr())
-}
-
-// basic is a Proxy-Authorization value, for comparisons.
-func basic(user, pass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
