@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/sqlite"
 )
 
 // loggedSite is a small site that logs every request it receives: the
@@ -79,7 +79,7 @@ func (s *loggedSite) log() []loggedRequest {
 func crawlLogged(t *testing.T, cfg *Config) string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := sqlite.Open(ctx, cfg.Database)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -404,13 +404,13 @@ func TestJobSecretsRedacted(t *testing.T) {
 	if d.Progress.Pages == 0 {
 		t.Fatalf("the job stored no page: %+v", d)
 	}
-	db, err := store.OpenReadOnly(context.Background(), filepath.Join(dir, "jobs", id, "crawl.db"))
+	db, err := sqlite.OpenReadOnly(context.Background(), filepath.Join(dir, "jobs", id, "crawl.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var recorded string
-	if err := db.Reader().QueryRow(`SELECT config FROM runs`).Scan(&recorded); err != nil {
+	if err := db.SQL().QueryRow(`SELECT config FROM runs`).Scan(&recorded); err != nil {
 		t.Fatal(err)
 	}
 	for where, text := range map[string]string{"the API": d.Config, "the runs table": recorded} {
