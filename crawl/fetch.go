@@ -298,15 +298,10 @@ func (p *addrPolicy) urlBlocked(u *url.URL) string {
 // when fetch.allow_addresses names its host. It is an ErrBlockedAddress
 // error when every address is refused.
 func (p *addrPolicy) checkedTarget(ctx context.Context, addr string) (string, error) {
-	host, portText, err := net.SplitHostPort(addr)
-	if err != nil {
+	host, port, ok := splitAddr(addr)
+	if !ok {
 		return "", fmt.Errorf("%w: unparsable address %q", ErrBlockedAddress, addr)
 	}
-	n, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil {
-		return "", fmt.Errorf("%w: unparsable address %q", ErrBlockedAddress, addr)
-	}
-	port := uint16(n)
 	if p.hostAllowed(host, port) {
 		return addr, nil
 	}
@@ -329,6 +324,16 @@ func (p *addrPolicy) checkedTarget(ctx context.Context, addr string) (string, er
 		return "", fmt.Errorf("lookup %s: no address", host)
 	}
 	return "", fmt.Errorf("%w: %s", ErrBlockedAddress, why)
+}
+
+// splitAddr splits a dialled address, host:port.
+func splitAddr(addr string) (string, uint16, bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return host, uint16(n), err == nil
 }
 
 // resolve returns the addresses of host: itself when it is an IP address.
@@ -381,10 +386,8 @@ func newDirectDialer(cfg *Config, policy *addrPolicy) *directDialer {
 
 // DialContext connects to addr (host:port) if the policy allows it.
 func (d *directDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		if n, err := strconv.ParseUint(port, 10, 16); err == nil && d.policy.hostAllowed(host, uint16(n)) {
-			return d.open.DialContext(ctx, network, addr)
-		}
+	if host, port, ok := splitAddr(addr); ok && d.policy.hostAllowed(host, port) {
+		return d.open.DialContext(ctx, network, addr)
 	}
 	return d.guarded.DialContext(ctx, network, addr)
 }

@@ -314,35 +314,12 @@ func TestProxyAsksForTheJudgedAddress(t *testing.T) {
 }
 
 // TestProxyAddressGuard: a proxy on a loopback or private address must be
-// allowed like any other address: the config says so when the proxy is
-// written as an address, and the dial-time guard refuses it otherwise,
-// without the proxy receiving a connection, as a failure of the proxy (not
-// a verdict on the target). Errors name the proxy without its credentials.
+// allowed like any other address (the config says so when the proxy is
+// written as an address: TestFetchConfigErrors); the dial-time guard
+// refuses it, without the proxy receiving a connection, as a failure of
+// the proxy (not a verdict on the target). Errors name the proxy without
+// its credentials.
 func TestProxyAddressGuard(t *testing.T) {
-	for _, tt := range []struct {
-		yaml, want string
-	}{
-		{"fetch:\n  proxy: ['http://al:pw-1@127.0.0.1:3128']\n",
-			"cfg.yaml:2: fetch.proxy[0]: the proxy http://127.0.0.1:3128 is loopback: list 127.0.0.1:3128 under fetch.allow_addresses to use it"},
-		{"fetch:\n  proxy: [direct, 'socks5://al:pw-1@localhost']\n",
-			"fetch.proxy[1]: the proxy socks5://localhost:1080 is loopback: list localhost:1080 under fetch.allow_addresses"},
-		{"fetch:\n  hosts:\n    a.example:\n      proxy: ['https://al:pw-1@10.0.0.5:8443']\n",
-			"fetch.hosts.a.example.proxy[0]: the proxy https://10.0.0.5:8443 is private"},
-		{"fetch:\n  allow_addresses: [127.0.0.1:3128]\n  proxy: ['http://al:pw-1@127.0.0.1:3128']\n", ""},
-		{"fetch:\n  allow_addresses: [10.0.0.0/8]\n  hosts:\n    a.example:\n      proxy: ['https://al:pw-1@10.0.0.5:8443']\n", ""},
-	} {
-		_, err := ParseConfig("cfg.yaml", []byte(tt.yaml))
-		if tt.want == "" {
-			if err != nil {
-				t.Errorf("ParseConfig(%q): %v", tt.yaml, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "pw-1") {
-			t.Errorf("ParseConfig(%q) = %v, want %q, without the password", tt.yaml, err, tt.want)
-		}
-	}
-
 	site := &loggedSite{}
 	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
@@ -357,12 +334,7 @@ func TestProxyAddressGuard(t *testing.T) {
 	cfg := singleConfig()
 	cfg.Fetch.AllowAddresses = []string{"127.0.0.2"} // the site, not the proxy
 	cfg.Fetch.Proxy = []string{p.url("http", "al:pw-1")}
-	f, err := newFetcher(cfg, newAddrPolicy(cfg.Fetch.AllowAddresses))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.close()
-	_, err = f.newClient().get(context.Background(), srv.URL+"/", 1<<20, cfg.timeouts())
+	_, err = getOnce(t, cfg, srv.URL+"/")
 	want := "proxy http://" + p.addr() + ": blocked address: 127.0.0.1 is loopback"
 	if err == nil || !strings.Contains(err.Error(), want) || errors.Is(err, ErrBlockedAddress) || strings.Contains(err.Error(), "pw-1") {
 		t.Errorf("GET through a loopback proxy not allowed: %v, want %q, not %v, without the password", err, want, ErrBlockedAddress)
@@ -381,12 +353,7 @@ func TestProxyRefusesCredentials(t *testing.T) {
 	p := startProxy(t, false, "127.0.0.9", nil).withAuth("al", "right-pass")
 	cfg := singleConfig()
 	cfg.Fetch.Proxy = []string{p.url("http", "al:wrong-pass-3")}
-	f, err := newFetcher(cfg, newAddrPolicy(cfg.Fetch.AllowAddresses))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.close()
-	_, err = f.newClient().get(context.Background(), srv.URL+"/", 1<<20, cfg.timeouts())
+	_, err := getOnce(t, cfg, srv.URL+"/")
 	want := fmt.Sprintf("proxy http://%s: CONNECT %s: 407 Proxy Authentication Required", p.addr(), strings.TrimPrefix(srv.URL, "http://"))
 	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "wrong-pass-3") {
 		t.Errorf("GET with wrong proxy credentials: %v, want %q without the password", err, want)
@@ -397,4 +364,16 @@ func TestProxyRefusesCredentials(t *testing.T) {
 	if len(site.log()) != 0 {
 		t.Errorf("the site received %d requests, want none", len(site.log()))
 	}
+}
+
+// getOnce fetches rawURL with a fetcher of cfg (not validated), judged by
+// cfg's allow list.
+func getOnce(t *testing.T, cfg *Config, rawURL string) (*response, error) {
+	t.Helper()
+	f, err := newFetcher(cfg, newAddrPolicy(cfg.Fetch.AllowAddresses))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.close()
+	return f.newClient().get(context.Background(), rawURL, 1<<20, cfg.timeouts())
 }

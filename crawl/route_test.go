@@ -57,9 +57,11 @@ func TestFetchHeadersAndHostRoutes(t *testing.T) {
 	check("site two", two, "127.0.0.1", map[string]string{"Accept-Language": "", "X-Api-Key": "k-123", "X-Site": "two"})
 }
 
-// TestHeaderConfig: the headers the crawler owns are refused with the
-// reason, and messages never repeat a value.
-func TestHeaderConfig(t *testing.T) {
+// TestFetchConfigErrors: the headers the crawler owns are refused with
+// the reason, proxies that cannot be used are refused (one on a loopback
+// or private address unless allowed), and messages never repeat a header
+// value or a credential.
+func TestFetchConfigErrors(t *testing.T) {
 	for _, tt := range []struct {
 		yaml, want string
 	}{
@@ -86,6 +88,14 @@ func TestHeaderConfig(t *testing.T) {
 		{"fetch:\n  proxy: ['http://u:s-77@p.example:99999']\n", `the proxy's host and port: "p.example:99999" is not a host name`},
 		{"fetch:\n  proxy: ['http://u:${PASS}@p.example:3128', DIRECT, 'socks5://p.example']\n", ""},
 		{"fetch:\n  cookies: false\n  cookies_file: c.txt\n", "cfg.yaml:3: fetch.cookies_file: needs fetch.cookies: true"},
+		{"fetch:\n  proxy: ['http://al:s-77@127.0.0.1:3128']\n",
+			"cfg.yaml:2: fetch.proxy[0]: the proxy http://127.0.0.1:3128 is loopback: list 127.0.0.1:3128 under fetch.allow_addresses to use it"},
+		{"fetch:\n  proxy: [direct, 'socks5://al:s-77@localhost']\n",
+			"fetch.proxy[1]: the proxy socks5://localhost:1080 is loopback: list localhost:1080 under fetch.allow_addresses"},
+		{"fetch:\n  hosts:\n    a.example:\n      proxy: ['https://al:s-77@10.0.0.5:8443']\n",
+			"fetch.hosts.a.example.proxy[0]: the proxy https://10.0.0.5:8443 is private"},
+		{"fetch:\n  allow_addresses: [127.0.0.1:3128]\n  proxy: ['http://al:s-77@127.0.0.1:3128']\n", ""},
+		{"fetch:\n  allow_addresses: [10.0.0.0/8]\n  hosts:\n    a.example:\n      proxy: ['https://al:s-77@10.0.0.5:8443']\n", ""},
 	} {
 		_, err := ParseConfig("cfg.yaml", []byte(tt.yaml))
 		if tt.want == "" {
