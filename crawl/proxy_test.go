@@ -254,7 +254,7 @@ func TestProxyAsksForTheJudgedAddress(t *testing.T) {
 			}
 			p := startProxy(t, kind.socks, kind.source, proxyTLS)
 			cfg := singleConfig()
-			cfg.Fetch.AllowAddresses = []string{"127.0.0.0/8"}
+			cfg.Fetch.AllowAddresses = []string{"127.0.0.0/8", "intranet.test"}
 			cfg.Fetch.Proxy = []string{p.url(kind.scheme, "")}
 			policy := newAddrPolicy(cfg.Fetch.AllowAddresses)
 			policy.lookup = func(_ context.Context, host string) ([]netip.Addr, error) {
@@ -308,6 +308,13 @@ func TestProxyAsksForTheJudgedAddress(t *testing.T) {
 			}
 			if after, _, _ := p.log(); after != before {
 				t.Errorf("the proxy accepted %d connections for refused or unknown targets, want none", after-before)
+			}
+
+			// A host fetch.allow_addresses names is trusted by name: the
+			// proxy resolves it (it may be the only one that can).
+			get("http://intranet.test:" + plainPort + "/")
+			if _, targets, _ := p.log(); targets[len(targets)-1] != "intranet.test:"+plainPort {
+				t.Errorf("the proxy was asked for %q, want the allowed name intranet.test:%s", targets[len(targets)-1], plainPort)
 			}
 		})
 	}
