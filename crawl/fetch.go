@@ -410,6 +410,7 @@ type fetchInfo struct {
 	truncated   bool
 	contentType string // original Content-Type, charset included
 	encoding    string // Content-Encoding decoded by the transport
+	via         string // the way out the router chose: "direct" or a proxy's scheme://host:port
 }
 
 type fetchInfoKey struct{}
@@ -668,6 +669,7 @@ type response struct {
 	truncated   bool
 	contentType string
 	encoding    string
+	via         string // "direct" or the proxy's scheme://host:port, never its credentials
 	dur         time.Duration
 }
 
@@ -713,7 +715,7 @@ func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, t timeo
 	}
 	return &response{
 		status: r.StatusCode, header: *r.Headers, body: r.Body, truncated: info.truncated,
-		contentType: info.contentType, encoding: info.encoding, dur: dur,
+		contentType: info.contentType, encoding: info.encoding, via: info.via, dur: dur,
 	}, nil
 }
 

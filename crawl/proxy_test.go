@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -383,4 +384,41 @@ func getOnce(t *testing.T, cfg *Config, rawURL string) (*response, error) {
 	}
 	defer f.close()
 	return f.newClient().get(context.Background(), rawURL, 1<<20, cfg.timeouts())
+}
+
+// TestInspectShowsProxy: "crawler fetch" (Inspect) says which proxy each
+// request went through, as scheme://host:port, and neither its text nor
+// its JSON holds a credential.
+func TestInspectShowsProxy(t *testing.T) {
+	site := &loggedSite{pages: 1}
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	hp := startProxy(t, false, "127.0.0.11", nil).withAuth("hpuser", "hp-pass-81")
+	sp := startProxy(t, true, "127.0.0.12", nil).withAuth("spuser", "sp-pass-82")
+	cfg := singleConfig()
+	cfg.Fetch.Proxy = []string{hp.url("http", "hpuser:hp-pass-81"), sp.url("socks5", "spuser:sp-pass-82")}
+	ins, err := Inspect(context.Background(), cfg, srv.URL+"/", InspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := site.log()
+	if len(ins.Requests) != 2 || len(reqs) != 2 {
+		t.Fatalf("Inspect made %d requests and the site saw %d, want robots.txt and the page", len(ins.Requests), len(reqs))
+	}
+	for i, r := range ins.Requests {
+		p := []*testProxy{hp, sp}[i]
+		scheme := []string{"http", "socks5"}[i]
+		if r.Via != p.url(scheme, "") || reqs[i].from != p.source {
+			t.Errorf("request %d went via %q and came from %s, want via %s from %s", i, r.Via, reqs[i].from, p.url(scheme, ""), p.source)
+		}
+	}
+	b, err := json.Marshal(ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"hp-pass-81", "sp-pass-82", "hpuser", "spuser"} {
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("the inspection shows %q: %s", secret, b)
+		}
+	}
 }

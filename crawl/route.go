@@ -257,6 +257,9 @@ func (r *router) RoundTrip(req *http.Request) (*http.Response, error) {
 	if n := uint64(len(rt.ways)); n > 1 {
 		w = rt.ways[(rt.next.Add(1)-1)%n]
 	}
+	if info, ok := req.Context().Value(fetchInfoKey{}).(*fetchInfo); ok {
+		info.via = w.name
+	}
 	return w.tr.RoundTrip(req)
 }
 
