@@ -110,8 +110,9 @@ type Fetch struct {
 	// own; see forbiddenHeaders for those that cannot be set.
 	Headers map[string]string `yaml:"headers"`
 	// Proxy lists proxy URLs (http, https, socks5) used in turn, one per
-	// request; "direct" connects without a proxy.
-	Proxy []string `yaml:"proxy"`
+	// request; "direct" connects without a proxy. One may be written
+	// without a list.
+	Proxy URLList `yaml:"proxy"`
 	// CookiesFile is a cookies.txt file (Netscape format) loaded into the
 	// cookie jar at the start; relative to the config file.
 	CookiesFile string `yaml:"cookies_file"`
@@ -124,7 +125,7 @@ type FetchHost struct {
 	// Headers are added to fetch.headers for this host; an empty value
 	// leaves out a header fetch.headers sets.
 	Headers map[string]string `yaml:"headers"`
-	Proxy   []string          `yaml:"proxy"` // replaces fetch.proxy for this host when not empty
+	Proxy   URLList           `yaml:"proxy"` // replaces fetch.proxy for this host when not empty
 }
 
 // Canonicalization configures URL canonical form.

@@ -26,7 +26,7 @@ func TestConfigYAMLIsTheDefaults(t *testing.T) {
 	}
 	want.Extract = cfg.Extract
 	want.Politeness.Hosts = cfg.Politeness.Hosts
-	want.Fetch.Proxy = []string{}
+	want.Fetch.Proxy = URLList{}
 	want.Fetch.Headers = map[string]string{}
 	want.Fetch.Hosts = map[string]FetchHost{}
 	if diff := cmp.Diff(want, *cfg); diff != "" {

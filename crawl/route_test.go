@@ -88,6 +88,8 @@ func TestFetchConfigErrors(t *testing.T) {
 		{"fetch:\n  proxy: ['http://u:s-77@p.example:99999']\n", `the proxy's host and port: "p.example:99999" is not a host name`},
 		{"fetch:\n  proxy: ['http://u:${PASS}@p.example:3128', DIRECT, 'socks5://p.example']\n", ""},
 		{"fetch:\n  cookies: false\n  cookies_file: c.txt\n", "cfg.yaml:3: fetch.cookies_file: needs fetch.cookies: true"},
+		{"fetch:\n  proxy: 'socks5://p.example'\n  hosts:\n    a.example: {proxy: direct}\n", ""},
+		{"fetch:\n  proxy: {a: b}\n", "fetch.proxy: a group of keys is not a list"},
 		{"fetch:\n  proxy: ['http://al:s-77@127.0.0.1:3128']\n",
 			"cfg.yaml:2: fetch.proxy[0]: the proxy http://127.0.0.1:3128 is loopback: list 127.0.0.1:3128 under fetch.allow_addresses to use it"},
 		{"fetch:\n  proxy: [direct, 'socks5://al:s-77@localhost']\n",
