@@ -151,3 +151,18 @@ func TestHostKeysCanonical(t *testing.T) {
 		t.Errorf("0x7f.0.0.9 in allow_addresses does not allow 127.0.0.9: %s", why)
 	}
 }
+
+// TestProxyReasonHint: a failure through a proxy points at the settings
+// that choose proxies.
+func TestProxyReasonHint(t *testing.T) {
+	for reason, want := range map[string]string{
+		"proxy: connection refused": "fetch.proxy", "proxy: dns: no such host": "fetch.proxy", "connection refused": "",
+	} {
+		if got := ReasonKey(reason); got != want {
+			t.Errorf("ReasonKey(%q) = %q, want %q", reason, got, want)
+		}
+	}
+	if h := ReasonHint("proxy: timeout", "http://a.example/"); !strings.Contains(h, "fetch.hosts.<host>.proxy") {
+		t.Errorf("ReasonHint of a proxy failure = %q", h)
+	}
+}
