@@ -387,8 +387,8 @@ func getOnce(t *testing.T, cfg *Config, rawURL string) (*response, error) {
 }
 
 // TestInspectShowsProxy: "crawler fetch" (Inspect) says which proxy each
-// request went through, as scheme://host:port, and neither its text nor
-// its JSON holds a credential.
+// request went through, as scheme://host:port, and what it shows (the
+// inspection, as --json prints it) holds no credential.
 func TestInspectShowsProxy(t *testing.T) {
 	site := &loggedSite{pages: 1}
 	srv := httptest.NewServer(site)
