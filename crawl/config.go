@@ -106,6 +106,26 @@ type Fetch struct {
 	ParseTypes     []string      `yaml:"parse_types"` // content types parsed as HTML; others are recorded only
 	Cookies        bool          `yaml:"cookies"`
 	AllowAddresses []string      `yaml:"allow_addresses"` // IPs, CIDRs or host names exempt from the private-address guard
+	// Headers are sent with every request, in addition to the crawler's
+	// own; see forbiddenHeaders for those that cannot be set.
+	Headers map[string]string `yaml:"headers"`
+	// Proxy lists proxy URLs (http, https, socks5) used in turn, one per
+	// request; "direct" connects without a proxy. One may be written
+	// without a list.
+	Proxy URLList `yaml:"proxy"`
+	// CookiesFile is a cookies.txt file (Netscape format) loaded into the
+	// cookie jar at the start; relative to the config file.
+	CookiesFile string `yaml:"cookies_file"`
+	// Hosts override headers and proxy per host, keyed like politeness.hosts.
+	Hosts map[string]FetchHost `yaml:"hosts"`
+}
+
+// FetchHost overrides fetch settings for one host.
+type FetchHost struct {
+	// Headers are added to fetch.headers for this host; an empty value
+	// leaves out a header fetch.headers sets.
+	Headers map[string]string `yaml:"headers"`
+	Proxy   URLList           `yaml:"proxy"` // replaces fetch.proxy for this host when not empty
 }
 
 // Canonicalization configures URL canonical form.
@@ -235,7 +255,8 @@ func (e *ConfigError) Error() string {
 }
 
 // LoadConfig reads and validates a config file. The relative paths in it
-// (database, urls_file) are taken relative to the file's directory.
+// (database, urls_file, fetch.cookies_file) are taken relative to the
+// file's directory.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -250,6 +271,9 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if cfg.URLsFile != "" && !filepath.IsAbs(cfg.URLsFile) {
 		cfg.URLsFile = filepath.Join(filepath.Dir(path), cfg.URLsFile)
+	}
+	if cfg.Fetch.CookiesFile != "" && !filepath.IsAbs(cfg.Fetch.CookiesFile) {
+		cfg.Fetch.CookiesFile = filepath.Join(filepath.Dir(path), cfg.Fetch.CookiesFile)
 	}
 	return cfg, nil
 }
@@ -524,7 +548,7 @@ func (c *Config) validate() error {
 		if h == "" || strings.ContainsAny(h, "/ ") {
 			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%q is not a host name (write example.com or example.com:8080)", h)
 		}
-		if _, err := scopeHost(h); err != nil {
+		if _, err := parseHostKey(h); err != nil {
 			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%v", err)
 		}
 	}
@@ -591,6 +615,9 @@ func (c *Config) validate() error {
 	if c.Politeness.LatencyFactor < 0 {
 		return bad("politeness.latency_factor", "must not be negative, got %g", c.Politeness.LatencyFactor)
 	}
+	if _, err := newHostMap(c.Politeness.Hosts); err != nil {
+		return hostKeyBad("politeness.hosts", err)
+	}
 	for h, o := range c.Politeness.Hosts {
 		if math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
 			return bad("politeness.hosts."+h+".rate", "must be a finite number, got %g", o.Rate)
@@ -621,6 +648,9 @@ func (c *Config) validate() error {
 		if _, err := parseAllowEntry(a); err != nil {
 			return bad(fmt.Sprintf("fetch.allow_addresses[%d]", i), "%v", err)
 		}
+	}
+	if err := c.Fetch.validate(); err != nil {
+		return err
 	}
 	if _, err := urlnorm.New(urlnorm.Options{StripParams: c.Canonical.StripParams, SortQuery: c.Canonical.SortQuery}); err != nil {
 		return bad("canonicalization.strip_params", "%v", err)

@@ -26,6 +26,9 @@ func TestConfigYAMLIsTheDefaults(t *testing.T) {
 	}
 	want.Extract = cfg.Extract
 	want.Politeness.Hosts = cfg.Politeness.Hosts
+	want.Fetch.Proxy = URLList{}
+	want.Fetch.Headers = map[string]string{}
+	want.Fetch.Hosts = map[string]FetchHost{}
 	if diff := cmp.Diff(want, *cfg); diff != "" {
 		t.Errorf("config.yaml differs from Defaults() (-defaults +config.yaml):\n%s", diff)
 	}

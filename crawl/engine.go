@@ -45,7 +45,9 @@ type Engine struct {
 	rules *parse.Rules
 	fetch *fetcher
 	seen  *seenCache
-	agent string
+	// hostOverrides are politeness.hosts by canonical host.
+	hostOverrides hostMap[HostOverride]
+	agent         string
 
 	listMode bool
 	seeds    []string
@@ -121,8 +123,13 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	overrides, err := newHostMap(cfg.Politeness.Hosts)
+	if err != nil {
+		f.close()
+		return nil, fmt.Errorf("politeness.hosts: %w", err)
+	}
 	e := &Engine{
-		cfg: cfg, db: db, log: log, norm: norm, rules: rules, fetch: f,
+		cfg: cfg, db: db, log: log, norm: norm, rules: rules, fetch: f, hostOverrides: overrides,
 		seen:  newSeenCache(cfg.Store.DedupCache),
 		agent: robots.ProductToken(cfg.Fetch.UserAgent),
 	}
@@ -139,7 +146,7 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 
 // overrides returns the per-host politeness override for an origin.
 func (e *Engine) overrides(origin string) (HostOverride, bool) {
-	return e.cfg.Politeness.hostOverride(origin)
+	return e.hostOverrides.forOrigin(origin)
 }
 
 // robotsFromRecord rebuilds cached robots rules; nil means unreachable.

@@ -23,6 +23,7 @@ var reasonKeys = []struct{ prefix, key string }{
 	{"trap: more than max_query_variants", "limits.max_query_variants"},
 	{"host page budget", "limits.max_pages_per_host"},
 	{"redirect chain longer", "limits.max_redirects"},
+	{"proxy: ", "fetch.proxy"},
 }
 
 // ReasonKey returns the config key that decides a reason the crawl gave
@@ -68,6 +69,8 @@ func ReasonHint(reason, rawURL string) string {
 				"politeness.obey_robots decides whether robots.txt is obeyed"
 		}
 		return "the site's robots.txt forbids it; politeness.obey_robots decides whether robots.txt is obeyed"
+	case "fetch.proxy":
+		return "the request failed on its way through a proxy (last_error names it); fetch.proxy and fetch.hosts.<host>.proxy choose the proxies"
 	}
 	return "set by " + key
 }

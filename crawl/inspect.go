@@ -53,8 +53,11 @@ type InspectRequest struct {
 	Location string `json:"location,omitempty"` // where a redirect points, canonical
 	// Redirect is what the crawl would do with a redirect: "followed", or
 	// why not.
-	Redirect string  `json:"redirect,omitempty"`
-	Timings  Timings `json:"timings"`
+	Redirect string `json:"redirect,omitempty"`
+	// Via is the proxy the request went through (scheme://host:port,
+	// never its credentials), "" when it went directly.
+	Via     string  `json:"via,omitempty"`
+	Timings Timings `json:"timings"`
 }
 
 // Timings are the phases of one request as net/http/httptrace reports
@@ -372,6 +375,9 @@ func (rr *requestRecorder) finished(target string, r *response, err error) {
 		req.Error = err.Error()
 	} else {
 		req.Status = r.status
+		if r.via != "direct" {
+			req.Via = r.via
+		}
 		if rr.robots != "" {
 			rr.bodies[rr.robots] = r
 		}

@@ -27,8 +27,10 @@ const DefaultStallAfter = time.Minute
 
 // Options configure a Run.
 type Options struct {
-	Log        *slog.Logger
-	ConfigText string         // recorded with the run in the runs table; may be empty
+	Log *slog.Logger
+	// ConfigText is recorded with the run in the runs table, secrets
+	// redacted (crawl.RedactConfigText); it may be empty.
+	ConfigText string
 	Metrics    *crawl.Metrics // receives the engine's Prometheus observations; may be nil
 	// StallAfter is how long no URL may complete while work remains
 	// before the run logs a warning saying why; 0 never warns.
@@ -115,7 +117,11 @@ type Result struct {
 // the crawl finished without fetching anything because every seed was
 // refused or skipped.
 func (r *Run) Crawl(ctx context.Context, grace time.Duration) (*Result, error) {
-	runID, err := r.db.StartRun(ctx, r.o.ConfigText)
+	text := r.o.ConfigText
+	if text != "" {
+		text = crawl.RedactConfigText(text)
+	}
+	runID, err := r.db.StartRun(ctx, text)
 	if err != nil {
 		return &Result{Outcome: crawl.OutcomeFailed, TotalsErr: err}, err
 	}

@@ -102,6 +102,9 @@ func writeInspection(w io.Writer, ins *crawl.Inspection) {
 				what = "error: " + r.Error
 			}
 			fmt.Fprintf(w, "  %d. GET %s  %s  %s\n", i+1, r.URL, what, timings(r.Timings))
+			if r.Via != "" {
+				fmt.Fprintf(w, "     via proxy %s\n", r.Via)
+			}
 			if r.Location != "" {
 				fmt.Fprintf(w, "     redirect to %s: %s\n", r.Location, r.Redirect)
 			} else if r.Redirect != "" {
