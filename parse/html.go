@@ -256,21 +256,21 @@ func parseDocument(body []byte) (*html.Node, error) {
 // elements, raw-text elements such as <script> and <title>, and unnested <a>
 // elements are kept.
 func flatten(body []byte, keepStructure bool) []byte {
-	z := html.NewTokenizer(bytes.NewReader(body))
+	z := newTokenizer(body)
 	out := make([]byte, 0, len(body)+len(body)/16)
 	var open []string // element names, innermost last
 	openA := false
 	for {
-		tt := z.Next()
+		tt := z.next()
 		switch tt {
 		case html.ErrorToken:
 			return out
 		case html.StartTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
+			name := z.tagName()
 			a := atom.Lookup(name)
 			if a == atom.Noscript {
 				// As the parser does with scripting disabled.
-				z.NextIsNotRawText()
+				z.nextIsNotRawText()
 			}
 			switch {
 			case voidElement(a):
@@ -295,7 +295,7 @@ func flatten(body []byte, keepStructure bool) []byte {
 				open = append(open, string(name))
 			}
 		case html.EndTagToken:
-			name, _ := z.TagName()
+			name := z.tagName()
 			a := atom.Lookup(name)
 			switch {
 			case !keepStructure && a == atom.A:
@@ -318,7 +318,7 @@ func flatten(body []byte, keepStructure bool) []byte {
 				}
 			}
 		}
-		out = append(out, z.Raw()...)
+		out = append(out, z.rawBytes()...)
 	}
 }
 

@@ -105,7 +105,7 @@ type socialKey struct {
 
 // streamReader reads the facts of one document. It is used once.
 type streamReader struct {
-	z    *html.Tokenizer
+	z    *tokenizer
 	page *Page
 	opts Options
 
@@ -117,8 +117,7 @@ type streamReader struct {
 	selfClosing bool
 	data        []byte // text, once read
 	dataRead    bool
-	key         []byte   // scratch for an attribute name
-	keys        [][2]int // scratch for attribute names seen
+	nulFree     []byte // scratch for text without NULs
 	attrsRead   bool
 	attr        tagAttrs
 
@@ -172,7 +171,7 @@ type rawLink struct {
 // its facts are then to be read from the tree.
 func readFacts(p *Page, body []byte, o Options) bool {
 	s := &streamReader{
-		z:          html.NewTokenizer(bytes.NewReader(body)),
+		z:          newTokenizer(body),
 		page:       p,
 		opts:       o,
 		framesetOK: true,
@@ -198,8 +197,8 @@ func (s *streamReader) run() {
 		// CDATA sections are text in foreign content and bogus comments
 		// elsewhere.
 		n := len(s.stack)
-		s.z.AllowCDATA(n > 0 && s.stack[n-1].ns != nsHTML)
-		s.tt = s.z.Next()
+		s.z.setAllowCDATA(n > 0 && s.stack[n-1].ns != nsHTML)
+		s.tt = s.z.next()
 		if s.raw.atom != 0 && s.rawContent() {
 			continue
 		}
@@ -209,10 +208,8 @@ func (s *streamReader) run() {
 			return
 		case html.TextToken:
 			s.data, s.dataRead = nil, false
-		case html.StartTagToken, html.SelfClosingTagToken:
-			s.readTag(false)
-		case html.EndTagToken:
-			s.readTag(true)
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			s.readTag()
 		case html.DoctypeToken:
 			s.doctype()
 			continue
@@ -226,25 +223,9 @@ func (s *streamReader) run() {
 	}
 }
 
-// readTag reads the name of the current tag from its raw bytes, as
-// Tokenizer.TagName would but without allocating.
-func (s *streamReader) readTag(end bool) {
-	raw := s.z.Raw()
-	i := 1
-	if end {
-		i = 2
-	}
-	s.name = s.name[:0]
-	for ; i < len(raw) && !isTagNameEnd(raw[i]); i++ {
-		switch c := raw[i]; {
-		case 'A' <= c && c <= 'Z':
-			s.name = append(s.name, c+'a'-'A')
-		case c == 0:
-			s.name = append(s.name, "\uFFFD"...)
-		default:
-			s.name = append(s.name, c)
-		}
-	}
+// readTag reads the name of the current tag.
+func (s *streamReader) readTag() {
+	s.name = s.z.tagName()
 	s.tag = atom.Lookup(s.name)
 	s.hash = hashOf(s.name)
 	s.selfClosing = s.tt == html.SelfClosingTagToken
@@ -256,7 +237,8 @@ func (s *streamReader) readTag(end bool) {
 
 // attrs returns the attributes of the current start tag that facts are
 // made of, reading them on first use. The values may point into the
-// tokenizer's buffer: they are valid until the next token.
+// document or the tokenizer's scratch buffer: they are valid until the
+// next token.
 func (s *streamReader) attrs() *tagAttrs {
 	if s.attrsRead {
 		return &s.attr
@@ -264,121 +246,11 @@ func (s *streamReader) attrs() *tagAttrs {
 	s.attrsRead = true
 	a := &s.attr
 	*a = tagAttrs{}
-	if raw := s.z.Raw(); !bytes.ContainsAny(raw, "&\r\x00") && s.scanAttrs(raw) {
-		return a
+	for _, at := range s.z.tagAttrs() {
+		a.add(s.z.attrKey(at), s.z.attrVal(at))
 	}
-	// Character references, carriage returns and NULs need the
-	// tokenizer's decoding, which copies every attribute.
-	*a = tagAttrs{}
-	for {
-		k, v, more := s.z.TagAttr()
-		if len(k) > 0 {
-			a.add(k, v)
-		}
-		if !more {
-			return a
-		}
-	}
+	return a
 }
-
-// maxScannedAttrs is how many attributes scanAttrs reads; a tag with more
-// is left to the tokenizer, which removes duplicates in any number.
-const maxScannedAttrs = 32
-
-// scanAttrs reads the attributes of a start tag from its raw bytes, which
-// hold no character reference, carriage return or NUL, exactly as the
-// tokenizer reads them but without copying. It reports false for a tag
-// with more than maxScannedAttrs attributes.
-func (s *streamReader) scanAttrs(raw []byte) bool {
-	n := len(raw)
-	i := 1
-	for i < n && !isTagNameEnd(raw[i]) {
-		i++
-	}
-	skipSpace := func() {
-		for i < n && isSpaceByte(raw[i]) {
-			i++
-		}
-	}
-	keys := s.keys[:0]
-	defer func() { s.keys = keys }()
-	for {
-		skipSpace()
-		if i >= n || raw[i] == '>' {
-			return true
-		}
-		// The name runs to white space, '/', '>' or an '=' that is not
-		// its first byte.
-		k0 := i
-		for i++; i < n; i++ {
-			if c := raw[i]; c == '=' || c == '/' || c == '>' || isSpaceByte(c) {
-				break
-			}
-		}
-		k1 := i
-		if raw[k0] == '/' {
-			i, k1 = k0, k0
-		}
-		// The value, after an '=', is quoted or runs to white space or '>'.
-		v0, v1 := i, i
-		skipSpace()
-		switch {
-		case i < n && raw[i] == '/':
-			i++
-		case i < n && raw[i] == '=':
-			i++
-			skipSpace()
-			if i >= n || raw[i] == '>' {
-				break
-			}
-			if q := raw[i]; q == '"' || q == '\'' {
-				i++
-				v0 = i
-				for i < n && raw[i] != q {
-					i++
-				}
-				v1 = i
-				if i < n {
-					i++
-				}
-			} else {
-				v0 = i
-				for i < n && raw[i] != '>' && !isSpaceByte(raw[i]) {
-					i++
-				}
-				v1 = i
-			}
-		}
-		if k0 == k1 {
-			continue
-		}
-		key := raw[k0:k1]
-		dup := false
-		for _, k := range keys {
-			if equalFold(raw[k[0]:k[1]], key) {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			continue
-		}
-		if len(keys) == maxScannedAttrs {
-			return false
-		}
-		keys = append(keys, [2]int{k0, k1})
-		s.key = append(s.key[:0], key...)
-		for j, c := range s.key {
-			if 'A' <= c && c <= 'Z' {
-				s.key[j] = c + 'a' - 'A'
-			}
-		}
-		s.attr.add(s.key, raw[v0:v1])
-	}
-}
-
-// isTagNameEnd reports whether c ends a tag name.
-func isTagNameEnd(c byte) bool { return c == '/' || c == '>' || isSpaceByte(c) }
 
 // add records attribute k (lowercased) with value v.
 func (a *tagAttrs) add(k, v []byte) {
@@ -426,31 +298,13 @@ func attrHash(k, v []byte) uint64 {
 	return h
 }
 
-// hidden reports whether the current start tag has the hidden attribute. The
-// raw tag is looked at first, as few tags have one.
+// hidden reports whether the current start tag has the hidden attribute.
+// The attribute names are looked at first, as few tags have one.
 func (s *streamReader) hidden() bool {
-	if !s.attrsRead && !containsFold(s.z.Raw(), "hidden") {
+	if !s.attrsRead && !s.z.hasAttr("hidden") {
 		return false
 	}
 	return s.attrs().hidden
-}
-
-// containsFold reports whether b contains the lowercase ASCII word w in any
-// case.
-func containsFold(b []byte, w string) bool {
-	for i := 0; i+len(w) <= len(b); i++ {
-		if b[i]|0x20 != w[0] {
-			continue
-		}
-		j := 1
-		for j < len(w) && b[i+j]|0x20 == w[j] {
-			j++
-		}
-		if j == len(w) {
-			return true
-		}
-	}
-	return false
 }
 
 // doctype handles a DOCTYPE token, which only matters as the document's
@@ -460,7 +314,7 @@ func (s *streamReader) doctype() {
 		return
 	}
 	s.docStarted = true
-	d := s.z.Text()
+	d := s.z.text()
 	// x/net/html compares the name case-sensitively; a public or system
 	// identifier may or may not mean quirks, which is ignored here.
 	name := d
@@ -484,8 +338,8 @@ func (s *streamReader) startBody() {
 // bodyText inserts text in the body. The text itself is only decoded when
 // something reads it.
 func (s *streamReader) bodyText() {
-	if s.dataRead || bytes.IndexByte(s.z.Raw(), 0) >= 0 {
-		if s.data = removeByte(s.text(), 0); len(s.data) == 0 {
+	if s.dataRead || bytes.IndexByte(s.z.rawBytes(), 0) >= 0 {
+		if s.data = s.withoutNUL(s.text()); len(s.data) == 0 {
 			return
 		}
 	}
@@ -494,7 +348,7 @@ func (s *streamReader) bodyText() {
 	if !s.framesetOK && !s.listening() {
 		return
 	}
-	d := removeByte(s.text(), 0)
+	d := s.withoutNUL(s.text())
 	s.writeText(d)
 	if s.framesetOK && len(trimLeftSpace(d)) > 0 {
 		s.framesetOK = false
@@ -504,7 +358,7 @@ func (s *streamReader) bodyText() {
 // text returns the current text token's text.
 func (s *streamReader) text() []byte {
 	if !s.dataRead {
-		s.data, s.dataRead = s.z.Text(), true
+		s.data, s.dataRead = s.z.text(), true
 	}
 	return s.data
 }
@@ -609,7 +463,7 @@ func (s *streamReader) rawElement() {
 func (s *streamReader) rawContent() bool {
 	if s.tt == html.TextToken && !s.raw.text {
 		s.raw.text = true
-		t := s.z.Text()
+		t := s.z.text()
 		switch s.raw.kind {
 		case rawTitle:
 			s.page.Title = collapseBytes(t)
@@ -631,7 +485,7 @@ func (s *streamReader) rawContent() bool {
 		s.openBreak(0)
 	}
 	if s.tt == html.EndTagToken {
-		s.readTag(true)
+		s.readTag()
 		return s.tag == r.atom
 	}
 	return false
@@ -1010,17 +864,20 @@ func trimLeftSpaceNUL(b []byte) []byte {
 	return b
 }
 
-// removeByte removes every c from b, in place.
-func removeByte(b []byte, c byte) []byte {
-	i := bytes.IndexByte(b, c)
+// withoutNUL returns b without NULs: b itself, which may be the document's
+// bytes, when it has none, else a copy in a scratch buffer valid until the
+// next call.
+func (s *streamReader) withoutNUL(b []byte) []byte {
+	i := bytes.IndexByte(b, 0)
 	if i < 0 {
 		return b
 	}
-	out := b[:i]
-	for _, x := range b[i+1:] {
-		if x != c {
-			out = append(out, x)
+	out := append(s.nulFree[:0], b[:i]...)
+	for _, c := range b[i+1:] {
+		if c != 0 {
+			out = append(out, c)
 		}
 	}
+	s.nulFree = out
 	return out
 }

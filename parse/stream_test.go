@@ -1,12 +1,10 @@
 package parse
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/net/html"
 )
 
 // TestStreamStructure checks that facts read from the token stream follow
@@ -68,65 +66,6 @@ func TestStreamStructure(t *testing.T) {
 			}
 		})
 	}
-}
-
-// FuzzScanAttrs checks that the attributes read from a tag's raw bytes are
-// the ones the tokenizer's TagAttr returns.
-func FuzzScanAttrs(f *testing.F) {
-	for _, s := range []string{
-		`<a href=/x rel="nofollow ugc" HIDDEN>`,
-		`<a/href=x/ TITLE='t' title=u =eq ==x a= b c=>`,
-		`<img alt="" src = "y"/><p/>`,
-		`<meta name=og:title content="a 'b' c"><div a"b=c'd e<f=>`,
-		`<a href="unterminated>text`,
-		`<x a=1 a=2 A=3 b b=4>`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, doc []byte) {
-		z := html.NewTokenizer(bytes.NewReader(doc))
-		for {
-			tt := z.Next()
-			if tt == html.ErrorToken {
-				return
-			}
-			if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-				continue
-			}
-			raw := z.Raw()
-			if bytes.ContainsAny(raw, "&\r\x00") {
-				continue
-			}
-			s := &streamReader{z: z}
-			if !s.scanAttrs(raw) {
-				continue
-			}
-			scanned := s.attr
-			var want tagAttrs
-			for {
-				k, v, more := z.TagAttr()
-				if len(k) > 0 {
-					want.add(k, v)
-				}
-				if !more {
-					break
-				}
-			}
-			if !sameAttrs(&scanned, &want) {
-				t.Errorf("scanAttrs(%q) = %+v, want %+v", raw, scanned, want)
-			}
-		}
-	})
-}
-
-func sameAttrs(a, b *tagAttrs) bool {
-	return a.hidden == b.hidden && a.hash == b.hash && bytes.Equal(a.href, b.href) &&
-		bytes.Equal(a.src, b.src) && bytes.Equal(a.rel, b.rel) && bytes.Equal(a.alt, b.alt) &&
-		bytes.Equal(a.lang, b.lang) && bytes.Equal(a.typ, b.typ) && bytes.Equal(a.name, b.name) &&
-		bytes.Equal(a.property, b.property) && bytes.Equal(a.content, b.content) &&
-		bytes.Equal(a.encoding, b.encoding) && a.hasHref == b.hasHref && a.hasSrc == b.hasSrc &&
-		a.hasLang == b.hasLang && a.hasContent == b.hasContent && a.color == b.color &&
-		a.hiddenInput == b.hiddenInput
 }
 
 // TestStreamAdversarial reads documents built to make the work per token

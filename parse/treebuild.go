@@ -224,7 +224,7 @@ func (s *streamReader) inHead() bool {
 			// With scripting disabled its content is markup, which
 			// stays in the head only while it is head content.
 			s.mode = modeInHeadNoscript
-			s.z.NextIsNotRawText()
+			s.z.nextIsNotRawText()
 			return true
 		case atom.Script, atom.Title, atom.Noframes, atom.Style:
 			s.rawElement()
@@ -266,7 +266,7 @@ func (s *streamReader) inHeadNoscript() bool {
 		case atom.Head:
 			return true
 		case atom.Noscript:
-			s.z.NextIsNotRawText()
+			s.z.nextIsNotRawText()
 			return true
 		}
 	case html.EndTagToken:
@@ -465,7 +465,7 @@ func (s *streamReader) bodyStartTag() {
 		// Scripting is disabled: the content is markup.
 		s.reconstruct()
 		s.pushTag()
-		s.z.NextIsNotRawText()
+		s.z.nextIsNotRawText()
 	case atom.Select:
 		if s.selects > 0 {
 			if i := s.find(scopeDefault, atom.Select); i >= 0 {
@@ -804,7 +804,7 @@ func (s *streamReader) generateImpliedEndTags(except atom.Atom) {
 func (s *streamReader) inTable() bool {
 	switch s.tt {
 	case html.TextToken:
-		s.data = removeByte(s.text(), 0)
+		s.data = s.withoutNUL(s.text())
 		if t := s.top(); t != nil && isTableContext(t.atom) && len(trimLeftSpace(s.data)) == 0 {
 			s.writeText(s.data)
 			return true
@@ -1262,7 +1262,7 @@ func (s *streamReader) foreignContent() bool {
 		s.pushForeign(s.top().ns)
 		// Foreign elements have no raw text content, not even <title>
 		// or <script>.
-		s.z.NextIsNotRawText()
+		s.z.nextIsNotRawText()
 	case html.EndTagToken:
 		for i := len(s.stack) - 1; i >= 0 && i >= len(s.stack)-maxScan; i-- {
 			if e := &s.stack[i]; e.atom == s.tag && e.hash == s.hash {
