@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -47,7 +48,9 @@ func (t *textBuf) write(s []byte) {
 			// which is most of any text.
 			j := i + 1
 			for j < len(s) {
-				if wordByte(s[j]) {
+				if j+8 <= len(s) && wordsOf8(s[j:j+8]) {
+					j += 8
+				} else if wordByte(s[j]) {
 					j++
 				} else if s[j] == ' ' && j+1 < len(s) && wordByte(s[j+1]) {
 					j += 2
@@ -83,6 +86,22 @@ func (t *textBuf) writeString(s string) { t.write([]byte(s)) }
 
 // wordByte reports whether c is a printable ASCII byte other than space.
 func wordByte(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
+
+// wordsOf8 reports whether the 8 bytes b, which follow a word byte, go on
+// with word bytes and single spaces and do not end in a space: whether
+// they can be copied as they are. It looks at all 8 at once.
+func wordsOf8(b []byte) bool {
+	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	x := binary.LittleEndian.Uint64(b)
+	// Any byte of 0x80 or more, or below ' '?
+	if x&highs != 0 || (x-ones*' ')&^x&highs != 0 {
+		return false
+	}
+	// 0x80 in each byte that is a space.
+	v := x ^ ones*' '
+	sp := ^((v&lows + lows) | v | lows)
+	return sp&(sp<<8) == 0 && sp>>56 == 0
+}
 
 // separate writes the pending space, if any, and reports whether n more
 // bytes forming runes more runes still fit.

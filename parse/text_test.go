@@ -73,3 +73,35 @@ func TestMainTextCap(t *testing.T) {
 		t.Errorf("MainText without Options.MainText = %.20q..., want empty", p2.MainText)
 	}
 }
+
+// TestWordsOf8 checks wordsOf8 against the byte by byte rule, on every
+// 8-byte string of a few telling bytes.
+func TestWordsOf8(t *testing.T) {
+	alphabet := []byte{'a', ' ', 0x7f, 0x80, '\n', 0x1f, '!'}
+	b := make([]byte, 8)
+	var rec func(i int)
+	rec = func(i int) {
+		if i < 8 {
+			for _, c := range alphabet {
+				b[i] = c
+				rec(i + 1)
+			}
+			return
+		}
+		want := b[7] != ' '
+		for k, c := range b {
+			switch {
+			case c == ' ':
+				if k > 0 && b[k-1] == ' ' {
+					want = false
+				}
+			case !wordByte(c):
+				want = false
+			}
+		}
+		if got := wordsOf8(b); got != want {
+			t.Fatalf("wordsOf8(%q) = %v, want %v", b, got, want)
+		}
+	}
+	rec(0)
+}

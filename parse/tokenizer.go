@@ -760,37 +760,54 @@ func (z *tokenizer) text() []byte {
 // as in an attribute value or in text. s itself is returned when nothing
 // changes.
 func (z *tokenizer) decode(s []byte, nul, refs, attribute bool) []byte {
-	i := 0
-	for i < len(s) {
-		if c := s[i]; c == '\r' || c == 0 && nul || c == '&' && refs {
-			break
-		}
-		i++
-	}
+	// The next carriage return, NUL and '&', or len(s) if there is none
+	// (or it does not count).
+	cr, nl, amp := indexOr(s, 0, '\r', true), indexOr(s, 0, 0, nul), indexOr(s, 0, '&', refs)
+	i := min(cr, nl, amp)
 	if i == len(s) {
 		return s
 	}
 	start := len(z.scratch)
 	out := append(z.scratch, s[:i]...)
 	for i < len(s) {
-		switch c := s[i]; {
-		case c == '\r':
+		switch i {
+		case cr:
 			out = append(out, '\n')
 			if i++; i < len(s) && s[i] == '\n' {
 				i++
 			}
-		case c == 0 && nul:
+		case nl:
 			out = append(out, "\uFFFD"...)
 			i++
-		case c == '&' && refs:
+		case amp:
 			out, i = appendCharRef(out, s, i, attribute)
-		default:
-			out = append(out, c)
-			i++
 		}
+		if cr < i {
+			cr = indexOr(s, i, '\r', true)
+		}
+		if nl < i {
+			nl = indexOr(s, i, 0, nul)
+		}
+		if amp < i {
+			amp = indexOr(s, i, '&', refs)
+		}
+		next := min(cr, nl, amp)
+		out = append(out, s[i:next]...)
+		i = next
 	}
 	z.scratch = out
 	return out[start:len(out):len(out)]
+}
+
+// indexOr returns the index of the first c in s at or after from, or
+// len(s) if there is none or if !ok.
+func indexOr(s []byte, from int, c byte, ok bool) int {
+	if ok {
+		if i := bytes.IndexByte(s[from:], c); i >= 0 {
+			return from + i
+		}
+	}
+	return len(s)
 }
 
 // appendCharRef appends what the character reference at s[i] (an '&')
