@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -603,6 +604,59 @@ func BenchmarkHTML(b *testing.B) {
 			for b.Loop() {
 				p, err := HTML(u, body, bb.opts)
 				if err != nil || len(p.Links) < 40 {
+					b.Fatalf("HTML: %d links, err %v", len(p.Links), err)
+				}
+			}
+		})
+	}
+}
+
+// bigIndexPage returns a documentation contents page like the largest of
+// the Python documentation (2.5 MB, 14,000-17,000 links): n links in
+// nested lists, each to a section of one of 500 documents, every href
+// distinct, with anchor text.
+func bigIndexPage(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Python Documentation contents</title>
+<link rel="stylesheet" href="_static/pygments.css" type="text/css">
+<link rel="index" title="Index" href="genindex.html"><link rel="next" title="What's New" href="whatsnew/index.html">
+</head><body><div class="body" role="main"><h1>Python Documentation contents</h1><ul>
+`)
+	for i := range n {
+		doc, sec := i%500, i/500
+		if sec%4 == 0 && doc == 0 && i > 0 {
+			b.WriteString("</ul></li></ul>\n<ul>\n")
+		}
+		fmt.Fprintf(&b, `<li class="toctree-l2"><a class="reference internal" href="library/module%d.html#section-%d-%d">%d.%d. Section %d of the documentation of module %d</a></li>`+"\n",
+			doc, sec, i, doc, sec, sec, doc)
+	}
+	b.WriteString("</ul></div></body></html>\n")
+	return b.Bytes()
+}
+
+// BenchmarkHTMLBigIndex measures a page with 17,000 links (2.4 MB): the
+// cost per link is that of the page divided by 17,000.
+func BenchmarkHTMLBigIndex(b *testing.B) {
+	const links = 17000
+	body := bigIndexPage(links)
+	u, err := url.Parse("https://docs.example.com/3/contents.html")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bb := range []struct {
+		name string
+		opts Options
+	}{
+		{"links", Options{}},
+		{"all", Options{StructuredData: true, MainText: true}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := HTML(u, body, bb.opts)
+				if err != nil || len(p.Links) != links+1 {
 					b.Fatalf("HTML: %d links, err %v", len(p.Links), err)
 				}
 			}

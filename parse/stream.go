@@ -2,6 +2,8 @@ package parse
 
 import (
 	"bytes"
+	"hash/maphash"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -105,9 +107,11 @@ type socialKey struct {
 
 // streamReader reads the facts of one document. It is used once.
 type streamReader struct {
-	z    *tokenizer
-	page *Page
-	opts Options
+	z       *tokenizer
+	page    *Page
+	opts    Options
+	docSize int // bytes
+	seed    maphash.Seed
 
 	// The current token.
 	tt          html.TokenType
@@ -151,18 +155,15 @@ type streamReader struct {
 	titleSet, descSet, baseSet, canonicalSet, langSet bool
 	baseHref, canonical                               string
 	robots                                            []string
-	links                                             []rawLink
+	links                                             []Link   // without their URLs
+	hrefs                                             [][]byte // of links, as written
+	areaText                                          textBuf
+	linkTexts                                         stringArena
 	anchors                                           []*anchor
 	spare                                             []*anchor
 	main                                              mainText
 	mainFound                                         bool
 	bodyMark                                          factMark
-}
-
-// rawLink is a link as written, before resolution.
-type rawLink struct {
-	href, text, rel, tag string
-	textCut              bool // text was cut at maxLinkTextRunes
 }
 
 // readFacts reads the facts of the UTF-8 HTML document body into p, whose
@@ -172,6 +173,8 @@ type rawLink struct {
 func readFacts(p *Page, body []byte, o Options) bool {
 	s := &streamReader{
 		z:          newTokenizer(body),
+		docSize:    len(body),
+		seed:       maphash.MakeSeed(),
 		page:       p,
 		opts:       o,
 		framesetOK: true,
@@ -236,9 +239,8 @@ func (s *streamReader) readTag() {
 }
 
 // attrs returns the attributes of the current start tag that facts are
-// made of, reading them on first use. The values may point into the
-// document or the tokenizer's scratch buffer: they are valid until the
-// next token.
+// made of, reading them on first use. The values stay valid to the end of
+// the document (see tokenizer.attrVal).
 func (s *streamReader) attrs() *tagAttrs {
 	if s.attrsRead {
 		return &s.attr
@@ -246,15 +248,28 @@ func (s *streamReader) attrs() *tagAttrs {
 	s.attrsRead = true
 	a := &s.attr
 	*a = tagAttrs{}
+	hash := isFormatting(s.tag)
 	for _, at := range s.z.tagAttrs() {
-		a.add(s.z.attrKey(at), s.z.attrVal(at))
+		k, v := s.z.attrKey(at), s.z.attrVal(at)
+		a.add(k, v)
+		if hash {
+			a.hash += s.attrHash(k, v)
+		}
 	}
 	return a
 }
 
+// attrHash hashes an attribute of a formatting element. The hashes of
+// its attributes are added, so that their order does not matter; their
+// sum tells elements with the same attributes (the "Noah's Ark" clause).
+// The hash is keyed per document, so that no document can be made to
+// collide.
+func (s *streamReader) attrHash(k, v []byte) uint64 {
+	return maphash.Bytes(s.seed, k)*0x9E3779B97F4A7C15 ^ maphash.Bytes(s.seed, v)
+}
+
 // add records attribute k (lowercased) with value v.
 func (a *tagAttrs) add(k, v []byte) {
-	a.hash += attrHash(k, v)
 	switch string(k) {
 	case "hidden":
 		a.hidden = true
@@ -282,20 +297,6 @@ func (a *tagAttrs) add(k, v []byte) {
 	case "color", "face", "size":
 		a.color = true
 	}
-}
-
-// attrHash hashes an attribute; the hashes of a tag's attributes are added,
-// so that their order does not matter.
-func attrHash(k, v []byte) uint64 {
-	var h uint64 = 14695981039346656037 // FNV-1a
-	for _, c := range k {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	h = (h ^ '=') * 1099511628211
-	for _, c := range v {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return h
 }
 
 // hidden reports whether the current start tag has the hidden attribute.
@@ -387,7 +388,7 @@ func (s *streamReader) dropBody() {
 	for len(s.anchors) > 0 {
 		s.endLink(s.anchors[0].root)
 	}
-	s.links = s.links[:m.links]
+	s.links, s.hrefs = s.links[:m.links], s.hrefs[:m.links]
 	p.JSONLD, p.InvalidJSONLD = p.JSONLD[:m.jsonLD], m.invalidJSONLD
 	s.robots = s.robots[:m.robots]
 	if !m.title {
@@ -524,7 +525,7 @@ func (s *streamReader) imageAlt(alt []byte) {
 	}
 	for _, an := range s.anchors {
 		if an.alt == nil && s.invis == an.invis {
-			an.alt = bytes.Clone(alt)
+			an.alt = alt
 		}
 	}
 }
@@ -544,11 +545,11 @@ func (s *streamReader) areaElement(a *tagAttrs) {
 	if !a.hasHref {
 		return
 	}
-	if href, ok := linkTarget(a.href); ok {
-		var t textBuf
-		t.reset(0, maxLinkTextRunes, len(a.alt))
+	if hasTarget(a.href) {
+		t := &s.areaText
+		t.resetKeeping(maxLinkTextRunes)
 		t.write(a.alt)
-		s.links = append(s.links, rawLink{href: href, text: t.String(), textCut: t.full, rel: relValue(a.rel), tag: "area"})
+		s.addLink(a.href, Link{Text: s.linkTexts.string(t.bytes()), TextCut: t.full, Rel: relValue(a.rel), Tag: "area"})
 	}
 }
 
@@ -557,8 +558,8 @@ func (s *streamReader) frameElement(a *tagAttrs, tag string) {
 	if !a.hasSrc {
 		return
 	}
-	if src, ok := linkTarget(a.src); ok {
-		s.links = append(s.links, rawLink{href: src, tag: tag})
+	if hasTarget(a.src) {
+		s.addLink(a.src, Link{Tag: tag})
 	}
 }
 
@@ -606,8 +607,8 @@ func (s *streamReader) linkElement(a *tagAttrs) {
 	}
 	if (hasToken(rel, "alternate") || hasToken(rel, "next") || hasToken(rel, "prev")) &&
 		!hasToken(rel, "stylesheet") && !hasToken(rel, "icon") {
-		if href, ok := linkTarget(a.href); ok {
-			s.links = append(s.links, rawLink{href: href, rel: rel, tag: "link"})
+		if hasTarget(a.href) {
+			s.addLink(a.href, Link{Rel: rel, Tag: "link"})
 		}
 	}
 }
@@ -617,10 +618,32 @@ func (s *streamReader) linkElement(a *tagAttrs) {
 // text of the outermost open link ends early.
 const maxAnchors = 8
 
+// bytesPerLink is how many bytes of a document there are for each link,
+// on the pages that hold the most: a guess for the first allocation of
+// the list of links, which for a page with fewer holds about a sixth of
+// the document's size in unused room.
+const bytesPerLink = 512
+
+// addLink adds link l, whose URL is to be read from href, an attribute
+// value that stays valid to the end of the document.
+func (s *streamReader) addLink(href []byte, l Link) {
+	if n := len(s.links); n == cap(s.links) {
+		// Room for one link per bytesPerLink of the document at first,
+		// then twice as much each time: append grows long slices by a
+		// quarter, which for a page of thousands of links allocates
+		// several times what they hold.
+		more := max(n, s.docSize/bytesPerLink, 16)
+		s.links = slices.Grow(s.links, more)
+		s.hrefs = slices.Grow(s.hrefs, more)
+	}
+	s.links = append(s.links, l)
+	s.hrefs = append(s.hrefs, href)
+}
+
 // startLink starts collecting the text of the link made by the <a> at
 // root: its stack index, or for readTree, which keeps no stack, its depth
-// in the tree.
-func (s *streamReader) startLink(root int, href, rel string) {
+// in the tree. href is as for addLink.
+func (s *streamReader) startLink(root int, href []byte, rel string) {
 	if len(s.anchors) == maxAnchors {
 		old := s.anchors[0].root
 		s.endLink(old)
@@ -634,9 +657,10 @@ func (s *streamReader) startLink(root int, href, rel string) {
 	} else {
 		an = new(anchor)
 	}
-	*an = anchor{root: root, invis: s.invis, link: len(s.links)}
-	an.text.reset(0, maxLinkTextRunes, 32)
-	s.links = append(s.links, rawLink{href: href, rel: rel, tag: "a"})
+	text := an.text
+	*an = anchor{root: root, invis: s.invis, link: len(s.links), text: text}
+	an.text.resetKeeping(maxLinkTextRunes)
+	s.addLink(href, Link{Rel: rel, Tag: "a"})
 	s.anchors = append(s.anchors, an)
 	if root < len(s.stack) {
 		s.stack[root].flags |= fAnchor
@@ -655,7 +679,8 @@ func (s *streamReader) endLink(i int) {
 		if an.text.len() == 0 && an.alt != nil {
 			an.text.write(an.alt)
 		}
-		s.links[an.link].text, s.links[an.link].textCut = an.text.String(), an.text.full
+		l := &s.links[an.link]
+		l.Text, l.TextCut = s.linkTexts.string(an.text.bytes()), an.text.full
 		an.alt = nil
 		s.spare = append(s.spare, an)
 	}
@@ -788,30 +813,26 @@ func (s *streamReader) finish() {
 	if s.baseSet {
 		p.Base = documentBase(p.URL, s.baseHref)
 	}
-	if href, ok := linkTarget([]byte(s.canonical)); ok {
-		if u, ok := resolve(p.Base, href); ok && !droppedScheme(u.Scheme) {
+	if hasTarget(s.canonical) {
+		if u, ok := resolve(p.Base, s.canonical); ok && !droppedScheme(u.Scheme) {
 			p.Canonical = u.String()
 		}
 	}
 	if len(s.robots) > 0 {
 		p.MetaRobots = strings.ToLower(collapseSpace(strings.Join(s.robots, ", ")))
 	}
-	if len(s.links) > 0 {
-		p.Links = make([]Link, 0, len(s.links))
-	}
-	for _, l := range s.links {
-		u, ok := resolve(p.Base, l.href)
-		if !ok || droppedScheme(u.Scheme) {
+	// The links are resolved in place, those that are dropped removed.
+	r := hrefResolver{base: p.Base}
+	links := s.links[:0]
+	for i, l := range s.links {
+		if l.URL = r.resolve(s.hrefs[i], len(s.links)); l.URL == nil {
 			continue
 		}
-		p.Links = append(p.Links, Link{
-			URL:      u,
-			Text:     l.text,
-			TextCut:  l.textCut,
-			Rel:      l.rel,
-			Nofollow: hasToken(l.rel, "nofollow") || hasToken(l.rel, "ugc") || hasToken(l.rel, "sponsored"),
-			Tag:      l.tag,
-		})
+		l.Nofollow = hasToken(l.Rel, "nofollow") || hasToken(l.Rel, "ugc") || hasToken(l.Rel, "sponsored")
+		links = append(links, l)
+	}
+	if len(links) > 0 {
+		p.Links = links
 	}
 	if s.opts.MainText && !s.docHidden {
 		p.MainText = s.main.text.String()

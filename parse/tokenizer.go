@@ -58,10 +58,15 @@ type tokenizer struct {
 	// scratch holds what was decoded for the current token; it only
 	// grows until the next token, so earlier results stay valid.
 	scratch []byte
+	// values holds the attribute values that were decoded. It only grows,
+	// so that, like those that are the document's bytes, they stay valid
+	// to the end: a link's href and text are kept without a copy.
+	values []byte
 }
 
 // newTokenizer returns a tokenizer for the UTF-8 document doc, which it
-// does not modify.
+// does not modify. Attribute values it returns stay valid as long as the
+// tokenizer; text and names until the next token.
 func newTokenizer(doc []byte) *tokenizer {
 	return &tokenizer{doc: doc}
 }
@@ -81,6 +86,25 @@ func (z *tokenizer) rawBytes() []byte { return z.doc[z.raw.start:z.raw.end] }
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f'
 }
+
+// Classes of bytes in tags, for byteClass.
+const (
+	endsName     = 1 << iota // white space, '/' or '>': ends a tag name
+	endsKey                  // the same or '=': ends an attribute name
+	endsUnquoted             // white space or '>': ends an unquoted value
+)
+
+// byteClass holds the classes of each byte, so that the loops over names
+// look each byte up once.
+var byteClass = func() (t [256]uint8) {
+	for _, c := range " \n\r\t\f" {
+		t[c] = endsName | endsKey | endsUnquoted
+	}
+	t['/'] = endsName | endsKey
+	t['>'] = endsName | endsKey | endsUnquoted
+	t['='] = endsKey
+	return t
+}()
 
 // skipSpace returns the position of the first byte at or after p that is
 // not white space.
@@ -242,7 +266,7 @@ func (z *tokenizer) readTag(save bool) bool {
 	d, n := z.doc, len(z.doc)
 	p := z.pos
 	z.data.start = p - 1
-	for p < n && !isSpace(d[p]) && d[p] != '/' && d[p] != '>' {
+	for p < n && byteClass[d[p]]&endsName == 0 {
 		p++
 	}
 	if p >= n {
@@ -266,7 +290,7 @@ func (z *tokenizer) readTag(save bool) bool {
 		if d[p] == '=' {
 			p++
 		}
-		for p < n && !isSpace(d[p]) && d[p] != '/' && d[p] != '>' && d[p] != '=' {
+		for p < n && byteClass[d[p]]&endsKey == 0 {
 			p++
 		}
 		if p >= n {
@@ -295,7 +319,7 @@ func (z *tokenizer) readTag(save bool) bool {
 				p += i + 2
 			default:
 				v0 := p
-				for p < n && !isSpace(d[p]) && d[p] != '>' {
+				for p < n && byteClass[d[p]]&endsUnquoted == 0 {
 					p++
 				}
 				if p >= n {
@@ -693,7 +717,7 @@ func (z *tokenizer) tagName() []byte {
 	name := z.doc[z.data.start:z.data.end]
 	for _, c := range name {
 		if 'A' <= c && c <= 'Z' || c == 0 {
-			return z.lowerName(name)
+			return lowerName(&z.scratch, name)
 		}
 	}
 	return name
@@ -705,32 +729,36 @@ func (z *tokenizer) attrKey(a attrSpan) []byte {
 	k := z.doc[a.key.start:a.key.end]
 	for _, c := range k {
 		if 'A' <= c && c <= 'Z' || c == 0 {
-			return z.lowerName(k)
+			return lowerName(&z.scratch, k)
 		}
 	}
 	return k
 }
 
-// lowerName copies name into scratch, lowercased and with NULs replaced.
-func (z *tokenizer) lowerName(name []byte) []byte {
-	start := len(z.scratch)
+// lowerName appends name to *buf, lowercased and with NULs replaced, and
+// returns the copy.
+func lowerName(buf *[]byte, name []byte) []byte {
+	b := *buf
+	start := len(b)
 	for _, c := range name {
 		switch {
 		case 'A' <= c && c <= 'Z':
-			z.scratch = append(z.scratch, c+'a'-'A')
+			b = append(b, c+'a'-'A')
 		case c == 0:
-			z.scratch = append(z.scratch, "\uFFFD"...)
+			b = append(b, "\uFFFD"...)
 		default:
-			z.scratch = append(z.scratch, c)
+			b = append(b, c)
 		}
 	}
-	return z.scratch[start:len(z.scratch):len(z.scratch)]
+	*buf = b
+	return b[start:len(b):len(b)]
 }
 
 // attrVal returns the value of attribute a: with newlines normalized,
 // NULs replaced and character references resolved as in attribute values.
+// It stays valid as long as the tokenizer.
 func (z *tokenizer) attrVal(a attrSpan) []byte {
-	return z.decode(z.doc[a.val.start:a.val.end], true, true, true)
+	return decode(&z.values, z.doc[a.val.start:a.val.end], true, true, true)
 }
 
 // hasAttr reports whether the current start tag has an attribute named
@@ -750,7 +778,7 @@ func (z *tokenizer) hasAttr(key string) bool {
 func (z *tokenizer) text() []byte {
 	switch z.tt {
 	case html.TextToken, html.CommentToken, html.DoctypeToken:
-		return z.decode(z.doc[z.data.start:z.data.end], z.convertNUL || z.tt == html.CommentToken, !z.textIsRaw, false)
+		return decode(&z.scratch, z.doc[z.data.start:z.data.end], z.convertNUL || z.tt == html.CommentToken, !z.textIsRaw, false)
 	}
 	return nil
 }
@@ -758,8 +786,8 @@ func (z *tokenizer) text() []byte {
 // decode returns s with "\r\n" and "\r" turned into "\n", NULs into U+FFFD
 // (nul), and character references into what they stand for (refs), read
 // as in an attribute value or in text. s itself is returned when nothing
-// changes.
-func (z *tokenizer) decode(s []byte, nul, refs, attribute bool) []byte {
+// changes, else a copy appended to *buf.
+func decode(buf *[]byte, s []byte, nul, refs, attribute bool) []byte {
 	// The next carriage return, NUL and '&', or len(s) if there is none
 	// (or it does not count).
 	cr, nl, amp := indexOr(s, 0, '\r', true), indexOr(s, 0, 0, nul), indexOr(s, 0, '&', refs)
@@ -767,8 +795,8 @@ func (z *tokenizer) decode(s []byte, nul, refs, attribute bool) []byte {
 	if i == len(s) {
 		return s
 	}
-	start := len(z.scratch)
-	out := append(z.scratch, s[:i]...)
+	start := len(*buf)
+	out := append(*buf, s[:i]...)
 	for i < len(s) {
 		switch i {
 		case cr:
@@ -795,7 +823,7 @@ func (z *tokenizer) decode(s []byte, nul, refs, attribute bool) []byte {
 		out = append(out, s[i:next]...)
 		i = next
 	}
-	z.scratch = out
+	*buf = out
 	return out[start:len(out):len(out)]
 }
 

@@ -68,8 +68,9 @@ type formatting struct {
 	serial uint32 // of the element (or the latest clone) standing for it
 	attrs  uint64 // a hash of the attributes, to tell identical elements
 	// For <a>: the link that each clone makes again.
-	link      bool // href is a link target
-	href, rel string
+	link bool   // href is a link target
+	href []byte // as for streamReader.addLink
+	rel  string
 }
 
 // maxFormatting bounds the formatting elements after the last marker. The
@@ -623,7 +624,7 @@ func (s *streamReader) aStart() {
 	a := s.attrs()
 	f := formatting{open: true, hidden: a.hidden, atom: atom.A, attrs: a.hash, rel: relValue(a.rel)}
 	if a.hasHref {
-		f.href, f.link = linkTarget(a.href)
+		f.href, f.link = a.href, hasTarget(a.href)
 	}
 	s.pushFormatting(f)
 	if f.link && s.factsOn() {
