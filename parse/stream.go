@@ -230,7 +230,10 @@ func (s *streamReader) run() {
 func (s *streamReader) readTag() {
 	s.name = s.z.tagName()
 	s.tag = atom.Lookup(s.name)
-	s.hash = hashOf(s.name)
+	s.hash = 0
+	if s.tag == 0 {
+		s.hash = hashOf(s.name)
+	}
 	s.selfClosing = s.tt == html.SelfClosingTagToken
 	if s.selfClosing {
 		s.tt = html.StartTagToken

@@ -105,14 +105,14 @@ func wordByte(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
 func wordsOf8(b []byte) bool {
 	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
 	x := binary.LittleEndian.Uint64(b)
-	// Any byte of 0x80 or more, or below ' '?
-	if x&highs != 0 || (x-ones*' ')&^x&highs != 0 {
+	// Any byte below ' ' (it borrows) or of 0x80 or more?
+	if (x-ones*' '|x)&highs != 0 {
 		return false
 	}
-	// 0x80 in each byte that is a space.
-	v := x ^ ones*' '
-	sp := ^((v&lows + lows) | v | lows)
-	return sp&(sp<<8) == 0 && sp>>56 == 0
+	// 0x80 in each byte that is a space: the bytes are below 0x80, so
+	// adding 0x7f to each carries into no other.
+	sp := ^(x ^ ones*' ' + lows) & highs
+	return sp&(sp<<8)|sp>>56 == 0
 }
 
 // separate writes the pending space, if any, and reports whether n more

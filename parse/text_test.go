@@ -77,7 +77,7 @@ func TestMainTextCap(t *testing.T) {
 // TestWordsOf8 checks wordsOf8 against the byte by byte rule, on every
 // 8-byte string of a few telling bytes.
 func TestWordsOf8(t *testing.T) {
-	alphabet := []byte{'a', ' ', 0x7f, 0x80, '\n', 0x1f, '!'}
+	alphabet := []byte{'a', ' ', 0x7f, 0x80, 0xa0, '\n', 0x1f}
 	b := make([]byte, 8)
 	var rec func(i int)
 	rec = func(i int) {

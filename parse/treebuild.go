@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"slices"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -46,7 +47,7 @@ const (
 // elem is an open element.
 type elem struct {
 	atom   atom.Atom // of the lowercased tag name; 0 if it has none
-	hash   uint32    // of the lowercased tag name, to compare names without an atom
+	hash   uint32    // of the lowercased tag name if it has no atom, else 0
 	serial uint32    // identifies the element in the list of active formatting elements
 	ns     namespace
 	flags  elemFlags
@@ -646,7 +647,7 @@ func (s *streamReader) formattingStart() {
 
 // pushFormatting opens a formatting element and makes it active.
 func (s *streamReader) pushFormatting(f formatting) {
-	s.push(elem{atom: f.atom, hash: hashOf(f.atom.String()), flags: elemFlagsFor(f.atom, f.hidden)})
+	s.push(elem{atom: f.atom, flags: elemFlagsFor(f.atom, f.hidden)})
 	f.serial = s.serial
 	// The "Noah's Ark" clause: of identical elements, only the last three
 	// stay active.
@@ -727,7 +728,7 @@ func (s *streamReader) reconstruct() {
 	}
 	for ; k < n; k++ {
 		f := &s.afe[k]
-		s.push(elem{atom: f.atom, hash: hashOf(f.atom.String()), flags: elemFlagsFor(f.atom, f.hidden)})
+		s.push(elem{atom: f.atom, flags: elemFlagsFor(f.atom, f.hidden)})
 		f.open, f.serial = true, s.serial
 		if f.link && s.factsOn() {
 			s.startLink(len(s.stack)-1, f.href, f.rel)
@@ -1182,7 +1183,7 @@ func (s *streamReader) clearToContext(as ...atom.Atom) {
 
 // pushImplied opens an element whose start tag was left out.
 func (s *streamReader) pushImplied(a atom.Atom) {
-	s.push(elem{atom: a, hash: hashOf(a.String()), flags: elemFlagsFor(a, false)})
+	s.push(elem{atom: a, flags: elemFlagsFor(a, false)})
 }
 
 // templateStart opens a <template>, whose content is no part of the page.
@@ -1352,6 +1353,9 @@ func (s *streamReader) push(e elem) {
 	s.insert()
 	s.serial++
 	e.serial = s.serial
+	if n := len(s.stack); n == cap(s.stack) {
+		s.stack = slices.Grow(s.stack, n) // append grows long slices by a quarter
+	}
 	s.stack = append(s.stack, e)
 	s.count(&e, 1)
 }
