@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -68,6 +69,15 @@ func TestStreamStructure(t *testing.T) {
 	}
 }
 
+// manyAttrs returns n attributes with distinct names.
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, " a%d=%d", i, i)
+	}
+	return b.String()
+}
+
 // TestStreamAdversarial reads documents built to make the work per token
 // grow with the number of open elements, and checks their facts. Were that
 // work not bounded, each would take minutes.
@@ -88,6 +98,16 @@ func TestStreamAdversarial(t *testing.T) {
 		{"list items under divs", "<ul>" + strings.Repeat("<div>", n) + strings.Repeat("<li>w", n), 0, "", "w w w"},
 		{"distinct formatting elements", strings.Repeat(`<font size=1><font size=2><font size=3><font size=4>`, n/4) + strings.Repeat("</font>f", n), 0, "", "ffff"},
 		{"hidden forms", strings.Repeat("<form hidden><div>", n) + strings.Repeat("</form>", n) + "v", 0, "", ""},
+		// What the tokenizer reads byte by byte, or compares with what it
+		// read before.
+		{"attributes", "<a href=/x" + strings.Repeat(" b", n) + manyAttrs(n) + ">t</a>", 1, "t", "t"},
+		{"attribute value", `<a href="/` + strings.Repeat("x", 50*n) + `">t</a>`, 1, "t", "t"},
+		{"references in a value", `<a href="/` + strings.Repeat("&amp;&#x26;&notit;", n) + `">t</a>`, 1, "t", "t"},
+		{"long reference names", "<p>&" + strings.Repeat("a", 50*n) + " <a title=&" + strings.Repeat("b", 50*n) + " href=/x>t</a>", 1, "t", "&aaa"},
+		{"unterminated comment", "<a href=/x>t</a><!--" + strings.Repeat("-!", 10*n), 1, "t", "t"},
+		{"unterminated tag", "<p>p<a href=/x " + strings.Repeat(`a="b" `, 10*n), 0, "", "p"},
+		{"script escapes", "<script><!--" + strings.Repeat("<script></scrip<script/-->", n) + "</script><p>s", 0, "", "s"},
+		{"raw text end tags", "<title>" + strings.Repeat("</titl</tit", n) + "</title><p>w", 0, "", "w"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

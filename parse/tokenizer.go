@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"io"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -62,6 +63,11 @@ type tokenizer struct {
 	// so that, like those that are the document's bytes, they stay valid
 	// to the end: a link's href and text are kept without a copy.
 	values []byte
+	// refs decodes named character references in attribute values that
+	// appendCharRef does not know (see appendRareRef).
+	refs    *html.Tokenizer
+	refTags refTags // what refs reads
+	refTag  []byte  // the storage of refTags
 }
 
 // newTokenizer returns a tokenizer for the UTF-8 document doc, which it
@@ -758,7 +764,7 @@ func lowerName(buf *[]byte, name []byte) []byte {
 // NULs replaced and character references resolved as in attribute values.
 // It stays valid as long as the tokenizer.
 func (z *tokenizer) attrVal(a attrSpan) []byte {
-	return decode(&z.values, z.doc[a.val.start:a.val.end], true, true, true)
+	return z.decode(&z.values, z.doc[a.val.start:a.val.end], true, true, true)
 }
 
 // hasAttr reports whether the current start tag has an attribute named
@@ -778,7 +784,7 @@ func (z *tokenizer) hasAttr(key string) bool {
 func (z *tokenizer) text() []byte {
 	switch z.tt {
 	case html.TextToken, html.CommentToken, html.DoctypeToken:
-		return decode(&z.scratch, z.doc[z.data.start:z.data.end], z.convertNUL || z.tt == html.CommentToken, !z.textIsRaw, false)
+		return z.decode(&z.scratch, z.doc[z.data.start:z.data.end], z.convertNUL || z.tt == html.CommentToken, !z.textIsRaw, false)
 	}
 	return nil
 }
@@ -787,7 +793,7 @@ func (z *tokenizer) text() []byte {
 // (nul), and character references into what they stand for (refs), read
 // as in an attribute value or in text. s itself is returned when nothing
 // changes, else a copy appended to *buf.
-func decode(buf *[]byte, s []byte, nul, refs, attribute bool) []byte {
+func (z *tokenizer) decode(buf *[]byte, s []byte, nul, refs, attribute bool) []byte {
 	// The next carriage return, NUL and '&', or len(s) if there is none
 	// (or it does not count).
 	cr, nl, amp := indexOr(s, 0, '\r', true), indexOr(s, 0, 0, nul), indexOr(s, 0, '&', refs)
@@ -808,7 +814,7 @@ func decode(buf *[]byte, s []byte, nul, refs, attribute bool) []byte {
 			out = append(out, "\uFFFD"...)
 			i++
 		case amp:
-			out, i = appendCharRef(out, s, i, attribute)
+			out, i = z.appendCharRef(out, s, i, attribute)
 		}
 		if cr < i {
 			cr = indexOr(s, i, '\r', true)
@@ -842,7 +848,7 @@ func indexOr(s []byte, from int, c byte, ok bool) int {
 // stands for, or the '&' when none starts there, and returns where to read
 // on. A numeric reference is read here; a named one is looked up in
 // x/net/html's table, except for the most common ones (see namedRef).
-func appendCharRef(out, s []byte, i int, attribute bool) ([]byte, int) {
+func (z *tokenizer) appendCharRef(out, s []byte, i int, attribute bool) ([]byte, int) {
 	r := s[i:]
 	if len(r) >= 3 && r[1] == '#' {
 		return appendNumericRef(out, r, i)
@@ -865,7 +871,7 @@ func appendCharRef(out, s []byte, i int, attribute bool) ([]byte, int) {
 	if v := namedRef(name); v != "" {
 		return append(out, v...), i + j
 	}
-	return appendRareRef(out, r[:j], attribute), i + j
+	return z.appendRareRef(out, r[:j], attribute), i + j
 }
 
 // appendNumericRef appends what the numeric character reference at the
@@ -989,17 +995,32 @@ func namedRef(name []byte) string {
 // ("&notit;" is "¬it;"), which only looks at ref; in an attribute value,
 // where that does not apply, only the byte after it counts, and
 // appendCharRef has looked at it.
-func appendRareRef(out, ref []byte, attribute bool) []byte {
+func (z *tokenizer) appendRareRef(out, ref []byte, attribute bool) []byte {
 	if !attribute {
 		return append(out, html.UnescapeString(string(ref))...)
 	}
-	// The tokenizer is the only public way to decode an attribute value.
-	tag := make([]byte, 0, len(ref)+len(`<a a="">`))
-	tag = append(tag, `<a a="`...)
-	tag = append(tag, ref...)
-	tag = append(tag, `">`...)
-	t := html.NewTokenizer(bytes.NewReader(tag))
-	t.Next()
-	_, v, _ := t.TagAttr()
+	// html.Tokenizer is the only public way to decode an attribute
+	// value: it reads <a a="&name"> from refTags, one tag at a time.
+	if z.refs == nil {
+		z.refs = html.NewTokenizer(&z.refTags)
+	}
+	z.refTag = append(append(append(z.refTag[:0], `<a a="`...), ref...), `">`...)
+	z.refTags = z.refTag
+	z.refs.Next()
+	_, v, _ := z.refs.TagAttr()
 	return append(out, v...)
+}
+
+// refTags is an io.Reader of the tags appendRareRef gives html.Tokenizer
+// to read. It is empty when the tokenizer has read a tag: the tokenizer
+// stops at the tag's '>' and asks for more only when given the next.
+type refTags []byte
+
+func (r *refTags) Read(p []byte) (int, error) {
+	if len(*r) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, *r)
+	*r = (*r)[n:]
+	return n, nil
 }
