@@ -58,18 +58,7 @@ func (t *textBuf) write(s []byte) {
 		if wordByte(c) {
 			// Copy at once a run of ASCII words separated by single spaces,
 			// which is most of any text.
-			j := i + 1
-			for j < len(s) {
-				if j+8 <= len(s) && wordsOf8(s[j:j+8]) {
-					j += 8
-				} else if wordByte(s[j]) {
-					j++
-				} else if s[j] == ' ' && j+1 < len(s) && wordByte(s[j+1]) {
-					j += 2
-				} else {
-					break
-				}
-			}
+			j := i + wordRunLen(s[i:])
 			t.putASCII(s[i:j])
 			i = j
 			continue
@@ -99,20 +88,42 @@ func (t *textBuf) writeString(s string) { t.write([]byte(s)) }
 // wordByte reports whether c is a printable ASCII byte other than space.
 func wordByte(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
 
-// wordsOf8 reports whether the 8 bytes b, which follow a word byte, go on
-// with word bytes and single spaces and do not end in a space: whether
-// they can be copied as they are. It looks at all 8 at once.
-func wordsOf8(b []byte) bool {
+// wordRunLen returns the length of the run of ASCII words separated by
+// single spaces that s starts with (s[0] is a word byte). It looks at 8
+// bytes at a time while they are printable ASCII with no two spaces in a
+// row, then at one byte at a time.
+func wordRunLen(s []byte) int {
 	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
-	x := binary.LittleEndian.Uint64(b)
-	// Any byte below ' ' (it borrows) or of 0x80 or more?
-	if (x-ones*' '|x)&highs != 0 {
-		return false
+	i := 0
+	var prev uint64 // 0x80 if the byte before s[i] is a space
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		// A byte below ' ' borrows and sets its top bit; one of 0x80 or
+		// more has it set.
+		if (x-ones*' '|x)&highs != 0 {
+			break
+		}
+		// 0x80 in each space: adding 0x7f to a byte below 0x80 sets its
+		// top bit unless it is 0, and carries into no other byte.
+		sp := ^(x ^ ones*' ' + lows) & highs
+		if sp&(sp<<8|prev) != 0 {
+			break
+		}
+		prev = sp >> 56
 	}
-	// 0x80 in each byte that is a space: the bytes are below 0x80, so
-	// adding 0x7f to each carries into no other.
-	sp := ^(x ^ ones*' ' + lows) & highs
-	return sp&(sp<<8)|sp>>56 == 0
+	if prev != 0 {
+		i-- // a space counts only with a word byte after it
+	}
+	for i < len(s) {
+		if wordByte(s[i]) {
+			i++
+		} else if s[i] == ' ' && i+1 < len(s) && wordByte(s[i+1]) {
+			i += 2
+		} else {
+			break
+		}
+	}
+	return i
 }
 
 // separate writes the pending space, if any, and reports whether n more

@@ -1,8 +1,10 @@
 package parse
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -74,34 +76,74 @@ func TestMainTextCap(t *testing.T) {
 	}
 }
 
-// TestWordsOf8 checks wordsOf8 against the byte by byte rule, on every
-// 8-byte string of a few telling bytes.
-func TestWordsOf8(t *testing.T) {
-	alphabet := []byte{'a', ' ', 0x7f, 0x80, 0xa0, '\n', 0x1f}
-	b := make([]byte, 8)
-	var rec func(i int)
-	rec = func(i int) {
-		if i < 8 {
-			for _, c := range alphabet {
-				b[i] = c
-				rec(i + 1)
+// TestTextBufWrite checks textBuf.write against the rule it implements,
+// rune by rune, on every string of up to 6 telling bytes, written in one
+// piece and in two.
+func TestTextBufWrite(t *testing.T) {
+	alphabet := []byte{'a', ' ', '\n', 0x7f, 0x1f, 0xc3, 0xa9, 0x80}
+	want := func(b []byte) string {
+		var out []rune
+		space := false
+		for _, r := range string(b) {
+			switch {
+			case unicode.IsSpace(r):
+				space = true
+			default:
+				if space && len(out) > 0 {
+					out = append(out, ' ')
+				}
+				space = false
+				out = append(out, r)
 			}
+		}
+		return string(out)
+	}
+	b := make([]byte, 0, 6)
+	var rec func()
+	rec = func() {
+		w := want(b)
+		for split := 0; split <= len(b); split += max(1, len(b)) {
+			var tb textBuf
+			tb.write(b[:split])
+			tb.write(b[split:])
+			if got := tb.String(); got != w {
+				t.Fatalf("write(%q) in two at %d = %q, want %q", b, split, got, w)
+			}
+		}
+		if len(b) == cap(b) {
 			return
 		}
-		want := b[7] != ' '
-		for k, c := range b {
-			switch {
-			case c == ' ':
-				if k > 0 && b[k-1] == ' ' {
-					want = false
-				}
-			case !wordByte(c):
-				want = false
-			}
-		}
-		if got := wordsOf8(b); got != want {
-			t.Fatalf("wordsOf8(%q) = %v, want %v", b, got, want)
+		for _, c := range alphabet {
+			b = append(b, c)
+			rec()
+			b = b[:len(b)-1]
 		}
 	}
-	rec(0)
+	rec()
+	// Longer strings, whose runs are read 8 bytes at a time.
+	r := rand.New(rand.NewPCG(1, 2))
+	long := make([]byte, 40)
+	for range 100000 {
+		for i := range long {
+			const chars = "aaaaaaaa  \n\x7f\xc3\xa9"
+			long[i] = chars[r.IntN(len(chars))]
+		}
+		var tb textBuf
+		tb.write(long)
+		if got, w := tb.String(), want(long); got != w {
+			t.Fatalf("write(%q) = %q, want %q", long, got, w)
+		}
+	}
+	for _, s := range []string{
+		"Words of a sentence, and more words; then some more words.",
+		"two  spaces in a long enough line\nand a newline, then a tab\there",
+		"a trailing space before a newline in a long line \nnext line",
+		"non-ASCII caf\u00e9 in a long line of words, and \x7f\x1f too",
+	} {
+		var tb textBuf
+		tb.write([]byte(s))
+		if got, w := tb.String(), want([]byte(s)); got != w {
+			t.Errorf("write(%q) = %q, want %q", s, got, w)
+		}
+	}
 }
