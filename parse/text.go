@@ -94,10 +94,10 @@ func wordByte(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
 // row, then at one byte at a time.
 func wordRunLen(s []byte) int {
 	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
-	i := 0
-	var prev uint64 // 0x80 if the byte before s[i] is a space
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(s[i:])
+	b := s          // what is left to look at 8 bytes at a time
+	var prev uint64 // 0x80 if the byte before b is a space
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
 		// A byte below ' ' borrows and sets its top bit; one of 0x80 or
 		// more has it set.
 		if (x-ones*' '|x)&highs != 0 {
@@ -110,7 +110,9 @@ func wordRunLen(s []byte) int {
 			break
 		}
 		prev = sp >> 56
+		b = b[8:]
 	}
+	i := len(s) - len(b)
 	if prev != 0 {
 		i-- // a space counts only with a word byte after it
 	}
