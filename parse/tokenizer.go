@@ -885,12 +885,18 @@ func appendNumericRef(out, r []byte, i int) ([]byte, int) {
 	}
 	j0 := j
 	var x rune
+digits:
 	for ; j < len(r); j++ {
-		d := rune(unhexDigit(r[j]))
-		if d >= 16 || !hex && d >= 10 {
-			break
+		var d rune
+		switch c := r[j]; {
+		case '0' <= c && c <= '9':
+			d = rune(c - '0')
+		case hex && 'a' <= c|0x20 && c|0x20 <= 'f':
+			d = rune(c|0x20-'a') + 10
+		default:
+			break digits
 		}
-		if x <= utf8.MaxRune {
+		if x <= utf8.MaxRune { // beyond, it stays invalid
 			if hex {
 				x = x*16 + d
 			} else {
@@ -911,19 +917,6 @@ func appendNumericRef(out, r []byte, i int) ([]byte, int) {
 		x = utf8.RuneError
 	}
 	return utf8.AppendRune(out, x), i + j
-}
-
-// unhexDigit returns the value of the hexadecimal digit c, or 16.
-func unhexDigit(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10
-	}
-	return 16
 }
 
 // windows1252 maps the numeric references &#x80; to &#x9F; to the
