@@ -231,6 +231,39 @@ func testLinks(links []Link) []testLink {
 	return out
 }
 
+// TestLinksShareURL checks that links with the same href share one URL,
+// resolved once, and that links with other hrefs do not, below and above
+// the number of hrefs the resolver looks through one by one.
+func TestLinksShareURL(t *testing.T) {
+	for _, distinct := range []int{3, maxLinearHrefs + 10} {
+		var b strings.Builder
+		for round := range 2 {
+			for i := range distinct {
+				fmt.Fprintf(&b, `<a href="/p/%d">%d.%d</a> `, i, round, i)
+			}
+		}
+		b.WriteString(`<a href="/p/0#top">top</a><a href=" /p/0">space</a>`)
+		p := parseTestPage(t, b.String(), Options{})
+		if len(p.Links) != 2*distinct+2 {
+			t.Fatalf("%d hrefs: %d links, want %d", distinct, len(p.Links), 2*distinct+2)
+		}
+		for i := range distinct {
+			first, again := p.Links[i], p.Links[distinct+i]
+			if first.URL != again.URL {
+				t.Errorf("%d hrefs: links %d and %d to %v do not share a URL", distinct, i, distinct+i, first.URL)
+			}
+			if i > 0 && first.URL == p.Links[0].URL {
+				t.Errorf("%d hrefs: link %d to %v shares the URL of link 0", distinct, i, first.URL)
+			}
+		}
+		for _, l := range p.Links[2*distinct:] {
+			if l.URL == p.Links[0].URL {
+				t.Errorf("%d hrefs: link %q to %v shares the URL of href /p/0", distinct, l.Text, l.URL)
+			}
+		}
+	}
+}
+
 func TestHTMLLinks(t *testing.T) {
 	a := func(u, text string) testLink { return testLink{URL: u, Text: text, Tag: "a"} }
 	tests := []struct {

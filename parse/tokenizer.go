@@ -18,8 +18,9 @@ import (
 // raw text and attribute values with bytes.IndexByte, and hands out
 // subslices of the document. Text, tag names and attribute values are
 // decoded (newlines normalized, NULs replaced, character references
-// resolved) only when they hold something to decode, into a scratch buffer
-// that the next token reuses.
+// resolved) only when they hold something to decode: text and names into a
+// scratch buffer that the next token reuses, attribute values into one
+// that only grows.
 
 // span is a range of bytes in the document: [start, end).
 type span struct{ start, end int }
@@ -34,9 +35,9 @@ type attrSpan struct{ key, val span }
 const maxLinearDedup = 16
 
 // tokenizer splits an HTML document held in memory into tokens. Its zero
-// value is not usable; use newTokenizer. Slices it returns are valid until
-// the next call to next, and must not be modified: they may be the
-// document's own bytes.
+// value is not usable; use newTokenizer. Text and names it returns are
+// valid until the next call to next, attribute values as long as the
+// tokenizer; none may be modified: they may be the document's own bytes.
 type tokenizer struct {
 	doc []byte
 	pos int // where the next token starts
@@ -45,11 +46,11 @@ type tokenizer struct {
 	// tag its name.
 	raw, data span
 	// attrs are the attributes of the current start tag, in order. Those
-	// whose name repeats an earlier one's (in any case) are removed by
-	// dedup, which runs when they are first needed.
+	// whose name repeats an earlier one's (in any case) are removed when
+	// tagAttrs is first asked for them (deduped).
 	attrs   []attrSpan
 	deduped bool
-	seen    map[string]struct{} // scratch for dedup, for tags with many attributes
+	seen    map[string]struct{} // scratch for tagAttrs, for tags with many attributes
 	// rawTag is the lowercased name of the element whose content the next
 	// token is read as raw text or RCDATA for, or "".
 	rawTag     string
