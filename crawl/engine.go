@@ -48,7 +48,9 @@ type Engine struct {
 	revisit *revisits
 	fetch   *fetcher
 	seen    *seenCache
-	agent   string
+	// hostOverrides are politeness.hosts by canonical host.
+	hostOverrides hostMap[HostOverride]
+	agent         string
 
 	listMode bool
 	seeds    []string
@@ -103,6 +105,15 @@ type Stats struct {
 	// WakeAt, when its next URL is due (zero when none is scheduled).
 	Sleeping bool
 	WakeAt   time.Time
+	// Waiting is set when nothing is in flight and every queued URL waits
+	// for its retry time: the crawl is not stuck, it waits.
+	Waiting RetryWait
+}
+
+// RetryWait is a crawl that has nothing to do but wait for retries.
+type RetryWait struct {
+	URLs int       // queued URLs, none of them due
+	Next time.Time // when the first of them is due
 }
 
 // New prepares an engine over an open database.
@@ -123,8 +134,13 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	overrides, err := newHostMap(cfg.Politeness.Hosts)
+	if err != nil {
+		f.close()
+		return nil, fmt.Errorf("politeness.hosts: %w", err)
+	}
 	e := &Engine{
-		cfg: cfg, db: db, log: log, norm: norm, rules: rules, fetch: f,
+		cfg: cfg, db: db, log: log, norm: norm, rules: rules, fetch: f, hostOverrides: overrides,
 		seen:  newSeenCache(cfg.Store.DedupCache),
 		agent: robots.ProductToken(cfg.Fetch.UserAgent),
 	}
@@ -146,7 +162,7 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 
 // overrides returns the per-host politeness override for an origin.
 func (e *Engine) overrides(origin string) (HostOverride, bool) {
-	return e.cfg.Politeness.hostOverride(origin)
+	return e.hostOverrides.forOrigin(origin)
 }
 
 // robotsFromRecord rebuilds cached robots rules; nil means unreachable.
@@ -234,7 +250,8 @@ func (e *Engine) settle(n int64) {
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
 	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome,
-		Dispatched: e.stats.Dispatched, Running: e.stats.Running, Sleeping: e.stats.Sleeping, WakeAt: e.stats.WakeAt}
+		Dispatched: e.stats.Dispatched, Running: e.stats.Running, Waiting: e.stats.Waiting, Sleeping: e.stats.Sleeping,
+		WakeAt: e.stats.WakeAt}
 	e.statsMu.Unlock()
 	s.Pages = atomic.LoadInt64(&e.stats.Pages)
 	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
@@ -264,16 +281,9 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		batch = append(batch, store.NewURL{URL: c, Source: sourceSitemap, State: store.StateQueued, Origin: origin(u)})
 	}
 	for _, raw := range all {
-		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+		n, err := e.seedRow(raw)
 		if err != nil {
-			return fmt.Errorf("seed %q: %w", raw, err)
-		}
-		u, _ := url.Parse(c)
-		n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
-		if e.listMode {
-			n.Source = "list"
-		} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
-			n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+			return err
 		}
 		batch = append(batch, n)
 	}
@@ -285,6 +295,24 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		batch = batch[n:]
 	}
 	return nil
+}
+
+// seedRow is the frontier row of a seed (or a listed URL): queued, or
+// skipped with the reason the scope gives (listed URLs are fetched
+// whatever the scope).
+func (e *Engine) seedRow(raw string) (store.NewURL, error) {
+	c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+	if err != nil {
+		return store.NewURL{}, fmt.Errorf("seed %q: %w", raw, err)
+	}
+	u, _ := url.Parse(c)
+	n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
+	if e.listMode {
+		n.Source = "list"
+	} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
+		n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+	}
+	return n, nil
 }
 
 // Run crawls until the frontier is exhausted, a limit is reached or ctx is
@@ -415,9 +443,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 	defer alarm.Stop()
 	var alarmC <-chan time.Time
 	var graceC <-chan time.Time
-	checking := false // a Pending query is out
-	waiting := false  // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
-	sent := 0         // jobs handed to workers, to spot one sent while Pending ran
+	checking := false  // a Pending query is out
+	waiting := false   // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
+	sent := 0          // jobs handed to workers, to spot one sent while Pending ran
+	retryWait := false // stats.Waiting is set
 	lastProgress := s.now()
 	report := func(now time.Time) {
 		lastProgress = now
@@ -485,6 +514,12 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		case jobs <- j:
 			s.sent(h, j, s.now())
 			sent++
+			if retryWait {
+				retryWait = false
+				e.statsMu.Lock()
+				e.stats.Waiting = RetryWait{}
+				e.statsMu.Unlock()
+			}
 			waiting = false
 		case d := <-e.done:
 			s.finished(d, s.now())
@@ -559,8 +594,14 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						e.fail(err)
 						return
 					}
+					retryOnly := n > 0 && !due.IsZero() && due.After(s.now())
+					retryWait = retryOnly
 					e.statsMu.Lock()
 					e.stats.Queued = n
+					e.stats.Waiting = RetryWait{}
+					if retryOnly {
+						e.stats.Waiting = RetryWait{URLs: n, Next: due}
+					}
 					e.statsMu.Unlock()
 					if e.limitReached(s.fresh) {
 						// Only revisits are left to this run (recrawl is on:

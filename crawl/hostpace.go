@@ -37,10 +37,14 @@ type HostPace struct {
 // whose pace the database does not hold show the configured one.
 func HostPaces(hs []store.HostInfo, p *Politeness, now time.Time) []HostPace {
 	out := make([]HostPace, len(hs))
+	var overrides hostMap[HostOverride]
+	if p != nil {
+		overrides = p.hostOverrides()
+	}
 	for i := range hs {
 		out[i] = newHostPace(&hs[i], now)
 		if p != nil {
-			out[i].applyConfig(*p)
+			out[i].applyConfig(*p, overrides)
 		}
 	}
 	return out
@@ -65,12 +69,13 @@ func newHostPace(h *store.HostInfo, now time.Time) HostPace {
 
 // applyConfig fills in the configured pace for a host whose pace the
 // database does not hold (the scheduler stores it only when it changes).
-func (j *HostPace) applyConfig(p Politeness) {
+// overrides are p's per-host overrides (p.hostOverrides).
+func (j *HostPace) applyConfig(p Politeness, overrides hostMap[HostOverride]) {
 	if j.DelaySource != "unknown" {
 		return
 	}
 	r := p.Rate
-	if o, ok := p.hostOverride(j.Origin); ok && o.Rate > 0 {
+	if o, ok := overrides.forOrigin(j.Origin); ok && o.Rate > 0 {
 		r = o.Rate
 	}
 	j.DelaySource = "config"
@@ -82,29 +87,23 @@ func (j *HostPace) applyConfig(p Politeness) {
 	}
 }
 
-// hostOverride returns the per-host politeness override for an origin,
-// keyed by host:port or by host name.
-func (p Politeness) hostOverride(origin string) (HostOverride, bool) {
-	return hostEntry(p.Hosts, origin)
+// hostOverrides returns politeness.hosts keyed by canonical host, so that
+// an override written Bücher.example, BÜCHER.example. or host:443 applies
+// to the origin https://xn--bcher-kva.example. A key that does not parse
+// (validation refuses it) is left out.
+func (p Politeness) hostOverrides() hostMap[HostOverride] {
+	m, _ := newHostMap(p.Hosts)
+	return m
 }
 
-// hostEntry returns the entry of a per-host setting (politeness.hosts,
-// recrawl.hosts) for a URL or origin: the one keyed by its host:port, else
-// by its host name.
-func hostEntry[T any](m map[string]T, rawURL string) (T, bool) {
-	var zero T
-	if len(m) == 0 {
-		return zero, false
-	}
-	u, err := url.Parse(rawURL)
+// forOrigin returns the settings of an origin's host (scheme://host[:port]).
+func (m hostMap[V]) forOrigin(origin string) (V, bool) {
+	u, err := url.Parse(origin)
 	if err != nil {
+		var zero V
 		return zero, false
 	}
-	if o, ok := m[u.Host]; ok {
-		return o, true
-	}
-	o, ok := m[u.Hostname()]
-	return o, ok
+	return m.lookup(u)
 }
 
 // RateString is the host's request rate for display.

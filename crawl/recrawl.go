@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -98,10 +99,15 @@ type revisits struct {
 	cfg      Recrawl
 	base     revisitPolicy
 	patterns []*regexp.Regexp // compiled cfg.Patterns, in order
+	hosts    hostMap[RevisitOverride]
 }
 
 func newRevisits(cfg Recrawl) (*revisits, error) {
-	r := &revisits{cfg: cfg, base: revisitPolicy{cfg.Interval, cfg.MinInterval, cfg.MaxInterval}}
+	hosts, err := newHostMap(cfg.Hosts)
+	if err != nil {
+		return nil, hostKeyBad("recrawl.hosts", err)
+	}
+	r := &revisits{cfg: cfg, base: revisitPolicy{cfg.Interval, cfg.MinInterval, cfg.MaxInterval}, hosts: hosts}
 	for i, p := range cfg.Patterns {
 		re, err := parse.CompilePattern(p.Match)
 		if err != nil {
@@ -120,8 +126,10 @@ func (r *revisits) policy(rawURL string) revisitPolicy {
 			return r.base.with(r.cfg.Patterns[i].RevisitOverride)
 		}
 	}
-	if o, ok := hostEntry(r.cfg.Hosts, rawURL); ok {
-		return r.base.with(o)
+	if u, err := url.Parse(rawURL); err == nil {
+		if o, ok := r.hosts.lookup(u); ok {
+			return r.base.with(o)
+		}
 	}
 	return r.base
 }
@@ -189,14 +197,11 @@ func (r Recrawl) validate() error {
 		return bad("recrawl.shrink", "must be a number from 0 to below 1 (0.5: a changed URL waits half as long), got %g", r.Shrink)
 	}
 	base := revisitPolicy{r.Interval, r.MinInterval, r.MaxInterval}
+	if _, err := newHostMap(r.Hosts); err != nil {
+		return hostKeyBad("recrawl.hosts", err)
+	}
 	for h, o := range r.Hosts {
 		key := "recrawl.hosts." + h
-		if h == "" {
-			return bad("recrawl.hosts", "a host must be named (example.com or example.com:8080)")
-		}
-		if _, err := scopeHost(h); err != nil {
-			return bad(key, "%v", err)
-		}
 		if o.Interval < 0 || o.MinInterval < 0 || o.MaxInterval < 0 {
 			return bad(key, "intervals must not be negative")
 		}

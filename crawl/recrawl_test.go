@@ -52,8 +52,8 @@ func recrawlConfig(t *testing.T, site *testsite.Site) *Config {
 	return cfg
 }
 
-// visit is one request of the site's log, by URL.
-type visit struct {
+// siteVisit is one request of the site's log, by URL.
+type siteVisit struct {
 	testsite.Request
 	url string
 }
@@ -61,8 +61,8 @@ type visit struct {
 // visitsAt returns the site's logged page requests (not robots.txt or
 // sitemaps) made at generation g, the last one of each URL (a retry
 // follows a failed attempt).
-func visitsAt(site *testsite.Site, g int) []visit {
-	var out []visit
+func visitsAt(site *testsite.Site, g int) []siteVisit {
+	var out []siteVisit
 	at := map[string]int{}
 	for _, h := range site.Hosts() {
 		for _, r := range site.Requests(h) {
@@ -71,11 +71,11 @@ func visitsAt(site *testsite.Site, g int) []visit {
 			}
 			u := "http://" + h + r.Target
 			if i, ok := at[u]; ok {
-				out[i] = visit{r, u}
+				out[i] = siteVisit{r, u}
 				continue
 			}
 			at[u] = len(out)
-			out = append(out, visit{r, u})
+			out = append(out, siteVisit{r, u})
 		}
 	}
 	return out

@@ -24,8 +24,8 @@ type ExportOptions struct {
 	// Format is "jsonl" (one JSON object per line; the default) or "csv"
 	// (RFC 4180 with a header row).
 	Format string
-	// Table is "items" (the default), "pages", "links" or "changes" (what
-	// Changes lists).
+	// Table is "items" (the default), "pages", "links", "page_data" or
+	// "changes" (what Changes lists).
 	Table string
 	// Rule restricts an items export to one rule set, a changes export to
 	// the changes of its items.
@@ -55,8 +55,8 @@ func (o *ExportOptions) Check() error {
 	switch {
 	case o.Format != "jsonl" && o.Format != "csv":
 		return fmt.Errorf("format must be jsonl or csv, not %q", o.Format)
-	case o.Table != "items" && o.Table != "pages" && o.Table != "links" && o.Table != "changes":
-		return fmt.Errorf("table must be items, pages, links or changes, not %q", o.Table)
+	case o.Table != "items" && o.Table != "pages" && o.Table != "links" && o.Table != "page_data" && o.Table != "changes":
+		return fmt.Errorf("table must be items, pages, links, page_data or changes, not %q", o.Table)
 	case o.Rule != "" && o.Table != "items" && o.Table != "changes":
 		return fmt.Errorf("a rule selects items or their changes; it cannot filter the %s table", o.Table)
 	case o.Bodies && o.Table != "pages":
@@ -103,6 +103,8 @@ func (rd *Reader) Export(ctx context.Context, w io.Writer, o ExportOptions) (int
 		n, err = rd.exportPages(ctx, out, o)
 	case "links":
 		n, err = rd.exportLinks(ctx, out, o)
+	case "page_data":
+		n, err = rd.exportPageData(ctx, out, o)
 	case "changes":
 		n, err = rd.exportChanges(ctx, out, o)
 	}
@@ -356,6 +358,58 @@ func (rd *Reader) exportLinks(ctx context.Context, out rowWriter, o ExportOption
 		}
 		lastID, lastURL = from, to
 		vals = append(vals[:0], from, fromURL, to, anchor, nofollow)
+		n++
+		return out.row(vals)
+	})
+	return n, err
+}
+
+var pageDataColumns = []string{"page_id", "url", "jsonld", "opengraph", "twitter", "main_text"}
+
+// exportPageData writes page_data: each HTML page's JSON-LD, OpenGraph and
+// Twitter card data (as JSON) and its main text, with the page's URL.
+func (rd *Reader) exportPageData(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
+	end, err := rd.maxID(ctx, "pages")
+	if err != nil {
+		return 0, err
+	}
+	if err := out.header(pageDataColumns); err != nil {
+		return 0, err
+	}
+	where := ` WHERE d.page_id <= ?`
+	args := []any{end}
+	if !o.Since.IsZero() {
+		where += ` AND p.fetched_at >= ?`
+		args = append(args, o.Since.UnixMilli())
+	}
+	q := `SELECT d.page_id, p.url, d.jsonld, d.opengraph, d.twitter, d.main_text FROM page_data d JOIN pages p ON p.id = d.page_id` +
+		where + ` AND d.page_id > ? ORDER BY d.page_id LIMIT ?`
+	var n, last int64
+	vals := make([]any, 0, len(pageDataColumns))
+	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
+		return rd.query(ctx, q, append(args, last, exportBatch)...)
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var url string
+		var jsonld, og, tw sql.RawBytes
+		var text sql.NullString
+		if err := rows.Scan(&id, &url, &jsonld, &og, &tw, &text); err != nil {
+			return err
+		}
+		last = id
+		vals = append(vals[:0], id, url)
+		for _, j := range []sql.RawBytes{jsonld, og, tw} {
+			if j == nil {
+				vals = append(vals, nil)
+			} else {
+				vals = append(vals, rawJSON(j))
+			}
+		}
+		if text.Valid {
+			vals = append(vals, text.String)
+		} else {
+			vals = append(vals, nil)
+		}
 		n++
 		return out.row(vals)
 	})

@@ -213,14 +213,6 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 	}
 }
 
-// plural writes "1 page", "2 pages".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 func byteSize(n int) string {
 	if n < 1000 {
 		return fmt.Sprintf("%d bytes", n)
