@@ -41,6 +41,7 @@ type Config struct {
 	Store            StoreOptions     `yaml:"store"`
 	Extract          []parse.RuleSet  `yaml:"extract"`
 	Recrawl          Recrawl          `yaml:"recrawl"`
+	Dedup            Dedup            `yaml:"dedup"`
 }
 
 // Scope decides which URLs are crawled.
@@ -188,6 +189,7 @@ func Defaults() Config {
 			MaxAnchor: 1 << 10, MaxItemField: 64 << 10},
 		Store:   StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
 		Recrawl: revisitDefaults(),
+		Dedup:   dedupDefaults(),
 	}
 }
 
@@ -658,6 +660,9 @@ func (c *Config) validate() error {
 		return bad("canonicalization.strip_params", "%v", err)
 	}
 	if err := c.Recrawl.validate(); err != nil {
+		return err
+	}
+	if err := c.Dedup.validate(); err != nil {
 		return err
 	}
 	if _, err := parse.CompileRules(c.Extract); err != nil {

@@ -55,6 +55,9 @@ type Store interface {
 	SaveHosts(ctx context.Context, hs []store.HostPoliteness) error
 	// SaveRobots persists a host's robots.txt.
 	SaveRobots(ctx context.Context, hostID int64, r store.RobotsRecord) error
+	// NearDuplicate returns the page of a host, other than that of the URL
+	// urlID, whose SimHash is nearest to h within maxDist bits.
+	NearDuplicate(ctx context.Context, hostID int64, h uint64, maxDist int, urlID int64) (store.NearMatch, bool, error)
 	// GiveUpHost ends a host's live URLs with reason, and those found
 	// later; it returns how many it ended.
 	GiveUpHost(ctx context.Context, hostID int64, reason string) (int, error)
@@ -65,6 +68,7 @@ type ExplainReader interface {
 	Explain(ctx context.Context, url string, maxInbound int) (*store.URLInfo, error)
 	Inbound(ctx context.Context, url string, n int) ([]store.InboundLink, int, error)
 	SimilarURLs(ctx context.Context, url string, n int) ([]string, error)
+	Versions(ctx context.Context, url string, n int) ([]store.Version, int, error)
 }
 
 // PageReader is what PageForRules reads.

@@ -211,7 +211,7 @@ func (w *worker) page(ctx context.Context, j job) {
 		notModified(&out, r)
 	case w.unchanged(&out, r):
 	default:
-		w.record(&out, r)
+		w.record(ctx, &out, r)
 		keepOnFailure(&out)
 	}
 	e.scheduleRevisit(&out)
@@ -380,7 +380,7 @@ var recordedHeaders = []string{"Content-Type", "Content-Length", "Content-Langua
 	"Cache-Control", "Location", "Server", "X-Robots-Tag", "Retry-After", "Link"}
 
 // record fills out with the page row, links and discoveries of a response.
-func (w *worker) record(out *store.Outcome, r *response) {
+func (w *worker) record(ctx context.Context, out *store.Outcome, r *response) {
 	e := w.e
 	l := out.Lease
 	u, err := url.Parse(l.URL)
@@ -442,7 +442,8 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	// The document tree is built only for pages extraction rules apply to:
 	// the facts come from one pass over the token stream.
 	rules := e.rules != nil && len(e.rules.Match(u.String())) > 0
-	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData, MainText: e.cfg.Parse.MainText, Tree: rules})
+	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData,
+		MainText: e.cfg.Parse.MainText || e.cfg.Dedup.detects(), Tree: rules})
 	if err != nil {
 		w.setBody(p, r.body)
 		out.Reason = "HTML not parseable: " + err.Error()
@@ -466,10 +467,24 @@ func (w *worker) record(out *store.Outcome, r *response) {
 		}
 		w.setBody(p, r.body)
 		if e.cfg.Parse.StructuredData || e.cfg.Parse.MainText {
-			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter, MainText: doc.MainText}
+			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter}
+			if e.cfg.Parse.MainText {
+				p.Data.MainText = doc.MainText
+			}
 		}
 		if rules {
 			p.Items = storeItems(e.cfg, e.rules.Extract(doc))
+		}
+		if e.cfg.Dedup.detects() && w.nearDuplicate(ctx, out, doc.MainText) {
+			switch e.cfg.Dedup.NearDuplicates {
+			case NearSkipLinks:
+				nofollow = true
+				out.Reason = fmt.Sprintf("HTTP %d, near-duplicate: links not followed", r.status)
+			case NearSkipStore:
+				p.Body, p.BodyEncoding, p.Data, p.Items = nil, "", nil, nil
+				out.Reason = fmt.Sprintf("HTTP %d, near-duplicate: content not stored", r.status)
+				return
+			}
 		}
 	}
 	if e.cfg.Canonical.UseCanonical && doc.Canonical != "" {

@@ -99,6 +99,16 @@ type Page struct {
 	FieldsTruncated []string
 	Data            *PageData // structured data and text, nil when not extracted
 	Items           []Item    // extraction rule results
+	// SimHash is the SimHash of the page's main text (parse.SimHash),
+	// when HasSimHash.
+	SimHash    uint64
+	HasSimHash bool
+	// NearDuplicateOf is the earlier page (pages.id) of the same host
+	// whose SimHash is within dedup.max_distance of this one's, 0 for
+	// none; NearReason says how close. A near-duplicate's SimHash is not
+	// indexed: later pages are compared with the pages that are none.
+	NearDuplicateOf int64
+	NearReason      string
 }
 
 // PageData is the structured data and text of an HTML page.

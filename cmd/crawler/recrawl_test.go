@@ -229,6 +229,29 @@ extract:
 	if len(want) == 0 {
 		t.Fatal("no product changed")
 	}
+	// status counts the URLs scheduled, none due right after the run;
+	// explain shows a changed product's revisit history.
+	stdout2, _, err := obsRun("status", "-c", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout2, "revisits: 0 due now, ") || !strings.Contains(stdout2, " not yet due, next due ") {
+		t.Errorf("status says nothing of revisits due:\n%s", stdout2)
+	}
+	for u, k := range changed {
+		if !strings.Contains(u, "/product/") || k&testsite.ChangePrice == 0 || k&(testsite.ChangeRemoved|testsite.ChangeNew) != 0 {
+			continue
+		}
+		out, _, err := obsRun("explain", "-c", path, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "revisit      next due ") || !strings.Contains(out, "1 fetch after the first: 0 unchanged (0 answered 304), 1 changed; 2 versions") ||
+			strings.Count(out, "version ") != 2 {
+			t.Errorf("explain %s:\n%s", u, out)
+		}
+		break
+	}
 	for u, w := range want {
 		if !strings.Contains(stdout, w+"\n") {
 			t.Errorf("changes of %s: want %q in:\n%s", u, w, stdout)

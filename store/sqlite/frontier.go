@@ -56,7 +56,8 @@ func (db *DB) prepare(ctx context.Context) error {
 			WHERE id = ?8 AND state = 'leased' AND claims = ?9`),
 		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
-			meta_robots, lang, depth, fields_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			meta_robots, lang, depth, fields_truncated, simhash, near_duplicate_of, near_duplicate_reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (url_id) DO NOTHING RETURNING id`),
 		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
 		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
@@ -261,7 +262,8 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) (boo
 		nullStr(p.ContentType), nullStr(p.Encoding), nullStr(p.Headers), p.FetchedAt.UnixMilli(),
 		p.Duration.Milliseconds(), p.Size, trunc, p.Body, nullStr(p.BodyEncoding), nullStr(p.ContentHash),
 		nullStr(p.Title), nullStr(p.Description), nullStr(p.Canonical), nullStr(p.MetaRobots), nullStr(p.Lang),
-		o.Lease.Depth, nullStr(strings.Join(p.FieldsTruncated, ","))).Scan(&pageID)
+		o.Lease.Depth, nullStr(strings.Join(p.FieldsTruncated, ",")), simhashValue(p), nullInt64(p.NearDuplicateOf),
+		nullStr(p.NearReason)).Scan(&pageID)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}
@@ -273,6 +275,9 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) (boo
 	}
 	if err := db.insertData(ctx, tx, pageID, p); err != nil {
 		return false, err
+	}
+	if err := db.indexSimHash(ctx, tx, o.Lease.HostID, pageID, p); err != nil {
+		return false, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
 	}
 	if o.History != nil {
 		if err := db.addVersion(ctx, tx, pageID, o.History); err != nil {

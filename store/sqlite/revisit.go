@@ -259,15 +259,17 @@ func (db *DB) replacePage(ctx context.Context, tx *sql.Tx, pageID int64, o *stor
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE pages SET final_url = ?, status = ?, content_type = ?, encoding = ?,
 		headers = ?, fetched_at = ?, duration_ms = ?, size = ?, truncated = ?, body = ?, body_encoding = ?, content_hash = ?,
-		title = ?, description = ?, canonical = ?, meta_robots = ?, lang = ?, fields_truncated = ? WHERE id = ?`,
+		title = ?, description = ?, canonical = ?, meta_robots = ?, lang = ?, fields_truncated = ?, simhash = ?,
+		near_duplicate_of = ?, near_duplicate_reason = ? WHERE id = ?`,
 		p.FinalURL, p.Status, nullStr(p.ContentType), nullStr(p.Encoding), nullStr(p.Headers), p.FetchedAt.UnixMilli(),
 		p.Duration.Milliseconds(), p.Size, trunc, p.Body, nullStr(p.BodyEncoding), nullStr(p.ContentHash),
 		nullStr(p.Title), nullStr(p.Description), nullStr(p.Canonical), nullStr(p.MetaRobots), nullStr(p.Lang),
-		nullStr(strings.Join(p.FieldsTruncated, ",")), pageID); err != nil {
+		nullStr(strings.Join(p.FieldsTruncated, ",")), simhashValue(p), nullInt64(p.NearDuplicateOf), nullStr(p.NearReason),
+		pageID); err != nil {
 		return err
 	}
 	for _, q := range []string{`DELETE FROM links WHERE from_id = ?`, `DELETE FROM page_data WHERE page_id = ?`,
-		`DELETE FROM items WHERE page_id = ?`} {
+		`DELETE FROM items WHERE page_id = ?`, `DELETE FROM simhash_bands WHERE page_id = ?`} {
 		if _, err := tx.ExecContext(ctx, q, pageID); err != nil {
 			return err
 		}
@@ -275,7 +277,10 @@ func (db *DB) replacePage(ctx context.Context, tx *sql.Tx, pageID int64, o *stor
 	if err := db.insertLinks(ctx, tx, pageID, o.Links); err != nil {
 		return fmt.Errorf("links: %w", err)
 	}
-	return db.insertData(ctx, tx, pageID, p)
+	if err := db.insertData(ctx, tx, pageID, p); err != nil {
+		return err
+	}
+	return db.indexSimHash(ctx, tx, o.Lease.HostID, pageID, p)
 }
 
 // scheduleBatch is how many URLs one transaction of ScheduleFetched

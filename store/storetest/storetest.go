@@ -57,6 +57,7 @@ type Store interface {
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
 	Changes(ctx context.Context, o store.ChangesOptions) iter.Seq2[store.Change, error]
 	Versions(ctx context.Context, url string, n int) ([]store.Version, int, error)
+	NearDuplicate(ctx context.Context, hostID int64, h uint64, maxDist int, urlID int64) (store.NearMatch, bool, error)
 
 	Close() error
 }
@@ -107,6 +108,7 @@ func Run(t *testing.T, h Harness) {
 		{"ScheduleFetched", testScheduleFetched},
 		{"Versions", testVersions},
 		{"VersionsFromPagesWithoutHistory", testVersionsFromPagesWithoutHistory},
+		{"NearDuplicate", testNearDuplicate},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
 	}
