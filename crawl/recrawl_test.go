@@ -2,7 +2,6 @@ package crawl
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,29 +16,9 @@ import (
 
 	"github.com/crawler-dev/crawler/store"
 	"github.com/crawler-dev/crawler/store/sqlite"
+	"github.com/crawler-dev/crawler/store/sqlite/sqlitetest"
 	"github.com/crawler-dev/crawler/testsite"
 )
-
-// passTime moves every revisit schedule of the database at path d earlier,
-// as if d had passed: the URLs due within d become due now. Run with the
-// database closed.
-func passTime(t *testing.T, path string, d time.Duration) {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ms := d.Milliseconds()
-	for _, q := range []string{
-		`UPDATE frontier SET next_fetch_at = next_fetch_at - ? WHERE next_fetch_at IS NOT NULL`,
-		`UPDATE hosts SET next_revisit_at = next_revisit_at - ? WHERE next_revisit_at IS NOT NULL`,
-	} {
-		if _, err := db.Exec(q, ms); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // recrawlConfig is testConfig over the site's seeds with revisits on: a
 // first interval of an hour that doubles while a URL is unchanged and
@@ -111,7 +90,7 @@ func TestRevisitsOfAChangingSite(t *testing.T) {
 			if _, err := site.Advance(); err != nil {
 				t.Fatal(err)
 			}
-			passTime(t, cfg.Database, time.Hour)
+			sqlitetest.PassTime(t, cfg.Database, time.Hour)
 		}
 		started := time.Now()
 		if out := crawlOnce(t, cfg); out != OutcomeFinished {
@@ -301,7 +280,7 @@ func TestRevisitNotDueNotFetched(t *testing.T) {
 	if got := count(); got["/"] != 1 || got["/a"] != 1 || got["/robots.txt"] != 1 {
 		t.Errorf("run before anything is due: requests %v, want none", got)
 	}
-	passTime(t, cfg.Database, 24*time.Hour)
+	sqlitetest.PassTime(t, cfg.Database, 24*time.Hour)
 	crawlOnce(t, cfg)
 	if got := count(); got["/"] != 2 || got["/a"] != 2 {
 		t.Errorf("run once due: requests %v, want / and /a again", got)
@@ -339,7 +318,7 @@ func TestRevisitsBeyondMaxPages(t *testing.T) {
 	site.mu.Lock()
 	before := maps.Clone(site.hits)
 	site.mu.Unlock()
-	passTime(t, cfg.Database, 48*time.Hour)
+	sqlitetest.PassTime(t, cfg.Database, 48*time.Hour)
 	if out := crawlOnce(t, cfg); out != OutcomeLimit {
 		t.Errorf("second run: %s, want limit", out)
 	}
@@ -470,7 +449,7 @@ func TestRecrawlTurnedOn(t *testing.T) {
 		t.Errorf("requests of the run that turned recrawl on: %v, want none (nothing due yet)", site.hits)
 	}
 	site.mu.Unlock()
-	passTime(t, cfg.Database, 24*time.Hour)
+	sqlitetest.PassTime(t, cfg.Database, 24*time.Hour)
 	crawlOnce(t, cfg)
 	site.mu.Lock()
 	defer site.mu.Unlock()

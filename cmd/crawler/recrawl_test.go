@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/runner"
+	"github.com/crawler-dev/crawler/store/sqlite/sqlitetest"
 	"github.com/crawler-dev/crawler/testsite"
 )
 
@@ -124,25 +124,6 @@ func TestProgressRevisits(t *testing.T) {
 	}
 }
 
-// passTime moves every revisit schedule of the database at path d earlier,
-// as if d had passed. Run with the database closed.
-func passTime(t *testing.T, path string, d time.Duration) {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range []string{
-		`UPDATE frontier SET next_fetch_at = next_fetch_at - ? WHERE next_fetch_at IS NOT NULL`,
-		`UPDATE hosts SET next_revisit_at = next_revisit_at - ? WHERE next_revisit_at IS NOT NULL`,
-	} {
-		if _, err := db.Exec(q, d.Milliseconds()); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // priceHistory is the query of the README's "track prices daily".
 const priceHistory = `SELECT v.url, datetime(v.fetched_at / 1000, 'unixepoch') AS fetched, v.status,
        json_extract(i.data, '$.price') AS price
@@ -184,7 +165,7 @@ extract:
 	if _, err := site.Advance(); err != nil {
 		t.Fatal(err)
 	}
-	passTime(t, db, 25*time.Hour)
+	sqlitetest.PassTime(t, db, 25*time.Hour)
 	dayLater := time.Now()
 	stdout, stderr, err := obsRun("run", "-c", path)
 	if err != nil {
