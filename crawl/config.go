@@ -24,7 +24,11 @@ import (
 
 // Config is a crawl job's configuration, decoded from YAML over Defaults.
 type Config struct {
-	Database string   `yaml:"database"`
+	// Name names the crawl: on PostgreSQL, the schema that holds it, so
+	// that several crawls share one database and every worker started
+	// with this config joins this one.
+	Name     string   `yaml:"name"`
+	Database string   `yaml:"database"` // a SQLite file, or a postgres:// URL
 	Seeds    []string `yaml:"seeds"`
 	URLs     []string `yaml:"urls"`      // URL-list mode: fetch exactly these, follow nothing
 	URLsFile string   `yaml:"urls_file"` // URL-list mode: one URL per line
@@ -142,6 +146,7 @@ type StoreOptions struct {
 // Defaults returns the built-in configuration that config files are decoded over.
 func Defaults() Config {
 	return Config{
+		Name:             store.DefaultCrawlName,
 		Database:         "crawl.db",
 		SitemapDiscovery: true,
 		Limits: Limits{
@@ -235,7 +240,7 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !filepath.IsAbs(cfg.Database) {
+	if !filepath.IsAbs(cfg.Database) && !store.IsPostgres(cfg.Database) {
 		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
 	}
 	if cfg.URLsFile != "" && !filepath.IsAbs(cfg.URLsFile) {
@@ -485,7 +490,10 @@ func bad(key, format string, args ...any) error {
 
 func (c *Config) validate() error {
 	if c.Database == "" {
-		return bad("database", "must name a file")
+		return bad("database", "must name a file or a postgres:// URL")
+	}
+	if err := store.CheckCrawlName(c.Name); err != nil {
+		return bad("name", "%v", err)
 	}
 	for i, s := range c.Seeds {
 		if err := checkAbsURL(s); err != nil {

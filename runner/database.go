@@ -8,6 +8,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/postgres"
 	"github.com/crawler-dev/crawler/store/sqlite"
 )
 
@@ -32,9 +33,10 @@ type Reader interface {
 	Close() error
 }
 
-// Database is a crawl database opened for crawling, by one process at a
-// time: the engine's store, the reextract's, the run's bookkeeping, and
-// everything a Reader reads.
+// Database is a crawl database opened for crawling: the engine's store,
+// the reextract's, the run's bookkeeping, and everything a Reader reads.
+// A SQLite file is held by one process at a time; a PostgreSQL crawl is
+// shared by every worker that opens it.
 type Database interface {
 	Reader
 	crawl.Store
@@ -46,12 +48,20 @@ type Database interface {
 }
 
 // OpenDatabase opens the crawl database that a configuration's database
-// value names for crawling: it is created if needed, migrated, and held
-// exclusively (an error wrapping store.ErrLocked when another process
-// holds it). Every command and the service open their databases here or
-// in OpenReader, so the value alone decides which store serves a job;
-// today it is a SQLite file path.
-func OpenDatabase(ctx context.Context, database string) (Database, error) {
+// value names for crawling: a PostgreSQL URL (postgres://...) opens the
+// crawl name in that database, creating its schema if needed; anything
+// else is a SQLite file path (name unused), held exclusively (an error
+// wrapping store.ErrLocked when another process holds it). Either is
+// migrated. Every command and the service open their databases here or in
+// OpenReader, so the value alone decides which store serves a job.
+func OpenDatabase(ctx context.Context, database, name string) (Database, error) {
+	if store.IsPostgres(database) {
+		db, err := postgres.Open(ctx, database, name, postgres.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
 	db, err := sqlite.Open(ctx, database)
 	if err != nil {
 		return nil, err
@@ -60,9 +70,16 @@ func OpenDatabase(ctx context.Context, database string) (Database, error) {
 }
 
 // OpenReader opens the crawl database that a configuration's database
-// value names for reading: it works while a crawl writes to it, and on a
-// file in a directory the user cannot write.
-func OpenReader(ctx context.Context, database string, o store.ReaderOptions) (Reader, error) {
+// value names for reading: it works while a crawl writes to it, and, for
+// SQLite, on a file in a directory the user cannot write.
+func OpenReader(ctx context.Context, database, name string, o store.ReaderOptions) (Reader, error) {
+	if store.IsPostgres(database) {
+		db, err := postgres.OpenReader(ctx, database, name, o)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
 	db, err := sqlite.OpenReader(ctx, database, o)
 	if err != nil {
 		return nil, err

@@ -145,7 +145,7 @@ func (s *Service) handleReextract(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, cfg.Name)
 	if errors.Is(err, store.ErrLocked) {
 		writeError(w, http.StatusConflict, err.Error())
 		return

@@ -391,7 +391,7 @@ func (s *Service) crawl(ctx context.Context, j *job, log *slog.Logger) (crawl.Ou
 	if err != nil {
 		return crawl.OutcomeFailed, nil, err
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, cfg.Name)
 	if err != nil {
 		return crawl.OutcomeFailed, nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -34,6 +36,42 @@ var ErrNoPage = errors.New("no page recorded for this URL")
 
 // ErrUnknownURL reports a URL the frontier has never seen.
 var ErrUnknownURL = errors.New("URL not in the frontier")
+
+// ErrUnavailable is wrapped by the errors of a store whose database cannot
+// be reached for now: a server restarting or shut down, a connection lost,
+// a transaction that lost a serialization conflict. The operation may be
+// retried as it is; every recording transaction is fenced by its lease,
+// so a commit that landed but whose answer was lost is ignored as stale
+// the second time.
+var ErrUnavailable = errors.New("database unavailable")
+
+// DefaultCrawlName is the name of a crawl whose configuration gives
+// none.
+const DefaultCrawlName = "crawl"
+
+// CheckCrawlName returns an error unless name can name a crawl: a
+// lowercase identifier (letters, digits and underscores, starting with a
+// letter or underscore, at most 63 characters, not starting with pg_).
+// On PostgreSQL it is the name of the crawl's schema.
+func CheckCrawlName(name string) error {
+	ok := name != "" && len(name) <= 63 && !strings.HasPrefix(name, "pg_") && !(name[0] >= '0' && name[0] <= '9')
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_'
+	}
+	if !ok {
+		return fmt.Errorf("%q is not a crawl name: use lowercase letters, digits and underscores, starting with a letter, "+
+			"at most 63 characters, not starting with pg_", name)
+	}
+	return nil
+}
+
+// IsPostgres reports whether a configuration's database value names a
+// PostgreSQL database (a postgres:// or postgresql:// URL) rather than a
+// SQLite file.
+func IsPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
 
 // NewURL is a URL to add to the frontier. A URL already present keeps its
 // row, except that a shorter path wins: found again, queued, by a path

@@ -19,7 +19,8 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var c common
 	c.register(fs)
 	configPath := fs.String("c", "", "config file naming the database (default config.yaml)")
-	dbFlag := fs.String("db", "", "database file")
+	dbFlag := fs.String("db", "", "database file or postgres:// URL")
+	name := nameFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object per host")
 	limit := fs.Int("limit", 50, "hosts to list")
 	sortBy := fs.String("sort", "queued", "order: queued, pages, errors, latency or delay")
@@ -33,7 +34,7 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := c.logger(stderr); err != nil {
 		return err
 	}
-	cfg, known, err := jobConfig(*dbFlag, *configPath)
+	cfg, known, err := jobConfig(*dbFlag, *name, *configPath)
 	if err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := order.Check(); err != nil {
 		return usageError{"--sort: " + err.Error()}
 	}
-	db, err := runner.OpenReader(ctx, cfg.Database, store.ReaderOptions{})
+	db, err := runner.OpenReader(ctx, cfg.Database, cfg.Name, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	}
-	writeHosts(stdout, rows, total, cfg.Database, now)
+	writeHosts(stdout, rows, total, showDatabase(cfg.Database, cfg.Name), now)
 	return nil
 }
 

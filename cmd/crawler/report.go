@@ -17,7 +17,8 @@ type runSummary struct {
 	runner.Result
 	Err      error         // the run's error, if it failed
 	Limit    int           // limits.max_pages
-	Database string        // database path
+	Database string        // database path, or the crawl in a PostgreSQL database
+	Select   string        // the flags naming the database in other commands; "" for --db Database
 	Resume   string        // the command that continues the job
 	DB       *store.Report // nil when the database could not be read
 	Now      time.Time
@@ -29,7 +30,10 @@ func writeReport(w io.Writer, r runSummary) {
 	fmt.Fprintf(w, "%s after %s: %s pages stored (%s pages/s), %s failed, %s skipped, %s retries, %s\n",
 		outcomeWord(r.Outcome, r.Err), r.Elapsed.Round(time.Second), groupDigits(st.Pages), rate(r.PagesPerSecond),
 		groupDigits(st.Errors), groupDigits(st.Skipped), groupDigits(st.Retries), megabytes(st.Bytes))
-	db := quoteArg(r.Database)
+	db := "--db " + quoteArg(r.Database)
+	if r.Select != "" {
+		db = r.Select
+	}
 	if d := r.DB; d != nil {
 		fmt.Fprintf(w, "\ndatabase %s: %s URLs (%s done, %s failed, %s skipped, %s queued), %s pages, %s\n",
 			r.Database, groupDigits(int64(d.Total)), groupDigits(int64(d.ByState[store.StateDone])),
@@ -79,14 +83,14 @@ func writeReport(w io.Writer, r runSummary) {
 		fmt.Fprintf(w, "stopped at limits.max_pages (%d); raise it and continue with:\n  %s\n", r.Limit, r.Resume)
 	}
 	fmt.Fprintln(w, "inspect:")
-	fmt.Fprintf(w, "  crawler status --db %s\n", db)
-	fmt.Fprintf(w, "  crawler hosts --db %s\n", db)
+	fmt.Fprintf(w, "  crawler status %s\n", db)
+	fmt.Fprintf(w, "  crawler hosts %s\n", db)
 	example := "URL"
 	if r.DB != nil && r.DB.Failed != "" {
 		example = quoteArg(r.DB.Failed)
 	}
-	fmt.Fprintf(w, "  crawler explain --db %s %s\n", db, example)
-	fmt.Fprintf(w, "  crawler query --db %s \"SELECT state, reason, count(*) AS n FROM frontier GROUP BY 1, 2 ORDER BY n DESC LIMIT 20\"\n", db)
+	fmt.Fprintf(w, "  crawler explain %s %s\n", db, example)
+	fmt.Fprintf(w, "  crawler query %s \"SELECT state, reason, count(*) AS n FROM frontier GROUP BY 1, 2 ORDER BY n DESC LIMIT 20\"\n", db)
 }
 
 func outcomeWord(o crawl.Outcome, err error) string {

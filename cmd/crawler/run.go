@@ -13,6 +13,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/runner"
+	"github.com/crawler-dev/crawler/store"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,7 +32,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := crawl.LoadConfig(*configPath)
+	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *urlsFile != "" {
 		resume += " --urls " + quoteArg(*urlsFile)
 	}
-	op.quiet, op.grace, op.resume = c.quiet, *grace, resume
+	op.quiet, op.grace, op.resume, op.config = c.quiet, *grace, resume, *configPath
 	return runCrawl(ctx, cfg, log, stdout, stderr, op)
 }
 
@@ -68,6 +69,7 @@ type jobOptions struct {
 	quiet         bool
 	grace         time.Duration
 	resume        string        // the command that continues the job
+	config        string        // the config file, "" for the built-in defaults
 	progressEvery time.Duration // between progress lines when stderr is not a terminal
 	stallAfter    time.Duration // warn when nothing completes for this long; 0 = never
 	listen        string        // address serving /metrics and /status; "" for none
@@ -83,7 +85,7 @@ func (o *jobOptions) register(fs *flag.FlagSet) {
 // runCrawl runs one crawl to its end: progress on stderr, optional
 // /metrics and /status endpoints, and the final report on stdout.
 func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, stderr io.Writer, o jobOptions) error {
-	db, err := runner.OpenDatabase(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, cfg.Name)
 	if err != nil {
 		return err
 	}
@@ -134,6 +136,11 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 	}
 	sum := runSummary{Result: *res, Err: runErr, Limit: cfg.Limits.MaxPages, Database: cfg.Database, Resume: o.resume,
 		Now: time.Now()}
+	if store.IsPostgres(cfg.Database) {
+		// The URL may hold a password: commands name the crawl by its config.
+		sum.Database = showDatabase(cfg.Database, cfg.Name)
+		sum.Select = "-c " + quoteArg(o.config)
+	}
 	if errors.Is(runErr, crawl.ErrInterrupted) {
 		sum.Err = nil
 	}

@@ -16,15 +16,16 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var c common
 	c.register(fs)
 	configPath := fs.String("c", "", "config file naming the database (default config.yaml)")
-	dbFlag := fs.String("db", "", "database file")
+	dbFlag := fs.String("db", "", "database file or postgres:// URL")
+	name := nameFlag(fs)
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	path, err := dbPath(*dbFlag, *configPath)
+	path, crawlName, err := dbPath(*dbFlag, *name, *configPath)
 	if err != nil {
 		return err
 	}
-	db, err := runner.OpenReader(ctx, path, store.ReaderOptions{})
+	db, err := runner.OpenReader(ctx, path, crawlName, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database: %s\n", path)
+	fmt.Fprintf(stdout, "database: %s\n", showDatabase(path, crawlName))
 	fmt.Fprintf(stdout, "frontier: %d URLs", st.Total)
 	for _, k := range []string{store.StateQueued, store.StateLeased, store.StateDone, store.StateFailed, store.StateSkipped} {
 		fmt.Fprintf(stdout, ", %s %d", k, st.ByState[k])

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crawler-dev/crawler/store/postgres/pgtest"
+	"github.com/crawler-dev/crawler/testsite"
+)
+
+// pgConfig writes a config crawling site into the crawl name of the
+// PostgreSQL database url, with extra appended.
+func pgConfig(t *testing.T, dir string, site *testsite.Site, url, name, extra string) string {
+	t.Helper()
+	path := siteConfig(t, dir, site)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), "database: crawl.db\n", "database: "+url+"\nname: "+name+"\n", 1) + extra
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// pgPages returns url -> status of every page row of the crawl name, and
+// how many URLs are stored more than once.
+func pgPages(t *testing.T, url, name string) (map[string]int, int) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, `SELECT url, status FROM `+pgx.Identifier{name, "pages"}.Sanitize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]int{}
+	dups := 0
+	for rows.Next() {
+		var u string
+		var st int
+		if err := rows.Scan(&u, &st); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got[u]; ok {
+			dups++
+		}
+		got[u] = st
+	}
+	return got, dups
+}
+
+// TestPostgresCrawl crawls the local site into PostgreSQL with the same
+// command and config as SQLite, but for the database, and reads the
+// result back with the commands that read a crawl.
+func TestPostgresCrawl(t *testing.T) {
+	url := pgtest.URL(t)
+	name := pgtest.Name(t)
+	site, err := testsite.Start(testsite.Options{Hosts: 3, PagesPerHost: 150, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	dir := t.TempDir()
+	cfg := pgConfig(t, dir, site, url, name, "")
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if err := run(ctx, []string{"run", "--quiet", "-c", cfg}, &out, &errb); err != nil {
+		t.Fatalf("crawler run: %v\n%s", err, errb.String())
+	}
+	got, dups := pgPages(t, url, name)
+	if dups != 0 {
+		t.Errorf("%d pages stored twice", dups)
+	}
+	compareSets(t, "crawl into PostgreSQL", got, site.Expected())
+	if _, err := os.Stat(filepath.Join(dir, "crawl.db")); err == nil {
+		t.Error("a SQLite file was created beside the config")
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"query", "-c", cfg, "--json", "SELECT count(*) AS n FROM pages"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"n":`; !strings.Contains(out.String(), want) {
+		t.Errorf("query printed %q", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"status", "--db", url, "--name", name}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "(crawl "+name+")") || !strings.Contains(out.String(), "queued 0, leased 0") {
+		t.Errorf("status printed:\n%s", out.String())
+	}
+	err = run(ctx, []string{"status", "--db", url, "--name", "no_such_crawl"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), `no crawl named "no_such_crawl"`) || !strings.Contains(err.Error(), name) {
+		t.Errorf("status of a crawl that does not exist = %v, want an error listing the crawls", err)
+	}
+	t.Setenv(databaseEnv, url)
+	out.Reset()
+	if err := run(ctx, []string{"status", "--name", name}, &out, &errb); err != nil || !strings.Contains(out.String(), "(crawl "+name+")") {
+		t.Errorf("status with %s and no config = %v:\n%s", databaseEnv, err, out.String())
+	}
+}
