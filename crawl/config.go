@@ -88,6 +88,10 @@ type Politeness struct {
 	MaxActiveHosts  int                     `yaml:"max_active_hosts"` // hosts held in memory at once
 	HostQueue       int                     `yaml:"host_queue"`       // URLs claimed ahead per host
 	LeaseDuration   time.Duration           `yaml:"lease_duration"`
+	// HostLease is how long a worker's lease on a host lasts unless
+	// renewed (every third of it): one worker owns a host at a time, and
+	// the hosts of a worker that died are taken over after it.
+	HostLease time.Duration `yaml:"host_lease"`
 }
 
 // HostOverride replaces the default politeness for one host.
@@ -159,7 +163,7 @@ func Defaults() Config {
 			MaxCrawlDelay: 30 * time.Second, LatencyFactor: 1, BackoffBase: 5 * time.Second,
 			BackoffMax: 10 * time.Minute, MaxRetryAfter: time.Hour, HostFailures: 10, RobotsRetries: 5,
 			RespectNofollow: true, RespectNoindex: true, MaxActiveHosts: 4096, HostQueue: 8,
-			LeaseDuration: 10 * time.Minute,
+			LeaseDuration: 10 * time.Minute, HostLease: 2 * time.Minute,
 		},
 		Fetch: Fetch{
 			UserAgent:      "crawler/1.0 (+https://github.com/crawler-dev/crawler)",
@@ -596,10 +600,16 @@ func (c *Config) validate() error {
 		{"fetch.connect_timeout", c.Fetch.ConnectTimeout}, {"fetch.tls_timeout", c.Fetch.TLSTimeout},
 		{"fetch.header_timeout", c.Fetch.HeaderTimeout}, {"fetch.idle_timeout", c.Fetch.IdleTimeout},
 		{"fetch.total_timeout", c.Fetch.TotalTimeout}, {"politeness.lease_duration", c.Politeness.LeaseDuration},
+		{"politeness.host_lease", c.Politeness.HostLease},
 	} {
 		if d.v <= 0 {
 			return bad(d.key, "must be a positive duration such as 10s, got %v", d.v)
 		}
+	}
+	if need := c.hostLeaseNeed(c.Politeness.MaxCrawlDelay) + hostLeaseMargin; c.Politeness.HostLease < need {
+		return bad("politeness.host_lease", "must be at least %v (fetch.total_timeout %v + politeness.max_crawl_delay %v + %v): "+
+			"a request starts only while the host's lease outlives it and the host's delay, got %v",
+			need, c.Fetch.TotalTimeout, c.Politeness.MaxCrawlDelay, hostLeaseMargin, c.Politeness.HostLease)
 	}
 	if c.Fetch.UserAgent == "" {
 		return bad("fetch.user_agent", "must not be empty")
@@ -630,6 +640,21 @@ func (c *Config) validate() error {
 		return bad("extract", "%v", err)
 	}
 	return nil
+}
+
+// hostLeaseMargin is what a host lease must hold beyond a request and
+// the host's delay, for the renewal that comes before them.
+const hostLeaseMargin = 5 * time.Second
+
+// hostLeaseNeed is how long a host's lease must still run for a worker to
+// start a request to it: the request's total timeout and the host's delay
+// (capped at max_crawl_delay, the longest delay a config promises), so
+// that no request can outlive the lease and a worker that takes the host
+// over waits at least the delay after it. A host paced slower than that
+// is still kept waiting by its next allowed time, which the new owner
+// reads.
+func (c *Config) hostLeaseNeed(delay time.Duration) time.Duration {
+	return c.Fetch.TotalTimeout + min(delay, c.Politeness.MaxCrawlDelay)
 }
 
 func checkAbsURL(s string) error {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -284,6 +285,10 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	if e.pagesAtStart, err = e.db.CountPages(ctx); err != nil {
 		return OutcomeFailed, err
 	}
+	hostname, _ := os.Hostname()
+	if _, err := e.db.StartWorker(ctx, hostname, os.Getpid(), e.cfg.Politeness.HostLease); err != nil {
+		return OutcomeFailed, err
+	}
 	runCtx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	e.cancel = cancel
@@ -350,6 +355,11 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	close(e.results)
 	writeWG.Wait()
 	s.saveDirty()
+	// The hosts go back to the crawl, for the other workers.
+	s.releaseAll()
+	if err := e.db.StopWorker(context.WithoutCancel(ctx)); err != nil {
+		e.log.Warn("record the end of this worker", "err", err)
+	}
 	if e.err != nil {
 		return OutcomeFailed, e.err
 	}

@@ -3,6 +3,7 @@ package crawl
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -49,6 +50,12 @@ type host struct {
 	reason       string // why it is slow or paused, for status and explain
 	dirty        bool
 	givenUp      bool
+
+	// The host's lease (see store.HostToken): token, and when it ends
+	// by the local clock (the database-time remainder at its last grant
+	// or renewal, counted from before that was asked for).
+	token    int64
+	leaseEnd time.Time
 
 	readyAt time.Time
 	index   int // in the ready heap, -1 if absent
@@ -155,6 +162,10 @@ type scheduler struct {
 	reservingNow bool    // a batch of reservations is being written
 
 	running map[jobKey]Running // fetches handed to workers and not finished
+
+	renewing  bool      // a renewal of the host leases is being written
+	nextRenew time.Time // when the leases are renewed next
+	lastRenew time.Time // when the last renewal was asked for
 }
 
 // jobKey identifies a job among those running: a page by its lease, a
@@ -377,6 +388,13 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 		if h.interval > 0 && h.reserved.Sub(now.Add(h.interval+reserveSlack)) < reserveAhead/2 {
 			s.reserve(h, now) // before it runs out, so the host need not wait
 		}
+		if need := s.e.cfg.hostLeaseNeed(h.interval) + reserveSlack; h.leaseEnd.Sub(now) < need {
+			// No request unless the host's lease outlives it and the
+			// host's delay after it: renew first.
+			s.renewSoon(now)
+			heap.Pop(&s.ready)
+			continue
+		}
 		if s.e.cfg.Politeness.ObeyRobots && (h.robots == nil || now.After(h.robotsExpires)) {
 			return h, job{kind: jobRobots, origin: h.origin, hostID: h.id}, time.Time{}, true
 		}
@@ -471,11 +489,15 @@ func (s *scheduler) refill(h *host) {
 		return
 	}
 	h.claiming = true
-	id, n, lease := h.id, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
+	tok, n, lease := store.HostToken{ID: h.id, Token: h.token}, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
 	s.ask(func(ctx context.Context) func() {
-		ls, due, err := s.e.db.Claim(ctx, id, n, lease)
+		ls, due, err := s.e.db.Claim(ctx, tok, n, lease)
 		return func() {
 			h.claiming = false
+			if errors.Is(err, store.ErrHostLost) {
+				s.lose(h, tok.Token)
+				return
+			}
 			if err != nil {
 				s.e.fail(err)
 				return
@@ -505,15 +527,17 @@ func (s *scheduler) activate(now time.Time) {
 	s.activating = true
 	after := s.cursor
 	limit = min(limit, 512)
+	ttl := s.e.cfg.Politeness.HostLease
 	s.ask(func(ctx context.Context) func() {
-		rows, err := s.e.db.ReadyHosts(ctx, after, limit)
+		asked := s.now()
+		rows, err := s.e.db.LeaseHosts(ctx, store.HostQuery{After: after, Limit: limit}, ttl)
 		return func() {
 			s.activating = false
 			if err != nil {
 				s.e.fail(err)
 				return
 			}
-			s.adopt(rows)
+			s.adopt(rows, asked)
 			if len(rows) == limit {
 				s.cursor = rows[len(rows)-1].ID
 			} else {
@@ -530,6 +554,7 @@ func (s *scheduler) activate(now time.Time) {
 // sweep runs on every tick: it claims for hosts whose retries came due and
 // retires hosts with nothing left, so no wake-up can be lost.
 func (s *scheduler) sweep() {
+	s.renew(s.now())
 	for _, h := range s.hosts {
 		s.refill(h)
 		s.maybeRetire(h)
@@ -553,6 +578,7 @@ func (s *scheduler) maybeRetire(h *host) {
 	if h.dirty {
 		s.save([]*host{h})
 	}
+	s.release(h)
 	if h.givenUp {
 		return
 	}
@@ -590,35 +616,166 @@ func (s *scheduler) newURLs(byHost map[int64]int) {
 	if len(ids) == 0 {
 		return
 	}
+	ttl := s.e.cfg.Politeness.HostLease
 	s.ask(func(ctx context.Context) func() {
-		rows, err := s.e.db.Hosts(ctx, ids)
+		asked := s.now()
+		rows, err := s.e.db.LeaseHosts(ctx, store.HostQuery{IDs: ids, Limit: len(ids)}, ttl)
 		return func() {
 			if err != nil {
 				s.e.fail(err)
 				return
 			}
-			s.adopt(rows)
+			s.adopt(rows, asked)
 		}
 	})
 }
 
-// adopt makes hosts active.
-func (s *scheduler) adopt(rows []store.HostRow) {
+// adopt makes hosts active: rows are hosts leased to this worker, asked
+// for at asked.
+func (s *scheduler) adopt(rows []store.HostRow, asked time.Time) {
 	now := s.now()
 	for _, r := range rows {
-		if _, ok := s.hosts[r.ID]; ok || r.State != "active" || r.Queued == 0 {
+		if old, ok := s.hosts[r.ID]; ok {
+			// Held already (it cannot be leased twice): keep the newer lease.
+			old.token, old.leaseEnd = r.Token, asked.Add(r.LeaseLeft)
 			continue
 		}
 		h, ok := s.retired[r.ID]
 		if ok {
 			delete(s.retired, r.ID)
 			h.more, h.claimAfter = true, time.Time{}
+			// Another worker may have held the host meanwhile: then its
+			// reservation is past this worker's own.
+			if t := time.UnixMilli(r.NextAllowedAt); r.NextAllowedAt > 0 && t.After(h.reserved) {
+				h.notBefore, h.reserved = t, t
+			}
+			if t := time.UnixMilli(r.NextFetchAt); r.NextFetchAt > 0 && t.After(h.pausedUntil) {
+				h.pausedUntil = t
+			}
 		} else {
 			h = s.newHost(r)
 		}
+		h.token, h.leaseEnd = r.Token, asked.Add(r.LeaseLeft)
 		s.hosts[r.ID] = h
+		if s.stopping || r.State != "active" {
+			s.maybeRetire(h)
+			continue
+		}
 		s.refill(h)
 		s.update(h, now)
+	}
+}
+
+// renewSoon renews the host leases now rather than at their time, unless
+// a renewal was asked for within the last second.
+func (s *scheduler) renewSoon(now time.Time) {
+	if next := s.lastRenew.Add(time.Second); next.Before(s.nextRenew) {
+		s.nextRenew = next
+	}
+	s.renew(now)
+}
+
+// renew extends the leases of the hosts held, every third of the lease
+// (and when renewSoon asks), which also records the worker's heartbeat.
+// A host whose lease is lost is dropped.
+func (s *scheduler) renew(now time.Time) {
+	if s.renewing || now.Before(s.nextRenew) {
+		return
+	}
+	ttl := s.e.cfg.Politeness.HostLease
+	var held []store.HostToken
+	hosts := map[int64]*host{}
+	for _, h := range s.hosts {
+		if h.token != 0 {
+			held = append(held, store.HostToken{ID: h.id, Token: h.token})
+			hosts[h.id] = h
+		}
+	}
+	s.renewing = true
+	s.lastRenew = now
+	s.nextRenew = now.Add(ttl / 3)
+	s.ask(func(ctx context.Context) func() {
+		asked := s.now()
+		left, err := s.e.db.RenewHosts(ctx, held, ttl)
+		return func() {
+			s.renewing = false
+			if err != nil {
+				s.e.fail(err)
+				return
+			}
+			now := s.now()
+			for _, t := range held {
+				h := hosts[t.ID]
+				if h.token != t.Token {
+					continue // released or leased anew meanwhile
+				}
+				d, ok := left[t.ID]
+				if !ok {
+					s.lose(h, t.Token)
+					continue
+				}
+				h.leaseEnd = asked.Add(d)
+				if s.hosts[h.id] == h {
+					s.update(h, now)
+				}
+			}
+		}
+	})
+}
+
+// lose drops a host whose lease (token) another worker took over, or
+// that ran out: what it had claimed is the new holder's, and the outcomes
+// of its fetches in flight will be refused as stale.
+func (s *scheduler) lose(h *host, token int64) {
+	if h.token != token || h.token == 0 {
+		return
+	}
+	s.e.log.Warn("lost the lease on a host: another worker took it over", "host", h.origin)
+	h.token = 0
+	h.queue = nil
+	h.more = false
+	if h.index >= 0 {
+		heap.Remove(&s.ready, h.index)
+	}
+	if s.hosts[h.id] == h {
+		delete(s.hosts, h.id)
+	}
+}
+
+// release ends this worker's lease on h (retired, or at the end of the
+// run); URLs still leased under it return to the queue.
+func (s *scheduler) release(h *host) {
+	if h.token == 0 {
+		return
+	}
+	t := store.HostRelease{HostToken: store.HostToken{ID: h.id, Token: h.token}}
+	h.token = 0
+	if !h.reserving && h.interval > 0 && !h.lastSent.IsZero() {
+		// The reservation reaches past requests that will not be sent
+		// under this lease: bring it back to just cover one more request
+		// at the host's next allowed time, so that the next holder waits
+		// at most an interval longer than the host asks (this worker, if
+		// it leases the host again, sends that request without waiting
+		// for a reservation).
+		next := h.lastSent.Add(max(h.interval, h.crawlDelay))
+		next = next.Add(h.interval + reserveSlack)
+		if next.Before(h.reserved) {
+			t.NextAllowedAt = next
+			h.reserved = next
+		}
+	}
+	s.ask(func(ctx context.Context) func() {
+		if err := s.e.db.ReleaseHosts(ctx, []store.HostRelease{t}); err != nil {
+			return func() { s.e.fail(err) }
+		}
+		return nil
+	})
+}
+
+// releaseAll ends the leases of every host held, at the end of a run.
+func (s *scheduler) releaseAll() {
+	for _, h := range s.hosts {
+		s.release(h)
 	}
 }
 

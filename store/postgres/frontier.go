@@ -213,7 +213,7 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (sto
 			retryAt = o.RetryAt.UnixMilli()
 		}
 		fb.Queue(sqlFinish, o.State, nullText(o.Reason), nullInt(o.Status), attempts, retryAt, nullText(o.Err), now,
-			o.Lease.ID, o.Lease.Claims)
+			o.Lease.ID, o.Lease.Claims, o.Lease.Token)
 		leased = append(leased, o)
 	}
 	if len(leased) > 0 {
@@ -254,16 +254,22 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (sto
 		return res, err
 	}
 	res.Pages = n
+	if n > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE workers SET pages = pages + $1 WHERE id = $2`, n, db.worker.Load()); err != nil {
+			return res, fmt.Errorf("count pages of worker: %w", err)
+		}
+	}
 	if err := db.insertURLs(ctx, tx, discovered, originIDs, givenUp, now, res.NewByHost, count); err != nil {
 		return res, err
 	}
 	return res, updateHostCounts(ctx, tx, counts)
 }
 
-// sqlFinish sets a leased URL's new state, if the lease is still held.
+// sqlFinish sets a leased URL's new state, if the lease is still held:
+// the same claim, under the same host lease.
 const sqlFinish = `UPDATE frontier SET state = $1, reason = $2, status = $3, attempts = attempts + $4,
 	next_attempt_at = $5, last_error = $6, lease_until = NULL, updated_at = $7
-	WHERE id = $8 AND state = 'leased' AND claims = $9`
+	WHERE id = $8 AND state = 'leased' AND claims = $9 AND lease_token = $10`
 
 // ensureHosts returns the host ids of origins, creating the hosts that do
 // not exist (in origin order).
@@ -546,29 +552,39 @@ func (db *DB) insertURLs(ctx context.Context, tx pgx.Tx, urls []store.NewURL, ho
 	return rows.Err()
 }
 
-// Claim leases up to n due URLs of one host, shallowest first, for lease.
-// When fewer than n are due, it also returns when the next queued URL of
-// the host becomes due (zero if none waits).
-func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]store.Lease, time.Time, error) {
+// Claim leases up to n due URLs of the host h, shallowest first, for
+// lease, under the host lease h: it fails with store.ErrHostLost unless
+// this worker holds that lease and it has not run out. When fewer than n
+// are due, it also returns when the next queued URL of the host becomes
+// due (zero if none waits).
+func (db *DB) Claim(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error) {
 	var out []store.Lease
 	var nextDue time.Time
-	err := db.inTx(ctx, fmt.Sprintf("claim host %d", hostID), func(tx pgx.Tx) error {
+	err := db.inTx(ctx, fmt.Sprintf("claim host %d", h.ID), func(tx pgx.Tx) error {
 		out, nextDue = nil, time.Time{}
-		now := time.Now()
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM hosts WHERE id = $1 FOR NO KEY UPDATE`, hostID); err != nil {
+		var token, until *int64
+		var now int64
+		if err := tx.QueryRow(ctx, `SELECT lease_token, lease_until, `+sqlNow+` FROM hosts WHERE id = $1 FOR NO KEY UPDATE`,
+			h.ID).Scan(&token, &until, &now); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `UPDATE frontier f SET state = 'leased', lease_until = $1, claims = f.claims + 1, updated_at = $2
+		if token == nil || *token != h.Token || *until < now {
+			return store.ErrHostLost
+		}
+		local := time.Now()
+		// The URL's own lease is in the database's time, as the hosts'.
+		rows, err := tx.Query(ctx, `UPDATE frontier f SET state = 'leased', lease_until = $1, claims = f.claims + 1,
+				updated_at = $2, lease_token = $5, worker = $6
 			FROM (SELECT id FROM frontier WHERE host_id = $3 AND state = 'queued' AND next_attempt_at <= $2
 				ORDER BY depth, id LIMIT $4 FOR UPDATE SKIP LOCKED) c
 			WHERE f.id = c.id
 			RETURNING f.id, f.url, f.depth, f.chain, f.attempts, f.claims, f.redirects, f.source`,
-			now.Add(lease).UnixMilli(), now.UnixMilli(), hostID, n)
+			now+lease.Milliseconds(), local.UnixMilli(), h.ID, n, h.Token, db.worker.Load())
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			l := store.Lease{HostID: hostID}
+			l := store.Lease{HostID: h.ID, Token: h.Token}
 			if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Chain, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
 				rows.Close()
 				return err
@@ -580,14 +596,14 @@ func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 			return err
 		}
 		if len(out) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE hosts SET queued = queued - $1 WHERE id = $2`, len(out), hostID); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE hosts SET queued = queued - $1 WHERE id = $2`, len(out), h.ID); err != nil {
 				return err
 			}
 		}
 		if len(out) < n {
 			var next *int64
 			if err := tx.QueryRow(ctx, `SELECT min(next_attempt_at) FROM frontier WHERE host_id = $1 AND state = 'queued'`,
-				hostID).Scan(&next); err != nil {
+				h.ID).Scan(&next); err != nil {
 				return err
 			}
 			if next != nil {
@@ -604,38 +620,47 @@ func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	return out, nextDue, nil
 }
 
-// Recover returns every leased URL to the queue, and ends the URLs of
-// hosts given up that are still queued.
+// Recover takes over the host leases that ran out (a worker that died
+// holds them): their leased URLs return to the queue. It also ends the
+// URLs of hosts given up that are still queued. Leases of workers still
+// alive are left alone: unlike SQLite's, a PostgreSQL crawl is shared. It
+// returns the URLs returned to the queue.
 func (db *DB) Recover(ctx context.Context) (int, error) {
 	var n int
 	err := db.inTx(ctx, "recover leases", func(tx pgx.Tx) error {
 		if _, err := settleGivenUp(ctx, tx, 0, time.Now().UnixMilli()); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE hosts h SET queued = h.queued + l.n
-			FROM (SELECT host_id, count(*) AS n FROM frontier WHERE state = 'leased' GROUP BY host_id) l
-			WHERE h.id = l.host_id`); err != nil {
+		now, err := dbNow(ctx, tx)
+		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE frontier SET state = 'queued', lease_until = NULL WHERE state = 'leased'`)
-		n = int(tag.RowsAffected())
+		n, err = reap(ctx, tx, now)
 		return err
 	})
 	return n, err
 }
 
-const hostCols = `id, origin, queued, robots_status, robots_body, coalesce(robots_expires_at, 0), robots_failures,
-	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, next_allowed_at, state, coalesce(reason, '')`
+// hostColsOf lists the columns of a store.HostRow of the hosts row alias.
+func hostColsOf(alias string) string {
+	a := alias + "."
+	return a + `id, ` + a + `origin, ` + a + `queued, ` + a + `robots_status, ` + a + `robots_body, coalesce(` + a +
+		`robots_expires_at, 0), ` + a + `robots_failures, ` + a + `next_fetch_at, ` + a + `backoff_level, ` + a +
+		`failures, ` + a + `delay_ms, ` + a + `latency_ms, ` + a + `next_allowed_at, ` + a + `state, coalesce(` + a +
+		`reason, '')`
+}
 
-func scanHost(sc interface{ Scan(...any) error }) (store.HostRow, error) {
-	var h store.HostRow
+// scanHost scans the columns of hostColsOf into h, then extra.
+func scanHost(sc interface{ Scan(...any) error }, h *store.HostRow, extra ...any) error {
 	var robots *int32
-	err := sc.Scan(&h.ID, &h.Origin, &h.Queued, &robots, &h.RobotsBody, &h.RobotsExpiresAt, &h.RobotsFailures,
-		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.State, &h.Reason)
+	dest := append([]any{&h.ID, &h.Origin, &h.Queued, &robots, &h.RobotsBody, &h.RobotsExpiresAt, &h.RobotsFailures,
+		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.State, &h.Reason},
+		extra...)
+	err := sc.Scan(dest...)
 	if robots != nil {
 		h.RobotsStatus.Int64, h.RobotsStatus.Valid = int64(*robots), true
 	}
-	return h, err
+	return err
 }
 
 func collectHosts(rows pgx.Rows, err error) ([]store.HostRow, error) {
@@ -645,8 +670,8 @@ func collectHosts(rows pgx.Rows, err error) ([]store.HostRow, error) {
 	defer rows.Close()
 	var out []store.HostRow
 	for rows.Next() {
-		h, err := scanHost(rows)
-		if err != nil {
+		var h store.HostRow
+		if err := scanHost(rows, &h); err != nil {
 			return nil, err
 		}
 		out = append(out, h)
@@ -674,17 +699,6 @@ func (db *DB) ReserveHosts(ctx context.Context, rs []store.HostReservation) erro
 	})
 }
 
-// ReadyHosts returns up to limit active hosts with queued URLs and id >
-// after, in id order.
-func (db *DB) ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error) {
-	out, err := collectHosts(db.w.Query(ctx, `SELECT `+hostCols+` FROM hosts
-		WHERE queued > 0 AND state = 'active' AND id > $1 ORDER BY id LIMIT $2`, after, limit))
-	if err != nil {
-		return nil, fmt.Errorf("ready hosts: %w", describe(err))
-	}
-	return out, nil
-}
-
 // SetInboundLinkIndex creates or drops the index on links.to_url.
 func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
 	q := `DROP INDEX IF EXISTS links_to_url`
@@ -699,7 +713,7 @@ func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
 
 // Hosts returns the rows of the given host ids.
 func (db *DB) Hosts(ctx context.Context, ids []int64) ([]store.HostRow, error) {
-	out, err := collectHosts(db.w.Query(ctx, `SELECT `+hostCols+` FROM hosts WHERE id = ANY($1)`, ids))
+	out, err := collectHosts(db.w.Query(ctx, `SELECT `+hostColsOf("hosts")+` FROM hosts WHERE id = ANY($1)`, ids))
 	if err != nil {
 		return nil, fmt.Errorf("hosts: %w", describe(err))
 	}

@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,6 +45,7 @@ type DB struct {
 	w      *pgxpool.Pool
 	r      *sql.DB
 	hosts  hostIDs
+	worker atomic.Int64 // this process's row in workers (StartWorker), 0 before
 	// maxRow is store.ReaderOptions.MaxValueBytes: the longest row a
 	// reader connection accepts (0: no limit).
 	maxRow int

@@ -37,5 +37,14 @@ func TestConformance(t *testing.T) {
 			t.Cleanup(func() { again.Close() })
 			return again
 		},
+		Join: func(t *testing.T, s storetest.Store) storetest.Store {
+			db := s.(*DB)
+			other, err := Open(context.Background(), db.URL(), db.Name(), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { other.Close() })
+			return other
+		},
 	})
 }

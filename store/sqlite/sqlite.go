@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ type DB struct {
 	st       stmts
 	dst      dataStmts
 	hosts    hostCache
+	worker   atomic.Int64 // this process's row in workers (StartWorker), 0 before
 }
 
 // connector opens connections to one database file with mattn/go-sqlite3,
