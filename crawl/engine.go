@@ -38,15 +38,16 @@ const (
 
 // Engine runs one crawl over one database. Create it with New, then Run.
 type Engine struct {
-	cfg   *Config
-	db    Store
-	log   *slog.Logger
-	norm  *urlnorm.Normalizer
-	scope *scope
-	rules *parse.Rules
-	fetch *fetcher
-	seen  *seenCache
-	agent string
+	cfg    *Config
+	db     Store   // retries calls while the database is unavailable
+	outage *outage // whether it is
+	log    *slog.Logger
+	norm   *urlnorm.Normalizer
+	scope  *scope
+	rules  *parse.Rules
+	fetch  *fetcher
+	seen   *seenCache
+	agent  string
 
 	listMode bool
 	seeds    []string
@@ -113,8 +114,9 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := newOutage(log)
 	e := &Engine{
-		cfg: cfg, db: db, log: log, norm: norm, rules: rules, fetch: f,
+		cfg: cfg, db: &retryStore{Store: db, o: out}, outage: out, log: log, norm: norm, rules: rules, fetch: f,
 		seen:  newSeenCache(cfg.Store.DedupCache),
 		agent: robots.ProductToken(cfg.Fetch.UserAgent),
 	}
@@ -355,9 +357,14 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	close(e.results)
 	writeWG.Wait()
 	s.saveDirty()
-	// The hosts go back to the crawl, for the other workers.
-	s.releaseAll()
-	if err := e.db.StopWorker(context.WithoutCancel(ctx)); err != nil {
+	// The hosts go back to the crawl, for the other workers. A database
+	// still unavailable gets a while: the leases run out by themselves.
+	endCtx, endCancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer endCancel()
+	if err := s.releaseAll(endCtx); err != nil {
+		e.log.Warn("release host leases", "err", err)
+	}
+	if err := e.db.StopWorker(endCtx); err != nil {
 		e.log.Warn("record the end of this worker", "err", err)
 	}
 	if e.err != nil {
@@ -395,7 +402,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		var jobs chan job
 		var h *host
 		var j job
-		if !s.stopping {
+		if !s.stopping && !e.outage.down.Load() {
 			var at time.Time
 			var ok bool
 			h, j, at, ok = s.next(now)

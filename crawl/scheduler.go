@@ -772,11 +772,17 @@ func (s *scheduler) release(h *host) {
 	})
 }
 
-// releaseAll ends the leases of every host held, at the end of a run.
-func (s *scheduler) releaseAll() {
+// releaseAll ends the leases of every host held, at the end of a run,
+// once the feeder has stopped.
+func (s *scheduler) releaseAll(ctx context.Context) error {
+	var held []store.HostRelease
 	for _, h := range s.hosts {
-		s.release(h)
+		if h.token != 0 {
+			held = append(held, store.HostRelease{HostToken: store.HostToken{ID: h.id, Token: h.token}})
+			h.token = 0
+		}
 	}
+	return s.e.db.ReleaseHosts(ctx, held)
 }
 
 // finished handles a worker's report: politeness bookkeeping for the host.

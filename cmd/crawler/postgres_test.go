@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -111,4 +115,104 @@ func TestPostgresCrawl(t *testing.T) {
 	if err := run(ctx, []string{"status", "--name", name}, &out, &errb); err != nil || !strings.Contains(out.String(), "(crawl "+name+")") {
 		t.Errorf("status with %s and no config = %v:\n%s", databaseEnv, err, out.String())
 	}
+}
+
+// lineSignal is a log writer that closes found when a line containing
+// want is written.
+type lineSignal struct {
+	mu    sync.Mutex // guards buf, once
+	buf   bytes.Buffer
+	want  string
+	found chan struct{}
+	once  bool
+}
+
+func (w *lineSignal) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(b)
+	if !w.once && strings.Contains(w.buf.String(), w.want) {
+		w.once = true
+		close(w.found)
+	}
+	return len(b), nil
+}
+
+func (w *lineSignal) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestPostgresOutageMidCrawl cuts the crawler off PostgreSQL in the middle
+// of a crawl (every connection closed, new ones refused, as when the server
+// restarts or the network fails), and restores it once the crawler has
+// noticed: the crawler pauses, retries, continues, and stores the site
+// exactly once, with nothing left leased.
+func TestPostgresOutageMidCrawl(t *testing.T) {
+	url := pgtest.URL(t)
+	name := pgtest.Name(t)
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := testsite.Start(testsite.Options{Hosts: 3, PagesPerHost: 300, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	// Cut once the crawler has sent 2 MB to the server: well into the crawl.
+	proxy := newPGProxy(t, u.Host, 2<<20)
+	viaProxy := *u
+	viaProxy.Host = proxy.addr()
+	cfg := pgConfig(t, t.TempDir(), site, viaProxy.String(), name, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	logs := &lineSignal{want: "database unavailable", found: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"run", "--log-format", "json", "-c", cfg}, io.Discard, logs) }()
+	select {
+	case <-proxy.cutDone:
+	case err := <-done:
+		t.Fatalf("the crawl ended before the outage (%v): make the site larger\n%s", err, logs)
+	}
+	select {
+	case <-logs.found:
+	case err := <-done:
+		t.Fatalf("the crawl ended during the outage: %v\n%s", err, logs)
+	}
+	proxy.restore()
+	if err := <-done; err != nil {
+		t.Fatalf("crawler run: %v\n%s", err, logs)
+	}
+	if !strings.Contains(logs.String(), "database available again") {
+		t.Errorf("no log of the database's return:\n%s", logs)
+	}
+	got, dups := pgPages(t, url, name)
+	if dups != 0 {
+		t.Errorf("%d pages stored twice", dups)
+	}
+	compareSets(t, "crawl through an outage", got, site.Expected())
+	if n := pgCount(t, url, name, `SELECT count(*) FROM frontier WHERE state IN ('queued', 'leased')`); n != 0 {
+		t.Errorf("%d URLs left queued or leased", n)
+	}
+}
+
+// pgCount runs a count query in the crawl name's schema.
+func pgCount(t *testing.T, url, name, query string) int {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `SET search_path = `+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := c.QueryRow(ctx, query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
