@@ -3,6 +3,7 @@ package crawl
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -669,4 +670,27 @@ func checkAbsURL(s string) error {
 		return fmt.Errorf("%q has no host", s)
 	}
 	return nil
+}
+
+// Settings returns, per group, what of the configuration decides what a
+// crawl is: where it starts (seeds and sitemaps; not a URL list, which
+// each run may give anew), its scope, its extraction rules and the
+// canonical form of its URLs, each as canonical JSON. Every worker of a
+// crawl must agree on them, and a resumed crawl should: the store records
+// them at the first run and refuses a run whose settings differ.
+func (c *Config) Settings() map[string]string {
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			// Plain data: strings, numbers, slices and maps of them.
+			panic(err)
+		}
+		return string(b)
+	}
+	return map[string]string{
+		"seeds":            enc(struct{ Seeds, Sitemaps []string }{c.Seeds, c.Sitemaps}),
+		"scope":            enc(c.Scope),
+		"rules":            enc(c.Extract),
+		"canonicalization": enc(c.Canonical),
+	}
 }

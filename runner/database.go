@@ -45,6 +45,9 @@ type Database interface {
 	StartRun(ctx context.Context, config string) (int64, error)
 	// EndRun records how a run ended.
 	EndRun(ctx context.Context, id int64, outcome string) error
+	// RecordSettings records the crawl's settings the first time and
+	// refuses (*store.SettingsDiffer) settings that differ, unless update.
+	RecordSettings(ctx context.Context, settings map[string]string, update bool) error
 }
 
 // OpenDatabase opens the crawl database that a configuration's database

@@ -150,7 +150,8 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 		fmt.Fprintf(w, "%sdue now: the next run (or the running crawler) fetches it\n", indent)
 	case e.LeaseUntil != nil:
 		fmt.Fprintf(w, "%sleased until %s: a crawler is fetching it, or stopped while it did "+
-			"(the next run reclaims the lease)\n", indent, e.LeaseUntil.Format(time.DateTime))
+			"(the lease returns to the queue when the host's lease runs out, or at the next run)\n", indent,
+			e.LeaseUntil.Format(time.DateTime))
 	}
 	found := fmt.Sprintf("%s at depth %d, %s", e.Source, e.Depth, e.Discovered.Format(time.DateTime))
 	if e.Parent != "" {
@@ -172,6 +173,15 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 	}
 	if e.Redirects > 0 {
 		fetch += fmt.Sprintf(", reached after %d redirects", e.Redirects)
+	}
+	if e.Worker != "" {
+		by := "recorded by "
+		if e.State == store.StateLeased {
+			by = "held by "
+		} else if e.State == store.StateQueued {
+			by = "last claimed by "
+		}
+		fetch += ", " + by + e.Worker
 	}
 	line("fetch", "%s", fetch)
 	if e.LastError != "" {

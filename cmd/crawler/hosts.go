@@ -81,7 +81,7 @@ func writeHosts(w io.Writer, rows []crawl.HostPace, total int, database string, 
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "origin\tstate\trate\tdelay\tlatency\tbackoff\tpaused until\tqueued\tleased\tpages\terrors\twhy")
+	fmt.Fprintln(tw, "origin\tstate\trate\tdelay\tlatency\tbackoff\tpaused until\tqueued\tleased\tpages\terrors\towner\twhy")
 	for _, h := range rows {
 		delay := "-"
 		if h.DelaySource != "unknown" && h.DelayMS > 0 {
@@ -98,8 +98,12 @@ func writeHosts(w io.Writer, rows []crawl.HostPace, total int, database string, 
 				paused = h.PausedUntil.Format(time.DateTime)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\n", h.Origin, h.State, h.RateString(), delay,
-			latency, h.BackoffLevel, paused, h.Queued, h.Leased, h.Pages, h.Errors, oneLine(h.Reason))
+		owner := "-"
+		if h.Owner != "" {
+			owner = h.Owner
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", h.Origin, h.State, h.RateString(), delay,
+			latency, h.BackoffLevel, paused, h.Queued, h.Leased, h.Pages, h.Errors, owner, oneLine(h.Reason))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nIn-flight fetches are not stored in the database: \"leased\" counts URLs a running crawler has claimed\n"+

@@ -103,8 +103,16 @@ func TestPostgresCrawl(t *testing.T) {
 	if err := run(ctx, []string{"status", "--db", url, "--name", name}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "(crawl "+name+")") || !strings.Contains(out.String(), "queued 0, leased 0") {
+	if !strings.Contains(out.String(), "(crawl "+name+")") || !strings.Contains(out.String(), "queued 0, leased 0") ||
+		!strings.Contains(out.String(), "workers:") || !strings.Contains(out.String(), "stopped") {
 		t.Errorf("status printed:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"explain", "-c", cfg, site.Seeds()[0]}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "recorded by ") || !strings.Contains(out.String(), "(worker 1)") {
+		t.Errorf("explain printed:\n%s", out.String())
 	}
 	err = run(ctx, []string{"status", "--db", url, "--name", "no_such_crawl"}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), `no crawl named "no_such_crawl"`) || !strings.Contains(err.Error(), name) {

@@ -23,6 +23,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	configPath := fs.String("c", "config.yaml", "config file")
 	urlsFile := fs.String("urls", "", "fetch exactly the URLs in this file (one per line), following no links")
 	grace := fs.Duration("grace", runner.DefaultGrace, "on Ctrl-C, how long in-flight fetches may finish")
+	update := fs.Bool("update-settings", false, "record this config's seeds, scope, rules and canonicalization as the crawl's, "+
+		"when they differ from those its first run recorded (every worker must then run this config)")
 	var op jobOptions
 	op.register(fs)
 	if _, err := parseFlags(fs, args, stderr); err != nil {
@@ -53,7 +55,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *urlsFile != "" {
 		resume += " --urls " + quoteArg(*urlsFile)
 	}
-	op.quiet, op.grace, op.resume, op.config = c.quiet, *grace, resume, *configPath
+	op.quiet, op.grace, op.resume, op.config, op.updateSettings = c.quiet, *grace, resume, *configPath, *update
 	return runCrawl(ctx, cfg, log, stdout, stderr, op)
 }
 
@@ -66,13 +68,14 @@ func crawlJob(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 
 // jobOptions say how a crawl is run and watched.
 type jobOptions struct {
-	quiet         bool
-	grace         time.Duration
-	resume        string        // the command that continues the job
-	config        string        // the config file, "" for the built-in defaults
-	progressEvery time.Duration // between progress lines when stderr is not a terminal
-	stallAfter    time.Duration // warn when nothing completes for this long; 0 = never
-	listen        string        // address serving /metrics and /status; "" for none
+	quiet          bool
+	grace          time.Duration
+	resume         string        // the command that continues the job
+	config         string        // the config file, "" for the built-in defaults
+	updateSettings bool          // record the config's settings as the crawl's
+	progressEvery  time.Duration // between progress lines when stderr is not a terminal
+	stallAfter     time.Duration // warn when nothing completes for this long; 0 = never
+	listen         string        // address serving /metrics and /status; "" for none
 }
 
 // register adds the flags that watch a crawl.
@@ -90,7 +93,7 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 		return err
 	}
 	defer db.Close()
-	ro := runner.Options{StallAfter: o.stallAfter}
+	ro := runner.Options{StallAfter: o.stallAfter, UpdateSettings: o.updateSettings}
 	var prog *progress
 	if !o.quiet {
 		var term io.Writer

@@ -76,5 +76,25 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if st.MoreHosts > 0 {
 		fmt.Fprintf(stdout, "  ... and %d more hosts (crawler query \"SELECT * FROM hosts\")\n", st.MoreHosts)
 	}
+	writeWorkers(stdout, st.Workers)
 	return nil
+}
+
+// writeWorkers prints the crawl's worker processes: running, stopped, or
+// lost (no heartbeat for longer than its host lease: its hosts go to the
+// others).
+func writeWorkers(w io.Writer, ws []store.WorkerInfo) {
+	if len(ws) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nworkers:")
+	fmt.Fprintf(w, "  %-6s %-28s %-19s %-10s %6s %8s  %s\n", "id", "host:pid", "started", "heartbeat", "hosts", "pages", "state")
+	for _, wk := range ws {
+		beat := wk.HeartbeatAt.Round(time.Second).String() + " ago"
+		if wk.State == store.WorkerStopped {
+			beat = "-"
+		}
+		fmt.Fprintf(w, "  %-6d %-28s %-19s %-10s %6d %8d  %s\n", wk.ID, fmt.Sprintf("%s:%d", wk.Hostname, wk.PID),
+			wk.Started.Format(time.DateTime), beat, wk.HostsHeld, wk.Pages, wk.State)
+	}
 }

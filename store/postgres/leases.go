@@ -210,3 +210,51 @@ func (db *DB) ReleaseHosts(ctx context.Context, held []store.HostRelease) error 
 		return err
 	})
 }
+
+// RecordSettings records the crawl's settings (crawl.Config.Settings) the
+// first time, and returns a *store.SettingsDiffer when those recorded
+// differ from settings, unless update says to record the new ones.
+func (db *DB) RecordSettings(ctx context.Context, settings map[string]string, update bool) error {
+	groups := make([]string, 0, len(settings))
+	for g := range settings {
+		groups = append(groups, g)
+	}
+	slices.Sort(groups)
+	values := make([]string, len(groups))
+	for i, g := range groups {
+		values[i] = text(settings[g])
+	}
+	recorded := map[string]string{}
+	err := db.inTx(ctx, "record crawl settings", func(tx pgx.Tx) error {
+		clear(recorded)
+		conflict := `DO NOTHING`
+		if update {
+			conflict = `DO UPDATE SET value = excluded.value, recorded_at = excluded.recorded_at`
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO crawl_settings (grp, value, recorded_at)
+			SELECT g, v, `+sqlNow+` FROM unnest($1::text[], $2::text[]) AS s(g, v) ORDER BY g
+			ON CONFLICT (grp) `+conflict, groups, values); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT grp, value FROM crawl_settings`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var g, v string
+			if err := rows.Scan(&g, &v); err != nil {
+				return err
+			}
+			recorded[g] = v
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	if differ := store.CompareSettings(recorded, settings); len(differ) > 0 {
+		return &store.SettingsDiffer{Groups: differ}
+	}
+	return nil
+}

@@ -228,6 +228,7 @@ var dialect = store.Dialect{
 	Greatest: func(a, b string) string { return "greatest(" + a + ", " + b + ")" },
 	JSONKeys: func(x, alias string) string { return "jsonb_object_keys(" + x + ") AS " + alias + "(key)" },
 	Describe: describe,
+	Now:      sqlNow,
 }
 
 // checkServer refuses servers older than PostgreSQL 13.

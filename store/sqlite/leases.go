@@ -200,3 +200,46 @@ func (db *DB) ReleaseHosts(ctx context.Context, held []store.HostRelease) error 
 	}
 	return nil
 }
+
+// RecordSettings records the crawl's settings (crawl.Config.Settings) the
+// first time, and returns a *store.SettingsDiffer when those recorded
+// differ from settings, unless update says to record the new ones.
+func (db *DB) RecordSettings(ctx context.Context, settings map[string]string, update bool) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record crawl settings: %w", describe(err))
+	}
+	defer tx.Rollback()
+	q := `INSERT INTO crawl_settings (grp, value, recorded_at) VALUES (?, ?, ?) ON CONFLICT (grp) DO NOTHING`
+	if update {
+		q = `INSERT INTO crawl_settings (grp, value, recorded_at) VALUES (?, ?, ?)
+			ON CONFLICT (grp) DO UPDATE SET value = excluded.value, recorded_at = excluded.recorded_at`
+	}
+	now := time.Now().UnixMilli()
+	for g, v := range settings {
+		if _, err := tx.ExecContext(ctx, q, g, v, now); err != nil {
+			return fmt.Errorf("record crawl settings: %w", describe(err))
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT grp, value FROM crawl_settings`)
+	if err != nil {
+		return fmt.Errorf("record crawl settings: %w", describe(err))
+	}
+	recorded := map[string]string{}
+	for rows.Next() {
+		var g, v string
+		if err := rows.Scan(&g, &v); err != nil {
+			rows.Close()
+			return fmt.Errorf("record crawl settings: %w", err)
+		}
+		recorded[g] = v
+	}
+	rows.Close()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record crawl settings: %w", describe(err))
+	}
+	if differ := store.CompareSettings(recorded, settings); len(differ) > 0 {
+		return &store.SettingsDiffer{Groups: differ}
+	}
+	return nil
+}

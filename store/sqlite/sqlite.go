@@ -209,6 +209,7 @@ var dialect = store.Dialect{
 	Greatest: func(a, b string) string { return "max(" + a + ", " + b + ")" },
 	JSONKeys: func(x, alias string) string { return "json_each(" + x + ") AS " + alias },
 	Describe: describe,
+	Now:      `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
 }
 
 // prepareReader is the hook of every new reader connection: its page

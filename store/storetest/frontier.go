@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -549,5 +550,32 @@ func testRuns(t *testing.T, h Harness) {
 	st, err = s.Status(ctx)
 	if err != nil || st.Running || st.LastRun.Outcome != "finished" {
 		t.Errorf("Status after the run = %+v, %v; want not running, outcome finished", st, err)
+	}
+}
+
+// testSettings: the first run records the crawl's settings; a run whose
+// settings differ is refused with the groups that differ, unless it
+// records its own; a group the crawl has not recorded yet is recorded.
+func testSettings(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	first := map[string]string{"seeds": `["a"]`, "scope": `{"x":1}`}
+	if err := s.RecordSettings(ctx, first, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSettings(ctx, map[string]string{"seeds": `["a"]`, "scope": `{"x":1}`, "rules": `[]`}, false); err != nil {
+		t.Fatalf("same settings and a new group: %v", err)
+	}
+	s = h.Reopen(t, s)
+	err := s.RecordSettings(ctx, map[string]string{"seeds": `["b"]`, "scope": `{"x":1}`, "rules": `[1]`}, false)
+	var differ *store.SettingsDiffer
+	if !errors.As(err, &differ) || fmt.Sprint(differ.Groups) != "[rules seeds]" || !strings.Contains(err.Error(), "another name") {
+		t.Fatalf("other settings = %v, want them refused, naming rules and seeds", err)
+	}
+	if err := s.RecordSettings(ctx, map[string]string{"seeds": `["b"]`, "rules": `[1]`}, true); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if err := s.RecordSettings(ctx, map[string]string{"seeds": `["b"]`, "scope": `{"x":1}`, "rules": `[1]`}, false); err != nil {
+		t.Errorf("settings after the update: %v", err)
 	}
 }

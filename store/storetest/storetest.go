@@ -37,6 +37,7 @@ type Store interface {
 	SaveRobots(ctx context.Context, hostID int64, r store.RobotsRecord) error
 	GiveUpHost(ctx context.Context, hostID int64, reason string) (int, error)
 	ReplacePageItems(ctx context.Context, rules []string, pages []store.PageItems) error
+	RecordSettings(ctx context.Context, settings map[string]string, update bool) error
 	StartRun(ctx context.Context, config string) (int64, error)
 	EndRun(ctx context.Context, id int64, outcome string) error
 
@@ -89,6 +90,7 @@ func Run(t *testing.T, h Harness) {
 		{"LeaseHosts", testLeaseHosts},
 		{"HostLeaseTakeover", testHostLeaseTakeover},
 		{"Runs", testRuns},
+		{"Settings", testSettings},
 		{"Explain", testExplain},
 		{"SimilarURLs", testSimilarURLs},
 		{"Report", testReport},
