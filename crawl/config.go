@@ -29,8 +29,8 @@ type Config struct {
 	// that several crawls share one database and every worker started
 	// with this config joins this one.
 	Name     string   `yaml:"name"`
-	Database string   `yaml:"database"` // a SQLite file, or a postgres:// URL
-	Seeds    []string `yaml:"seeds"`
+	Database string   `yaml:"database"`  // a SQLite file, or a postgres:// URL
+	Seeds    URLList  `yaml:"seeds"`     // one URL may be written without a list
 	URLs     []string `yaml:"urls"`      // URL-list mode: fetch exactly these, follow nothing
 	URLsFile string   `yaml:"urls_file"` // URL-list mode: one URL per line
 	Sitemaps []string `yaml:"sitemaps"`
@@ -115,6 +115,26 @@ type Fetch struct {
 	ParseTypes     []string      `yaml:"parse_types"` // content types parsed as HTML; others are recorded only
 	Cookies        bool          `yaml:"cookies"`
 	AllowAddresses []string      `yaml:"allow_addresses"` // IPs, CIDRs or host names exempt from the private-address guard
+	// Headers are sent with every request, in addition to the crawler's
+	// own; see forbiddenHeaders for those that cannot be set.
+	Headers map[string]string `yaml:"headers"`
+	// Proxy lists proxy URLs (http, https, socks5) used in turn, one per
+	// request; "direct" connects without a proxy. One may be written
+	// without a list.
+	Proxy URLList `yaml:"proxy"`
+	// CookiesFile is a cookies.txt file (Netscape format) loaded into the
+	// cookie jar at the start; relative to the config file.
+	CookiesFile string `yaml:"cookies_file"`
+	// Hosts override headers and proxy per host, keyed like politeness.hosts.
+	Hosts map[string]FetchHost `yaml:"hosts"`
+}
+
+// FetchHost overrides fetch settings for one host.
+type FetchHost struct {
+	// Headers are added to fetch.headers for this host; an empty value
+	// leaves out a header fetch.headers sets.
+	Headers map[string]string `yaml:"headers"`
+	Proxy   URLList           `yaml:"proxy"` // replaces fetch.proxy for this host when not empty
 }
 
 // Canonicalization configures URL canonical form.
@@ -184,13 +204,23 @@ type ByteSize int64
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &valueError{line: n.Line, kind: n.Kind, msg: forms["crawl.ByteSize"]}
+	}
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		msg := forms["crawl.ByteSize"]
+		if errors.Is(err, errSizeTooLarge) {
+			msg = "is too large a size"
+		}
+		return &valueError{line: n.Line, value: n.Value, msg: msg}
 	}
 	*b = v
 	return nil
 }
+
+// errSizeTooLarge is ParseByteSize's error for a size past int64.
+var errSizeTooLarge = errors.New("too large")
 
 // ParseByteSize parses "123", "10KB", "10KiB", "5MB", "5MiB", "1GB", "1GiB".
 func ParseByteSize(s string) (ByteSize, error) {
@@ -210,7 +240,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 		return 0, fmt.Errorf("invalid size unit in %q (want B, KiB, MiB, GiB, KB, MB or GB)", s)
 	}
 	if n*mult >= math.MaxInt64 {
-		return 0, fmt.Errorf("size %q is too large", s)
+		return 0, fmt.Errorf("size %q: %w", s, errSizeTooLarge)
 	}
 	return ByteSize(n * mult), nil
 }
@@ -235,7 +265,8 @@ func (e *ConfigError) Error() string {
 }
 
 // LoadConfig reads and validates a config file. The relative paths in it
-// (database, urls_file) are taken relative to the file's directory.
+// (database, urls_file, fetch.cookies_file) are taken relative to the
+// file's directory.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -250,6 +281,9 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if cfg.URLsFile != "" && !filepath.IsAbs(cfg.URLsFile) {
 		cfg.URLsFile = filepath.Join(filepath.Dir(path), cfg.URLsFile)
+	}
+	if cfg.Fetch.CookiesFile != "" && !filepath.IsAbs(cfg.Fetch.CookiesFile) {
+		cfg.Fetch.CookiesFile = filepath.Join(filepath.Dir(path), cfg.Fetch.CookiesFile)
 	}
 	return cfg, nil
 }
@@ -321,13 +355,13 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	cfg := Defaults()
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, nil, err)
 	}
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil {
-			return nil, yamlError(name, err)
+			return nil, yamlError(name, &root, err)
 		}
 	}
 	if err := cfg.validate(); err != nil {
@@ -344,28 +378,36 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	return &cfg, nil
 }
 
-func yamlError(name string, err error) error {
+// yamlError turns a decoding error into *ConfigError (or several lines of
+// them) naming the file, the line and, for values of the wrong form, the
+// key and the form to use. root is the document, nil if it did not parse.
+func yamlError(name string, root *yaml.Node, err error) error {
+	if ve, key, ok := keyOfValueError(root, err); ok && root != nil {
+		return &ConfigError{File: name, Line: ve.line, Key: key, Msg: ve.got() + " " + ve.msg}
+	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		var msgs []string
 		first := &ConfigError{File: name}
 		for i, e := range te.Errors {
+			ce := &ConfigError{File: name}
 			if m := unknownField.FindStringSubmatch(e); m != nil {
-				line, _ := strconv.Atoi(m[1])
-				msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", name, line, m[2]))
-				msg := fmt.Sprintf("unknown key %q%s", m[2], suggest(m[2]))
-				msgs[len(msgs)-1] = fmt.Sprintf("%s:%d: %s", name, line, msg)
-				if i == 0 {
-					first.Line, first.Msg = line, msg
-				}
+				ce.Line, _ = strconv.Atoi(m[1])
+				ce.Msg = fmt.Sprintf("unknown key %q%s", m[2], suggest(m[2]))
 			} else if m := typeErr.FindStringSubmatch(e); m != nil {
-				line, _ := strconv.Atoi(m[1])
-				msgs = append(msgs, fmt.Sprintf("%s:%d: %s", name, line, m[2]))
-				if i == 0 {
-					first.Line, first.Msg = line, m[2]
+				ce.Line, _ = strconv.Atoi(m[1])
+				ce.Msg = m[2]
+				if root != nil {
+					if key, text, ok := teach(root, ce.Line, m[2]); ok {
+						ce.Key, ce.Msg = key, text
+					}
 				}
 			} else {
-				msgs = append(msgs, name+": "+e)
+				ce.Msg = e
+			}
+			msgs = append(msgs, ce.Error())
+			if i == 0 {
+				first = ce
 			}
 		}
 		if len(msgs) == 1 {
@@ -519,7 +561,7 @@ func (c *Config) validate() error {
 		if h == "" || strings.ContainsAny(h, "/ ") {
 			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%q is not a host name (write example.com or example.com:8080)", h)
 		}
-		if _, err := scopeHost(h); err != nil {
+		if _, err := parseHostKey(h); err != nil {
 			return bad(fmt.Sprintf("scope.hosts[%d]", i), "%v", err)
 		}
 	}
@@ -586,6 +628,9 @@ func (c *Config) validate() error {
 	if c.Politeness.LatencyFactor < 0 {
 		return bad("politeness.latency_factor", "must not be negative, got %g", c.Politeness.LatencyFactor)
 	}
+	if _, err := newHostMap(c.Politeness.Hosts); err != nil {
+		return hostKeyBad("politeness.hosts", err)
+	}
 	for h, o := range c.Politeness.Hosts {
 		if math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
 			return bad("politeness.hosts."+h+".rate", "must be a finite number, got %g", o.Rate)
@@ -623,6 +668,9 @@ func (c *Config) validate() error {
 			return bad(fmt.Sprintf("fetch.allow_addresses[%d]", i), "%v", err)
 		}
 	}
+	if err := c.Fetch.validate(); err != nil {
+		return err
+	}
 	if _, err := urlnorm.New(urlnorm.Options{StripParams: c.Canonical.StripParams, SortQuery: c.Canonical.SortQuery}); err != nil {
 		return bad("canonicalization.strip_params", "%v", err)
 	}
@@ -659,7 +707,16 @@ func (c *Config) hostLeaseNeed(delay time.Duration) time.Duration {
 }
 
 func checkAbsURL(s string) error {
-	u, err := url.Parse(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	scheme, _, hasScheme := strings.Cut(t, "://")
+	if !hasScheme || strings.ContainsAny(scheme, "/?#") {
+		hint := ""
+		if t != "" && !strings.HasPrefix(t, "/") {
+			hint = fmt.Sprintf(" (write %q)", "https://"+t)
+		}
+		return fmt.Errorf("%q must start with http:// or https://%s", s, hint)
+	}
+	u, err := url.Parse(t)
 	if err != nil {
 		return fmt.Errorf("%q is not a valid URL: %v", s, err)
 	}

@@ -47,7 +47,9 @@ type Engine struct {
 	rules  *parse.Rules
 	fetch  *fetcher
 	seen   *seenCache
-	agent  string
+	// hostOverrides are politeness.hosts by canonical host.
+	hostOverrides hostMap[HostOverride]
+	agent         string
 
 	listMode bool
 	seeds    []string
@@ -61,6 +63,14 @@ type Engine struct {
 	drained      chan struct{}   // signalled when uncommitted drops to zero
 	pagesAtStart int
 	ticks        <-chan time.Time // replaces the dispatch loop's 250 ms ticker when set (tests)
+
+	// pending counts, per host id, the outcomes of leases handed to
+	// workers (or skipped at dispatch) that the writer has not written
+	// yet: a host is released only when it has none, so that everything
+	// still leased under its lease then is a claim nobody will record
+	// (one whose answer the database lost) and can return to the queue.
+	pendingMu sync.Mutex
+	pending   map[int64]int // guarded by pendingMu
 
 	errOnce sync.Once
 	err     error
@@ -94,6 +104,15 @@ type Stats struct {
 	// ErrorClasses are this run's failed requests by class, the same
 	// counts the Prometheus counters are fed.
 	ErrorClasses ErrorClasses
+	// Waiting is set when nothing is in flight and every queued URL waits
+	// for its retry time: the crawl is not stuck, it waits.
+	Waiting RetryWait
+}
+
+// RetryWait is a crawl that has nothing to do but wait for retries.
+type RetryWait struct {
+	URLs int       // queued URLs, none of them due
+	Next time.Time // when the first of them is due
 }
 
 // New prepares an engine over an open database.
@@ -114,11 +133,18 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	overrides, err := newHostMap(cfg.Politeness.Hosts)
+	if err != nil {
+		f.close()
+		return nil, fmt.Errorf("politeness.hosts: %w", err)
+	}
 	out := newOutage(log)
 	e := &Engine{
+		pending: map[int64]int{},
 		cfg: cfg, db: &retryStore{Store: db, o: out}, outage: out, log: log, norm: norm, rules: rules, fetch: f,
-		seen:  newSeenCache(cfg.Store.DedupCache),
-		agent: robots.ProductToken(cfg.Fetch.UserAgent),
+		hostOverrides: overrides,
+		seen:          newSeenCache(cfg.Store.DedupCache),
+		agent:         robots.ProductToken(cfg.Fetch.UserAgent),
 	}
 	e.seeds = cfg.Seeds
 	if len(cfg.URLs) > 0 {
@@ -133,7 +159,7 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 
 // overrides returns the per-host politeness override for an origin.
 func (e *Engine) overrides(origin string) (HostOverride, bool) {
-	return e.cfg.Politeness.hostOverride(origin)
+	return e.hostOverrides.forOrigin(origin)
 }
 
 // robotsFromRecord rebuilds cached robots rules; nil means unreachable.
@@ -199,6 +225,37 @@ func (e *Engine) sendResult(o store.Outcome) {
 	e.results <- o
 }
 
+// outcomeDue counts an outcome of host that the writer will write.
+func (e *Engine) outcomeDue(host int64) {
+	e.pendingMu.Lock()
+	e.pending[host]++
+	e.pendingMu.Unlock()
+}
+
+// outcomesWritten counts the outcomes of batch as written (or dropped).
+func (e *Engine) outcomesWritten(batch []store.Outcome) {
+	e.pendingMu.Lock()
+	defer e.pendingMu.Unlock()
+	for _, o := range batch {
+		if o.Lease.ID == 0 {
+			continue
+		}
+		if n := e.pending[o.Lease.HostID] - 1; n > 0 {
+			e.pending[o.Lease.HostID] = n
+		} else {
+			delete(e.pending, o.Lease.HostID)
+		}
+	}
+}
+
+// outcomesDue reports whether host has outcomes the writer has not
+// written yet.
+func (e *Engine) outcomesDue(host int64) bool {
+	e.pendingMu.Lock()
+	defer e.pendingMu.Unlock()
+	return e.pending[host] > 0
+}
+
 // settle counts n outcomes as committed (or dropped) and, when none is left,
 // wakes the dispatch loop: the end of a crawl is noticed at its last commit,
 // not at the next tick.
@@ -215,7 +272,7 @@ func (e *Engine) settle(n int64) {
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
 	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome,
-		Dispatched: e.stats.Dispatched, Running: e.stats.Running}
+		Dispatched: e.stats.Dispatched, Running: e.stats.Running, Waiting: e.stats.Waiting}
 	e.statsMu.Unlock()
 	s.Pages = atomic.LoadInt64(&e.stats.Pages)
 	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
@@ -242,16 +299,9 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		batch = append(batch, store.NewURL{URL: c, Source: sourceSitemap, State: store.StateQueued, Origin: origin(u)})
 	}
 	for _, raw := range all {
-		c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+		n, err := e.seedRow(raw)
 		if err != nil {
-			return fmt.Errorf("seed %q: %w", raw, err)
-		}
-		u, _ := url.Parse(c)
-		n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
-		if e.listMode {
-			n.Source = "list"
-		} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
-			n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+			return err
 		}
 		batch = append(batch, n)
 	}
@@ -263,6 +313,24 @@ func (e *Engine) Seed(ctx context.Context, extra []string) error {
 		batch = batch[n:]
 	}
 	return nil
+}
+
+// seedRow is the frontier row of a seed (or a listed URL): queued, or
+// skipped with the reason the scope gives (listed URLs are fetched
+// whatever the scope).
+func (e *Engine) seedRow(raw string) (store.NewURL, error) {
+	c, err := e.norm.CanonicalString(strings.TrimSpace(raw))
+	if err != nil {
+		return store.NewURL{}, fmt.Errorf("seed %q: %w", raw, err)
+	}
+	u, _ := url.Parse(c)
+	n := store.NewURL{URL: c, Source: "seed", State: store.StateQueued, Origin: origin(u)}
+	if e.listMode {
+		n.Source = "list"
+	} else if why, _ := e.scope.check(c, u, pathLen{}); why != "" {
+		n.State, n.Reason, n.Origin = store.StateSkipped, why, ""
+	}
+	return n, nil
 }
 
 // Run crawls until the frontier is exhausted, a limit is reached or ctx is
@@ -392,9 +460,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
 	var graceC <-chan time.Time
-	checking := false // a Pending query is out
-	waiting := false  // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
-	sent := 0         // jobs handed to workers, to spot one sent while Pending ran
+	checking := false  // a Pending query is out
+	waiting := false   // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
+	sent := 0          // jobs handed to workers, to spot one sent while Pending ran
+	retryWait := false // stats.Waiting is set
 	lastProgress := s.now()
 	s.activate(s.now())
 	for {
@@ -417,6 +486,12 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		case jobs <- j:
 			s.sent(h, j, s.now())
 			sent++
+			if retryWait {
+				retryWait = false
+				e.statsMu.Lock()
+				e.stats.Waiting = RetryWait{}
+				e.statsMu.Unlock()
+			}
 			waiting = false
 		case d := <-e.done:
 			s.finished(d, s.now())
@@ -492,8 +567,14 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						e.fail(err)
 						return
 					}
+					retryOnly := n > 0 && !due.IsZero() && due.After(s.now())
+					retryWait = retryOnly
 					e.statsMu.Lock()
 					e.stats.Queued = n
+					e.stats.Waiting = RetryWait{}
+					if retryOnly {
+						e.stats.Waiting = RetryWait{URLs: n, Next: due}
+					}
 					e.statsMu.Unlock()
 					switch {
 					case n == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:
@@ -544,10 +625,12 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 			}
 		}
 		if e.err != nil {
+			e.outcomesWritten(batch)
 			e.settle(int64(len(batch)))
 			continue
 		}
 		res, err := e.db.Commit(context.WithoutCancel(ctx), batch)
+		e.outcomesWritten(batch)
 		if err != nil {
 			e.fail(err)
 			e.settle(int64(len(batch)))

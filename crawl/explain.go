@@ -138,7 +138,7 @@ func Explain(ctx context.Context, db ExplainReader, cfg *Config, rawURL string, 
 		ConfigKnown: o.ConfigKnown, Now: o.Now,
 	})
 	if o.ConfigKnown && e.Host != nil {
-		e.Host.applyConfig(cfg.Politeness)
+		e.Host.applyConfig(cfg.Politeness, cfg.Politeness.hostOverrides())
 	}
 	return &e, nil
 }

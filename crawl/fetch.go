@@ -14,6 +14,7 @@ import (
 	"net/http/httptrace"
 	"net/netip"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,11 +70,20 @@ func parseAllowEntry(s string) (allowEntry, error) {
 		e.prefix = netip.PrefixFrom(a, a.BitLen())
 		return e, nil
 	}
-	if !validHostName(host) {
+	// A host name, in the form canonical URLs write it (and dial it):
+	// Intranet.Example. and Bücher.example as intranet.example and
+	// xn--bcher-kva.example.
+	k, err := parseHostKey(host)
+	if err != nil || !validHostName(k.name) {
 		return e, fmt.Errorf("%q is not an IP address, CIDR or host name, nor an address or host name with a port "+
 			"(e.g. 10.0.0.0/8, 127.0.0.2:8080, [::1]:8080, intranet.example:8443)", s)
 	}
-	e.host = strings.ToLower(host)
+	if a, err := netip.ParseAddr(k.name); err == nil {
+		// A name the URL standard reads as an address, such as 0x7f.1.
+		e.prefix = netip.PrefixFrom(a, a.BitLen())
+		return e, nil
+	}
+	e.host = k.name
 	return e, nil
 }
 
@@ -137,6 +147,9 @@ func (l AllowList) Uncovered(entries []string) int {
 // can reach a forbidden address.
 type addrPolicy struct {
 	allow AllowList
+	// lookup resolves a host name for a request sent through a proxy;
+	// nil means net.DefaultResolver (tests answer for names of their own).
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // newAddrPolicy builds the policy of a validated allow list; entries that
@@ -209,7 +222,8 @@ func (p *addrPolicy) allowed(addr netip.Addr, port uint16) bool {
 }
 
 // hostAllowed reports whether the list names host (for port): such hosts
-// are dialled without the address check.
+// are dialled without the address check. host is the host of a canonical
+// URL, as the list's names are.
 func (p *addrPolicy) hostAllowed(host string, port uint16) bool {
 	host = strings.ToLower(host)
 	for _, e := range p.allow {
@@ -277,6 +291,112 @@ func (p *addrPolicy) urlBlocked(u *url.URL) string {
 	return p.blocked(netip.AddrPortFrom(a, port))
 }
 
+// checkedTarget returns the address a request to addr (host:port) goes
+// to through a proxy: the first address the host resolves to that the
+// policy allows, so that the proxy connects to exactly the address judged
+// here and cannot resolve the name again to another one; or addr itself
+// when fetch.allow_addresses names its host. It is an ErrBlockedAddress
+// error when every address is refused.
+func (p *addrPolicy) checkedTarget(ctx context.Context, addr string) (string, error) {
+	host, port, ok := splitAddr(addr)
+	if !ok {
+		return "", fmt.Errorf("%w: unparsable address %q", ErrBlockedAddress, addr)
+	}
+	if p.hostAllowed(host, port) {
+		return addr, nil
+	}
+	addrs, err := p.resolve(ctx, host)
+	if err != nil {
+		return "", err
+	}
+	why := ""
+	for _, a := range addrs {
+		ap := netip.AddrPortFrom(a.Unmap().WithZone(""), port)
+		w := p.blocked(ap)
+		if w == "" {
+			return ap.String(), nil
+		}
+		if why == "" {
+			why = fmt.Sprintf("%s is %s", ap.Addr(), w)
+		}
+	}
+	if why == "" {
+		return "", fmt.Errorf("lookup %s: no address", host)
+	}
+	return "", fmt.Errorf("%w: %s", ErrBlockedAddress, why)
+}
+
+// splitAddr splits a dialled address, host:port.
+func splitAddr(addr string) (string, uint16, bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return host, uint16(n), err == nil
+}
+
+// resolve returns the addresses of host: itself when it is an IP address.
+func (p *addrPolicy) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	lookup := p.lookup
+	if lookup == nil {
+		lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+	}
+	addrs, err := lookup(ctx, host)
+	if err != nil {
+		return nil, fmt.Errorf("lookup %s: %w", host, err)
+	}
+	return addrs, nil
+}
+
+// directDialer connects to the addresses the policy allows: a host that
+// fetch.allow_addresses names at any address, others at an address the
+// policy judges on the resolved address, as the connection is made.
+type directDialer struct {
+	policy  *addrPolicy
+	guarded *net.Dialer
+	open    *net.Dialer // for hosts allowed by name
+}
+
+func newDirectDialer(cfg *Config, policy *addrPolicy) *directDialer {
+	return &directDialer{
+		policy: policy,
+		guarded: &net.Dialer{
+			Timeout:   cfg.Fetch.ConnectTimeout,
+			KeepAlive: 30 * time.Second,
+			Control: func(network, address string, _ syscall.RawConn) error {
+				ap, err := netip.ParseAddrPort(address)
+				if err != nil {
+					return fmt.Errorf("%w: unparsable address %q", ErrBlockedAddress, address)
+				}
+				if why := policy.blocked(ap); why != "" {
+					return fmt.Errorf("%w: %s is %s", ErrBlockedAddress, ap.Addr(), why)
+				}
+				return nil
+			},
+		},
+		open: &net.Dialer{Timeout: cfg.Fetch.ConnectTimeout, KeepAlive: 30 * time.Second},
+	}
+}
+
+// DialContext connects to addr (host:port) if the policy allows it.
+func (d *directDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if host, port, ok := splitAddr(addr); ok && d.policy.hostAllowed(host, port) {
+		return d.open.DialContext(ctx, network, addr)
+	}
+	return d.guarded.DialContext(ctx, network, addr)
+}
+
+// Dial is DialContext without a context, for golang.org/x/net/proxy.
+func (d *directDialer) Dial(network, addr string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, addr)
+}
+
 // fetchInfo travels in a request's context from the fetcher to the
 // transport and back: what the transport saw that colly does not report.
 // Only the goroutine running the request touches it.
@@ -290,6 +410,7 @@ type fetchInfo struct {
 	truncated   bool
 	contentType string // original Content-Type, charset included
 	encoding    string // Content-Encoding decoded by the transport
+	via         string // the way out the router chose: "direct" or a proxy's scheme://host:port
 }
 
 type fetchInfoKey struct{}
@@ -462,39 +583,17 @@ func (e *timeoutError) Error() string { return e.msg }
 func (e *timeoutError) Timeout() bool { return true }
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// newTransport builds the HTTP transport: per-phase timeouts, the address
-// guard at dial time, enough idle connections per host, no proxy from the
-// environment (the config file is the source of truth).
-func newTransport(cfg *Config, policy *addrPolicy) *http.Transport {
-	dialer := &net.Dialer{
-		Timeout:   cfg.Fetch.ConnectTimeout,
-		KeepAlive: 30 * time.Second,
-		Control: func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("%w: unparsable address %q", ErrBlockedAddress, address)
-			}
-			if why := policy.blocked(ap); why != "" {
-				return fmt.Errorf("%w: %s is %s", ErrBlockedAddress, ap.Addr(), why)
-			}
-			return nil
-		},
-	}
-	allowDialer := &net.Dialer{Timeout: cfg.Fetch.ConnectTimeout, KeepAlive: 30 * time.Second}
+// newTransport builds an HTTP transport that connects with dial (directly,
+// or through one proxy): per-phase timeouts, enough idle connections per
+// host, no proxy from the environment (the config file is the source of
+// truth).
+func newTransport(cfg *Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	perHost := cfg.Politeness.MaxInFlight * 2
 	for _, o := range cfg.Politeness.Hosts {
 		perHost = max(perHost, o.MaxInFlight*2)
 	}
 	return &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			d := dialer
-			if host, port, err := net.SplitHostPort(addr); err == nil {
-				if n, err := strconv.ParseUint(port, 10, 16); err == nil && policy.hostAllowed(host, uint16(n)) {
-					d = allowDialer
-				}
-			}
-			return d.DialContext(ctx, network, addr)
-		},
+		DialContext:            dial,
 		TLSHandshakeTimeout:    cfg.Fetch.TLSTimeout,
 		ResponseHeaderTimeout:  cfg.Fetch.HeaderTimeout,
 		ExpectContinueTimeout:  time.Second,
@@ -510,15 +609,21 @@ func newTransport(cfg *Config, policy *addrPolicy) *http.Transport {
 // fetcher performs one GET through colly, synchronously, without following
 // redirects: redirect targets go back through the frontier.
 type fetcher struct {
-	cfg       *Config
-	transport *http.Transport
-	base      *colly.Collector
+	cfg    *Config
+	router *router
+	base   *colly.Collector
 }
 
+// newFetcher builds the fetcher of cfg. Proxy credentials written as
+// ${NAME} are read from the environment, and the cookies file is loaded
+// into the jar, here.
 func newFetcher(cfg *Config, policy *addrPolicy) (*fetcher, error) {
-	tr := newTransport(cfg, policy)
+	rt, err := newRouter(cfg, policy, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
 	client := &http.Client{
-		Transport: &decodingTransport{base: tr},
+		Transport: &decodingTransport{base: rt},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
@@ -529,6 +634,11 @@ func newFetcher(cfg *Config, policy *addrPolicy) (*fetcher, error) {
 			return nil, fmt.Errorf("cookie jar: %w", err)
 		}
 		client.Jar = jar
+		if cfg.Fetch.CookiesFile != "" {
+			if err := loadCookies(jar, cfg.Fetch.CookiesFile); err != nil {
+				return nil, err
+			}
+		}
 	}
 	// colly.NewCollector reads COLLY_* environment variables; the options
 	// below are applied after them, so the config file wins.
@@ -545,11 +655,11 @@ func newFetcher(cfg *Config, policy *addrPolicy) (*fetcher, error) {
 	c.Async = false
 	c.CacheDir = ""
 	c.SetClient(client)
-	return &fetcher{cfg: cfg, transport: tr, base: c}, nil
+	return &fetcher{cfg: cfg, router: rt, base: c}, nil
 }
 
 // close releases idle connections.
-func (f *fetcher) close() { f.transport.CloseIdleConnections() }
+func (f *fetcher) close() { f.router.closeIdle() }
 
 // response is what a fetch returned.
 type response struct {
@@ -559,6 +669,7 @@ type response struct {
 	truncated   bool
 	contentType string
 	encoding    string
+	via         string // "direct" or the proxy's scheme://host:port, never its credentials
 	dur         time.Duration
 }
 
@@ -604,7 +715,7 @@ func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, t timeo
 	}
 	return &response{
 		status: r.StatusCode, header: *r.Headers, body: r.Body, truncated: info.truncated,
-		contentType: info.contentType, encoding: info.encoding, dur: dur,
+		contentType: info.contentType, encoding: info.encoding, via: info.via, dur: dur,
 	}, nil
 }
 

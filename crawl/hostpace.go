@@ -38,10 +38,14 @@ type HostPace struct {
 // whose pace the database does not hold show the configured one.
 func HostPaces(hs []store.HostInfo, p *Politeness, now time.Time) []HostPace {
 	out := make([]HostPace, len(hs))
+	var overrides hostMap[HostOverride]
+	if p != nil {
+		overrides = p.hostOverrides()
+	}
 	for i := range hs {
 		out[i] = newHostPace(&hs[i], now)
 		if p != nil {
-			out[i].applyConfig(*p)
+			out[i].applyConfig(*p, overrides)
 		}
 	}
 	return out
@@ -66,12 +70,13 @@ func newHostPace(h *store.HostInfo, now time.Time) HostPace {
 
 // applyConfig fills in the configured pace for a host whose pace the
 // database does not hold (the scheduler stores it only when it changes).
-func (j *HostPace) applyConfig(p Politeness) {
+// overrides are p's per-host overrides (p.hostOverrides).
+func (j *HostPace) applyConfig(p Politeness, overrides hostMap[HostOverride]) {
 	if j.DelaySource != "unknown" {
 		return
 	}
 	r := p.Rate
-	if o, ok := p.hostOverride(j.Origin); ok && o.Rate > 0 {
+	if o, ok := overrides.forOrigin(j.Origin); ok && o.Rate > 0 {
 		r = o.Rate
 	}
 	j.DelaySource = "config"
@@ -83,21 +88,23 @@ func (j *HostPace) applyConfig(p Politeness) {
 	}
 }
 
-// hostOverride returns the per-host politeness override for an origin,
-// keyed by host:port or by host name.
-func (p Politeness) hostOverride(origin string) (HostOverride, bool) {
-	if len(p.Hosts) == 0 {
-		return HostOverride{}, false
-	}
+// hostOverrides returns politeness.hosts keyed by canonical host, so that
+// an override written Bücher.example, BÜCHER.example. or host:443 applies
+// to the origin https://xn--bcher-kva.example. A key that does not parse
+// (validation refuses it) is left out.
+func (p Politeness) hostOverrides() hostMap[HostOverride] {
+	m, _ := newHostMap(p.Hosts)
+	return m
+}
+
+// forOrigin returns the settings of an origin's host (scheme://host[:port]).
+func (m hostMap[V]) forOrigin(origin string) (V, bool) {
 	u, err := url.Parse(origin)
 	if err != nil {
-		return HostOverride{}, false
+		var zero V
+		return zero, false
 	}
-	if o, ok := p.Hosts[u.Host]; ok {
-		return o, true
-	}
-	o, ok := p.Hosts[u.Hostname()]
-	return o, ok
+	return m.lookup(u)
 }
 
 // RateString is the host's request rate for display.

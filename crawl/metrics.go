@@ -73,6 +73,7 @@ var fetchClasses = [...]string{"timeout", "refused", "reset", "dns", "unreachabl
 
 // fetchClass groups a reason classifyErr gives into one of fetchClasses.
 func fetchClass(reason string) int {
+	reason = strings.TrimPrefix(reason, "proxy: ") // counted by what happened on the way through the proxy
 	switch {
 	case reason == "timeout":
 		return 0

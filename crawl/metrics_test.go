@@ -108,7 +108,7 @@ func TestFetchClass(t *testing.T) {
 	for reason, want := range map[string]string{
 		"timeout": "timeout", "connection refused": "refused", "connection reset": "reset", "dns: no such host": "dns",
 		"dns error": "dns", "host unreachable": "unreachable", "blocked address": "blocked", "bad content": "other",
-		"fetch error": "other",
+		"fetch error": "other", "proxy: connection refused": "refused", "proxy: timeout": "timeout",
 	} {
 		if got := fetchClasses[fetchClass(reason)]; got != want {
 			t.Errorf("fetchClass(%q) = %s, want %s", reason, got, want)

@@ -76,7 +76,10 @@ type ReextractStats struct {
 	Items      int            `json:"items"`       // items extracted
 	WithErrors int            `json:"with_errors"` // of them, with extraction errors
 	ByRule     map[string]int `json:"by_rule"`     // items by rule set
-	Took       time.Duration  `json:"-"`
+	// FieldErrors are the most frequent extraction errors, by rule set,
+	// field and reason (at most 10), when items had errors.
+	FieldErrors []FieldErrorCount `json:"field_errors,omitempty"`
+	Took        time.Duration     `json:"-"`
 }
 
 // reextractBatch is how many pages are read, and have their items
@@ -91,7 +94,11 @@ const reextractBatch = 200
 func Reextract(ctx context.Context, db ReextractStore, cfg *Config, o ReextractOptions) (st ReextractStats, err error) {
 	st.ByRule = map[string]int{}
 	start := time.Now()
-	defer func() { st.Took = time.Since(start) }()
+	tally := fieldErrorTally{}
+	defer func() {
+		st.Took = time.Since(start)
+		st.FieldErrors = tally.top(10)
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return st, err
@@ -123,6 +130,7 @@ func Reextract(ctx context.Context, db ReextractStore, cfg *Config, o ReextractO
 				st.ByRule[it.Set]++
 				if len(it.Errors) > 0 {
 					st.WithErrors++
+					tally.add(it.Set, p.URL, it.Errors)
 				}
 			}
 			out = append(out, store.PageItems{PageID: p.ID, URL: p.URL, Items: storeItems(cfg, items)})

@@ -403,6 +403,7 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 			// Skipped without a request: no token spent.
 			h.queue = h.queue[1:]
 			s.e.uncommitted.Add(1)
+			s.e.outcomeDue(h.id)
 			s.e.sendResult(store.Outcome{Lease: l, State: store.StateSkipped, Reason: why})
 			s.refill(h)
 			s.update(h, now)
@@ -423,6 +424,7 @@ func (s *scheduler) sent(h *host, j job, now time.Time) {
 		s.running[keyOf(j)] = Running{URL: j.origin + "/robots.txt", Since: now}
 	} else {
 		s.running[keyOf(j)] = Running{URL: j.lease.URL, Since: now}
+		s.e.outcomeDue(h.id)
 		h.queue = h.queue[1:]
 		s.dispatched++
 	}
@@ -564,7 +566,7 @@ func (s *scheduler) sweep() {
 // maybeRetire drops an idle, exhausted host from memory. A host whose
 // URLs all wait for a retry time is retired too if that time is far off.
 func (s *scheduler) maybeRetire(h *host) {
-	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching {
+	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching || s.e.outcomesDue(h.id) {
 		return
 	}
 	now := s.now()
@@ -742,8 +744,9 @@ func (s *scheduler) lose(h *host, token int64) {
 	}
 }
 
-// release ends this worker's lease on h (retired, or at the end of the
-// run); URLs still leased under it return to the queue.
+// release ends this worker's lease on h, retired once the writer has
+// written every outcome of it: URLs still leased under it then are claims
+// whose answer the database lost, and return to the queue.
 func (s *scheduler) release(h *host) {
 	if h.token == 0 {
 		return

@@ -69,6 +69,11 @@ func TestClassifyErr(t *testing.T) {
 		{"broken pipe", opErr(syscall.EPIPE), classTransient, "connection reset"},
 		{"bad encoding", errors.New("unsupported content encoding \"zz\""), classPermanent, "bad content"},
 		{"other", errors.New("unexpected EOF"), classTransient, "fetch error"},
+		{"proxy refused", &proxyError{name: "http://p:3128", err: opErr(syscall.ECONNREFUSED)}, classHostDown, "proxy: connection refused"},
+		{"proxy name unknown", &proxyError{name: "http://p:3128", err: &net.DNSError{Err: "no such host", Name: "p", IsNotFound: true}},
+			classHostDown, "proxy: dns: no such host"},
+		{"proxy answer", &proxyError{name: "http://p:3128", err: errors.New("CONNECT 1.2.3.4:443: 502 Bad Gateway")},
+			classTransient, "proxy: fetch error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -26,13 +25,6 @@ type scope struct {
 	variants   *variantCounter
 }
 
-// hostKey is an allowed host: its name as a canonical URL writes it (IPv6
-// without brackets), and the port a URL must connect to, or 0 for any.
-type hostKey struct {
-	name string
-	port uint16
-}
-
 // newScope builds the scope of cfg. Its hosts are scope.hosts, or else the
 // hosts of the seeds (the URL list in list mode) and of the configured
 // sitemaps, each in its canonical form, so that they are compared with
@@ -41,7 +33,7 @@ type hostKey struct {
 func newScope(cfg *Config, norm *urlnorm.Normalizer, seeds []string, policy *addrPolicy) (*scope, error) {
 	s := &scope{hosts: map[hostKey]bool{}, subdomains: cfg.Scope.Subdomains, limits: cfg.Limits, policy: policy}
 	for i, h := range cfg.Scope.Hosts {
-		k, err := scopeHost(h)
+		k, err := parseHostKey(h)
 		if err != nil {
 			return nil, fmt.Errorf("scope.hosts[%d]: %w", i, err)
 		}
@@ -78,42 +70,6 @@ func seedHost(u *url.URL) hostKey {
 		k.port = urlPort(u)
 	}
 	return k
-}
-
-// scopeHost reads a scope.hosts entry, "host" (any port) or "host:port",
-// into the form canonical URLs write the host in: "Bücher.example." is
-// xn--bcher-kva.example.
-func scopeHost(entry string) (hostKey, error) {
-	u, err := url.Parse("http://" + entry)
-	if err != nil || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return hostKey{}, fmt.Errorf("%q is not a host name (write example.com or example.com:8080)", entry)
-	}
-	var k hostKey
-	if p := u.Port(); p != "" {
-		n, err := strconv.ParseUint(p, 10, 16)
-		if err != nil || n == 0 {
-			return hostKey{}, fmt.Errorf("%q: port %q is not a number from 1 to 65535", entry, p)
-		}
-		k.port = uint16(n)
-	}
-	name := u.Hostname()
-	if strings.Contains(name, ":") {
-		name = "[" + name + "]"
-	}
-	norm, err := urlnorm.New(urlnorm.Options{}) // the options concern paths and queries
-	if err != nil {
-		return hostKey{}, err
-	}
-	c, err := norm.CanonicalString("http://" + name + "/")
-	if err != nil {
-		return hostKey{}, fmt.Errorf("%q is not a host name: %w", entry, err)
-	}
-	cu, err := url.Parse(c)
-	if err != nil {
-		return hostKey{}, fmt.Errorf("%q is not a host name: %w", entry, err)
-	}
-	k.name = cu.Hostname()
-	return k, nil
 }
 
 // hostAllowed reports whether the canonical URL u is on an allowed host.

@@ -91,8 +91,7 @@ func FetchOne(ctx context.Context, cfg *Config, rawURL string) (*Fetched, error)
 		return nil, err
 	}
 	defer f.close()
-	s := &single{cfg: cfg, cl: f.newClient(), agent: robots.ProductToken(cfg.Fetch.UserAgent),
-		robots: map[string]*robots.Robots{}, last: map[string]time.Time{}, delay: map[string]time.Duration{}}
+	s := newSingle(cfg, f.newClient())
 	out := &Fetched{}
 	for hop := 0; ; hop++ {
 		u, err := url.Parse(target)
@@ -143,6 +142,21 @@ type single struct {
 	robots map[string]*robots.Robots // by origin
 	last   map[string]time.Time      // by origin: start of the last request
 	delay  map[string]time.Duration  // by origin: Crawl-delay
+	watch  singleWatcher             // nil, or told of each request
+}
+
+// newSingle prepares the state of fetches of single URLs over cl.
+func newSingle(cfg *Config, cl *client) *single {
+	return &single{cfg: cfg, cl: cl, agent: robots.ProductToken(cfg.Fetch.UserAgent),
+		robots: map[string]*robots.Robots{}, last: map[string]time.Time{}, delay: map[string]time.Duration{}}
+}
+
+// singleWatcher is told of every request a single makes ("crawler fetch"
+// shows each one, with its timings).
+type singleWatcher interface {
+	// started returns the context to send the request to target with.
+	started(ctx context.Context, target string) context.Context
+	finished(target string, r *response, err error)
 }
 
 // allowed checks u against its host's robots.txt, fetching that first.
@@ -213,7 +227,12 @@ func (s *single) get(ctx context.Context, o, target string, maxBody int64) (*res
 		}
 	}
 	s.last[o] = time.Now()
-	return s.cl.get(ctx, target, maxBody, s.cfg.timeouts())
+	if s.watch == nil {
+		return s.cl.get(ctx, target, maxBody, s.cfg.timeouts())
+	}
+	r, err := s.cl.get(s.watch.started(ctx, target), target, maxBody, s.cfg.timeouts())
+	s.watch.finished(target, r, err)
+	return r, err
 }
 
 // RulesPage is a page to try extraction rules on, as "crawler extract"
@@ -253,7 +272,7 @@ func PageForRules(ctx context.Context, cfg *Config, db PageReader, rawURL string
 	}
 	f, err := FetchOne(ctx, cfg, rawURL)
 	if errors.Is(err, ErrBlockedAddress) {
-		return nil, fmt.Errorf("%w (list the address under fetch.allow_addresses to allow it)", err)
+		return nil, fmt.Errorf("%w (%s)", err, ReasonHint("blocked address", rawURL))
 	}
 	if err != nil {
 		return nil, err

@@ -35,8 +35,8 @@ type Store interface {
 	// RenewHosts extends the leases held and records the worker's
 	// heartbeat; it returns how long each lease still held has left.
 	RenewHosts(ctx context.Context, held []store.HostToken, ttl time.Duration) (map[int64]time.Duration, error)
-	// ReleaseHosts ends leases; URLs claimed under them stay leased until
-	// their outcomes are recorded.
+	// ReleaseHosts ends leases, once their outcomes are recorded; URLs still
+	// leased under them return to the queue.
 	ReleaseHosts(ctx context.Context, held []store.HostRelease) error
 	// Claim leases up to n due URLs of a host under its host lease
 	// (store.ErrHostLost when it is no longer held); when fewer are due,

@@ -252,12 +252,24 @@ func classifyStatus(status int) errClass {
 // silent for idle_timeout) is not retried: another try would hold the host
 // as long again, and the host did answer. No answer in time counts against
 // the host, like a failed connection.
+//
+// A failure to connect through a proxy is classified as the failure of a
+// connection, "proxy: " before the reason; it is never a permanent verdict
+// on the URL (a proxy whose name does not resolve says nothing about it),
+// but counts against the host like a host that is down.
 func classifyErr(err error) (errClass, string) {
 	var dnsErr *net.DNSError
 	var te *timeoutError
+	var pe *proxyError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return classCanceled, "interrupted"
+	case errors.As(err, &pe):
+		class, why := classifyErr(pe.err)
+		if class == classPermanent {
+			class = classHostDown
+		}
+		return class, "proxy: " + why
 	case errors.As(err, &te) && te.afterHeaders:
 		return classPermanent, "timeout"
 	case errors.Is(err, ErrBlockedAddress):

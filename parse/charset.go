@@ -43,7 +43,7 @@ const prescanLen = 1024
 // encoding, is returned as is (sharing body's memory), less any byte order
 // mark.
 func ToUTF8(body []byte, contentType string) (utf8Body []byte, encodingName string) {
-	enc, name, bom := sniffEncoding(body, contentType)
+	enc, name, bom, _ := sniffEncoding(body, contentType)
 	body = body[bom:]
 	if name == "" {
 		if validUTF8Prefix(body) {
@@ -56,34 +56,50 @@ func ToUTF8(body []byte, contentType string) (utf8Body []byte, encodingName stri
 	return decodeBytes(body, enc, name), name
 }
 
+// CharsetSource says where ToUTF8 takes the encoding of body from: "byte
+// order mark", "Content-Type header", "<meta> in the document", or, when
+// nothing declares one, "no declaration: valid UTF-8" or "no declaration:
+// not valid UTF-8, read as windows-1252".
+func CharsetSource(body []byte, contentType string) string {
+	_, name, _, source := sniffEncoding(body, contentType)
+	switch {
+	case name != "":
+		return source
+	case validUTF8Prefix(body):
+		return "no declaration: valid UTF-8"
+	}
+	return "no declaration: not valid UTF-8, read as windows-1252"
+}
+
 // sniffEncoding returns the encoding declared by a byte order mark, by the
-// Content-Type header or by a <meta> element, its canonical name and the
-// length of the byte order mark. It returns a nil encoding when the document
-// declares none, leaving the fallback to the caller.
-func sniffEncoding(body []byte, contentType string) (enc encoding.Encoding, name string, bom int) {
+// Content-Type header or by a <meta> element, its canonical name, the
+// length of the byte order mark and which of the three declared it. It
+// returns a nil encoding and no name when the document declares none,
+// leaving the fallback to the caller.
+func sniffEncoding(body []byte, contentType string) (enc encoding.Encoding, name string, bom int, source string) {
 	switch {
 	case bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")):
-		return nil, "utf-8", 3
+		return nil, "utf-8", 3, "byte order mark"
 	case bytes.HasPrefix(body, []byte("\xFE\xFF")):
 		enc, name = lookupEncoding([]byte("utf-16be"))
-		return enc, name, 2
+		return enc, name, 2, "byte order mark"
 	case bytes.HasPrefix(body, []byte("\xFF\xFE")):
 		enc, name = lookupEncoding([]byte("utf-16le"))
-		return enc, name, 2
+		return enc, name, 2, "byte order mark"
 	}
 	if label := metaCharset([]byte(contentType)); label != nil {
 		if enc, name = lookupEncoding(label); enc != nil {
 			if name == "utf-8" {
 				enc = nil
 			}
-			return enc, name, 0
+			return enc, name, 0, "Content-Type header"
 		}
 	}
 	enc, name = prescan(body)
 	if name == "utf-8" {
 		enc = nil
 	}
-	return enc, name, 0
+	return enc, name, 0, "<meta> in the document"
 }
 
 // lookupEncoding maps an encoding label, less the ASCII white space the

@@ -72,7 +72,7 @@ func TestPrescanConformance(t *testing.T) {
 			if want == "" {
 				t.Fatalf("expected encoding %q is not a WHATWG label", c.Encoding)
 			}
-			_, got, _ := sniffEncoding(input, "")
+			_, got, _, _ := sniffEncoding(input, "")
 			if got == "" {
 				got = "windows-1252"
 			}
@@ -234,5 +234,22 @@ func BenchmarkToUTF8(b *testing.B) {
 				ToUTF8(bb.body, bb.contentType)
 			}
 		})
+	}
+}
+
+func TestCharsetSource(t *testing.T) {
+	tests := []struct {
+		body, contentType, want string
+	}{
+		{"\xEF\xBB\xBF<p>x", "text/html; charset=iso-8859-1", "byte order mark"},
+		{"<p>x", "text/html; charset=iso-8859-1", "Content-Type header"},
+		{`<meta charset="windows-1252"><p>x`, "text/html", "<meta> in the document"},
+		{"<p>caf\xc3\xa9", "text/html", "no declaration: valid UTF-8"},
+		{"<p>caf\xe9 au lait", "text/html", "no declaration: not valid UTF-8, read as windows-1252"},
+	}
+	for _, tt := range tests {
+		if got := CharsetSource([]byte(tt.body), tt.contentType); got != tt.want {
+			t.Errorf("CharsetSource(%q, %q) = %q, want %q", tt.body, tt.contentType, got, tt.want)
+		}
 	}
 }

@@ -256,21 +256,21 @@ func parseDocument(body []byte) (*html.Node, error) {
 // elements, raw-text elements such as <script> and <title>, and unnested <a>
 // elements are kept.
 func flatten(body []byte, keepStructure bool) []byte {
-	z := html.NewTokenizer(bytes.NewReader(body))
+	z := newTokenizer(body)
 	out := make([]byte, 0, len(body)+len(body)/16)
 	var open []string // element names, innermost last
 	openA := false
 	for {
-		tt := z.Next()
+		tt := z.next()
 		switch tt {
 		case html.ErrorToken:
 			return out
 		case html.StartTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
+			name := z.tagName()
 			a := atom.Lookup(name)
 			if a == atom.Noscript {
 				// As the parser does with scripting disabled.
-				z.NextIsNotRawText()
+				z.nextIsNotRawText()
 			}
 			switch {
 			case voidElement(a):
@@ -295,7 +295,7 @@ func flatten(body []byte, keepStructure bool) []byte {
 				open = append(open, string(name))
 			}
 		case html.EndTagToken:
-			name, _ := z.TagName()
+			name := z.tagName()
 			a := atom.Lookup(name)
 			switch {
 			case !keepStructure && a == atom.A:
@@ -318,7 +318,7 @@ func flatten(body []byte, keepStructure bool) []byte {
 				}
 			}
 		}
-		out = append(out, z.Raw()...)
+		out = append(out, z.rawBytes()...)
 	}
 }
 
@@ -368,15 +368,15 @@ func hasToken(s, tok string) bool {
 	return false
 }
 
-// linkTarget returns an href or src attribute's value, unless it is blank.
+// hasTarget reports whether an href or src attribute's value is not blank.
 // Whether its scheme is one to follow is known once it is resolved.
-func linkTarget(v []byte) (string, bool) {
-	for _, c := range v {
-		if c > ' ' {
-			return string(v), true
+func hasTarget[S string | []byte](v S) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] > ' ' {
+			return true
 		}
 	}
-	return "", false
+	return false
 }
 
 // droppedScheme reports whether links with the (lowercase) scheme are
@@ -394,6 +394,68 @@ func droppedScheme(scheme string) bool {
 func resolve(base *url.URL, href string) (*url.URL, bool) {
 	u, err := urlnorm.ResolveReference(base, href)
 	return u, err == nil
+}
+
+// maxLinearHrefs is how many distinct hrefs hrefResolver looks through
+// one by one before it keeps them in a map.
+const maxLinearHrefs = 32
+
+// hrefResolver resolves the hrefs of a document's links against its base
+// URL, each distinct href once: pages name the same target many times
+// (navigation, a table of contents and its anchors), and resolving is most
+// of what a link costs.
+type hrefResolver struct {
+	base *url.URL
+	seen []resolvedHref // while few, in few
+	few  [maxLinearHrefs]resolvedHref
+	m    map[string]*url.URL // once many
+	// hrefs makes the strings resolve and the keys need, which go with
+	// the resolver.
+	hrefs stringArena
+}
+
+// resolvedHref is an href and its URL, nil if it is not one to follow.
+type resolvedHref struct {
+	href string
+	u    *url.URL
+}
+
+// resolve returns the URL href names, or nil when it is not a usable URL
+// or has a scheme whose links are dropped. Equal hrefs get the same
+// *url.URL. links is how many links the document has, a hint for the map.
+func (r *hrefResolver) resolve(hrefBytes []byte, links int) *url.URL {
+	if r.m != nil {
+		if u, ok := r.m[string(hrefBytes)]; ok {
+			return u
+		}
+	} else {
+		if r.seen == nil {
+			r.seen = r.few[:0]
+		}
+		for _, h := range r.seen {
+			if h.href == string(hrefBytes) {
+				return h.u
+			}
+		}
+	}
+	href := r.hrefs.string(hrefBytes)
+	u, ok := resolve(r.base, href)
+	if !ok || droppedScheme(u.Scheme) {
+		u = nil
+	}
+	switch {
+	case r.m != nil:
+		r.m[href] = u
+	case len(r.seen) < maxLinearHrefs:
+		r.seen = append(r.seen, resolvedHref{href, u})
+	default:
+		r.m = make(map[string]*url.URL, links)
+		for _, h := range r.seen {
+			r.m[h.href] = h.u
+		}
+		r.m[href] = u
+	}
+	return u
 }
 
 // documentBase returns the base URL of a document fetched from page whose

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -228,6 +229,39 @@ func testLinks(links []Link) []testLink {
 		out = append(out, testLink{l.URL.String(), l.Text, l.Rel, l.Nofollow, l.Tag})
 	}
 	return out
+}
+
+// TestLinksShareURL checks that links with the same href share one URL,
+// resolved once, and that links with other hrefs do not, below and above
+// the number of hrefs the resolver looks through one by one.
+func TestLinksShareURL(t *testing.T) {
+	for _, distinct := range []int{3, maxLinearHrefs + 10} {
+		var b strings.Builder
+		for round := range 2 {
+			for i := range distinct {
+				fmt.Fprintf(&b, `<a href="/p/%d">%d.%d</a> `, i, round, i)
+			}
+		}
+		b.WriteString(`<a href="/p/0#top">top</a><a href=" /p/0">space</a>`)
+		p := parseTestPage(t, b.String(), Options{})
+		if len(p.Links) != 2*distinct+2 {
+			t.Fatalf("%d hrefs: %d links, want %d", distinct, len(p.Links), 2*distinct+2)
+		}
+		for i := range distinct {
+			first, again := p.Links[i], p.Links[distinct+i]
+			if first.URL != again.URL {
+				t.Errorf("%d hrefs: links %d and %d to %v do not share a URL", distinct, i, distinct+i, first.URL)
+			}
+			if i > 0 && first.URL == p.Links[0].URL {
+				t.Errorf("%d hrefs: link %d to %v shares the URL of link 0", distinct, i, first.URL)
+			}
+		}
+		for _, l := range p.Links[2*distinct:] {
+			if l.URL == p.Links[0].URL {
+				t.Errorf("%d hrefs: link %q to %v shares the URL of href /p/0", distinct, l.Text, l.URL)
+			}
+		}
+	}
 }
 
 func TestHTMLLinks(t *testing.T) {
@@ -583,26 +617,71 @@ func benchPage() []byte {
 }
 
 func BenchmarkHTML(b *testing.B) {
-	body := benchPage()
-	u, err := url.Parse("https://news.example.com/technology/2024/05/crawlers-changing-web")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, bb := range []struct {
-		name string
-		opts Options
-	}{
+	benchHTML(b, "https://news.example.com/technology/2024/05/crawlers-changing-web", benchPage(), 40, []benchOptions{
 		{"links", Options{}},
 		{"all", Options{StructuredData: true, MainText: true}},
 		{"links+tree", Options{Tree: true}},
 		{"all+tree", Options{StructuredData: true, MainText: true, Tree: true}},
-	} {
-		b.Run(bb.name, func(b *testing.B) {
+	})
+}
+
+// bigIndexPage returns a documentation contents page like the largest of
+// the Python documentation (2.5 MB, 14,000-17,000 links): n links to
+// sections of 500 documents, every href distinct, in lists nested in one
+// list item per 500.
+func bigIndexPage(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Python Documentation contents</title>
+<link rel="stylesheet" href="_static/pygments.css" type="text/css">
+<link rel="index" title="Index" href="genindex.html"><link rel="next" title="What's New" href="whatsnew/index.html">
+</head><body><div class="body" role="main"><h1>Python Documentation contents</h1><ul>
+`)
+	for i := range n {
+		doc, part := i%500, i/500
+		if doc == 0 {
+			if i > 0 {
+				b.WriteString("</ul></li>\n")
+			}
+			fmt.Fprintf(&b, `<li class="toctree-l1"><a class="reference internal" href="part%d.html">Part %d</a><ul>`+"\n", part, part)
+		}
+		fmt.Fprintf(&b, `<li class="toctree-l2"><a class="reference internal" href="library/module%d.html#section-%d-%d">%d.%d. Section %d of the documentation of module %d</a></li>`+"\n",
+			doc, part, i, doc, part, part, doc)
+	}
+	b.WriteString("</ul></li></ul></div></body></html>\n")
+	return b.Bytes()
+}
+
+// BenchmarkHTMLBigIndex measures a page with 17,000 links (2.4 MB): the
+// cost per link is that of the page divided by 17,000.
+func BenchmarkHTMLBigIndex(b *testing.B) {
+	const links = 17000
+	benchHTML(b, "https://docs.example.com/3/contents.html", bigIndexPage(links), links, []benchOptions{
+		{"links", Options{}},
+		{"all", Options{StructuredData: true, MainText: true}},
+	})
+}
+
+// benchOptions names a set of options a benchmark measures.
+type benchOptions struct {
+	name string
+	opts Options
+}
+
+// benchHTML measures HTML on body, fetched from pageURL, with each set of
+// options, checking that it finds at least minLinks links.
+func benchHTML(b *testing.B, pageURL string, body []byte, minLinks int, sets []benchOptions) {
+	u, err := url.Parse(pageURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, set := range sets {
+		b.Run(set.name, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				p, err := HTML(u, body, bb.opts)
-				if err != nil || len(p.Links) < 40 {
+				p, err := HTML(u, body, set.opts)
+				if err != nil || len(p.Links) < minLinks {
 					b.Fatalf("HTML: %d links, err %v", len(p.Links), err)
 				}
 			}

@@ -2,6 +2,8 @@ package parse
 
 import (
 	"bytes"
+	"hash/maphash"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -105,9 +107,11 @@ type socialKey struct {
 
 // streamReader reads the facts of one document. It is used once.
 type streamReader struct {
-	z    *html.Tokenizer
-	page *Page
-	opts Options
+	z       *tokenizer
+	page    *Page
+	opts    Options
+	docSize int // bytes
+	seed    maphash.Seed
 
 	// The current token.
 	tt          html.TokenType
@@ -117,8 +121,7 @@ type streamReader struct {
 	selfClosing bool
 	data        []byte // text, once read
 	dataRead    bool
-	key         []byte   // scratch for an attribute name
-	keys        [][2]int // scratch for attribute names seen
+	nulFree     []byte // scratch for text without NULs
 	attrsRead   bool
 	attr        tagAttrs
 
@@ -152,18 +155,15 @@ type streamReader struct {
 	titleSet, descSet, baseSet, canonicalSet, langSet bool
 	baseHref, canonical                               string
 	robots                                            []string
-	links                                             []rawLink
+	links                                             []Link   // without their URLs
+	hrefs                                             [][]byte // of links, as written
+	areaText                                          textBuf
+	linkTexts                                         stringArena
 	anchors                                           []*anchor
 	spare                                             []*anchor
 	main                                              mainText
 	mainFound                                         bool
 	bodyMark                                          factMark
-}
-
-// rawLink is a link as written, before resolution.
-type rawLink struct {
-	href, text, rel, tag string
-	textCut              bool // text was cut at maxLinkTextRunes
 }
 
 // readFacts reads the facts of the UTF-8 HTML document body into p, whose
@@ -172,7 +172,9 @@ type rawLink struct {
 // its facts are then to be read from the tree.
 func readFacts(p *Page, body []byte, o Options) bool {
 	s := &streamReader{
-		z:          html.NewTokenizer(bytes.NewReader(body)),
+		z:          newTokenizer(body),
+		docSize:    len(body),
+		seed:       maphash.MakeSeed(),
 		page:       p,
 		opts:       o,
 		framesetOK: true,
@@ -198,8 +200,8 @@ func (s *streamReader) run() {
 		// CDATA sections are text in foreign content and bogus comments
 		// elsewhere.
 		n := len(s.stack)
-		s.z.AllowCDATA(n > 0 && s.stack[n-1].ns != nsHTML)
-		s.tt = s.z.Next()
+		s.z.setAllowCDATA(n > 0 && s.stack[n-1].ns != nsHTML)
+		s.tt = s.z.next()
 		if s.raw.atom != 0 && s.rawContent() {
 			continue
 		}
@@ -209,10 +211,8 @@ func (s *streamReader) run() {
 			return
 		case html.TextToken:
 			s.data, s.dataRead = nil, false
-		case html.StartTagToken, html.SelfClosingTagToken:
-			s.readTag(false)
-		case html.EndTagToken:
-			s.readTag(true)
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			s.readTag()
 		case html.DoctypeToken:
 			s.doctype()
 			continue
@@ -226,27 +226,14 @@ func (s *streamReader) run() {
 	}
 }
 
-// readTag reads the name of the current tag from its raw bytes, as
-// Tokenizer.TagName would but without allocating.
-func (s *streamReader) readTag(end bool) {
-	raw := s.z.Raw()
-	i := 1
-	if end {
-		i = 2
-	}
-	s.name = s.name[:0]
-	for ; i < len(raw) && !isTagNameEnd(raw[i]); i++ {
-		switch c := raw[i]; {
-		case 'A' <= c && c <= 'Z':
-			s.name = append(s.name, c+'a'-'A')
-		case c == 0:
-			s.name = append(s.name, "\uFFFD"...)
-		default:
-			s.name = append(s.name, c)
-		}
-	}
+// readTag reads the name of the current tag.
+func (s *streamReader) readTag() {
+	s.name = s.z.tagName()
 	s.tag = atom.Lookup(s.name)
-	s.hash = hashOf(s.name)
+	s.hash = 0
+	if s.tag == 0 {
+		s.hash = hashOf(s.name)
+	}
 	s.selfClosing = s.tt == html.SelfClosingTagToken
 	if s.selfClosing {
 		s.tt = html.StartTagToken
@@ -255,8 +242,8 @@ func (s *streamReader) readTag(end bool) {
 }
 
 // attrs returns the attributes of the current start tag that facts are
-// made of, reading them on first use. The values may point into the
-// tokenizer's buffer: they are valid until the next token.
+// made of, reading them on first use. The values stay valid to the end of
+// the document (see tokenizer.attrVal).
 func (s *streamReader) attrs() *tagAttrs {
 	if s.attrsRead {
 		return &s.attr
@@ -264,125 +251,28 @@ func (s *streamReader) attrs() *tagAttrs {
 	s.attrsRead = true
 	a := &s.attr
 	*a = tagAttrs{}
-	if raw := s.z.Raw(); !bytes.ContainsAny(raw, "&\r\x00") && s.scanAttrs(raw) {
-		return a
-	}
-	// Character references, carriage returns and NULs need the
-	// tokenizer's decoding, which copies every attribute.
-	*a = tagAttrs{}
-	for {
-		k, v, more := s.z.TagAttr()
-		if len(k) > 0 {
-			a.add(k, v)
-		}
-		if !more {
-			return a
+	hash := isFormatting(s.tag)
+	for _, at := range s.z.tagAttrs() {
+		k, v := s.z.attrKey(at), s.z.attrVal(at)
+		a.add(k, v)
+		if hash {
+			a.hash += s.attrHash(k, v)
 		}
 	}
+	return a
 }
 
-// maxScannedAttrs is how many attributes scanAttrs reads; a tag with more
-// is left to the tokenizer, which removes duplicates in any number.
-const maxScannedAttrs = 32
-
-// scanAttrs reads the attributes of a start tag from its raw bytes, which
-// hold no character reference, carriage return or NUL, exactly as the
-// tokenizer reads them but without copying. It reports false for a tag
-// with more than maxScannedAttrs attributes.
-func (s *streamReader) scanAttrs(raw []byte) bool {
-	n := len(raw)
-	i := 1
-	for i < n && !isTagNameEnd(raw[i]) {
-		i++
-	}
-	skipSpace := func() {
-		for i < n && isSpaceByte(raw[i]) {
-			i++
-		}
-	}
-	keys := s.keys[:0]
-	defer func() { s.keys = keys }()
-	for {
-		skipSpace()
-		if i >= n || raw[i] == '>' {
-			return true
-		}
-		// The name runs to white space, '/', '>' or an '=' that is not
-		// its first byte.
-		k0 := i
-		for i++; i < n; i++ {
-			if c := raw[i]; c == '=' || c == '/' || c == '>' || isSpaceByte(c) {
-				break
-			}
-		}
-		k1 := i
-		if raw[k0] == '/' {
-			i, k1 = k0, k0
-		}
-		// The value, after an '=', is quoted or runs to white space or '>'.
-		v0, v1 := i, i
-		skipSpace()
-		switch {
-		case i < n && raw[i] == '/':
-			i++
-		case i < n && raw[i] == '=':
-			i++
-			skipSpace()
-			if i >= n || raw[i] == '>' {
-				break
-			}
-			if q := raw[i]; q == '"' || q == '\'' {
-				i++
-				v0 = i
-				for i < n && raw[i] != q {
-					i++
-				}
-				v1 = i
-				if i < n {
-					i++
-				}
-			} else {
-				v0 = i
-				for i < n && raw[i] != '>' && !isSpaceByte(raw[i]) {
-					i++
-				}
-				v1 = i
-			}
-		}
-		if k0 == k1 {
-			continue
-		}
-		key := raw[k0:k1]
-		dup := false
-		for _, k := range keys {
-			if equalFold(raw[k[0]:k[1]], key) {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			continue
-		}
-		if len(keys) == maxScannedAttrs {
-			return false
-		}
-		keys = append(keys, [2]int{k0, k1})
-		s.key = append(s.key[:0], key...)
-		for j, c := range s.key {
-			if 'A' <= c && c <= 'Z' {
-				s.key[j] = c + 'a' - 'A'
-			}
-		}
-		s.attr.add(s.key, raw[v0:v1])
-	}
+// attrHash hashes an attribute of a formatting element. The hashes of
+// its attributes are added, so that their order does not matter; their
+// sum tells elements with the same attributes (the "Noah's Ark" clause).
+// The hash is keyed per document, so that no document can be made to
+// collide.
+func (s *streamReader) attrHash(k, v []byte) uint64 {
+	return maphash.Bytes(s.seed, k)*0x9E3779B97F4A7C15 ^ maphash.Bytes(s.seed, v)
 }
-
-// isTagNameEnd reports whether c ends a tag name.
-func isTagNameEnd(c byte) bool { return c == '/' || c == '>' || isSpaceByte(c) }
 
 // add records attribute k (lowercased) with value v.
 func (a *tagAttrs) add(k, v []byte) {
-	a.hash += attrHash(k, v)
 	switch string(k) {
 	case "hidden":
 		a.hidden = true
@@ -412,45 +302,13 @@ func (a *tagAttrs) add(k, v []byte) {
 	}
 }
 
-// attrHash hashes an attribute; the hashes of a tag's attributes are added,
-// so that their order does not matter.
-func attrHash(k, v []byte) uint64 {
-	var h uint64 = 14695981039346656037 // FNV-1a
-	for _, c := range k {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	h = (h ^ '=') * 1099511628211
-	for _, c := range v {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return h
-}
-
-// hidden reports whether the current start tag has the hidden attribute. The
-// raw tag is looked at first, as few tags have one.
+// hidden reports whether the current start tag has the hidden attribute.
+// The attribute names are looked at first, as few tags have one.
 func (s *streamReader) hidden() bool {
-	if !s.attrsRead && !containsFold(s.z.Raw(), "hidden") {
+	if !s.attrsRead && !s.z.hasAttr("hidden") {
 		return false
 	}
 	return s.attrs().hidden
-}
-
-// containsFold reports whether b contains the lowercase ASCII word w in any
-// case.
-func containsFold(b []byte, w string) bool {
-	for i := 0; i+len(w) <= len(b); i++ {
-		if b[i]|0x20 != w[0] {
-			continue
-		}
-		j := 1
-		for j < len(w) && b[i+j]|0x20 == w[j] {
-			j++
-		}
-		if j == len(w) {
-			return true
-		}
-	}
-	return false
 }
 
 // doctype handles a DOCTYPE token, which only matters as the document's
@@ -460,7 +318,7 @@ func (s *streamReader) doctype() {
 		return
 	}
 	s.docStarted = true
-	d := s.z.Text()
+	d := s.z.text()
 	// x/net/html compares the name case-sensitively; a public or system
 	// identifier may or may not mean quirks, which is ignored here.
 	name := d
@@ -484,8 +342,8 @@ func (s *streamReader) startBody() {
 // bodyText inserts text in the body. The text itself is only decoded when
 // something reads it.
 func (s *streamReader) bodyText() {
-	if s.dataRead || bytes.IndexByte(s.z.Raw(), 0) >= 0 {
-		if s.data = removeByte(s.text(), 0); len(s.data) == 0 {
+	if s.dataRead || bytes.IndexByte(s.z.rawBytes(), 0) >= 0 {
+		if s.data = s.withoutNUL(s.text()); len(s.data) == 0 {
 			return
 		}
 	}
@@ -494,7 +352,7 @@ func (s *streamReader) bodyText() {
 	if !s.framesetOK && !s.listening() {
 		return
 	}
-	d := removeByte(s.text(), 0)
+	d := s.withoutNUL(s.text())
 	s.writeText(d)
 	if s.framesetOK && len(trimLeftSpace(d)) > 0 {
 		s.framesetOK = false
@@ -504,7 +362,7 @@ func (s *streamReader) bodyText() {
 // text returns the current text token's text.
 func (s *streamReader) text() []byte {
 	if !s.dataRead {
-		s.data, s.dataRead = s.z.Text(), true
+		s.data, s.dataRead = s.z.text(), true
 	}
 	return s.data
 }
@@ -533,7 +391,7 @@ func (s *streamReader) dropBody() {
 	for len(s.anchors) > 0 {
 		s.endLink(s.anchors[0].root)
 	}
-	s.links = s.links[:m.links]
+	s.links, s.hrefs = s.links[:m.links], s.hrefs[:m.links]
 	p.JSONLD, p.InvalidJSONLD = p.JSONLD[:m.jsonLD], m.invalidJSONLD
 	s.robots = s.robots[:m.robots]
 	if !m.title {
@@ -609,7 +467,7 @@ func (s *streamReader) rawElement() {
 func (s *streamReader) rawContent() bool {
 	if s.tt == html.TextToken && !s.raw.text {
 		s.raw.text = true
-		t := s.z.Text()
+		t := s.z.text()
 		switch s.raw.kind {
 		case rawTitle:
 			s.page.Title = collapseBytes(t)
@@ -631,7 +489,7 @@ func (s *streamReader) rawContent() bool {
 		s.openBreak(0)
 	}
 	if s.tt == html.EndTagToken {
-		s.readTag(true)
+		s.readTag()
 		return s.tag == r.atom
 	}
 	return false
@@ -670,7 +528,7 @@ func (s *streamReader) imageAlt(alt []byte) {
 	}
 	for _, an := range s.anchors {
 		if an.alt == nil && s.invis == an.invis {
-			an.alt = bytes.Clone(alt)
+			an.alt = alt
 		}
 	}
 }
@@ -690,11 +548,11 @@ func (s *streamReader) areaElement(a *tagAttrs) {
 	if !a.hasHref {
 		return
 	}
-	if href, ok := linkTarget(a.href); ok {
-		var t textBuf
-		t.reset(0, maxLinkTextRunes, len(a.alt))
+	if hasTarget(a.href) {
+		t := &s.areaText
+		t.resetKeeping(maxLinkTextRunes)
 		t.write(a.alt)
-		s.links = append(s.links, rawLink{href: href, text: t.String(), textCut: t.full, rel: relValue(a.rel), tag: "area"})
+		s.addLink(a.href, Link{Text: s.linkTexts.string(t.bytes()), TextCut: t.full, Rel: relValue(a.rel), Tag: "area"})
 	}
 }
 
@@ -703,8 +561,8 @@ func (s *streamReader) frameElement(a *tagAttrs, tag string) {
 	if !a.hasSrc {
 		return
 	}
-	if src, ok := linkTarget(a.src); ok {
-		s.links = append(s.links, rawLink{href: src, tag: tag})
+	if hasTarget(a.src) {
+		s.addLink(a.src, Link{Tag: tag})
 	}
 }
 
@@ -752,8 +610,8 @@ func (s *streamReader) linkElement(a *tagAttrs) {
 	}
 	if (hasToken(rel, "alternate") || hasToken(rel, "next") || hasToken(rel, "prev")) &&
 		!hasToken(rel, "stylesheet") && !hasToken(rel, "icon") {
-		if href, ok := linkTarget(a.href); ok {
-			s.links = append(s.links, rawLink{href: href, rel: rel, tag: "link"})
+		if hasTarget(a.href) {
+			s.addLink(a.href, Link{Rel: rel, Tag: "link"})
 		}
 	}
 }
@@ -763,10 +621,32 @@ func (s *streamReader) linkElement(a *tagAttrs) {
 // text of the outermost open link ends early.
 const maxAnchors = 8
 
+// bytesPerLink is how many bytes of a document there are for each link,
+// on the pages that hold the most: a guess for the first allocation of
+// the list of links, which for a page with fewer holds about a sixth of
+// the document's size in unused room.
+const bytesPerLink = 512
+
+// addLink adds link l, whose URL is to be read from href, an attribute
+// value that stays valid to the end of the document.
+func (s *streamReader) addLink(href []byte, l Link) {
+	if n := len(s.links); n == cap(s.links) {
+		// Room for one link per bytesPerLink of the document at first,
+		// then twice as much each time: append grows long slices by a
+		// quarter, which for a page of thousands of links allocates
+		// several times what they hold.
+		more := max(n, s.docSize/bytesPerLink, 16)
+		s.links = slices.Grow(s.links, more)
+		s.hrefs = slices.Grow(s.hrefs, more)
+	}
+	s.links = append(s.links, l)
+	s.hrefs = append(s.hrefs, href)
+}
+
 // startLink starts collecting the text of the link made by the <a> at
 // root: its stack index, or for readTree, which keeps no stack, its depth
-// in the tree.
-func (s *streamReader) startLink(root int, href, rel string) {
+// in the tree. href is as for addLink.
+func (s *streamReader) startLink(root int, href []byte, rel string) {
 	if len(s.anchors) == maxAnchors {
 		old := s.anchors[0].root
 		s.endLink(old)
@@ -780,9 +660,10 @@ func (s *streamReader) startLink(root int, href, rel string) {
 	} else {
 		an = new(anchor)
 	}
-	*an = anchor{root: root, invis: s.invis, link: len(s.links)}
-	an.text.reset(0, maxLinkTextRunes, 32)
-	s.links = append(s.links, rawLink{href: href, rel: rel, tag: "a"})
+	text := an.text
+	*an = anchor{root: root, invis: s.invis, link: len(s.links), text: text}
+	an.text.resetKeeping(maxLinkTextRunes)
+	s.addLink(href, Link{Rel: rel, Tag: "a"})
 	s.anchors = append(s.anchors, an)
 	if root < len(s.stack) {
 		s.stack[root].flags |= fAnchor
@@ -801,7 +682,8 @@ func (s *streamReader) endLink(i int) {
 		if an.text.len() == 0 && an.alt != nil {
 			an.text.write(an.alt)
 		}
-		s.links[an.link].text, s.links[an.link].textCut = an.text.String(), an.text.full
+		l := &s.links[an.link]
+		l.Text, l.TextCut = s.linkTexts.string(an.text.bytes()), an.text.full
 		an.alt = nil
 		s.spare = append(s.spare, an)
 	}
@@ -934,30 +816,26 @@ func (s *streamReader) finish() {
 	if s.baseSet {
 		p.Base = documentBase(p.URL, s.baseHref)
 	}
-	if href, ok := linkTarget([]byte(s.canonical)); ok {
-		if u, ok := resolve(p.Base, href); ok && !droppedScheme(u.Scheme) {
+	if hasTarget(s.canonical) {
+		if u, ok := resolve(p.Base, s.canonical); ok && !droppedScheme(u.Scheme) {
 			p.Canonical = u.String()
 		}
 	}
 	if len(s.robots) > 0 {
 		p.MetaRobots = strings.ToLower(collapseSpace(strings.Join(s.robots, ", ")))
 	}
-	if len(s.links) > 0 {
-		p.Links = make([]Link, 0, len(s.links))
-	}
-	for _, l := range s.links {
-		u, ok := resolve(p.Base, l.href)
-		if !ok || droppedScheme(u.Scheme) {
+	// The links are resolved in place, those that are dropped removed.
+	r := hrefResolver{base: p.Base}
+	links := s.links[:0]
+	for i, l := range s.links {
+		if l.URL = r.resolve(s.hrefs[i], len(s.links)); l.URL == nil {
 			continue
 		}
-		p.Links = append(p.Links, Link{
-			URL:      u,
-			Text:     l.text,
-			TextCut:  l.textCut,
-			Rel:      l.rel,
-			Nofollow: hasToken(l.rel, "nofollow") || hasToken(l.rel, "ugc") || hasToken(l.rel, "sponsored"),
-			Tag:      l.tag,
-		})
+		l.Nofollow = hasToken(l.Rel, "nofollow") || hasToken(l.Rel, "ugc") || hasToken(l.Rel, "sponsored")
+		links = append(links, l)
+	}
+	if len(links) > 0 {
+		p.Links = links
 	}
 	if s.opts.MainText && !s.docHidden {
 		p.MainText = s.main.text.String()
@@ -1010,17 +888,20 @@ func trimLeftSpaceNUL(b []byte) []byte {
 	return b
 }
 
-// removeByte removes every c from b, in place.
-func removeByte(b []byte, c byte) []byte {
-	i := bytes.IndexByte(b, c)
+// withoutNUL returns b without NULs: b itself, which may be the document's
+// bytes, when it has none, else a copy in a scratch buffer valid until the
+// next call.
+func (s *streamReader) withoutNUL(b []byte) []byte {
+	i := bytes.IndexByte(b, 0)
 	if i < 0 {
 		return b
 	}
-	out := b[:i]
-	for _, x := range b[i+1:] {
-		if x != c {
-			out = append(out, x)
+	out := append(s.nulFree[:0], b[:i]...)
+	for _, c := range b[i+1:] {
+		if c != 0 {
+			out = append(out, c)
 		}
 	}
+	s.nulFree = out
 	return out
 }

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,9 +18,13 @@ const (
 // textBuf accumulates text with whitespace collapsed: runs of white space
 // become one ASCII space, and leading and trailing space is dropped. Invalid
 // UTF-8 becomes U+FFFD. Once a limit is reached further text is ignored and
-// full is set.
+// full is set. The text is built in a strings.Builder, which String hands
+// out without a copy, or, after resetKeeping, in a byte slice that is read
+// with bytes and kept for the next text.
 type textBuf struct {
 	b        strings.Builder
+	bs       []byte // the text, if keep
+	keep     bool
 	space    bool // white space seen since the last rune written
 	maxBytes int  // 0: no limit
 	maxRunes int  // 0: no limit
@@ -35,6 +40,14 @@ func (t *textBuf) reset(maxBytes, maxRunes, grow int) {
 	*t = textBuf{maxBytes: maxBytes, maxRunes: maxRunes, grow: grow}
 }
 
+// resetKeeping empties the buffer, sets its limit and makes it build the
+// text in the byte slice it used before, if any.
+func (t *textBuf) resetKeeping(maxRunes int) {
+	bs := t.bs[:0]
+	t.reset(0, maxRunes, 0)
+	t.bs, t.keep = bs, true
+}
+
 // brk marks a word boundary, as between two block elements.
 func (t *textBuf) brk() { t.space = true }
 
@@ -45,16 +58,7 @@ func (t *textBuf) write(s []byte) {
 		if wordByte(c) {
 			// Copy at once a run of ASCII words separated by single spaces,
 			// which is most of any text.
-			j := i + 1
-			for j < len(s) {
-				if wordByte(s[j]) {
-					j++
-				} else if s[j] == ' ' && j+1 < len(s) && wordByte(s[j+1]) {
-					j += 2
-				} else {
-					break
-				}
-			}
+			j := i + wordRunLen(s[i:])
 			t.putASCII(s[i:j])
 			i = j
 			continue
@@ -84,22 +88,62 @@ func (t *textBuf) writeString(s string) { t.write([]byte(s)) }
 // wordByte reports whether c is a printable ASCII byte other than space.
 func wordByte(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
 
+// wordRunLen returns the length of the run of ASCII words separated by
+// single spaces that s starts with (s[0] is a word byte). It looks at 8
+// bytes at a time while they are printable ASCII with no two spaces in a
+// row, then at one byte at a time.
+func wordRunLen(s []byte) int {
+	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	b := s          // what is left to look at 8 bytes at a time
+	var prev uint64 // 0x80 if the byte before b is a space
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		// A byte below ' ' borrows and sets its top bit; one of 0x80 or
+		// more has it set.
+		if (x-ones*' '|x)&highs != 0 {
+			break
+		}
+		// 0x80 in each space: adding 0x7f to a byte below 0x80 sets its
+		// top bit unless it is 0, and carries into no other byte.
+		sp := ^(x ^ ones*' ' + lows) & highs
+		if sp&(sp<<8|prev) != 0 {
+			break
+		}
+		prev = sp >> 56
+		b = b[8:]
+	}
+	i := len(s) - len(b)
+	if prev != 0 {
+		i-- // a space counts only with a word byte after it
+	}
+	for i < len(s) {
+		if wordByte(s[i]) {
+			i++
+		} else if s[i] == ' ' && i+1 < len(s) && wordByte(s[i+1]) {
+			i += 2
+		} else {
+			break
+		}
+	}
+	return i
+}
+
 // separate writes the pending space, if any, and reports whether n more
 // bytes forming runes more runes still fit.
 func (t *textBuf) separate(n, runes int) bool {
-	sep := t.space && t.b.Len() > 0
+	sep := t.space && t.len() > 0
 	if sep {
 		n++
 		runes++
 	}
-	if t.maxBytes > 0 && t.b.Len()+n > t.maxBytes || t.maxRunes > 0 && t.runes+runes > t.maxRunes {
+	if t.maxBytes > 0 && t.len()+n > t.maxBytes || t.maxRunes > 0 && t.runes+runes > t.maxRunes {
 		return false
 	}
-	if t.b.Cap() == 0 && t.grow > 0 {
+	if !t.keep && t.b.Cap() == 0 && t.grow > 0 {
 		t.b.Grow(max(t.grow, n))
 	}
 	if sep {
-		t.b.WriteByte(' ')
+		t.appendByte(' ')
 		t.runes++
 	}
 	t.space = false
@@ -110,7 +154,11 @@ func (t *textBuf) separate(n, runes int) bool {
 // them as fits.
 func (t *textBuf) putASCII(w []byte) {
 	if t.separate(len(w), len(w)) {
-		t.b.Write(w)
+		if t.keep {
+			t.bs = append(t.bs, w...)
+		} else {
+			t.b.Write(w)
+		}
 		t.runes += len(w)
 		return
 	}
@@ -123,7 +171,7 @@ func (t *textBuf) putASCII(w []byte) {
 			t.full = true
 			return
 		}
-		t.b.WriteByte(w[i])
+		t.appendByte(w[i])
 		t.runes++
 	}
 }
@@ -134,15 +182,69 @@ func (t *textBuf) put(r rune) {
 		t.full = true
 		return
 	}
-	t.b.WriteRune(r)
+	if t.keep {
+		t.bs = utf8.AppendRune(t.bs, r)
+	} else {
+		t.b.WriteRune(r)
+	}
 	t.runes++
 }
 
+// appendByte appends c.
+func (t *textBuf) appendByte(c byte) {
+	if t.keep {
+		t.bs = append(t.bs, c)
+	} else {
+		t.b.WriteByte(c)
+	}
+}
+
 // len returns the number of bytes written.
-func (t *textBuf) len() int { return t.b.Len() }
+func (t *textBuf) len() int {
+	if t.keep {
+		return len(t.bs)
+	}
+	return t.b.Len()
+}
 
 // String returns the text. The buffer must be reset before further use.
-func (t *textBuf) String() string { return t.b.String() }
+func (t *textBuf) String() string {
+	if t.keep {
+		return string(t.bs)
+	}
+	return t.b.String()
+}
+
+// bytes returns the text built after resetKeeping, valid until the next
+// reset.
+func (t *textBuf) bytes() []byte { return t.bs }
+
+// stringArena makes strings of byte slices, many to an allocation: it
+// copies them one after another into a buffer and hands out substrings of
+// it, starting a new buffer when one is full. A string keeps its buffer
+// alive, so the arena is for strings that live about as long as one
+// another, such as the texts of a page's links.
+type stringArena struct {
+	b strings.Builder // bytes written are never changed: its String's substrings stay valid
+}
+
+// maxArenaBuffer bounds the size of a stringArena's buffers.
+const maxArenaBuffer = 16 << 10
+
+// string returns p as a string.
+func (a *stringArena) string(p []byte) string {
+	if len(p) == 0 {
+		return ""
+	}
+	if a.b.Cap()-a.b.Len() < len(p) {
+		size := max(min(2*a.b.Cap(), maxArenaBuffer), 256, len(p))
+		a.b = strings.Builder{}
+		a.b.Grow(size)
+	}
+	start := a.b.Len()
+	a.b.Write(p)
+	return a.b.String()[start:]
+}
 
 // collapseSpace returns s with runs of white space replaced by one space,
 // trimmed, and with invalid UTF-8 replaced by U+FFFD.

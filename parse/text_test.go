@@ -1,8 +1,10 @@
 package parse
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -71,5 +73,77 @@ func TestMainTextCap(t *testing.T) {
 	}
 	if p2 := parseTestPage(t, body, Options{}); p2.MainText != "" {
 		t.Errorf("MainText without Options.MainText = %.20q..., want empty", p2.MainText)
+	}
+}
+
+// TestTextBufWrite checks textBuf.write against the rule it implements,
+// rune by rune, on every string of up to 6 telling bytes, written in one
+// piece and in two.
+func TestTextBufWrite(t *testing.T) {
+	alphabet := []byte{'a', ' ', '\n', 0x7f, 0x1f, 0xc3, 0xa9, 0x80}
+	want := func(b []byte) string {
+		var out []rune
+		space := false
+		for _, r := range string(b) {
+			switch {
+			case unicode.IsSpace(r):
+				space = true
+			default:
+				if space && len(out) > 0 {
+					out = append(out, ' ')
+				}
+				space = false
+				out = append(out, r)
+			}
+		}
+		return string(out)
+	}
+	b := make([]byte, 0, 6)
+	var rec func()
+	rec = func() {
+		w := want(b)
+		for split := 0; split <= len(b); split += max(1, len(b)) {
+			var tb textBuf
+			tb.write(b[:split])
+			tb.write(b[split:])
+			if got := tb.String(); got != w {
+				t.Fatalf("write(%q) in two at %d = %q, want %q", b, split, got, w)
+			}
+		}
+		if len(b) == cap(b) {
+			return
+		}
+		for _, c := range alphabet {
+			b = append(b, c)
+			rec()
+			b = b[:len(b)-1]
+		}
+	}
+	rec()
+	// Longer strings, whose runs are read 8 bytes at a time.
+	r := rand.New(rand.NewPCG(1, 2))
+	long := make([]byte, 40)
+	for range 100000 {
+		for i := range long {
+			const chars = "aaaaaaaa  \n\x7f\xc3\xa9"
+			long[i] = chars[r.IntN(len(chars))]
+		}
+		var tb textBuf
+		tb.write(long)
+		if got, w := tb.String(), want(long); got != w {
+			t.Fatalf("write(%q) = %q, want %q", long, got, w)
+		}
+	}
+	for _, s := range []string{
+		"Words of a sentence, and more words; then some more words.",
+		"two  spaces in a long enough line\nand a newline, then a tab\there",
+		"a trailing space before a newline in a long line \nnext line",
+		"non-ASCII caf\u00e9 in a long line of words, and \x7f\x1f too",
+	} {
+		var tb textBuf
+		tb.write([]byte(s))
+		if got, w := tb.String(), want([]byte(s)); got != w {
+			t.Errorf("write(%q) = %q, want %q", s, got, w)
+		}
 	}
 }

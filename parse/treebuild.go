@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"slices"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -46,7 +47,7 @@ const (
 // elem is an open element.
 type elem struct {
 	atom   atom.Atom // of the lowercased tag name; 0 if it has none
-	hash   uint32    // of the lowercased tag name, to compare names without an atom
+	hash   uint32    // of the lowercased tag name if it has no atom, else 0
 	serial uint32    // identifies the element in the list of active formatting elements
 	ns     namespace
 	flags  elemFlags
@@ -68,8 +69,9 @@ type formatting struct {
 	serial uint32 // of the element (or the latest clone) standing for it
 	attrs  uint64 // a hash of the attributes, to tell identical elements
 	// For <a>: the link that each clone makes again.
-	link      bool // href is a link target
-	href, rel string
+	link bool   // href is a link target
+	href []byte // as for streamReader.addLink
+	rel  string
 }
 
 // maxFormatting bounds the formatting elements after the last marker. The
@@ -224,7 +226,7 @@ func (s *streamReader) inHead() bool {
 			// With scripting disabled its content is markup, which
 			// stays in the head only while it is head content.
 			s.mode = modeInHeadNoscript
-			s.z.NextIsNotRawText()
+			s.z.nextIsNotRawText()
 			return true
 		case atom.Script, atom.Title, atom.Noframes, atom.Style:
 			s.rawElement()
@@ -266,7 +268,7 @@ func (s *streamReader) inHeadNoscript() bool {
 		case atom.Head:
 			return true
 		case atom.Noscript:
-			s.z.NextIsNotRawText()
+			s.z.nextIsNotRawText()
 			return true
 		}
 	case html.EndTagToken:
@@ -465,7 +467,7 @@ func (s *streamReader) bodyStartTag() {
 		// Scripting is disabled: the content is markup.
 		s.reconstruct()
 		s.pushTag()
-		s.z.NextIsNotRawText()
+		s.z.nextIsNotRawText()
 	case atom.Select:
 		if s.selects > 0 {
 			if i := s.find(scopeDefault, atom.Select); i >= 0 {
@@ -623,7 +625,7 @@ func (s *streamReader) aStart() {
 	a := s.attrs()
 	f := formatting{open: true, hidden: a.hidden, atom: atom.A, attrs: a.hash, rel: relValue(a.rel)}
 	if a.hasHref {
-		f.href, f.link = linkTarget(a.href)
+		f.href, f.link = a.href, hasTarget(a.href)
 	}
 	s.pushFormatting(f)
 	if f.link && s.factsOn() {
@@ -645,7 +647,7 @@ func (s *streamReader) formattingStart() {
 
 // pushFormatting opens a formatting element and makes it active.
 func (s *streamReader) pushFormatting(f formatting) {
-	s.push(elem{atom: f.atom, hash: hashOf(f.atom.String()), flags: elemFlagsFor(f.atom, f.hidden)})
+	s.push(elem{atom: f.atom, flags: elemFlagsFor(f.atom, f.hidden)})
 	f.serial = s.serial
 	// The "Noah's Ark" clause: of identical elements, only the last three
 	// stay active.
@@ -726,7 +728,7 @@ func (s *streamReader) reconstruct() {
 	}
 	for ; k < n; k++ {
 		f := &s.afe[k]
-		s.push(elem{atom: f.atom, hash: hashOf(f.atom.String()), flags: elemFlagsFor(f.atom, f.hidden)})
+		s.push(elem{atom: f.atom, flags: elemFlagsFor(f.atom, f.hidden)})
 		f.open, f.serial = true, s.serial
 		if f.link && s.factsOn() {
 			s.startLink(len(s.stack)-1, f.href, f.rel)
@@ -804,7 +806,7 @@ func (s *streamReader) generateImpliedEndTags(except atom.Atom) {
 func (s *streamReader) inTable() bool {
 	switch s.tt {
 	case html.TextToken:
-		s.data = removeByte(s.text(), 0)
+		s.data = s.withoutNUL(s.text())
 		if t := s.top(); t != nil && isTableContext(t.atom) && len(trimLeftSpace(s.data)) == 0 {
 			s.writeText(s.data)
 			return true
@@ -1181,7 +1183,7 @@ func (s *streamReader) clearToContext(as ...atom.Atom) {
 
 // pushImplied opens an element whose start tag was left out.
 func (s *streamReader) pushImplied(a atom.Atom) {
-	s.push(elem{atom: a, hash: hashOf(a.String()), flags: elemFlagsFor(a, false)})
+	s.push(elem{atom: a, flags: elemFlagsFor(a, false)})
 }
 
 // templateStart opens a <template>, whose content is no part of the page.
@@ -1262,7 +1264,7 @@ func (s *streamReader) foreignContent() bool {
 		s.pushForeign(s.top().ns)
 		// Foreign elements have no raw text content, not even <title>
 		// or <script>.
-		s.z.NextIsNotRawText()
+		s.z.nextIsNotRawText()
 	case html.EndTagToken:
 		for i := len(s.stack) - 1; i >= 0 && i >= len(s.stack)-maxScan; i-- {
 			if e := &s.stack[i]; e.atom == s.tag && e.hash == s.hash {
@@ -1351,6 +1353,9 @@ func (s *streamReader) push(e elem) {
 	s.insert()
 	s.serial++
 	e.serial = s.serial
+	if n := len(s.stack); n == cap(s.stack) {
+		s.stack = slices.Grow(s.stack, n) // append grows long slices by a quarter
+	}
 	s.stack = append(s.stack, e)
 	s.count(&e, 1)
 }

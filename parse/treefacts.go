@@ -90,8 +90,8 @@ func (s *streamReader) treeElement(n *html.Node, depth int, facts bool) {
 			s.linkElement(attrsOf(n))
 		case atom.A:
 			if a := attrsOf(n); a.hasHref {
-				if href, ok := linkTarget(a.href); ok {
-					s.startLink(depth, href, relValue(a.rel))
+				if hasTarget(a.href) {
+					s.startLink(depth, a.href, relValue(a.rel))
 				}
 			}
 		case atom.Img:

@@ -24,6 +24,8 @@ type Reader interface {
 	NextDue(ctx context.Context, now time.Time) (next time.Time, due int, err error)
 	HostList(ctx context.Context, order store.HostOrder, limit int) ([]store.HostInfo, int, error)
 	Report(ctx context.Context, since time.Time, top int) (*store.Report, error)
+	Causes(ctx context.Context, since time.Time, top int) ([]store.ReasonCount, error)
+	SeedStates(ctx context.Context, limit int) (total, reached int, refused []store.SeedState, err error)
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
 	PageSummaries(ctx context.Context, after int64, limit, maxChars int) iter.Seq2[store.PageSummary, error]
 	ItemSummaries(ctx context.Context, after int64, limit int, rule string, maxChars, maxJSON int) iter.Seq2[store.ItemSummary, error]

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
 )
 
@@ -72,11 +73,76 @@ func (c *frontierCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // statusDoc is the JSON answer of /status: the run's live progress, the
-// frontier by state, and the database.
+// frontier by state, the database, the busiest hosts and why URLs failed
+// or were skipped.
 type statusDoc struct {
 	Live
 	Frontier map[string]int `json:"frontier"`
 	Database string         `json:"database"`
+	HostList []LiveHost     `json:"host_list"` // the hosts with the most URLs queued, at most 20
+	Causes   []LiveCause    `json:"causes"`    // this run's most frequent reasons URLs failed or were skipped
+}
+
+// LiveHost is one host's row on the live page.
+type LiveHost struct {
+	Origin    string `json:"origin"`
+	State     string `json:"state"`
+	Queued    int    `json:"queued"`
+	Pages     int    `json:"pages"`
+	Errors    int    `json:"errors"`
+	DelayMS   int64  `json:"delay_ms"`
+	LatencyMS int64  `json:"latency_ms"`
+	Reason    string `json:"reason,omitempty"` // why it is slow, paused or given up
+}
+
+// LiveCause is a reason URLs failed or were skipped, how often, and the
+// setting that changes it, if any.
+type LiveCause struct {
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+	Hint   string `json:"hint,omitempty"`
+}
+
+// liveDetail caches the host rows and causes of /status, so that the live
+// page's polling costs at most two queries per ttl.
+type liveDetail struct {
+	db    Reader
+	since time.Time // the run's start: causes are this run's
+	ttl   time.Duration
+
+	mu     sync.Mutex // guards at, hosts and causes; held during the queries
+	at     time.Time
+	hosts  []LiveHost
+	causes []LiveCause
+}
+
+func (d *liveDetail) get(ctx context.Context) ([]LiveHost, []LiveCause, error) {
+	if d == nil {
+		return []LiveHost{}, []LiveCause{}, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.hosts != nil && time.Since(d.at) < d.ttl {
+		return d.hosts, d.causes, nil
+	}
+	rows, _, err := d.db.HostList(ctx, store.ByQueued, 20)
+	if err != nil {
+		return nil, nil, err
+	}
+	causes, err := d.db.Causes(ctx, d.since, 10)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.hosts, d.causes, d.at = make([]LiveHost, 0, len(rows)), make([]LiveCause, 0, len(causes)), time.Now()
+	for _, h := range rows {
+		d.hosts = append(d.hosts, LiveHost{Origin: h.Origin, State: h.State, Queued: h.Queued, Pages: h.Pages, Errors: h.Errors,
+			DelayMS: max(h.DelayMS, h.CrawlDelayMS), LatencyMS: h.LatencyMS, Reason: h.Reason})
+	}
+	for _, c := range causes {
+		d.causes = append(d.causes, LiveCause{State: c.State, Reason: c.Reason, Count: c.Count, Hint: crawl.ReasonHint(c.Reason, "")})
+	}
+	return d.hosts, d.causes, nil
 }
 
 // Ops serves /metrics (Prometheus), /status (JSON) and a small live page
@@ -89,7 +155,8 @@ type Ops struct {
 }
 
 // opsHandler routes the operations endpoints.
-func opsHandler(reg *prometheus.Registry, progress func() Progress, counts *frontierCounts, database string, log *slog.Logger) http.Handler {
+func opsHandler(reg *prometheus.Registry, progress func() Progress, counts *frontierCounts, detail *liveDetail, database string,
+	log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
@@ -101,10 +168,15 @@ func opsHandler(reg *prometheus.Registry, progress func() Progress, counts *fron
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		hosts, causes, err := detail.get(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(statusDoc{Live: progress().Live(), Frontier: m, Database: database})
+		enc.Encode(statusDoc{Live: progress().Live(), Frontier: m, Database: database, HostList: hosts, Causes: causes})
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -127,7 +199,8 @@ func ServeOps(addr string, reg *prometheus.Registry, r *Run, log *slog.Logger) (
 		newFrontierCollector(counts))
 	o := &Ops{
 		srv: &http.Server{
-			Handler:           opsHandler(reg, r.Progress, counts, r.cfg.Database, log),
+			Handler: opsHandler(reg, r.Progress, counts, &liveDetail{db: r.db, since: r.since, ttl: 2 * time.Second},
+				r.cfg.Database, log),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},

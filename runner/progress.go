@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"time"
@@ -27,6 +28,27 @@ type Progress struct {
 	FrontierKnown bool
 	PagesAtStart  int // pages in the database when the run started
 	Limit         int // limits.max_pages, 0 for none
+}
+
+// WaitingText says, when the crawl has nothing to do but wait for
+// retries, how many and when the next is due: "waiting for 3 retries,
+// next in 20s". It is "" otherwise.
+func (p Progress) WaitingText() string {
+	w := p.Stats.Waiting
+	if w.URLs == 0 {
+		return ""
+	}
+	what := fmt.Sprintf("%d retries", w.URLs)
+	if w.URLs == 1 {
+		what = "1 retry"
+	}
+	in := max(w.Next.Sub(p.Now), 0)
+	if in >= time.Second {
+		in = in.Round(time.Second)
+	} else {
+		in = in.Round(time.Millisecond)
+	}
+	return fmt.Sprintf("waiting for %s, next in %v", what, in)
 }
 
 // Total is the pages in the database, as counted against Limit.
@@ -68,6 +90,9 @@ type Live struct {
 	AvgPagesPerSecond float64          `json:"avg_pages_per_second"` // since the run started
 	Errors            map[string]int64 `json:"errors"`               // failed requests by class
 	Hosts             LiveHosts        `json:"hosts"`
+	// Waiting says the crawl only waits for retries ("waiting for 3
+	// retries, next in 20s"); absent otherwise.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // LiveHosts count the hosts the scheduler holds, by state.
@@ -85,8 +110,8 @@ func (p Progress) Live() Live {
 		Started: s.Started, ElapsedSeconds: p.Elapsed.Seconds(), Pages: s.Pages, Fetches: s.Fetches, Failed: s.Errors,
 		Skipped: s.Skipped, Retries: s.Retries, Bytes: s.Bytes, Dispatched: s.Dispatched, Uncommitted: s.Uncommitted,
 		PagesPerSecond: round1(p.PagesPerSecond), AvgPagesPerSecond: round1(p.AvgPagesPerSecond),
-		Errors: map[string]int64{},
-		Hosts:  LiveHosts{Active: s.Hosts.Active, InFlight: s.Hosts.InFlight, Throttled: s.Hosts.Throttled, BackingOff: s.Hosts.BackingOff},
+		Errors: map[string]int64{}, Waiting: p.WaitingText(),
+		Hosts: LiveHosts{Active: s.Hosts.Active, InFlight: s.Hosts.InFlight, Throttled: s.Hosts.Throttled, BackingOff: s.Hosts.BackingOff},
 	}
 	for _, c := range s.ErrorClasses.List() {
 		l.Errors[c.Key()] = c.N
@@ -109,6 +134,7 @@ type monitor struct {
 
 	frontier      store.Totals
 	frontierKnown bool
+	waiting       crawl.RetryWait // the wait last logged
 }
 
 // observe takes the engine's counters at now: it reads the database's
@@ -133,7 +159,14 @@ func (m *monitor) observe(ctx context.Context, s crawl.Stats, now time.Time) Pro
 		}
 		m.log.Warn("crawl stalled: no URL completed for "+stalled.Round(time.Second).String(), "why", diagnoseStall(f))
 	}
-	return m.progress(s, now)
+	p := m.progress(s, now)
+	if w := s.Waiting; w != m.waiting {
+		m.waiting = w
+		if w.URLs > 0 {
+			m.log.Info(p.WaitingText())
+		}
+	}
+	return p
 }
 
 // final is the progress at the end of the run.

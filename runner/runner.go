@@ -27,8 +27,10 @@ const DefaultStallAfter = time.Minute
 
 // Options configure a Run.
 type Options struct {
-	Log        *slog.Logger
-	ConfigText string         // recorded with the run in the runs table; may be empty
+	Log *slog.Logger
+	// ConfigText is recorded with the run in the runs table, secrets
+	// redacted (crawl.RedactConfigText); it may be empty.
+	ConfigText string
 	Metrics    *crawl.Metrics // receives the engine's Prometheus observations; may be nil
 	// StallAfter is how long no URL may complete while work remains
 	// before the run logs a warning saying why; 0 never warns.
@@ -50,6 +52,7 @@ type Run struct {
 	eng          *crawl.Engine
 	o            Options
 	pagesAtStart int
+	since        time.Time // when Start began, before seeding
 
 	mu   sync.Mutex // guards last
 	last Progress
@@ -67,6 +70,7 @@ func Start(ctx context.Context, cfg *crawl.Config, db Database, o Options) (*Run
 	if err := db.RecordSettings(ctx, cfg.Settings(), o.UpdateSettings); err != nil {
 		return nil, err
 	}
+	since := time.Now()
 	pages, err := db.CountPages(ctx)
 	if err != nil {
 		return nil, err
@@ -79,7 +83,7 @@ func Start(ctx context.Context, cfg *crawl.Config, db Database, o Options) (*Run
 	if err := eng.Seed(ctx, nil); err != nil {
 		return nil, err
 	}
-	return &Run{cfg: cfg, db: db, eng: eng, o: o, pagesAtStart: pages}, nil
+	return &Run{cfg: cfg, db: db, eng: eng, o: o, pagesAtStart: pages, since: since}, nil
 }
 
 // Progress returns the run's latest progress: zero before the engine first
@@ -103,6 +107,9 @@ type Result struct {
 	Elapsed        time.Duration
 	PagesPerSecond float64 // pages stored per second over the whole run
 	PagesAtStart   int     // pages in the database when the run started
+	// Since is when the run began, seeding included: seeds refused while
+	// seeding count as this run's.
+	Since time.Time
 	// Totals are the database's headline numbers after the run; TotalsErr
 	// says why they are missing.
 	Totals    store.Totals
@@ -113,9 +120,15 @@ type Result struct {
 // is exhausted, a limit is reached or ctx is cancelled (then in-flight
 // fetches get grace to finish and unfetched leases are released), and
 // records how it ended. It returns the result with the engine's error,
-// crawl.ErrInterrupted when ctx stopped it.
+// crawl.ErrInterrupted when ctx stopped it, or a *NothingFetchedError when
+// the crawl finished without fetching anything because every seed was
+// refused or skipped.
 func (r *Run) Crawl(ctx context.Context, grace time.Duration) (*Result, error) {
-	runID, err := r.db.StartRun(ctx, r.o.ConfigText)
+	text := r.o.ConfigText
+	if text != "" {
+		text = crawl.RedactConfigText(text)
+	}
+	runID, err := r.db.StartRun(ctx, text)
 	if err != nil {
 		return &Result{Outcome: crawl.OutcomeFailed, TotalsErr: err}, err
 	}
@@ -160,9 +173,12 @@ func (r *Run) Crawl(ctx context.Context, grace time.Duration) (*Result, error) {
 	}
 	now := time.Now()
 	st := r.eng.Snapshot()
-	res := &Result{Outcome: outcome, Stats: st, Elapsed: now.Sub(st.Started), PagesAtStart: r.pagesAtStart}
+	res := &Result{Outcome: outcome, Stats: st, Elapsed: now.Sub(st.Started), PagesAtStart: r.pagesAtStart, Since: r.since}
 	res.PagesPerSecond = perSecond(st.Pages, res.Elapsed)
 	res.Totals, res.TotalsErr = r.db.Totals(end)
 	r.setProgress(m.final(st, res.Totals, res.TotalsErr == nil, now))
+	if runErr == nil && outcome == crawl.OutcomeFinished {
+		runErr = r.refusedSeeds(end, st.Pages)
+	}
 	return res, runErr
 }

@@ -182,7 +182,11 @@ func TestMonitor(t *testing.T) {
 func TestCrawl(t *testing.T) {
 	ctx := context.Background()
 	_, cfg, db := siteCrawl(t, testsite.Options{Hosts: 1, PagesPerHost: 30, Seed: 4})
-	r, err := Start(ctx, cfg, db, Options{ConfigText: "seeds: [x]"})
+	// The recorded text keeps no secret: proxy credentials and header
+	// values are redacted, comments left out.
+	text := "seeds: [x] # login: alice\nfetch:\n  proxy: ['http://alice:s3cret@proxy.example:3128']\n" +
+		"  headers: {Authorization: Bearer t0ken}\n"
+	r, err := Start(ctx, cfg, db, Options{ConfigText: text})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +204,8 @@ func TestCrawl(t *testing.T) {
 	if res.Stats.Pages != int64(pages) || res.PagesAtStart != 0 || res.Elapsed <= 0 || res.PagesPerSecond != perSecond(res.Stats.Pages, res.Elapsed) {
 		t.Errorf("result %+v, want %d pages over the run", res, pages)
 	}
-	if outcome != "finished" || config != "seeds: [x]" {
+	wantConfig := "seeds: [x]\nfetch:\n  proxy: ['http://REDACTED@proxy.example:3128']\n  headers: {Authorization: REDACTED}\n"
+	if outcome != "finished" || config != wantConfig {
 		t.Errorf("runs row: outcome %q, config %q", outcome, config)
 	}
 	if p := r.Progress(); p.Stats.Pages != res.Stats.Pages || !p.FrontierKnown || p.Frontier != res.Totals {

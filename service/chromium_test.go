@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,26 @@ func TestStatusPageChromium(t *testing.T) {
 		} {
 			if !bytes.Contains(row, []byte(want)) {
 				t.Errorf("row of job %s lacks %s:\n%s", j.ID, want, row)
+			}
+		}
+		// The row links to the job's results and exports, and each link answers.
+		hrefs := regexp.MustCompile(`href="(/api/jobs/[^"]+)"`).FindAllSubmatch(row, -1)
+		want := map[string]bool{"items": false, "pages": false, "hosts": false, "export?table=items&amp;format=csv": false,
+			"export?table=items&amp;format=jsonl": false, "export?table=pages&amp;format=jsonl": false,
+			"export?table=page_data&amp;format=jsonl": false}
+		for _, h := range hrefs {
+			path := strings.TrimPrefix(string(h[1]), "/api/jobs/"+j.ID+"/")
+			if _, ok := want[path]; ok {
+				want[path] = true
+			}
+			link := srv.URL + strings.ReplaceAll(string(h[1]), "&amp;", "&")
+			if resp := call(t, "GET", link, testToken, nil, nil); resp.StatusCode != http.StatusOK {
+				t.Errorf("link %s of job %s answers %d", link, j.ID, resp.StatusCode)
+			}
+		}
+		for path, found := range want {
+			if !found {
+				t.Errorf("row of job %s does not link to %s:\n%s", j.ID, path, row)
 			}
 		}
 	}

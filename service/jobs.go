@@ -171,9 +171,11 @@ func (j *job) save() error {
 // parseJobConfig validates a job's config YAML exactly as crawler run
 // validates a file, then checks what the service adds, on the decoded
 // config (so that YAML anchors, aliases and merge keys cannot hide a key):
-// a job may not name files, since the service decides where a job's files
-// are and no job may read another's, and it may not widen the address
-// guard beyond what the service allows. The database goes into the job's
+// a job may not name files (database, urls_file, fetch.cookies_file),
+// since the service decides where a job's files are and no job may read
+// another's, nor read the server's environment (proxy credentials written
+// ${NAME}), and it may not widen the address guard beyond what the
+// service allows. The database goes into the job's
 // directory.
 func parseJobConfig(text []byte, dir string, allow crawl.AllowList) (*crawl.Config, error) {
 	cfg, err := crawl.ParseConfig("config.yaml", text)
@@ -188,6 +190,12 @@ func parseJobConfig(text []byte, dir string, allow crawl.AllowList) (*crawl.Conf
 	}
 	if cfg.URLsFile != "" {
 		return nil, refuse("urls_file", "jobs cannot read files on the server; list the URLs under urls")
+	}
+	if cfg.Fetch.CookiesFile != "" {
+		return nil, refuse("fetch.cookies_file", "jobs cannot read files on the server")
+	}
+	if key := cfg.ProxyEnvKey(); key != "" {
+		return nil, refuse(key, "jobs cannot read the server's environment; write the proxy's credentials in its URL")
 	}
 	if i := allow.Uncovered(cfg.Fetch.AllowAddresses); i >= 0 {
 		why := "jobs fetch public addresses only; crawler serve --allow-addresses lists what jobs may allow"
@@ -425,7 +433,9 @@ func (j *job) viewLocked(withConfig bool) view {
 	if p, ok := j.live.get(); ok && p.FrontierKnown {
 		v.Progress = newProgress(p.Frontier, p.PagesPerSecond)
 	}
-	if !withConfig {
+	if withConfig {
+		v.Config = crawl.RedactConfigText(v.Config)
+	} else {
 		v.Config = ""
 	}
 	return v

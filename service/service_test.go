@@ -387,6 +387,47 @@ func TestSubmitRejects(t *testing.T) {
 	}
 }
 
+// TestJobSecretsRedacted: a job's header values and proxy credentials are
+// neither shown by the API nor recorded in the job's runs table; job.json
+// keeps the config as submitted, since resuming the job needs it.
+func TestJobSecretsRedacted(t *testing.T) {
+	site := startSite(t, testsite.Options{Hosts: 1, PagesPerHost: 5, Seed: 5})
+	dir := t.TempDir()
+	_, srv := startService(t, dir, 1)
+	config := "seeds: [" + strings.Join(site.Seeds(), ", ") + "]  # a comment: svc-comment-7\n" +
+		"workers: 4\npoliteness: {rate: 0, max_in_flight: 2, backoff_base: 10ms}\n" +
+		"fetch:\n  allow_addresses: [127.0.0.0/8]\n  max_retries: 1\n  retry_base: 10ms\n" +
+		"  headers: {Authorization: Bearer svc-tok-9}\n" +
+		"  hosts:\n    unused.example: {proxy: ['http://pu:svc-pw-8@proxy.example:3128']}\n"
+	id := submit(t, srv.URL, config)
+	d := waitFor(t, srv.URL, id, "finished", stopped(StateFinished))
+	if d.Progress.Pages == 0 {
+		t.Fatalf("the job stored no page: %+v", d)
+	}
+	db, err := sqlite.OpenReadOnly(context.Background(), filepath.Join(dir, "jobs", id, "crawl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var recorded string
+	if err := db.SQL().QueryRow(`SELECT config FROM runs`).Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"the API": d.Config, "the runs table": recorded} {
+		for _, secret := range []string{"svc-tok-9", "svc-pw-8", "pu:", "svc-comment-7"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s shows %q:\n%s", where, secret, text)
+			}
+		}
+		if !strings.Contains(text, "Authorization: REDACTED") || !strings.Contains(text, "http://REDACTED@proxy.example:3128") {
+			t.Errorf("%s does not show the redacted header and proxy:\n%s", where, text)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "jobs", id, "job.json")); err != nil || !strings.Contains(string(b), "svc-tok-9") {
+		t.Errorf("job.json lost the submitted config (%v)", err)
+	}
+}
+
 func TestCrawlToFinish(t *testing.T) {
 	site := startSite(t, testsite.Options{Hosts: 2, PagesPerHost: 40, Seed: 3})
 	dir := t.TempDir()

@@ -25,7 +25,7 @@ type ExportOptions struct {
 	// Format is "jsonl" (one JSON object per line; the default) or "csv"
 	// (RFC 4180 with a header row).
 	Format string
-	// Table is "items" (the default), "pages" or "links".
+	// Table is "items" (the default), "pages", "links" or "page_data".
 	Table string
 	// Rule restricts an items export to one rule set.
 	Rule string
@@ -54,8 +54,8 @@ func (o *ExportOptions) Check() error {
 	switch {
 	case o.Format != "jsonl" && o.Format != "csv":
 		return fmt.Errorf("format must be jsonl or csv, not %q", o.Format)
-	case o.Table != "items" && o.Table != "pages" && o.Table != "links":
-		return fmt.Errorf("table must be items, pages or links, not %q", o.Table)
+	case o.Table != "items" && o.Table != "pages" && o.Table != "links" && o.Table != "page_data":
+		return fmt.Errorf("table must be items, pages, links or page_data, not %q", o.Table)
 	case o.Rule != "" && o.Table != "items":
 		return fmt.Errorf("a rule selects items; it cannot filter the %s table", o.Table)
 	case o.Bodies && o.Table != "pages":
@@ -102,6 +102,8 @@ func (rd *Reader) Export(ctx context.Context, w io.Writer, o ExportOptions) (int
 		n, err = rd.exportPages(ctx, out, o)
 	case "links":
 		n, err = rd.exportLinks(ctx, out, o)
+	case "page_data":
+		n, err = rd.exportPageData(ctx, out, o)
 	}
 	if err == nil {
 		err = out.flush()
@@ -353,6 +355,58 @@ func (rd *Reader) exportLinks(ctx context.Context, out rowWriter, o ExportOption
 		}
 		lastID, lastURL = from, to
 		vals = append(vals[:0], from, fromURL, to, anchor, nofollow)
+		n++
+		return out.row(vals)
+	})
+	return n, err
+}
+
+var pageDataColumns = []string{"page_id", "url", "jsonld", "opengraph", "twitter", "main_text"}
+
+// exportPageData writes page_data: each HTML page's JSON-LD, OpenGraph and
+// Twitter card data (as JSON) and its main text, with the page's URL.
+func (rd *Reader) exportPageData(ctx context.Context, out rowWriter, o ExportOptions) (int64, error) {
+	end, err := rd.maxID(ctx, "pages")
+	if err != nil {
+		return 0, err
+	}
+	if err := out.header(pageDataColumns); err != nil {
+		return 0, err
+	}
+	where := ` WHERE d.page_id <= ?`
+	args := []any{end}
+	if !o.Since.IsZero() {
+		where += ` AND p.fetched_at >= ?`
+		args = append(args, o.Since.UnixMilli())
+	}
+	q := `SELECT d.page_id, p.url, d.jsonld, d.opengraph, d.twitter, d.main_text FROM page_data d JOIN pages p ON p.id = d.page_id` +
+		where + ` AND d.page_id > ? ORDER BY d.page_id LIMIT ?`
+	var n, last int64
+	vals := make([]any, 0, len(pageDataColumns))
+	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
+		return rd.query(ctx, q, append(args, last, exportBatch)...)
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var url string
+		var jsonld, og, tw sql.RawBytes
+		var text sql.NullString
+		if err := rows.Scan(&id, &url, &jsonld, &og, &tw, &text); err != nil {
+			return err
+		}
+		last = id
+		vals = append(vals[:0], id, url)
+		for _, j := range []sql.RawBytes{jsonld, og, tw} {
+			if j == nil {
+				vals = append(vals, nil)
+			} else {
+				vals = append(vals, rawJSON(j))
+			}
+		}
+		if text.Valid {
+			vals = append(vals, text.String)
+		} else {
+			vals = append(vals, nil)
+		}
 		n++
 		return out.row(vals)
 	})

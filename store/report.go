@@ -256,23 +256,8 @@ func (rd *Reader) Report(ctx context.Context, since time.Time, top int) (*Report
 	if err := rd.reportSince(ctx, r, sinceMS, top); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	rows, err := rd.query(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
-		WHERE state IN ('failed', 'skipped') AND updated_at >= ? GROUP BY state, reason ORDER BY n DESC, reason LIMIT ?`,
-		sinceMS, top)
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", rd.describe(err))
-	}
-	for rows.Next() {
-		var c ReasonCount
-		if err := rows.Scan(&c.State, &c.Reason, &c.Count); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		r.Causes = append(r.Causes, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("report: %w", rd.describe(err))
+	if r.Causes, err = rd.Causes(ctx, since, top); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	err = rd.queryRow(ctx, `SELECT url FROM frontier WHERE state = 'failed' AND updated_at >= ? LIMIT 1`,
 		sinceMS).Scan(&r.Failed)
@@ -285,6 +270,30 @@ func (rd *Reader) Report(ctx context.Context, since time.Time, top int) (*Report
 		}
 	}
 	return r, nil
+}
+
+// Causes returns the most frequent reasons URLs failed or were skipped
+// since since, top of them, most frequent first.
+func (rd *Reader) Causes(ctx context.Context, since time.Time, top int) ([]ReasonCount, error) {
+	rows, err := rd.query(ctx, `SELECT state, coalesce(reason, ''), count(*) AS n FROM frontier
+		WHERE state IN ('failed', 'skipped') AND updated_at >= ? GROUP BY state, reason ORDER BY n DESC, reason LIMIT ?`,
+		since.UnixMilli(), top)
+	if err != nil {
+		return nil, fmt.Errorf("causes: %w", rd.describe(err))
+	}
+	defer rows.Close()
+	var out []ReasonCount
+	for rows.Next() {
+		var c ReasonCount
+		if err := rows.Scan(&c.State, &c.Reason, &c.Count); err != nil {
+			return nil, fmt.Errorf("causes: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("causes: %w", rd.describe(err))
+	}
+	return out, nil
 }
 
 // reportSince reads the pages fetched since sinceMS in one pass: it adds

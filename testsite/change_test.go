@@ -575,3 +575,34 @@ func TestExpectedAtMatchesCrawl(t *testing.T) {
 		}
 	}
 }
+
+// TestCountedBeforeSent checks that a request is counted on the server
+// side before its answer reaches the client: a client that has read a
+// whole answer finds its bytes and status in Stats and Requests at once.
+func TestCountedBeforeSent(t *testing.T) {
+	s := startSite(t, Options{Hosts: 1, PagesPerHost: 40, Seed: 3})
+	c := noRedirect(t)
+	host := s.Hosts()[0]
+	var pages []string
+	for u, st := range s.Expected() {
+		if st == 200 && strings.Contains(u, "/article/") {
+			pages = append(pages, u) // the largest pages: several writes each
+		}
+	}
+	slices.Sort(pages)
+	var bytes int64
+	for i := 0; i < 500; i++ {
+		u := pages[i%len(pages)]
+		r := get(t, c, u)
+		bytes += int64(len(r.body))
+		st := s.Stats()[host]
+		if st.Bytes != bytes || st.Requests != i+1 {
+			t.Fatalf("after %d answers read: server counted %d requests and %d bytes, want %d and %d",
+				i+1, st.Requests, st.Bytes, i+1, bytes)
+		}
+		reqs := s.Requests(host)
+		if last := reqs[len(reqs)-1]; last.Status != 200 || last.Bytes != int64(len(r.body)) {
+			t.Fatalf("request %d logged as status %d with %d bytes, want 200 with %d", i+1, last.Status, last.Bytes, len(r.body))
+		}
+	}
+}

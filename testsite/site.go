@@ -302,15 +302,14 @@ func (s *Site) wrap(host string, h func(w http.ResponseWriter, r *http.Request, 
 		defer s.handlers.Done()
 
 		g := int(s.gen.Load())
-		start, target, allowed := hl.begin(s.start, r.URL)
-		rec := &recorder{ResponseWriter: w}
+		_, seq, allowed := hl.begin(s.start, r.URL, r.Method, g, conditional(r))
+		rec := &recorder{ResponseWriter: w, log: hl, seq: seq}
 		defer func() {
 			status := rec.status
 			if status == 0 {
 				status = http.StatusOK // what net/http sends for a handler that wrote nothing
 			}
-			hl.end(Request{Start: start, Method: r.Method, Target: target, Generation: g,
-				Conditional: conditional(r), Status: status, Bytes: rec.bytes})
+			hl.end(seq, status)
 		}()
 		if !allowed {
 			rec.Header().Set("Retry-After", "1")

@@ -38,16 +38,20 @@ type Request struct {
 	Bytes       int64  // body bytes sent
 }
 
-// recorder notes the status and the body bytes of a response.
+// recorder notes the status and the body bytes of a response in its
+// host's log as they are written, before they reach the client: a client
+// that has read a whole answer finds it counted already.
 type recorder struct {
 	http.ResponseWriter
+	log    *hostLog
+	seq    int64 // the request's number in log
 	status int
-	bytes  int64
 }
 
 func (w *recorder) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.log.setStatus(w.seq, code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -55,9 +59,15 @@ func (w *recorder) WriteHeader(code int) {
 func (w *recorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.log.setStatus(w.seq, http.StatusOK)
 	}
+	// Counted before the write: once the bytes are out, the client may
+	// look at the counts.
+	w.log.addBytes(w.seq, int64(len(b)))
 	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
+	if n < len(b) {
+		w.log.addBytes(w.seq, int64(n-len(b)))
+	}
 	return n, err
 }
 
@@ -78,11 +88,14 @@ type hostLog struct {
 	notModified int
 	bytes       int64
 
-	// reqs holds the most recent requests in order, like ring (nil with
-	// Options.NoByPath); once it reaches its capacity, reqNext is the
-	// oldest entry.
+	// reqs holds the most recent requests in the order they started,
+	// like ring (nil with Options.NoByPath); once it reaches its capacity,
+	// reqNext is the oldest entry. seq numbers requests from 1; the
+	// request numbered n sits at reqs[(n-1) % capacity] while it is
+	// among the most recent.
 	reqs    []Request
 	reqNext int
+	seq     int64
 
 	// ring holds the most recent request starts (ns since site start) in
 	// order; once it reaches its capacity, next is the oldest entry.
@@ -108,10 +121,10 @@ func newHostLog(capacity int, byPath bool, ratePerSec float64) *hostLog {
 }
 
 // begin records a request start and reports whether RateLimit lets it
-// through, with the start time and the request target as kept in ByPath
-// ("" with Options.NoByPath). The time is read under the lock so starts
-// are recorded in order.
-func (l *hostLog) begin(origin time.Time, u *url.URL) (start time.Duration, target string, allowed bool) {
+// through, with the start time and the request's number for setStatus,
+// addBytes and end. The time is read under the lock so starts are
+// recorded in order.
+func (l *hostLog) begin(origin time.Time, u *url.URL, method string, generation int, conditional bool) (start time.Duration, seq int64, allowed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := int64(time.Since(origin))
@@ -125,12 +138,24 @@ func (l *hostLog) begin(origin time.Time, u *url.URL) (start time.Duration, targ
 	l.requests++
 	l.inFlight++
 	l.maxInFlight = max(l.maxInFlight, l.inFlight)
+	if conditional {
+		l.conditional++
+	}
+	l.seq++
 	if l.byPath != nil {
-		target = u.EscapedPath()
+		target := u.EscapedPath()
 		if u.RawQuery != "" {
 			target += "?" + u.RawQuery
 		}
 		l.byPath[target]++
+		req := Request{Start: time.Duration(now), Method: method, Target: target, Generation: generation,
+			Conditional: conditional}
+		if len(l.reqs) < l.capacity {
+			l.reqs = append(l.reqs, req)
+		} else {
+			l.reqs[l.reqNext] = req
+			l.reqNext = (l.reqNext + 1) % len(l.reqs)
+		}
 	}
 	if len(l.ring) < l.capacity {
 		l.ring = append(l.ring, now)
@@ -141,33 +166,55 @@ func (l *hostLog) begin(origin time.Time, u *url.URL) (start time.Duration, targ
 	if l.interval > 0 {
 		if now < l.nextOK-l.interval/10 {
 			l.throttled++
-			return time.Duration(now), target, false
+			return time.Duration(now), l.seq, false
 		}
 		l.nextOK = max(now, l.nextOK) + l.interval
 	}
-	return time.Duration(now), target, true
+	return time.Duration(now), l.seq, true
 }
 
-// end records the end of the request that begin let in or turned away.
-func (l *hostLog) end(req Request) {
+// entry returns the logged request numbered seq, or nil once it has left
+// the log (or with Options.NoByPath). l.mu must be held.
+func (l *hostLog) entry(seq int64) *Request {
+	if l.reqs == nil || seq <= l.seq-int64(l.capacity) {
+		return nil
+	}
+	return &l.reqs[(seq-1)%int64(l.capacity)]
+}
+
+// setStatus records the status of the request numbered seq.
+func (l *hostLog) setStatus(seq int64, status int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if status == http.StatusNotModified {
+		l.notModified++
+	}
+	if r := l.entry(seq); r != nil {
+		r.Status = status
+	}
+}
+
+// addBytes counts n body bytes of the request numbered seq.
+func (l *hostLog) addBytes(seq int64, n int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bytes += n
+	if r := l.entry(seq); r != nil {
+		r.Bytes += n
+	}
+}
+
+// end records the end of the request numbered seq, which begin let in or
+// turned away; status is what was sent.
+func (l *hostLog) end(seq int64, status int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inFlight--
-	if req.Conditional {
-		l.conditional++
-	}
-	if req.Status == http.StatusNotModified {
-		l.notModified++
-	}
-	l.bytes += req.Bytes
-	if l.reqs == nil {
-		return
-	}
-	if len(l.reqs) < l.capacity {
-		l.reqs = append(l.reqs, req)
-	} else {
-		l.reqs[l.reqNext] = req
-		l.reqNext = (l.reqNext + 1) % len(l.reqs)
+	if r := l.entry(seq); r != nil && r.Status == 0 {
+		if status == http.StatusNotModified {
+			l.notModified++
+		}
+		r.Status = status
 	}
 }
 
@@ -201,7 +248,7 @@ func (l *hostLog) starts() []int64 {
 	return append(out, l.ring[:l.next]...)
 }
 
-// recent returns the recorded requests, in the order they ended.
+// recent returns the recorded requests, in the order they started.
 func (l *hostLog) recent() []Request {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -214,7 +261,8 @@ func (l *hostLog) recent() []Request {
 }
 
 // Requests returns host's ("addr:port") most recent requests in the order
-// they ended: up to its share of Options.LogSize, none with
+// they started, each with what has been sent of its answer so far: up to
+// its share of Options.LogSize, none with
 // Options.NoByPath or for an unknown host.
 func (s *Site) Requests(host string) []Request {
 	l, ok := s.logs[host]

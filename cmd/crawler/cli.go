@@ -17,6 +17,11 @@ import (
 const usage = `crawler: a polite, resumable web crawler that stores what it finds in SQLite.
 
 Usage:
+  crawler fetch [-c config.yaml] [--body | --json] URL
+                                             one URL as the crawl sees it: robots, redirects, links, items
+  crawler init URL [-o config.yaml] [--force] [--allow-addresses LIST]
+                                             write a commented config for a site, with starter rules
+  crawler check -c config.yaml               validate a config and show what a run would start with
   crawler run -c config.yaml [--urls FILE]   crawl (or resume) the job in config.yaml
   crawler demo [--dir DIR]                   crawl the built-in local demo site
   crawler serve --data DIR [--listen ADDR] [--token-file FILE] [--allow-addresses LIST]
@@ -46,6 +51,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "run":
 		return cmdRun(ctx, rest, stdout, stderr)
+	case "fetch":
+		return cmdFetch(ctx, rest, stdout, stderr)
+	case "init":
+		return cmdInit(ctx, rest, stdout, stderr)
+	case "check":
+		return cmdCheck(ctx, rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "serve":
@@ -75,6 +86,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// stopNotice is printed when the first Ctrl-C (or SIGTERM) arrives.
+const stopNotice = "stopping gracefully; press Ctrl-C again to exit at once (the database stays consistent)"
+
+// announcesStop reports whether the command args run prints stopNotice
+// itself: a crawl does, through its progress display, so that the
+// display is not drawn twice around it.
+func announcesStop(args []string) bool {
+	return len(args) > 0 && (args[0] == "run" || args[0] == "demo")
 }
 
 // common holds flags every command accepts.

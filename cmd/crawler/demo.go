@@ -42,8 +42,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		os.Remove(db + suffix)
 	}
 	cfg := demoConfig(db, site.Seeds())
-	fmt.Fprintf(stdout, "demo site: %d hosts on loopback (%s ...), crawling into %s\n", *hosts, site.Hosts()[0], db)
-	err = crawlJob(ctx, cfg, log, stdout, stderr, c.quiet, "crawler demo (starts afresh)")
+	fmt.Fprintf(stdout, "demo site: %s on loopback (%s ...), crawling into %s\n", plural(*hosts, "host"), site.Hosts()[0], db)
+	prog := quoteArg(progName())
+	err = crawlJob(ctx, cfg, log, stdout, stderr, c.quiet, prog+" demo (starts afresh)")
 	if err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ Try these queries (they also work while a crawl runs):
   %[2]s query --db %[1]s "SELECT rule, json_extract(data, '$.name') AS name, json_extract(data, '$.price') AS price FROM items LIMIT 10"
 
 and "%[2]s status --db %[1]s" for a summary.
-`, db, progName())
+`, quoteArg(db), prog)
 	return nil
 }
 

@@ -174,6 +174,8 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 	if e.Redirects > 0 {
 		fetch += fmt.Sprintf(", reached after %d redirects", e.Redirects)
 	}
+
+	line("fetch", "%s", fetch)
 	if e.Worker != "" {
 		by := "recorded by "
 		if e.State == store.StateLeased {
@@ -181,9 +183,8 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 		} else if e.State == store.StateQueued {
 			by = "last claimed by "
 		}
-		fetch += ", " + by + e.Worker
+		line("worker", "%s", by+e.Worker)
 	}
-	line("fetch", "%s", fetch)
 	if e.LastError != "" {
 		fmt.Fprintf(w, "%slast error: %s\n", indent, oneLine(e.LastError))
 	}
@@ -235,14 +236,6 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 	} else {
 		line("page", "none recorded: no HTTP response was stored for this URL")
 	}
-}
-
-// plural writes "1 page", "2 pages".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func byteSize(n int) string {

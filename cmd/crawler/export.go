@@ -22,13 +22,13 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dbFlag := fs.String("db", "", "database file or postgres:// URL")
 	name := nameFlag(fs)
 	format := fs.String("format", "", "jsonl or csv (default: csv for an -o file ending in .csv, else jsonl)")
-	table := fs.String("table", "items", "items, pages or links")
+	table := fs.String("table", "items", "items, pages, links or page_data (JSON-LD, OpenGraph, Twitter cards, main text)")
 	rule := fs.String("rule", "", "items of this rule set only")
 	since := fs.String("since", "", "rows from this time on: 2026-01-02, an RFC 3339 time, or a duration back from now such as 24h")
 	bodies := fs.Bool("bodies", false, "pages: add each text body, decompressed and decoded to UTF-8")
 	out := fs.String("o", "-", "output file, or - for standard output")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: crawler export [-c config.yaml | --db FILE] [--format jsonl|csv] [--table items|pages|links]\n"+
+		fmt.Fprint(fs.Output(), "Usage: crawler export [-c config.yaml | --db FILE] [--format jsonl|csv] [--table items|pages|links|page_data]\n"+
 			"                      [--rule NAME] [--since TIME] [--bodies] -o FILE|-\n\n"+
 			"Streams a table as JSON lines or CSV, in constant memory; works while a crawl runs.\n\n")
 		fs.PrintDefaults()
@@ -83,10 +83,13 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if dest == "-" {
 			dest = "standard output"
 		}
-		fmt.Fprintf(stderr, "exported %d %s to %s\n", n, o.Table, dest)
+		fmt.Fprintf(stderr, "exported %s to %s\n", plural(n, exportNoun[o.Table]), dest)
 	}
 	return nil
 }
+
+// exportNoun names one row of each table export writes.
+var exportNoun = map[string]string{"items": "item", "pages": "page", "links": "link", "page_data": "page_data row"}
 
 func configOrDefault(path string) string {
 	if path == "" {

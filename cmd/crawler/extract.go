@@ -128,7 +128,7 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if !c.quiet {
-		fmt.Fprintf(stderr, "%d items, %d with errors (source: %s)\n", len(items), withErrors, res.Source)
+		fmt.Fprintf(stderr, "%s, %d with errors (source: %s)\n", plural(len(items), "item"), withErrors, res.Source)
 	}
 	return nil
 }
@@ -250,12 +250,13 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // writeReextract prints what reextract did.
 func writeReextract(w io.Writer, r crawl.ReextractStats) {
-	fmt.Fprintf(w, "reextracted %d pages in %v: %d items, %d with errors", r.Pages, r.Took.Round(time.Millisecond), r.Items, r.WithErrors)
+	fmt.Fprintf(w, "reextracted %s in %v: %s, %d with errors", plural(r.Pages, "page"), r.Took.Round(time.Millisecond),
+		plural(r.Items, "item"), r.WithErrors)
 	if r.Skipped > 0 {
-		fmt.Fprintf(w, "; %d stored bodies skipped (not in fetch.parse_types)", r.Skipped)
+		fmt.Fprintf(w, "; %s skipped (not in fetch.parse_types)", plural(r.Skipped, "stored body"))
 	}
 	if r.Failed > 0 {
-		fmt.Fprintf(w, "; %d pages failed", r.Failed)
+		fmt.Fprintf(w, "; %s failed", plural(r.Failed, "page"))
 	}
 	fmt.Fprintln(w)
 	names := make([]string, 0, len(r.ByRule))
@@ -264,6 +265,22 @@ func writeReextract(w io.Writer, r crawl.ReextractStats) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-24s %d items\n", n, r.ByRule[n])
+		fmt.Fprintf(w, "  %-24s %s\n", n, plural(r.ByRule[n], "item"))
+	}
+	if len(r.FieldErrors) > 0 {
+		fmt.Fprintln(w, "\nfields that failed, most frequent first:")
+		for _, e := range r.FieldErrors {
+			what := e.Rule + "." + e.Field
+			if e.Field == "" {
+				what = e.Rule
+			}
+			fmt.Fprintf(w, "  %7s  %s: %s\n", groupDigits(int64(e.Count)), what, e.Reason)
+			if e.Example != e.Reason {
+				fmt.Fprintf(w, "           e.g. %s on %s\n", oneLine(e.Example), e.URL)
+			} else {
+				fmt.Fprintf(w, "           e.g. on %s\n", e.URL)
+			}
+		}
+		fmt.Fprintln(w, "Fix the rules and run reextract again; crawler extract URL shows one page's items and errors.")
 	}
 }

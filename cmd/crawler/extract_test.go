@@ -342,3 +342,71 @@ func TestExportCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestReextractFieldErrors checks that reextract sums up which fields
+// failed and why, most frequent first, with an example of each.
+func TestReextractFieldErrors(t *testing.T) {
+	_, cfg := xtCrawl(t, "h1.product-name")
+	products := len(xtItems(t, cfg))
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(text), "      - {name: label,",
+		"      - {name: made, selector: .sku, type: date}\n      - {name: maker, selector: .maker, required: true}\n      - {name: label,", 1)
+	if err := os.WriteFile(cfg, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := xtRun(t, "reextract", "-c", cfg)
+	for _, want := range []string{
+		"\nfields that failed, most frequent first:\n",
+		fmt.Sprintf("%9d  product.made: parse date …: unknown layout\n           e.g. parse date \"SKU: ", products),
+		fmt.Sprintf("%9d  product.maker: required, no match\n           e.g. on http://", products),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("reextract report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestExportPageData checks that page_data exports as JSON lines, with
+// the page's URL, its JSON-LD as JSON and its main text.
+func TestExportPageData(t *testing.T) {
+	_, cfg := xtCrawl(t, "h1.product-name")
+	stdout, stderr := xtRun(t, "export", "-c", cfg, "--table", "page_data", "-o", "-")
+	db, err := sqlite.OpenReadOnly(context.Background(), filepath.Join(filepath.Dir(cfg), "crawl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows int
+	db.SQL().QueryRow(`SELECT count(*) FROM page_data`).Scan(&rows)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != rows || rows == 0 {
+		t.Fatalf("page_data export has %d lines, want %d", len(lines), rows)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("exported %d page_data rows to standard output", rows)) {
+		t.Errorf("stderr %q does not count the rows", stderr)
+	}
+	products := 0
+	for _, l := range lines {
+		var r struct {
+			PageID   int64             `json:"page_id"`
+			URL      string            `json:"url"`
+			JSONLD   []json.RawMessage `json:"jsonld"`
+			MainText string            `json:"main_text"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if strings.Contains(r.URL, "/product/") {
+			products++
+			if len(r.JSONLD) == 0 || !strings.Contains(string(r.JSONLD[0]), `"Product"`) || r.MainText == "" {
+				t.Errorf("product page %s: jsonld %s, main text %q", r.URL, r.JSONLD, r.MainText)
+			}
+		}
+	}
+	if products == 0 {
+		t.Error("no product page in the page_data export")
+	}
+}

@@ -72,7 +72,7 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // writeHosts prints the host table.
 func writeHosts(w io.Writer, rows []crawl.HostPace, total int, database string, now time.Time) {
-	fmt.Fprintf(w, "database: %s, %d hosts", database, total)
+	fmt.Fprintf(w, "database: %s, %s", database, plural(total, "host"))
 	if len(rows) < total {
 		fmt.Fprintf(w, " (showing %d; --limit N for more)", len(rows))
 	}

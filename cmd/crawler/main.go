@@ -22,9 +22,12 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	announced := announcesStop(os.Args[1:])
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "\nstopping gracefully; press Ctrl-C again to exit at once (the database stays consistent)")
+		if !announced {
+			fmt.Fprintln(os.Stderr, "\n"+stopNotice)
+		}
 		cancel()
 		<-sigs
 		fmt.Fprintln(os.Stderr, "exiting now")

@@ -173,7 +173,18 @@ func TestPostgresOutageMidCrawl(t *testing.T) {
 	proxy := newPGProxy(t, u.Host, 2<<20)
 	viaProxy := *u
 	viaProxy.Host = proxy.addr()
+	// A host lease whose answer the outage lost is taken over when it runs
+	// out: keep that short.
 	cfg := pgConfig(t, t.TempDir(), site, viaProxy.String(), name, "")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "politeness:\n", "politeness:\n  host_lease: 20s\n  max_crawl_delay: 5s\n", 1)
+	text = strings.Replace(text, "fetch:\n", "fetch:\n  total_timeout: 5s\n", 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	logs := &lineSignal{want: "database unavailable", found: make(chan struct{})}

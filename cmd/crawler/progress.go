@@ -18,7 +18,7 @@ import (
 func progressLines(p runner.Progress) []string {
 	s := p.Stats
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s pages  %s/s (avg %s)", groupDigits(s.Pages), rate(p.PagesPerSecond), rate(p.AvgPagesPerSecond))
+	fmt.Fprintf(&b, "%s  %s/s (avg %s)", plural(s.Pages, "page"), rate(p.PagesPerSecond), rate(p.AvgPagesPerSecond))
 	if p.FrontierKnown {
 		fmt.Fprintf(&b, "  %s queued", groupDigits(int64(p.Frontier.Queued)))
 	}
@@ -61,6 +61,9 @@ func progressLines(p runner.Progress) []string {
 		}
 		out = append(out, b.String())
 	}
+	if w := p.WaitingText(); w != "" {
+		out = append(out, w)
+	}
 	return out
 }
 
@@ -80,6 +83,9 @@ func progressAttrs(p runner.Progress) []any {
 		"throttled", s.Hosts.Throttled, "backing_off", s.Hosts.BackingOff, "elapsed", p.Elapsed.Round(time.Second))
 	if d := p.ETA(); d > 0 {
 		a = append(a, "eta", d.Round(time.Second))
+	}
+	if w := p.WaitingText(); w != "" {
+		a = append(a, "waiting", w)
 	}
 	return a
 }
@@ -190,6 +196,20 @@ func (p *progress) show(pr runner.Progress) {
 		p.lastPlain = pr.Now
 		p.log.Info("progress", progressAttrs(pr)...)
 	}
+}
+
+// Notice writes msg on a line of its own: above the display on a
+// terminal (the display is drawn again below it), else to w.
+func (p *progress) Notice(w io.Writer, msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.term == nil {
+		fmt.Fprintln(w, msg)
+		return
+	}
+	p.clearLocked()
+	fmt.Fprintln(p.term, msg)
+	p.showLocked()
 }
 
 // Close erases the display from the terminal.

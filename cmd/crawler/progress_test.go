@@ -148,3 +148,75 @@ func (b *obsBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// screen replays terminal output (text, CR, LF, cursor up, erase below)
+// and returns the lines left on the screen.
+func screen(out string) []string {
+	lines := []string{""}
+	row, col := 0, 0
+	put := func(c byte) {
+		for len(lines) <= row {
+			lines = append(lines, "")
+		}
+		l := lines[row]
+		for len(l) < col {
+			l += " "
+		}
+		if col < len(l) {
+			l = l[:col] + string(c) + l[col+1:]
+		} else {
+			l += string(c)
+		}
+		lines[row] = l
+		col++
+	}
+	for i := 0; i < len(out); i++ {
+		switch c := out[i]; {
+		case c == '\r':
+			col = 0
+		case c == '\n':
+			row, col = row+1, 0
+		case c == 0x1b && i+1 < len(out) && out[i+1] == '[':
+			j := i + 2
+			n := 0
+			for j < len(out) && out[j] >= '0' && out[j] <= '9' {
+				n = n*10 + int(out[j]-'0')
+				j++
+			}
+			switch out[j] {
+			case 'A':
+				row = max(0, row-max(n, 1))
+			case 'J':
+				if row < len(lines) {
+					lines = lines[:row+1]
+					if col < len(lines[row]) {
+						lines[row] = lines[row][:col]
+					}
+				}
+			}
+			i = j
+		default:
+			put(c)
+		}
+	}
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// TestDisplayStopNotice checks that the notice of the first Ctrl-C goes
+// above the display, and the display is on the screen once after it.
+func TestDisplayStopNotice(t *testing.T) {
+	var term bytes.Buffer
+	p := newProgress(slog.New(slog.NewTextHandler(&term, &slog.HandlerOptions{ReplaceAttr: obsDropTime})), progressConfig{Term: &term})
+	p.draw("10 pages\nhosts 2 active\nfailed 1")
+	p.Notice(&term, stopNotice)
+	p.Logger().Info("stopping: letting in-flight fetches finish")
+	p.draw("12 pages\nhosts 2 active\nfailed 1")
+	got := screen(term.String())
+	want := []string{stopNotice, `level=INFO msg="stopping: letting in-flight fetches finish"`, "12 pages", "hosts 2 active", "failed 1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("screen after the stop notice (-want +got):\n%s\nraw %q", diff, term.String())
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -52,7 +53,9 @@ func printRows(rows *store.QueryRows, w io.Writer, asJSON bool) error {
 		return fmt.Errorf("query: %w", err)
 	}
 	var tw *tabwriter.Writer
-	enc := json.NewEncoder(w)
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
+	enc.SetEscapeHTML(false)
 	if !asJSON {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.Join(cols, "\t"))
@@ -65,11 +68,25 @@ func printRows(rows *store.QueryRows, w io.Writer, asJSON bool) error {
 		}
 		n++
 		if asJSON {
-			obj := make(map[string]any, len(cols))
+			// One object per row, its keys in the order the SELECT names them.
+			line.Reset()
+			line.WriteByte('{')
 			for i, c := range cols {
-				obj[c] = store.JSONValue(vals[i])
+				if i > 0 {
+					line.WriteByte(',')
+				}
+				if err := enc.Encode(c); err != nil {
+					return err
+				}
+				line.Truncate(line.Len() - 1) // Encode's newline
+				line.WriteByte(':')
+				if err := enc.Encode(store.JSONValue(vals[i])); err != nil {
+					return err
+				}
+				line.Truncate(line.Len() - 1)
 			}
-			if err := enc.Encode(obj); err != nil {
+			line.WriteString("}\n")
+			if _, err := w.Write(line.Bytes()); err != nil {
 				return err
 			}
 			continue
@@ -85,7 +102,7 @@ func printRows(rows *store.QueryRows, w io.Writer, asJSON bool) error {
 	}
 	if tw != nil {
 		tw.Flush()
-		fmt.Fprintf(w, "(%d rows)\n", n)
+		fmt.Fprintf(w, "(%s)\n", plural(n, "row"))
 	}
 	return nil
 }

@@ -116,10 +116,10 @@ func TestReadOnlyDirectory(t *testing.T) {
 	openUp(t, dir, 0o555)
 	t.Cleanup(func() { os.Chmod(dir, 0o755) })
 	if out, err := unprivileged(t, bin, "query", "--db", path, "SELECT count(*) AS n FROM frontier"); err != nil ||
-		!strings.Contains(string(out), "(1 rows)") {
+		!strings.Contains(string(out), "(1 row)") {
 		t.Errorf("query in a read-only directory: %v\n%s", err, out)
 	}
-	if out, err := unprivileged(t, bin, "status", "--db", path); err != nil || !strings.Contains(string(out), "frontier: 1 URLs") {
+	if out, err := unprivileged(t, bin, "status", "--db", path); err != nil || !strings.Contains(string(out), "frontier: 1 URL,") {
 		t.Errorf("status in a read-only directory: %v\n%s", err, out)
 	}
 	if _, err := os.Stat(path + "-shm"); err == nil {
@@ -204,5 +204,20 @@ func TestServeToken(t *testing.T) {
 	go io.Copy(io.Discard, pr)
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
+	}
+}
+
+// TestQueryJSONColumnOrder checks that query --json writes each row's keys
+// in the order the SELECT names its columns.
+func TestQueryJSONColumnOrder(t *testing.T) {
+	path := emptyDatabase(t, t.TempDir())
+	var stdout, stderr bytes.Buffer
+	q := `SELECT url, state, 1 AS zeta, 2.5 AS alpha, NULL AS mid, '<a&b>' AS html FROM frontier`
+	if err := run(context.Background(), []string{"query", "--db", path, "--json", q}, &stdout, &stderr); err != nil {
+		t.Fatal(err, stderr.String())
+	}
+	want := `{"url":"http://a.example/","state":"queued","zeta":1,"alpha":2.5,"mid":null,"html":"<a&b>"}` + "\n"
+	if got := stdout.String(); got != want {
+		t.Errorf("query --json wrote\n%s want\n%s", got, want)
 	}
 }

@@ -20,6 +20,7 @@ type runSummary struct {
 	Database string        // database path, or the crawl in a PostgreSQL database
 	Select   string        // the flags naming the database in other commands; "" for --db Database
 	Resume   string        // the command that continues the job
+	Prog     string        // how to call the crawler in the commands shown; "" for "crawler"
 	DB       *store.Report // nil when the database could not be read
 	Now      time.Time
 }
@@ -27,19 +28,19 @@ type runSummary struct {
 // writeReport prints the final report of a run.
 func writeReport(w io.Writer, r runSummary) {
 	st := r.Stats
-	fmt.Fprintf(w, "%s after %s: %s pages stored (%s pages/s), %s failed, %s skipped, %s retries, %s\n",
-		outcomeWord(r.Outcome, r.Err), r.Elapsed.Round(time.Second), groupDigits(st.Pages), rate(r.PagesPerSecond),
-		groupDigits(st.Errors), groupDigits(st.Skipped), groupDigits(st.Retries), megabytes(st.Bytes))
+	fmt.Fprintf(w, "%s after %s: %s stored (%s pages/s), %s failed, %s skipped, %s, %s\n",
+		outcomeWord(r.Outcome, r.Err), r.Elapsed.Round(time.Second), plural(st.Pages, "page"), rate(r.PagesPerSecond),
+		groupDigits(st.Errors), groupDigits(st.Skipped), plural(st.Retries, "retry"), megabytes(st.Bytes))
 	db := "--db " + quoteArg(r.Database)
 	if r.Select != "" {
 		db = r.Select
 	}
 	if d := r.DB; d != nil {
-		fmt.Fprintf(w, "\ndatabase %s: %s URLs (%s done, %s failed, %s skipped, %s queued), %s pages, %s\n",
-			r.Database, groupDigits(int64(d.Total)), groupDigits(int64(d.ByState[store.StateDone])),
+		fmt.Fprintf(w, "\ndatabase %s: %s (%s done, %s failed, %s skipped, %s queued), %s, %s\n",
+			r.Database, plural(d.Total, "URL"), groupDigits(int64(d.ByState[store.StateDone])),
 			groupDigits(int64(d.ByState[store.StateFailed])), groupDigits(int64(d.ByState[store.StateSkipped])),
 			groupDigits(int64(d.ByState[store.StateQueued]+d.ByState[store.StateLeased])),
-			groupDigits(int64(d.Pages)), megabytes(d.Bytes))
+			plural(d.Pages, "page"), megabytes(d.Bytes))
 		if len(d.Statuses) > 0 {
 			parts := make([]string, len(d.Statuses))
 			for i, s := range d.Statuses {
@@ -56,8 +57,8 @@ func writeReport(w io.Writer, r runSummary) {
 		if len(d.SlowHosts) > 0 {
 			fmt.Fprintln(w, "\nslowest hosts this run (mean response time of their pages):")
 			for _, h := range d.SlowHosts {
-				fmt.Fprintf(w, "  %-28s %6s mean, %6s max over %s pages", h.Origin, crawl.Millis(h.AvgMS),
-					crawl.Millis(h.MaxMS), groupDigits(int64(h.Fetched)))
+				fmt.Fprintf(w, "  %-28s %6s mean, %6s max over %s", h.Origin, crawl.Millis(h.AvgMS),
+					crawl.Millis(h.MaxMS), plural(h.Fetched, "page"))
 				if d := max(h.DelayMS, h.CrawlDelayMS); d > 0 {
 					fmt.Fprintf(w, "; delay %s", crawl.Millis(d))
 				}
@@ -68,13 +69,20 @@ func writeReport(w io.Writer, r runSummary) {
 			}
 		}
 		if q := d.ByState[store.StateQueued]; q > 0 && !d.NextDue.IsZero() && d.NextDue.After(r.Now) {
-			fmt.Fprintf(w, "\n%s URLs are queued; the earliest retry is due at %s\n", groupDigits(int64(q)),
+			verb := "are"
+			if q == 1 {
+				verb = "is"
+			}
+			fmt.Fprintf(w, "\n%s %s queued; the earliest retry is due at %s\n", plural(q, "URL"), verb,
 				d.NextDue.Format(time.DateTime))
 		}
 	}
 
 	fmt.Fprintln(w)
+	var nothing *runner.NothingFetchedError
 	switch {
+	case errors.As(r.Err, &nothing):
+		fmt.Fprintf(w, "%v\nafter changing the config, run again:\n  %s\n", nothing, r.Resume)
 	case r.Outcome == crawl.OutcomeInterrupted || errors.Is(r.Err, crawl.ErrInterrupted):
 		fmt.Fprintf(w, "interrupted; the database is consistent. Resume with:\n  %s\n", r.Resume)
 	case r.Err != nil:
@@ -82,15 +90,19 @@ func writeReport(w io.Writer, r runSummary) {
 	case r.Outcome == crawl.OutcomeLimit:
 		fmt.Fprintf(w, "stopped at limits.max_pages (%d); raise it and continue with:\n  %s\n", r.Limit, r.Resume)
 	}
+	prog := r.Prog
+	if prog == "" {
+		prog = "crawler"
+	}
 	fmt.Fprintln(w, "inspect:")
-	fmt.Fprintf(w, "  crawler status %s\n", db)
-	fmt.Fprintf(w, "  crawler hosts %s\n", db)
+	fmt.Fprintf(w, "  %s status %s\n", prog, db)
+	fmt.Fprintf(w, "  %s hosts %s\n", prog, db)
 	example := "URL"
 	if r.DB != nil && r.DB.Failed != "" {
 		example = quoteArg(r.DB.Failed)
 	}
-	fmt.Fprintf(w, "  crawler explain %s %s\n", db, example)
-	fmt.Fprintf(w, "  crawler query %s \"SELECT state, reason, count(*) AS n FROM frontier GROUP BY 1, 2 ORDER BY n DESC LIMIT 20\"\n", db)
+	fmt.Fprintf(w, "  %s explain %s %s\n", prog, db, example)
+	fmt.Fprintf(w, "  %s query %s \"SELECT state, reason, count(*) AS n FROM frontier GROUP BY 1, 2 ORDER BY n DESC LIMIT 20\"\n", prog, db)
 }
 
 func outcomeWord(o crawl.Outcome, err error) string {

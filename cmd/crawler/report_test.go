@@ -31,7 +31,7 @@ func TestWriteReport(t *testing.T) {
 		want []string
 	}{
 		{"finished", runSummary{Result: runner.Result{Outcome: crawl.OutcomeFinished}}, []string{
-			"finished after 10s: 95 pages stored (9.5 pages/s), 5 failed, 2 skipped, 1 retries, 4.2 MB\n",
+			"finished after 10s: 95 pages stored (9.5 pages/s), 5 failed, 2 skipped, 1 retry, 4.2 MB\n",
 			"\ndatabase /data/crawl.db: 100 URLs (90 done, 5 failed, 2 skipped, 3 queued), 95 pages, 4.2 MB\n",
 			"HTTP status this run: 200: 90, 404: 4, 500: 1\n",
 			"\nwhy URLs failed or were skipped this run:\n",
@@ -53,6 +53,14 @@ func TestWriteReport(t *testing.T) {
 		{"limit", runSummary{Result: runner.Result{Outcome: crawl.OutcomeLimit}, Limit: 95}, []string{
 			"stopped at the page limit after 10s",
 			"stopped at limits.max_pages (95); raise it and continue with:\n  crawler run -c config.yaml\n",
+		}},
+		{"nothing fetched", runSummary{Result: runner.Result{Outcome: crawl.OutcomeFinished}, Err: &runner.NothingFetchedError{Total: 1,
+			Seeds: []runner.RefusedSeed{{URL: "http://127.0.0.1:8080/", State: "skipped", Reason: "blocked address: loopback",
+				Hint: "list 127.0.0.1 (or only its port, 127.0.0.1:8080) under fetch.allow_addresses to allow it"}}}}, []string{
+			"finished after 10s",
+			"nothing was fetched: the seed was refused\n  http://127.0.0.1:8080/: blocked address: loopback\n" +
+				"    (list 127.0.0.1 (or only its port, 127.0.0.1:8080) under fetch.allow_addresses to allow it)\n" +
+				"after changing the config, run again:\n  crawler run -c config.yaml\n",
 		}},
 		{"failed", runSummary{Result: runner.Result{Outcome: crawl.OutcomeFailed}, Err: errors.New("commit batch: disk is full")}, []string{
 			"failed after 10s",

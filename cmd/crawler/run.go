@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -34,29 +35,39 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := runConfig(*configPath, *urlsFile)
 	if err != nil {
 		return err
 	}
-	if *urlsFile != "" {
-		cfg.URLsFile = *urlsFile
-	}
-	if cfg.URLsFile != "" {
-		list, err := crawl.ReadURLList(cfg.URLsFile)
-		if err != nil {
-			return err
-		}
-		cfg.URLs = append(cfg.URLs, list...)
-	}
-	if err := cfg.CheckWork(*configPath); err != nil {
-		return err
-	}
-	resume := "crawler run -c " + quoteArg(*configPath)
+	resume := quoteArg(progName()) + " run -c " + quoteArg(*configPath)
 	if *urlsFile != "" {
 		resume += " --urls " + quoteArg(*urlsFile)
 	}
 	op.quiet, op.grace, op.resume, op.config, op.updateSettings = c.quiet, *grace, resume, *configPath, *update
 	return runCrawl(ctx, cfg, log, stdout, stderr, op)
+}
+
+// runConfig loads the config a run starts from: the file, the URL list
+// it or urlsFile names (urlsFile wins), and a check that there is work.
+func runConfig(path, urlsFile string) (*crawl.Config, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if urlsFile != "" {
+		cfg.URLsFile = urlsFile
+	}
+	if cfg.URLsFile != "" {
+		list, err := crawl.ReadURLList(cfg.URLsFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.URLs = append(cfg.URLs, list...)
+	}
+	if err := cfg.CheckWork(path); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // crawlJob runs one crawl to its end with the default progress settings
@@ -129,7 +140,26 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 		}
 		defer stopOps()
 	}
+	// The first Ctrl-C is announced here, through the display, so that
+	// the display is not left on screen above the notice and drawn again.
+	crawled := make(chan struct{})
+	var announcer sync.WaitGroup
+	announcer.Add(1)
+	go func() {
+		defer announcer.Done()
+		select {
+		case <-ctx.Done():
+			if prog != nil {
+				prog.Notice(stderr, stopNotice)
+			} else {
+				fmt.Fprintln(stderr, stopNotice)
+			}
+		case <-crawled:
+		}
+	}()
 	res, runErr := r.Crawl(ctx, o.grace)
+	close(crawled)
+	announcer.Wait()
 	if prog != nil {
 		prog.Close()
 	}
@@ -138,7 +168,7 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 		return nil
 	}
 	sum := runSummary{Result: *res, Err: runErr, Limit: cfg.Limits.MaxPages, Database: cfg.Database, Resume: o.resume,
-		Now: time.Now()}
+		Prog: quoteArg(progName()), Now: time.Now()}
 	if store.IsPostgres(cfg.Database) {
 		// The URL may hold a password: commands name the crawl by its config.
 		sum.Database = showDatabase(cfg.Database, cfg.Name)
@@ -147,7 +177,7 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 	if errors.Is(runErr, crawl.ErrInterrupted) {
 		sum.Err = nil
 	}
-	sum.DB, err = db.Report(context.WithoutCancel(ctx), res.Stats.Started, 5)
+	sum.DB, err = db.Report(context.WithoutCancel(ctx), res.Since, 5)
 	if err != nil {
 		log.Warn("final report: the database summary is missing", "err", err)
 	}

@@ -35,7 +35,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "database: %s\n", showDatabase(path, crawlName))
-	fmt.Fprintf(stdout, "frontier: %d URLs", st.Total)
+	fmt.Fprintf(stdout, "frontier: %s", plural(st.Total, "URL"))
 	for _, k := range []string{store.StateQueued, store.StateLeased, store.StateDone, store.StateFailed, store.StateSkipped} {
 		fmt.Fprintf(stdout, ", %s %d", k, st.ByState[k])
 	}
@@ -74,7 +74,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			(time.Duration(h.DelayMS) * time.Millisecond).String(), h.State)
 	}
 	if st.MoreHosts > 0 {
-		fmt.Fprintf(stdout, "  ... and %d more hosts (crawler query \"SELECT * FROM hosts\")\n", st.MoreHosts)
+		fmt.Fprintf(stdout, "  ... and %s more (crawler query \"SELECT * FROM hosts\")\n", plural(st.MoreHosts, "host"))
 	}
 	writeWorkers(stdout, st.Workers)
 	return nil

@@ -29,6 +29,32 @@ function when(iso) {
   return d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
+// results are the links of a job row: the job's data as the API serves it,
+// and exports to download.
+const results = [
+  ["items", "items", false], ["pages", "pages", false], ["hosts", "hosts", false],
+  ["items.csv", "export?table=items&format=csv", true], ["items.jsonl", "export?table=items&format=jsonl", true],
+  ["pages.jsonl", "export?table=pages&format=jsonl", true], ["page_data.jsonl", "export?table=page_data&format=jsonl", true],
+];
+
+function links(j) {
+  const td = cell("", "links");
+  if (!j.has_database) {
+    td.textContent = "\u2014";
+    return td;
+  }
+  for (const [label, path, download] of results) {
+    if (label === "items.csv") td.appendChild(document.createElement("br"));
+    const a = document.createElement("a");
+    a.href = `/api/jobs/${encodeURIComponent(j.id)}/${path}`;
+    a.textContent = label;
+    if (download) a.download = `${j.id}-${label}`;
+    td.appendChild(a);
+    td.appendChild(document.createTextNode(" "));
+  }
+  return td;
+}
+
 async function act(id, what) {
   const notice = document.getElementById("notice");
   const r = await fetch(`/api/jobs/${id}/${what}`, { method: "POST", credentials: "same-origin" });
@@ -70,11 +96,12 @@ function render(jobs) {
       btns.appendChild(b);
     }
     tr.appendChild(btns);
+    tr.appendChild(links(j));
     tbody.appendChild(tr);
     if (j.error) {
       const er = document.createElement("tr");
       const td = cell(j.error, "err");
-      td.colSpan = 8;
+      td.colSpan = 9;
       er.appendChild(td);
       tbody.appendChild(er);
     }

@@ -181,11 +181,10 @@ func (db *DB) RenewHosts(ctx context.Context, held []store.HostToken, ttl time.D
 	return out, err
 }
 
-// ReleaseHosts ends leases this worker holds, so that any worker may
-// lease the hosts. URLs it claimed under them stay leased under their
-// token: their outcomes, still on the way to the database, are recorded
-// as usual; if they never come (the worker died), the URLs return to the
-// queue when their own lease (lease_duration) runs out.
+// ReleaseHosts ends leases this worker holds, once every outcome of them
+// is recorded: URLs still leased under them are claims whose answer was
+// lost, and return to the queue. The hosts are free for any worker; a
+// host's next allowed time is brought back to what HostRelease says.
 func (db *DB) ReleaseHosts(ctx context.Context, held []store.HostRelease) error {
 	if len(held) == 0 {
 		return nil
@@ -200,13 +199,18 @@ func (db *DB) ReleaseHosts(ctx context.Context, held []store.HostRelease) error 
 		}
 	}
 	return db.inTx(ctx, "release host leases", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM hosts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE hosts h SET lease_token = NULL, lease_owner = NULL, lease_until = NULL,
-				next_allowed_at = CASE WHEN r.next > 0 THEN r.next ELSE h.next_allowed_at END
-			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(id, token, next)
-			WHERE h.id = r.id AND h.lease_token = r.token`, ids, tokens, next)
+		_, err := tx.Exec(ctx, `WITH mine AS (
+				SELECT h.id, r.token, r.next FROM hosts h JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(id, token, next)
+					ON h.id = r.id AND h.lease_token = r.token
+				ORDER BY h.id FOR NO KEY UPDATE OF h),
+			back AS (
+				UPDATE frontier f SET state = 'queued', lease_until = NULL, lease_token = NULL
+				FROM mine m WHERE f.host_id = m.id AND f.state = 'leased' AND f.lease_token = m.token RETURNING f.host_id),
+			counts AS (SELECT host_id, count(*) AS n FROM back GROUP BY host_id)
+			UPDATE hosts h SET lease_token = NULL, lease_owner = NULL, lease_until = NULL,
+				queued = h.queued + coalesce(c.n, 0),
+				next_allowed_at = CASE WHEN m.next > 0 THEN m.next ELSE h.next_allowed_at END
+			FROM mine m LEFT JOIN counts c ON c.host_id = m.id WHERE h.id = m.id`, ids, tokens, next)
 		return err
 	})
 }

@@ -172,9 +172,9 @@ func (db *DB) RenewHosts(ctx context.Context, held []store.HostToken, ttl time.D
 	return out, nil
 }
 
-// ReleaseHosts ends leases this worker holds. URLs claimed under them
-// stay leased under their token, so that their outcomes, still on the
-// way to the database, are recorded; after a crash, Recover returns them.
+// ReleaseHosts ends leases this worker holds, once every outcome of them
+// is recorded: URLs still leased under them are claims whose answer was
+// lost, and return to the queue.
 func (db *DB) ReleaseHosts(ctx context.Context, held []store.HostRelease) error {
 	if len(held) == 0 {
 		return nil
@@ -185,13 +185,26 @@ func (db *DB) ReleaseHosts(ctx context.Context, held []store.HostRelease) error 
 	}
 	defer tx.Rollback()
 	for _, h := range held {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM hosts WHERE id = ? AND lease_token = ?`, h.ID, h.Token).Scan(&n); err != nil {
+			return fmt.Errorf("release host leases: %w", describe(err))
+		}
+		if n == 0 {
+			continue
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE frontier SET state = 'queued', lease_until = NULL, lease_token = NULL
+			WHERE host_id = ? AND state = 'leased' AND lease_token = ?`, h.ID, h.Token)
+		if err != nil {
+			return fmt.Errorf("release host leases: %w", describe(err))
+		}
+		back, _ := r.RowsAffected()
 		var next int64
 		if !h.NextAllowedAt.IsZero() {
 			next = h.NextAllowedAt.UnixMilli()
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET lease_token = NULL, lease_owner = NULL, lease_until = NULL,
-			next_allowed_at = CASE WHEN ?1 > 0 THEN ?1 ELSE next_allowed_at END
-			WHERE id = ?2 AND lease_token = ?3`, next, h.ID, h.Token); err != nil {
+			queued = queued + ?1, next_allowed_at = CASE WHEN ?2 > 0 THEN ?2 ELSE next_allowed_at END WHERE id = ?3`,
+			back, next, h.ID); err != nil {
 			return fmt.Errorf("release host leases: %w", describe(err))
 		}
 	}

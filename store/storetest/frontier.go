@@ -445,9 +445,17 @@ func testLeaseHosts(t *testing.T, h Harness) {
 	if want := []int64{ids[0], ids[3]}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("LeaseHosts in pages of 1 = %v, want %v", got, want)
 	}
-	// Released, a host can be leased again, with its URLs.
+	// Released, a host can be leased again, with its URLs: one claimed
+	// under the lease and never recorded (its claim's answer was lost)
+	// returns to the queue.
+	if ls, _, err := s.Claim(ctx, held, 1, time.Minute); err != nil || len(ls) != 1 {
+		t.Fatalf("Claim = %v, %v", ls, err)
+	}
 	if err := s.ReleaseHosts(ctx, []store.HostRelease{{HostToken: held}}); err != nil {
 		t.Fatal(err)
+	}
+	if q := host(t, s, ids[1]).Queued; q != 2 {
+		t.Errorf("host queued = %d after its release, want 2", q)
 	}
 	if again := hostLease(t, s, ids[1]); again.Token == held.Token {
 		t.Errorf("host leased again with its old token %d", held.Token)
