@@ -140,11 +140,10 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	}
 	out := newOutage(log)
 	e := &Engine{
-		pending: map[int64]int{},
 		cfg: cfg, db: &retryStore{Store: db, o: out}, outage: out, log: log, norm: norm, rules: rules, fetch: f,
-		hostOverrides: overrides,
-		seen:          newSeenCache(cfg.Store.DedupCache),
-		agent:         robots.ProductToken(cfg.Fetch.UserAgent),
+		hostOverrides: overrides, pending: map[int64]int{},
+		seen:  newSeenCache(cfg.Store.DedupCache),
+		agent: robots.ProductToken(cfg.Fetch.UserAgent),
 	}
 	e.seeds = cfg.Seeds
 	if len(cfg.URLs) > 0 {
