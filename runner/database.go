@@ -47,6 +47,12 @@ type Database interface {
 	StartRun(ctx context.Context, config string) (int64, error)
 	// EndRun records how a run ended.
 	EndRun(ctx context.Context, id int64, outcome string) error
+	// ReadTable, CountRows and CopyIn move a crawl between databases
+	// (crawler copy); Workers lists its worker processes.
+	ReadTable(ctx context.Context, t store.CopyTable) (*store.CopyRows, error)
+	CountRows(ctx context.Context, table string) (int64, error)
+	CopyIn(ctx context.Context, read func(store.CopyTable) (*store.CopyRows, error)) (map[string]int64, error)
+	Workers(ctx context.Context, limit int) ([]store.WorkerInfo, error)
 	// RecordSettings records the crawl's settings the first time and
 	// refuses (*store.SettingsDiffer) settings that differ, unless update.
 	RecordSettings(ctx context.Context, settings map[string]string, update bool) error

@@ -14,7 +14,7 @@ import (
 	"github.com/crawler-dev/crawler/store/postgres"
 )
 
-const usage = `crawler: a polite, resumable web crawler that stores what it finds in SQLite.
+const usage = `crawler: a polite, resumable web crawler that stores what it finds in SQLite or PostgreSQL.
 
 Usage:
   crawler fetch [-c config.yaml] [--body | --json] URL
@@ -35,7 +35,11 @@ Usage:
   crawler extract [-c config.yaml] URL|FILE  run the extraction rules on one page, print the items
   crawler reextract [-c config.yaml]         re-run the rules over stored bodies, fetching nothing
   crawler export --format jsonl|csv -o FILE  stream items, pages or links, also while a crawl runs
+  crawler copy --from DB --to DB [--name N]  move a crawl between SQLite and PostgreSQL (either way)
   crawler version
+
+A database is a SQLite file or a postgres:// URL (CRAWLER_DATABASE replaces
+the config's); on PostgreSQL, any number of "crawler run" workers share a crawl.
 
 Common flags: --quiet, --log-format text|json.
 Run "crawler COMMAND -h" for a command's flags.
@@ -77,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdReextract(ctx, rest, stdout, stderr)
 	case "export":
 		return cmdExport(ctx, rest, stdout, stderr)
+	case "copy":
+		return cmdCopy(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crawler", version)
 		return nil
