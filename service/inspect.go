@@ -23,7 +23,9 @@ func (s *Service) inspectConfig(j *job) (*crawl.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config of job %s: %w", j.rec.ID, err)
 	}
-	cfg.Database = j.dbPath()
+	if cfg.Database, cfg.Name, err = s.database(j); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
