@@ -57,6 +57,7 @@ func (db *DB) inTx(ctx context.Context, what string, f func(tx pgx.Tx) error) er
 		if err == nil || !conflict(err) {
 			break
 		}
+		db.conflicts.Add(1)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, describe(err))
@@ -134,9 +135,10 @@ func (db *DB) Add(ctx context.Context, urls []store.NewURL) (map[int64]int, erro
 // ignored entirely, discovered URLs included, so a page is never recorded
 // twice. Outcomes with a zero Lease.ID only add their Discovered URLs.
 //
-// Locks are taken in one order by every transaction of the store: host
-// rows first, in id order, then frontier rows (new ones in URL order), so
-// that workers committing links to the same hosts never deadlock.
+// New frontier rows are inserted in URL order, and host rows are locked
+// last, only those whose counters change, in id order, so that workers
+// committing links to the same hosts neither wait for each other's hosts
+// nor deadlock.
 func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitResult, error) {
 	var res store.CommitResult
 	err := db.inTx(ctx, "commit batch", func(tx pgx.Tx) error {
@@ -147,14 +149,22 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 	return res, err
 }
 
-type hostCounts struct{ queued, pages, errors int }
+// hostCounts are a batch's changes to a host's counters, and the
+// frontier rows of the host the batch made queued.
+type hostCounts struct {
+	queued, pages, errors int
+	made                  []int64 // ids of the rows made queued, locked by the transaction
+}
+
+// changed reports whether the host's counters change.
+func (c *hostCounts) changed() bool { return c.queued != 0 || c.pages != 0 || c.errors != 0 }
 
 func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (store.CommitResult, error) {
 	res := store.CommitResult{NewByHost: map[int64]int{}}
 	now := time.Now().UnixMilli()
 
-	// Hosts: create those discovered URLs need, then lock every host the
-	// batch touches.
+	// Hosts: create those discovered URLs need, and read which are given
+	// up (read again under lock below).
 	var origins []string
 	for i := range batch {
 		for _, u := range batch[i].Discovered {
@@ -170,16 +180,7 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (sto
 	if err != nil {
 		return res, err
 	}
-	var lockIDs []int64
-	for _, id := range originIDs {
-		lockIDs = append(lockIDs, id)
-	}
-	for i := range batch {
-		if id := batch[i].Lease.HostID; batch[i].Lease.ID != 0 && id != 0 {
-			lockIDs = append(lockIDs, id)
-		}
-	}
-	givenUp, err := lockHosts(ctx, tx, lockIDs)
+	givenUp, err := givenUpHosts(ctx, tx, originIDs)
 	if err != nil {
 		return res, err
 	}
@@ -236,6 +237,7 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (sto
 			c := count(o.Lease.HostID)
 			if o.State == store.StateQueued {
 				c.queued++
+				c.made = append(c.made, o.Lease.ID)
 				res.NewByHost[o.Lease.HostID]++
 			}
 			if o.State == store.StateFailed {
@@ -254,15 +256,90 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (sto
 		return res, err
 	}
 	res.Pages = n
+	if err := db.insertURLs(ctx, tx, discovered, originIDs, givenUp, now, res.NewByHost, count); err != nil {
+		return res, err
+	}
+	// Only now are host rows locked, those whose counters change, in id
+	// order: most links name URLs known already, and a commit holds no
+	// lock on other workers' hosts for them. A host given up since it was
+	// read above has the rows this batch made queued ended here, under
+	// its lock (GiveUpHost ended the others): these rows are the
+	// transaction's own, so ending them waits for nobody.
+	ids := make([]int64, 0, len(counts))
+	for id, c := range counts {
+		if c.changed() {
+			ids = append(ids, id)
+		}
+	}
+	nowGivenUp, err := lockHosts(ctx, tx, ids)
+	if err != nil {
+		return res, err
+	}
+	for id, reason := range nowGivenUp {
+		c := counts[id]
+		failed, err := endRows(ctx, tx, c.made, reason, now)
+		if err != nil {
+			return res, err
+		}
+		c.queued, c.errors = 0, c.errors+failed
+		delete(res.NewByHost, id)
+	}
+	if err := updateHostCounts(ctx, tx, counts); err != nil {
+		return res, err
+	}
+	// The worker's row last, as RenewHosts takes it after its hosts.
 	if n > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE workers SET pages = pages + $1 WHERE id = $2`, n, db.worker.Load()); err != nil {
 			return res, fmt.Errorf("count pages of worker: %w", err)
 		}
 	}
-	if err := db.insertURLs(ctx, tx, discovered, originIDs, givenUp, now, res.NewByHost, count); err != nil {
-		return res, err
+	return res, nil
+}
+
+// endRows ends the queued frontier rows ids of a given-up host with
+// reason: skipped if never tried, failed if tried. It returns how many
+// failed.
+func endRows(ctx context.Context, tx pgx.Tx, ids []int64, reason string, now int64) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
 	}
-	return res, updateHostCounts(ctx, tx, counts)
+	var failed int
+	err := tx.QueryRow(ctx, `WITH ended AS (
+			UPDATE frontier SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'skipped' END, reason = $2,
+				lease_until = NULL, updated_at = $3
+			WHERE id = ANY($1) AND state = 'queued' RETURNING state)
+		SELECT count(*) FILTER (WHERE state = 'failed') FROM ended`, ids, text(reason), now).Scan(&failed)
+	if err != nil {
+		return 0, fmt.Errorf("end URLs of given-up host: %w", err)
+	}
+	return failed, nil
+}
+
+// givenUpHosts returns the reasons of the hosts among ids given up, read
+// without a lock.
+func givenUpHosts(ctx context.Context, tx pgx.Tx, ids map[string]int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		list = append(list, id)
+	}
+	rows, err := tx.Query(ctx, `SELECT id, coalesce(reason, 'host given up') FROM hosts WHERE id = ANY($1) AND state = 'given_up'`, list)
+	if err != nil {
+		return nil, fmt.Errorf("hosts given up: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var reason string
+		if err := rows.Scan(&id, &reason); err != nil {
+			return nil, fmt.Errorf("hosts given up: %w", err)
+		}
+		out[id] = reason
+	}
+	return out, rows.Err()
 }
 
 // sqlFinish sets a leased URL's new state, if the lease is still held:
@@ -345,7 +422,7 @@ func lockHosts(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]string, e
 func updateHostCounts(ctx context.Context, tx pgx.Tx, counts map[int64]*hostCounts) error {
 	ids := make([]int64, 0, len(counts))
 	for id, c := range counts {
-		if c.queued != 0 || c.pages != 0 || c.errors != 0 {
+		if c.changed() {
 			ids = append(ids, id)
 		}
 	}
@@ -463,24 +540,27 @@ func (db *DB) insertURLs(ctx context.Context, tx pgx.Tx, urls []store.NewURL, ho
 		FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[],
 			$9::bool[], $10::int[], $11::bigint[])
 			AS u(url, host_id, depth, chain, parent_id, source, state, reason, path_limited, redirects, lastmod)
-		ON CONFLICT (url) DO NOTHING RETURNING url, host_id, state`,
+		ON CONFLICT (url) DO NOTHING RETURNING id, url, host_id, state`,
 		cURL, cHost, cDepth, cChain, cParent, cSource, cState, cReason, cLimited, cRedirects, cLastmod, now)
 	if err != nil {
 		return fmt.Errorf("add URLs: %w", err)
 	}
 	inserted := map[string]bool{}
 	for rows.Next() {
+		var id int64
 		var u string
 		var host *int64
 		var state string
-		if err := rows.Scan(&u, &host, &state); err != nil {
+		if err := rows.Scan(&id, &u, &host, &state); err != nil {
 			rows.Close()
 			return fmt.Errorf("add URLs: %w", err)
 		}
 		inserted[u] = true
 		if state == store.StateQueued && host != nil {
 			newByHost[*host]++
-			count(*host).queued++
+			c := count(*host)
+			c.queued++
+			c.made = append(c.made, id)
 		}
 	}
 	rows.Close()
@@ -536,18 +616,20 @@ func (db *DB) insertURLs(ctx context.Context, tx pgx.Tx, urls []store.NewURL, ho
 		FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::bigint[], $6::text[], $7::int[])
 			AS n(url, host_id, depth, chain, parent_id, source, redirects)
 		WHERE f.url = n.url AND f.state = 'skipped' AND f.path_limited
-		RETURNING f.host_id`, args...)
+		RETURNING f.id, f.host_id`, args...)
 	if err != nil {
 		return fmt.Errorf("requeue shorter paths: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var host int64
-		if err := rows.Scan(&host); err != nil {
+		var id, host int64
+		if err := rows.Scan(&id, &host); err != nil {
 			return fmt.Errorf("requeue shorter paths: %w", err)
 		}
 		newByHost[host]++
-		count(host).queued++
+		c := count(host)
+		c.queued++
+		c.made = append(c.made, id)
 	}
 	return rows.Err()
 }
@@ -767,18 +849,33 @@ func (db *DB) SaveRobots(ctx context.Context, hostID int64, r store.RobotsRecord
 
 // GiveUpHost marks a host given up with reason and ends its live URLs.
 // URLs of the host added afterwards, by any worker, are skipped with the
-// same reason as they are added: adding reads the host's state under its
-// row lock. It returns how many URLs it ended.
+// same reason as they are added: a commit that queues URLs of a host
+// reads its state under its row lock. It returns how many URLs it ended.
+//
+// It takes its locks in a commit's order, frontier rows before the host
+// row: it ends the URLs first (waiting for commits that are recording
+// some of them, which then lock the host freely), then marks the host,
+// then ends the URLs that commits which locked the host in between
+// queued. Those commits have ended by then, and any later one finds the
+// host given up.
 func (db *DB) GiveUpHost(ctx context.Context, hostID int64, reason string) (int, error) {
 	var n int
 	err := db.inTx(ctx, fmt.Sprintf("give up host %d", hostID), func(tx pgx.Tx) error {
 		now := time.Now().UnixMilli()
-		if _, err := tx.Exec(ctx, `UPDATE hosts SET state = 'given_up', reason = $1, updated_at = $2 WHERE id = $3`,
-			text(reason), now, hostID); err != nil {
+		var failed int
+		if err := tx.QueryRow(ctx, `WITH ended AS (
+				UPDATE frontier SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'skipped' END, reason = $2,
+					lease_until = NULL, updated_at = $3
+				WHERE host_id = $1 AND state IN ('queued', 'leased') RETURNING state)
+			SELECT count(*), count(*) FILTER (WHERE state = 'failed') FROM ended`, hostID, text(reason), now).Scan(&n, &failed); err != nil {
 			return err
 		}
-		var err error
-		n, err = settleGivenUp(ctx, tx, hostID, now)
+		if _, err := tx.Exec(ctx, `UPDATE hosts SET state = 'given_up', reason = $1, updated_at = $2, queued = 0,
+			errors = errors + $3 WHERE id = $4`, text(reason), now, failed, hostID); err != nil {
+			return err
+		}
+		more, err := settleGivenUp(ctx, tx, hostID, now)
+		n += more
 		return err
 	})
 	return n, err

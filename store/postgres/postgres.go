@@ -46,6 +46,9 @@ type DB struct {
 	r      *sql.DB
 	hosts  hostIDs
 	worker atomic.Int64 // this process's row in workers (StartWorker), 0 before
+	// conflicts counts transactions run again after a serialization
+	// failure or a deadlock (see inTx).
+	conflicts atomic.Int64
 	// maxRow is store.ReaderOptions.MaxValueBytes: the longest row a
 	// reader connection accepts (0: no limit).
 	maxRow int
