@@ -94,10 +94,8 @@ func unreachable(err error) bool {
 		return true
 	}
 	// pgx reports a connection it closed after an error as "conn closed".
-	return err.Error() == "conn closed" || errors.Is(err, pgconnClosed)
+	return err.Error() == "conn closed"
 }
-
-var pgconnClosed = errors.New("conn closed")
 
 // isDNS reports a host name that does not resolve: a wrong URL, not an
 // outage.
