@@ -17,16 +17,19 @@ import (
 	"github.com/crawler-dev/crawler/testsite"
 )
 
-// workerPoliteness is the politeness of the multi-worker tests: 8
-// requests a second per host, one at a time, and short timeouts and host
-// leases, so that a killed worker's hosts are taken over within seconds.
-// The site refuses (429) any request that comes sooner than 100 ms after
-// the one before to the same host: a handover that broke the pace shows in
-// its log.
+// workerPoliteness is the politeness of the multi-worker tests: 5
+// requests a second per host (200 ms apart), one at a time, and short
+// timeouts and host leases, so that a killed worker's hosts are taken over
+// within seconds. The site refuses (429) any request that comes sooner
+// than 100 ms after the one before to the same host, and the test reads
+// every gap from the site's log: a handover that broke the pace shows
+// there. The 100 ms between the crawler's pace and the judge's are for
+// the time from a request's dispatch to its arrival, which a loaded
+// machine stretches: the site's clock sees arrivals.
 const workerPoliteness = `
 workers: 8
 politeness:
-  rate: 8
+  rate: 5
   burst: 1
   max_in_flight: 1
   max_active_hosts: 2
@@ -74,7 +77,7 @@ func TestWorkersKilled(t *testing.T) {
 	url := pgtest.URL(t)
 	name := pgtest.Name(t)
 	bin := buildBinary(t)
-	site, err := testsite.Start(testsite.Options{Hosts: 6, PagesPerHost: 150, Seed: 11, RateLimit: 10})
+	site, err := testsite.Start(testsite.Options{Hosts: 6, PagesPerHost: 100, Seed: 11, RateLimit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +86,9 @@ func TestWorkersKilled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 
-	// One machine, SQLite: the reference.
+	// One machine, SQLite: the reference, all hosts at once.
 	oneDir := t.TempDir()
-	one := workerConfig(t, oneDir, site, "crawl.db", "crawl")
+	one := workerConfig(t, oneDir, site, "crawl.db", "crawl", "max_active_hosts: 2", "max_active_hosts: 6")
 	if out, err := exec.CommandContext(ctx, bin, "run", "--quiet", "-c", one).CombinedOutput(); err != nil {
 		t.Fatalf("single-machine run: %v\n%s", err, out)
 	}
@@ -101,6 +104,10 @@ func TestWorkersKilled(t *testing.T) {
 	}
 
 	cfg := workerConfig(t, t.TempDir(), site, url, name)
+	// The workers create the crawl's schema: count nothing before it.
+	schema := func() bool {
+		return pgCount(t, url, "public", `SELECT count(*) FROM pg_tables WHERE schemaname = '`+name+`' AND tablename = 'pages'`) == 1
+	}
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 12))
 	t.Logf("killing workers chosen with seed %d", seed)
@@ -114,6 +121,9 @@ func TestWorkersKilled(t *testing.T) {
 	defer tick.Stop()
 	for killed < kills && ctx.Err() == nil {
 		<-tick.C
+		if !schema() {
+			continue
+		}
 		n := pgCount(t, url, name, `SELECT count(*) FROM pages`)
 		if n < (killed+1)*len(want)/(kills+2) {
 			continue
@@ -166,22 +176,23 @@ func TestWorkersKilled(t *testing.T) {
 		reqs := site.Requests(h)[logged[h]:]
 		for i := 1; i < len(reqs); i++ {
 			if g := reqs[i].Start - reqs[i-1].Start; g < 100*time.Millisecond {
-				t.Errorf("%s: %s came %v after %s; rate is 8/s", h, reqs[i].Target, g, reqs[i-1].Target)
+				t.Errorf("%s: %s came %v after %s; rate is 5/s", h, reqs[i].Target, g, reqs[i-1].Target)
 			}
 		}
 	}
 }
 
 // workerConfig writes a config crawling site with workerPoliteness into
-// database (and the crawl name, on PostgreSQL).
-func workerConfig(t *testing.T, dir string, site *testsite.Site, database, name string) string {
+// database (and the crawl name, on PostgreSQL), with the replacements
+// old, new... made in workerPoliteness.
+func workerConfig(t *testing.T, dir string, site *testsite.Site, database, name string, replace ...string) string {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "database: %s\nname: %s\nsitemap_discovery: false\nlimits:\n  max_depth: 20\nseeds:\n", database, name)
 	for _, s := range site.Seeds() {
 		fmt.Fprintf(&b, "  - %s\n", s)
 	}
-	b.WriteString(workerPoliteness)
+	b.WriteString(strings.NewReplacer(replace...).Replace(workerPoliteness))
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
