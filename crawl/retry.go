@@ -21,6 +21,7 @@ type outage struct {
 	down     atomic.Bool
 	logEvery time.Duration
 	maxWait  time.Duration
+	now      func() time.Time // the clock (time.Now; tests drive their own)
 
 	mu     sync.Mutex // guards since, logged
 	since  time.Time  // when the outage began
@@ -28,7 +29,7 @@ type outage struct {
 }
 
 func newOutage(log *slog.Logger) *outage {
-	return &outage{log: log, logEvery: 10 * time.Second, maxWait: 5 * time.Second}
+	return &outage{log: log, logEvery: 10 * time.Second, maxWait: 5 * time.Second, now: time.Now}
 }
 
 // failed records a failure of what, and reports whether it is an outage
@@ -37,7 +38,7 @@ func (o *outage) failed(what string, err error) bool {
 	if !errors.Is(err, store.ErrUnavailable) {
 		return false
 	}
-	now := time.Now()
+	now := o.now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.down.Load() {
@@ -60,7 +61,7 @@ func (o *outage) ok() {
 	defer o.mu.Unlock()
 	if o.down.Load() {
 		o.down.Store(false)
-		o.log.Info("database available again: dispatch resumes", "after", time.Since(o.since).Round(time.Millisecond))
+		o.log.Info("database available again: dispatch resumes", "after", o.now().Sub(o.since).Round(time.Millisecond))
 	}
 }
 
