@@ -533,6 +533,12 @@ func (db *DB) insertURLs(ctx context.Context, tx pgx.Tx, urls []store.NewURL, ho
 			cLastmod[i] = &m
 		}
 	}
+	// URLs known already are left out before the insert, as the
+	// statement's snapshot sees them: ON CONFLICT alone would wait for
+	// any transaction updating such a row (another worker recording that
+	// page, whose own links may name a page this one records: a deadlock).
+	// Only URLs new to the crawl can wait, for another worker inserting
+	// them too, and both insert in URL order.
 	rows, err := tx.Query(ctx, `INSERT INTO frontier (url, host_id, depth, chain, parent_id, source, state, reason,
 		path_limited, redirects, lastmod, discovered_at, updated_at)
 		SELECT u.url, u.host_id, u.depth, u.chain, u.parent_id, u.source, u.state, u.reason, u.path_limited,
@@ -540,6 +546,7 @@ func (db *DB) insertURLs(ctx context.Context, tx pgx.Tx, urls []store.NewURL, ho
 		FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[],
 			$9::bool[], $10::int[], $11::bigint[])
 			AS u(url, host_id, depth, chain, parent_id, source, state, reason, path_limited, redirects, lastmod)
+		WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.url = u.url)
 		ON CONFLICT (url) DO NOTHING RETURNING id, url, host_id, state`,
 		cURL, cHost, cDepth, cChain, cParent, cSource, cState, cReason, cLimited, cRedirects, cLastmod, now)
 	if err != nil {
@@ -658,7 +665,7 @@ func (db *DB) Claim(ctx context.Context, h store.HostToken, n int, lease time.Du
 		rows, err := tx.Query(ctx, `UPDATE frontier f SET state = 'leased', lease_until = $1, claims = f.claims + 1,
 				updated_at = $2, lease_token = $5, worker = $6
 			FROM (SELECT id FROM frontier WHERE host_id = $3 AND state = 'queued' AND next_attempt_at <= $2
-				ORDER BY depth, id LIMIT $4 FOR UPDATE SKIP LOCKED) c
+				ORDER BY depth, id LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED) c
 			WHERE f.id = c.id
 			RETURNING f.id, f.url, f.depth, f.chain, f.attempts, f.claims, f.redirects, f.source`,
 			now+lease.Milliseconds(), local.UnixMilli(), h.ID, n, h.Token, db.worker.Load())

@@ -53,7 +53,7 @@ func (db *DB) StopWorker(ctx context.Context) error {
 func reap(ctx context.Context, tx pgx.Tx, now int64) (int, error) {
 	var n int
 	err := tx.QueryRow(ctx, `WITH expired AS (
-			SELECT id FROM hosts WHERE lease_token IS NOT NULL AND lease_until < $1 ORDER BY id FOR UPDATE SKIP LOCKED),
+			SELECT id FROM hosts WHERE lease_token IS NOT NULL AND lease_until < $1 ORDER BY id FOR NO KEY UPDATE SKIP LOCKED),
 		back AS (
 			UPDATE frontier f SET state = 'queued', lease_until = NULL, lease_token = NULL
 			FROM expired e WHERE f.host_id = e.id AND f.state = 'leased' RETURNING f.host_id),
@@ -72,7 +72,7 @@ func reap(ctx context.Context, tx pgx.Tx, now int64) (int, error) {
 	err = tx.QueryRow(ctx, `WITH stale AS (
 			SELECT DISTINCT f.host_id AS id FROM frontier f JOIN hosts h ON h.id = f.host_id
 			WHERE f.state = 'leased' AND f.lease_until < $1 AND h.lease_token IS DISTINCT FROM f.lease_token),
-		locked AS (SELECT h.id, h.lease_token FROM hosts h JOIN stale s ON s.id = h.id ORDER BY h.id FOR UPDATE OF h SKIP LOCKED),
+		locked AS (SELECT h.id, h.lease_token FROM hosts h JOIN stale s ON s.id = h.id ORDER BY h.id FOR NO KEY UPDATE OF h SKIP LOCKED),
 		back AS (
 			UPDATE frontier f SET state = 'queued', lease_until = NULL, lease_token = NULL
 			FROM locked l WHERE f.host_id = l.id AND f.state = 'leased' AND f.lease_until < $1
@@ -109,7 +109,7 @@ func (db *DB) LeaseHosts(ctx context.Context, q store.HostQuery, ttl time.Durati
 		}
 		rows, err := tx.Query(ctx, `WITH picked AS (
 				SELECT id FROM hosts WHERE queued > 0 AND state = 'active' AND lease_token IS NULL AND `+where+`
-				ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+				ORDER BY id LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED)
 			UPDATE hosts h SET lease_token = nextval('host_lease_tokens'), lease_owner = $1, lease_until = $2::bigint + $5::bigint
 			FROM picked p WHERE h.id = p.id
 			RETURNING `+hostColsOf("h")+`, h.lease_token`, db.worker.Load(), now, arg, q.Limit, ttl.Milliseconds())

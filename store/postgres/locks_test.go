@@ -68,41 +68,51 @@ func (f *lockFixture) holdHost(t *testing.T) (pid uint32, release func()) {
 	return f.admin.PgConn().PID(), func() { tx.Rollback(ctx) }
 }
 
+// blockedBehind returns how many sessions wait, directly or through each
+// other, for the session pid.
+func blockedBehind(t *testing.T, admin *pgx.Conn, pid uint32) int {
+	t.Helper()
+	ctx := context.Background()
+	// The session holding the lock is in a transaction, which would see
+	// one snapshot of the activity.
+	if _, err := admin.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := admin.Query(ctx, `SELECT pid, pg_blocking_pids(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := map[int32][]int32{}
+	for rows.Next() {
+		var p int32
+		var by []int32
+		if err := rows.Scan(&p, &by); err != nil {
+			t.Fatal(err)
+		}
+		blocked[p] = by
+	}
+	rows.Close()
+	behind := map[int32]bool{int32(pid): true}
+	for grew := true; grew; {
+		grew = false
+		for p, by := range blocked {
+			if !behind[p] && slices.ContainsFunc(by, func(b int32) bool { return behind[b] }) {
+				behind[p], grew = true, true
+			}
+		}
+	}
+	return len(behind) - 1
+}
+
+// pollTries bounds the polls of the server's lock table.
+const pollTries = 2000
+
 // waitBlocked waits until n sessions wait, directly or through each
 // other, for the session pid; bounded.
 func waitBlocked(t *testing.T, admin *pgx.Conn, pid uint32, n int) {
 	t.Helper()
-	ctx := context.Background()
-	for try := 0; try < 2000; try++ {
-		// The session holding the lock is in a transaction, which would
-		// see one snapshot of the activity.
-		if _, err := admin.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := admin.Query(ctx, `SELECT pid, pg_blocking_pids(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock'`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blocked := map[int32][]int32{}
-		for rows.Next() {
-			var p int32
-			var by []int32
-			if err := rows.Scan(&p, &by); err != nil {
-				t.Fatal(err)
-			}
-			blocked[p] = by
-		}
-		rows.Close()
-		behind := map[int32]bool{int32(pid): true}
-		for grew := true; grew; {
-			grew = false
-			for p, by := range blocked {
-				if !behind[p] && slices.ContainsFunc(by, func(b int32) bool { return behind[b] }) {
-					behind[p], grew = true, true
-				}
-			}
-		}
-		if len(behind)-1 >= n {
+	for try := 0; try < pollTries; try++ {
+		if blockedBehind(t, admin, pid) >= n {
 			return
 		}
 		time.Sleep(5 * time.Millisecond) // polling the server's lock table, not synchronising
@@ -230,5 +240,98 @@ func checkSettled(t *testing.T, db *DB, hostID int64) {
 	}
 	if live != 0 || queued != 0 || state != "given_up" {
 		t.Fatalf("host %s with %d URLs live, queued counter %d; want given_up, 0, 0", state, live, queued)
+	}
+}
+
+// TestCommitsLinkingEachOther: two workers each record a page that links
+// to the page the other records. Neither waits for the other: a link to
+// a known URL does not wait for the transaction recording that URL.
+func TestCommitsLinkingEachOther(t *testing.T) {
+	f := newLockFixture(t) // worker A holds lockOrigin, with /a claimed
+	ctx := context.Background()
+	const originB = "http://locks-b.test"
+	b, err := Open(ctx, f.db.URL(), f.db.Name(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.StartWorker(ctx, "test", 2, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	added, err := b.Add(ctx, []store.NewURL{{URL: originB + "/u", Origin: originB, Source: "seed", State: store.StateQueued}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hostB int64
+	for id := range added {
+		hostB = id
+	}
+	hs, err := b.LeaseHosts(ctx, store.HostQuery{IDs: []int64{hostB}, Limit: 1}, time.Hour)
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("LeaseHosts = %v, %v", hs, err)
+	}
+	ls, _, err := b.Claim(ctx, store.HostToken{ID: hostB, Token: hs[0].Token}, 1, time.Hour)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("Claim = %v, %v", ls, err)
+	}
+	leaseB := ls[0]
+	page := func(l store.Lease, links ...store.NewURL) []store.Outcome {
+		return []store.Outcome{{Lease: l, State: store.StateDone, Status: 200, Attempted: true,
+			Page:       &store.Page{FinalURL: l.URL, Status: 200, ContentType: "text/html", FetchedAt: time.Now()},
+			Discovered: links}}
+	}
+	link := func(url, origin string) store.NewURL {
+		return store.NewURL{URL: url, Origin: origin, Depth: 1, Source: "link", State: store.StateQueued}
+	}
+	// Another session inserting a URL of B's host holds A's commit just
+	// after it recorded its page, before it adds its links.
+	tx, err := f.admin.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO `+pgx.Identifier{f.db.Name(), "frontier"}.Sanitize()+
+		` (url, host_id, depth, source, state, discovered_at, updated_at) VALUES ($1, $2, 1, 'link', 'queued', 0, 0)`,
+		originB+"/0", hostB); err != nil {
+		t.Fatal(err)
+	}
+	pid := f.admin.PgConn().PID()
+	doneA := run(func() error {
+		_, err := f.db.Commit(ctx, page(f.lease, link(originB+"/0", originB), link(originB+"/u", originB)))
+		return err
+	})
+	waitBlocked(t, f.admin, pid, 1)
+	doneB := run(func() error {
+		_, err := b.Commit(ctx, page(leaseB, link(f.lease.URL, lockOrigin)))
+		return err
+	})
+	// B either records its page, or waits for A (which waits for the
+	// other session): then releasing that session deadlocks A and B.
+	var errB error
+	finished := false
+	for try := 0; !finished && try < pollTries; try++ {
+		select {
+		case errB = <-doneB:
+			finished = true
+		default:
+			if blockedBehind(t, f.admin, pid) >= 2 {
+				try = pollTries
+				break
+			}
+			time.Sleep(5 * time.Millisecond) // polling the server's lock table, not synchronising
+		}
+	}
+	tx.Rollback(ctx)
+	if err := <-doneA; err != nil {
+		t.Fatal(err)
+	}
+	if !finished {
+		errB = <-doneB
+	}
+	if errB != nil {
+		t.Fatal(errB)
+	}
+	if n := f.db.conflicts.Load() + b.conflicts.Load(); n != 0 {
+		t.Fatalf("%d transactions ran again after a deadlock; want none", n)
 	}
 }

@@ -4,7 +4,7 @@
 // name, created and migrated on open (under an advisory lock, so workers
 // starting together migrate once). Frontier leases, exactly-once commits
 // and the read side behave as in store/sqlite; the SQL is PostgreSQL's:
-// claims take rows with FOR UPDATE SKIP LOCKED, commits send their
+// claims take rows with FOR NO KEY UPDATE SKIP LOCKED, commits send their
 // statements in batches and their links and items with COPY.
 //
 // A DB has a pool for the crawl's writes (pgxpool) and a separate pool of
