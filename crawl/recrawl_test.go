@@ -493,14 +493,9 @@ func (c *countingStore) NextRevisit(ctx context.Context, now time.Time) (int, ti
 	return c.Store.NextRevisit(ctx, now)
 }
 
-func (c *countingStore) ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error) {
-	c.count("ReadyHosts")
-	return c.Store.ReadyHosts(ctx, after, limit)
-}
-
-func (c *countingStore) DueHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error) {
-	c.count("DueHosts")
-	return c.Store.DueHosts(ctx, after, limit)
+func (c *countingStore) LeaseHosts(ctx context.Context, q store.HostQuery, ttl time.Duration) ([]store.HostRow, error) {
+	c.count("LeaseHosts")
+	return c.Store.LeaseHosts(ctx, q, ttl)
 }
 
 // TestContinuous: a continuous run revisits its URL as it comes due and

@@ -3,6 +3,7 @@ package crawl
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -49,6 +50,12 @@ type host struct {
 	reason       string // why it is slow or paused, for status and explain
 	dirty        bool
 	givenUp      bool
+
+	// The host's lease (see store.HostToken): token, and when it ends
+	// by the local clock (the database-time remainder at its last grant
+	// or renewal, counted from before that was asked for).
+	token    int64
+	leaseEnd time.Time
 
 	readyAt time.Time
 	index   int // in the ready heap, -1 if absent
@@ -132,8 +139,6 @@ type scheduler struct {
 	hosts  map[int64]*host
 	ready  readyHeap
 	cursor int64 // round-robin position over hosts for activation
-	// dueCursor is the same over hosts with URLs due for a revisit.
-	dueCursor int64
 
 	// retired keeps recently retired hosts, so a host that comes back
 	// (a redirect to it, a retry) keeps its limiter and backoff instead of
@@ -158,6 +163,10 @@ type scheduler struct {
 	reservingNow bool    // a batch of reservations is being written
 
 	running map[jobKey]Running // fetches handed to workers and not finished
+
+	renewing  bool      // a renewal of the host leases is being written
+	nextRenew time.Time // when the leases are renewed next
+	lastRenew time.Time // when the last renewal was asked for
 }
 
 // jobKey identifies a job among those running: a page by its lease, a
@@ -386,6 +395,13 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 		if h.interval > 0 && h.reserved.Sub(now.Add(h.interval+reserveSlack)) < reserveAhead/2 {
 			s.reserve(h, now) // before it runs out, so the host need not wait
 		}
+		if need := s.e.cfg.hostLeaseNeed(h.interval) + reserveSlack; h.leaseEnd.Sub(now) < need {
+			// No request unless the host's lease outlives it and the
+			// host's delay after it: renew first.
+			s.renewSoon(now)
+			heap.Pop(&s.ready)
+			continue
+		}
 		if s.e.cfg.Politeness.ObeyRobots && (h.robots == nil || now.After(h.robotsExpires)) {
 			return h, job{kind: jobRobots, origin: h.origin, hostID: h.id}, time.Time{}, true
 		}
@@ -394,6 +410,7 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 			// Skipped without a request: no token spent.
 			h.queue = h.queue[1:]
 			s.e.uncommitted.Add(1)
+			s.e.outcomeDue(h.id)
 			s.e.sendResult(store.Outcome{Lease: l, State: store.StateSkipped, Reason: why})
 			s.refill(h)
 			s.update(h, now)
@@ -414,6 +431,7 @@ func (s *scheduler) sent(h *host, j job, now time.Time) {
 		s.running[keyOf(j)] = Running{URL: j.origin + "/robots.txt", Since: now}
 	} else {
 		s.running[keyOf(j)] = Running{URL: j.lease.URL, Since: now}
+		s.e.outcomeDue(h.id)
 		h.queue = h.queue[1:]
 		s.dispatched++
 		if j.lease.Prev == nil {
@@ -483,12 +501,16 @@ func (s *scheduler) refill(h *host) {
 		return
 	}
 	h.claiming = true
-	id, n, lease := h.id, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
+	tok, n, lease := store.HostToken{ID: h.id, Token: h.token}, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
 	revisits, fresh := s.e.revisit != nil, !s.e.limitReached(s.fresh)
 	s.ask(func(ctx context.Context) func() {
-		ls, due, err := s.claim(ctx, id, n, lease, revisits, fresh)
+		ls, due, err := s.claim(ctx, tok, n, lease, revisits, fresh)
 		return func() {
 			h.claiming = false
+			if errors.Is(err, store.ErrHostLost) {
+				s.lose(h, tok.Token)
+				return
+			}
 			if err != nil {
 				s.e.fail(err)
 				return
@@ -518,40 +540,29 @@ func (s *scheduler) activate(now time.Time) {
 		return
 	}
 	s.activating = true
-	after, dueAfter := s.cursor, s.dueCursor
+	after := s.cursor
 	revisits := s.e.revisit != nil
 	limit = min(limit, 512)
+	ttl := s.e.cfg.Politeness.HostLease
 	s.ask(func(ctx context.Context) func() {
-		var rows, due []store.HostRow
-		var err error
-		if fresh {
-			rows, err = s.e.db.ReadyHosts(ctx, after, limit)
-		}
-		if err == nil && revisits {
-			due, err = s.e.db.DueHosts(ctx, dueAfter, limit)
-		}
+		asked := s.now()
+		q := store.HostQuery{After: after, Limit: limit, Revisits: revisits, RevisitsOnly: !fresh}
+		rows, err := s.e.db.LeaseHosts(ctx, q, ttl)
 		return func() {
 			s.activating = false
 			if err != nil {
 				s.e.fail(err)
 				return
 			}
-			s.adopt(rows)
-			s.adopt(due)
-			passed := true // both lists were read to their end
+			s.adopt(rows, asked)
 			if len(rows) == limit {
-				s.cursor, passed = rows[len(rows)-1].ID, false
+				s.cursor = rows[len(rows)-1].ID
 			} else {
 				s.cursor = 0
-			}
-			if len(due) == limit {
-				s.dueCursor, passed = due[len(due)-1].ID, false
-			} else {
-				s.dueCursor = 0
-			}
-			if passed && after == 0 && dueAfter == 0 {
-				// A full pass found everything there is: wait for news.
-				s.activateAt = s.now().Add(time.Second)
+				if after == 0 {
+					// A full pass found everything there is: wait for news.
+					s.activateAt = s.now().Add(time.Second)
+				}
 			}
 		}
 	})
@@ -561,19 +572,19 @@ func (s *scheduler) activate(now time.Time) {
 // revisit first (when revisits is set), then queued ones (when fresh is
 // set, that is, when limits.max_pages allows first fetches). When fewer
 // than n are due, it also returns when the next one is.
-func (s *scheduler) claim(ctx context.Context, id int64, n int, lease time.Duration, revisits, fresh bool) ([]store.Lease, time.Time, error) {
+func (s *scheduler) claim(ctx context.Context, h store.HostToken, n int, lease time.Duration, revisits, fresh bool) ([]store.Lease, time.Time, error) {
 	var ls []store.Lease
 	var due time.Time
 	if revisits {
 		var err error
-		if ls, due, err = s.e.db.ClaimRevisits(ctx, id, n, lease); err != nil {
+		if ls, due, err = s.e.db.ClaimRevisits(ctx, h, n, lease); err != nil {
 			return nil, time.Time{}, err
 		}
 	}
 	if !fresh || len(ls) == n {
 		return ls, due, nil
 	}
-	more, next, err := s.e.db.Claim(ctx, id, n-len(ls), lease)
+	more, next, err := s.e.db.Claim(ctx, h, n-len(ls), lease)
 	if err != nil {
 		// The revisits claimed are leased; they return to the queue when
 		// the failed run's leases are recovered.
@@ -596,6 +607,7 @@ func (s *scheduler) dropFresh(h *host, now time.Time) bool {
 			continue
 		}
 		s.e.uncommitted.Add(1)
+		s.e.outcomeDue(h.id)
 		s.e.sendResult(store.Outcome{Lease: l, State: store.StateQueued})
 	}
 	clear(h.queue[len(kept):])
@@ -613,6 +625,7 @@ func (s *scheduler) dropFresh(h *host, now time.Time) bool {
 // sweep runs on every tick: it claims for hosts whose retries came due and
 // retires hosts with nothing left, so no wake-up can be lost.
 func (s *scheduler) sweep() {
+	s.renew(s.now())
 	for _, h := range s.hosts {
 		s.refill(h)
 		s.maybeRetire(h)
@@ -622,7 +635,7 @@ func (s *scheduler) sweep() {
 // maybeRetire drops an idle, exhausted host from memory. A host whose
 // URLs all wait for a retry time is retired too if that time is far off.
 func (s *scheduler) maybeRetire(h *host) {
-	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching {
+	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching || s.e.outcomesDue(h.id) {
 		return
 	}
 	now := s.now()
@@ -636,6 +649,7 @@ func (s *scheduler) maybeRetire(h *host) {
 	if h.dirty {
 		s.save([]*host{h})
 	}
+	s.release(h)
 	if h.givenUp {
 		return
 	}
@@ -673,37 +687,174 @@ func (s *scheduler) newURLs(byHost map[int64]int) {
 	if len(ids) == 0 {
 		return
 	}
+	ttl := s.e.cfg.Politeness.HostLease
 	s.ask(func(ctx context.Context) func() {
-		rows, err := s.e.db.Hosts(ctx, ids)
+		asked := s.now()
+		rows, err := s.e.db.LeaseHosts(ctx, store.HostQuery{IDs: ids, Limit: len(ids)}, ttl)
 		return func() {
 			if err != nil {
 				s.e.fail(err)
 				return
 			}
-			s.adopt(rows)
+			s.adopt(rows, asked)
 		}
 	})
 }
 
-// adopt makes hosts active.
-func (s *scheduler) adopt(rows []store.HostRow) {
+// adopt makes hosts active: rows are hosts leased to this worker, asked
+// for at asked.
+func (s *scheduler) adopt(rows []store.HostRow, asked time.Time) {
 	now := s.now()
 	for _, r := range rows {
-		due := s.e.revisit != nil && r.NextRevisitAt > 0 && r.NextRevisitAt <= now.UnixMilli()
-		if _, ok := s.hosts[r.ID]; ok || r.State != "active" || r.Queued == 0 && !due {
+		if old, ok := s.hosts[r.ID]; ok {
+			// Held already (it cannot be leased twice): keep the newer lease.
+			old.token, old.leaseEnd = r.Token, asked.Add(r.LeaseLeft)
 			continue
 		}
 		h, ok := s.retired[r.ID]
 		if ok {
 			delete(s.retired, r.ID)
 			h.more, h.claimAfter = true, time.Time{}
+			// Another worker may have held the host meanwhile: then its
+			// reservation is past this worker's own.
+			if t := time.UnixMilli(r.NextAllowedAt); r.NextAllowedAt > 0 && t.After(h.reserved) {
+				h.notBefore, h.reserved = t, t
+			}
+			if t := time.UnixMilli(r.NextFetchAt); r.NextFetchAt > 0 && t.After(h.pausedUntil) {
+				h.pausedUntil = t
+			}
 		} else {
 			h = s.newHost(r)
 		}
+		h.token, h.leaseEnd = r.Token, asked.Add(r.LeaseLeft)
 		s.hosts[r.ID] = h
+		if s.stopping || r.State != "active" {
+			s.maybeRetire(h)
+			continue
+		}
 		s.refill(h)
 		s.update(h, now)
 	}
+}
+
+// renewSoon renews the host leases now rather than at their time, unless
+// a renewal was asked for within the last second.
+func (s *scheduler) renewSoon(now time.Time) {
+	if next := s.lastRenew.Add(time.Second); next.Before(s.nextRenew) {
+		s.nextRenew = next
+	}
+	s.renew(now)
+}
+
+// renew extends the leases of the hosts held, every third of the lease
+// (and when renewSoon asks), which also records the worker's heartbeat.
+// A host whose lease is lost is dropped.
+func (s *scheduler) renew(now time.Time) {
+	if s.renewing || now.Before(s.nextRenew) {
+		return
+	}
+	ttl := s.e.cfg.Politeness.HostLease
+	var held []store.HostToken
+	hosts := map[int64]*host{}
+	for _, h := range s.hosts {
+		if h.token != 0 {
+			held = append(held, store.HostToken{ID: h.id, Token: h.token})
+			hosts[h.id] = h
+		}
+	}
+	s.renewing = true
+	s.lastRenew = now
+	s.nextRenew = now.Add(ttl / 3)
+	s.ask(func(ctx context.Context) func() {
+		asked := s.now()
+		left, err := s.e.db.RenewHosts(ctx, held, ttl)
+		return func() {
+			s.renewing = false
+			if err != nil {
+				s.e.fail(err)
+				return
+			}
+			now := s.now()
+			for _, t := range held {
+				h := hosts[t.ID]
+				if h.token != t.Token {
+					continue // released or leased anew meanwhile
+				}
+				d, ok := left[t.ID]
+				if !ok {
+					s.lose(h, t.Token)
+					continue
+				}
+				h.leaseEnd = asked.Add(d)
+				if s.hosts[h.id] == h {
+					s.update(h, now)
+				}
+			}
+		}
+	})
+}
+
+// lose drops a host whose lease (token) another worker took over, or
+// that ran out: what it had claimed is the new holder's, and the outcomes
+// of its fetches in flight will be refused as stale.
+func (s *scheduler) lose(h *host, token int64) {
+	if h.token != token || h.token == 0 {
+		return
+	}
+	s.e.log.Warn("lost the lease on a host: another worker took it over", "host", h.origin)
+	h.token = 0
+	h.queue = nil
+	h.more = false
+	if h.index >= 0 {
+		heap.Remove(&s.ready, h.index)
+	}
+	if s.hosts[h.id] == h {
+		delete(s.hosts, h.id)
+	}
+}
+
+// release ends this worker's lease on h, retired once the writer has
+// written every outcome of it: URLs still leased under it then are claims
+// whose answer the database lost, and return to the queue.
+func (s *scheduler) release(h *host) {
+	if h.token == 0 {
+		return
+	}
+	t := store.HostRelease{HostToken: store.HostToken{ID: h.id, Token: h.token}}
+	h.token = 0
+	if !h.reserving && h.interval > 0 && !h.lastSent.IsZero() {
+		// The reservation reaches past requests that will not be sent
+		// under this lease: bring it back to just cover one more request
+		// at the host's next allowed time, so that the next holder waits
+		// at most an interval longer than the host asks (this worker, if
+		// it leases the host again, sends that request without waiting
+		// for a reservation).
+		next := h.lastSent.Add(max(h.interval, h.crawlDelay))
+		next = next.Add(h.interval + reserveSlack)
+		if next.Before(h.reserved) {
+			t.NextAllowedAt = next
+			h.reserved = next
+		}
+	}
+	s.ask(func(ctx context.Context) func() {
+		if err := s.e.db.ReleaseHosts(ctx, []store.HostRelease{t}); err != nil {
+			return func() { s.e.fail(err) }
+		}
+		return nil
+	})
+}
+
+// releaseAll ends the leases of every host held, at the end of a run,
+// once the feeder has stopped.
+func (s *scheduler) releaseAll(ctx context.Context) error {
+	var held []store.HostRelease
+	for _, h := range s.hosts {
+		if h.token != 0 {
+			held = append(held, store.HostRelease{HostToken: store.HostToken{ID: h.id, Token: h.token}})
+			h.token = 0
+		}
+	}
+	return s.e.db.ReleaseHosts(ctx, held)
 }
 
 // finished handles a worker's report: politeness bookkeeping for the host.

@@ -189,6 +189,7 @@ func (m *sim) commit() bool {
 	if err != nil {
 		m.t.Fatalf("commit: %v", err)
 	}
+	m.e.outcomesWritten(batch)
 	m.e.settle(int64(len(batch)))
 	if len(res.NewByHost) > 0 {
 		m.s.newURLs(res.NewByHost)

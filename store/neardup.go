@@ -71,15 +71,16 @@ type NearCandidate struct {
 	SimHash uint64
 }
 
-// NearDuplicate returns the page of the host, other than that of the URL
-// urlID, whose SimHash is nearest to h within maxDist bits (at most
-// MaxNearDistance) among those that share a band with it: the earliest
-// among the nearest. It reads the band index (simhash_bands) and the
+// NearDuplicate returns the page of the host stored before that of the
+// URL urlID (any page of the host when the URL has none yet) whose SimHash
+// is nearest to h within maxDist bits (at most MaxNearDistance) among
+// those that share a band with it: the earliest among the nearest. It reads the band index (simhash_bands) and the
 // pages it names, never the host's other pages.
 func (rd *Reader) NearDuplicate(ctx context.Context, hostID int64, h uint64, maxDist int, urlID int64) (NearMatch, bool, error) {
 	k := NearBandKeys(h)
 	rows, err := rd.query(ctx, `SELECT DISTINCT p.id, p.url, p.simhash FROM simhash_bands b JOIN pages p ON p.id = b.page_id
-		WHERE b.host_id = ? AND b.key IN (?, ?, ?, ?) AND p.url_id <> ?`, hostID, k[0], k[1], k[2], k[3], urlID)
+		WHERE b.host_id = ? AND b.key IN (?, ?, ?, ?)
+		AND NOT EXISTS (SELECT 1 FROM pages o WHERE o.url_id = ? AND o.id <= p.id)`, hostID, k[0], k[1], k[2], k[3], urlID)
 	if err != nil {
 		return NearMatch{}, false, fmt.Errorf("near duplicate: %w", rd.describe(err))
 	}

@@ -18,12 +18,13 @@ func cmdChanges(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var c common
 	c.register(fs)
 	configPath := fs.String("c", "", "config file naming the database (default config.yaml)")
-	dbFlag := fs.String("db", "", "database file")
+	dbFlag := fs.String("db", "", "database file or postgres:// URL")
+	name := nameFlag(fs)
 	since := fs.String("since", "", "changes fetched from this time on: 2026-01-02, an RFC 3339 time, or a duration back from now such as 24h")
 	rule := fs.String("rule", "", "changes of the items of this rule set only")
 	asJSON := fs.Bool("json", false, "one JSON object per change (as export --changes writes them)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: crawler changes [-c config.yaml | --db FILE] [--since TIME] [--rule NAME] [--json]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: crawler changes [-c config.yaml | --db FILE|URL] [--name NAME] [--since TIME] [--rule NAME] [--json]\n\n"+
 			"Lists what appeared, changed (with the item fields that changed) and disappeared (404 or 410 after\n"+
 			"a page), from the versions revisits recorded (recrawl.enabled).\n\n")
 		fs.PrintDefaults()
@@ -42,11 +43,11 @@ func cmdChanges(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
-	path, err := dbPath(*dbFlag, *configPath)
+	path, crawlName, err := dbPath(*dbFlag, *name, *configPath)
 	if err != nil {
 		return err
 	}
-	db, err := runner.OpenReader(ctx, path, store.ReaderOptions{})
+	db, err := runner.OpenReader(ctx, path, crawlName, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}

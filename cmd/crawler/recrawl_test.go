@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/runner"
+	"github.com/crawler-dev/crawler/store/postgres/pgtest"
 	"github.com/crawler-dev/crawler/store/sqlite/sqlitetest"
 	"github.com/crawler-dev/crawler/testsite"
 )
@@ -124,26 +126,62 @@ func TestProgressRevisits(t *testing.T) {
 	}
 }
 
-// priceHistory is the query of the README's "track prices daily".
-const priceHistory = `SELECT v.url, datetime(v.fetched_at / 1000, 'unixepoch') AS fetched, v.status,
+// priceHistory is the query of the README's "track prices daily", and
+// pgPriceHistory its PostgreSQL spelling.
+const (
+	priceHistory = `SELECT v.url, datetime(v.fetched_at / 1000, 'unixepoch') AS fetched, v.status,
        json_extract(i.data, '$.price') AS price
 FROM versions v LEFT JOIN version_items i ON i.version_id = v.id AND i.rule = 'product'
 WHERE v.url LIKE '%/product/%'
 ORDER BY v.url, v.id;`
+	pgPriceHistory = `SELECT v.url, to_timestamp(v.fetched_at / 1000) AS fetched, v.status,
+       (i.data ->> 'price')::float8 AS price
+FROM versions v LEFT JOIN version_items i ON i.version_id = v.id AND i.rule = 'product'
+WHERE v.url LIKE '%/product/%'
+ORDER BY v.url, v.id;`
+)
 
 // TestTrackPricesDaily follows the README's "track prices daily" as a new
 // user would, on the changing test site: crawl, a day later crawl again,
 // list the changes of the product items, export them, and query the price
 // history. The prices, the removed and the new products are the site's.
 func TestTrackPricesDaily(t *testing.T) {
+	trackPrices(t, "database: shop.db\n", func(t *testing.T, dir string, d time.Duration) {
+		sqlitetest.PassTime(t, filepath.Join(dir, "shop.db"), d)
+	}, priceHistory)
+}
+
+// TestTrackPricesDailyPostgres is TestTrackPricesDaily on PostgreSQL.
+func TestTrackPricesDailyPostgres(t *testing.T) {
+	url, name := pgtest.URL(t), pgtest.Name(t)
+	trackPrices(t, "database: "+url+"\nname: "+name+"\n", func(t *testing.T, _ string, d time.Duration) {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		for _, table := range []string{"frontier", "hosts"} {
+			col := map[string]string{"frontier": "next_fetch_at", "hosts": "next_revisit_at"}[table]
+			if _, err := c.Exec(ctx, `UPDATE `+pgx.Identifier{name, table}.Sanitize()+` SET `+col+` = `+col+` - $1
+				WHERE `+col+` IS NOT NULL`, d.Milliseconds()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}, pgPriceHistory)
+}
+
+// trackPrices runs "track prices daily" on the database that database (a
+// config line) names; passTime moves its schedules back as if d passed,
+// history is the price history query.
+func trackPrices(t *testing.T, database string, passTime func(t *testing.T, dir string, d time.Duration), history string) {
 	site, err := testsite.Start(testsite.Options{Hosts: 1, PagesPerHost: 60, Seed: 8,
 		Changes: testsite.ChangeRates{Price: 0.2, Text: 0.1, Remove: 0.05, New: 0.05}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer site.Close()
-	path := writeConfig(t, fmt.Sprintf(`database: shop.db
-seeds: [%s]
+	path := writeConfig(t, database+fmt.Sprintf(`seeds: [%s]
 politeness: {rate: 0, max_in_flight: 4}
 fetch: {allow_addresses: [127.0.0.0/8], retry_base: 10ms, max_retries: 1}
 recrawl:
@@ -158,14 +196,13 @@ extract:
       - {name: name, selector: h1.product-name, required: true}
       - {name: price, selector: p.price, type: price}
 `, site.Seeds()[0]))
-	db := filepath.Join(filepath.Dir(path), "shop.db")
 	if _, stderr, err := obsRun("run", "-c", path, "--quiet"); err != nil {
 		t.Fatalf("first crawl: %v\n%s", err, stderr)
 	}
 	if _, err := site.Advance(); err != nil {
 		t.Fatal(err)
 	}
-	sqlitetest.PassTime(t, db, 25*time.Hour)
+	passTime(t, filepath.Dir(path), 25*time.Hour)
 	dayLater := time.Now()
 	stdout, stderr, err := obsRun("run", "-c", path)
 	if err != nil {
@@ -257,14 +294,14 @@ extract:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), priceHistory) {
-		t.Fatalf("README.md does not hold the price history query:\n%s", priceHistory)
+	if !strings.Contains(string(readme), history) {
+		t.Fatalf("README.md does not hold the price history query:\n%s", history)
 	}
-	stdout, _, err = obsRun("query", "--db", db, "--json", priceHistory)
+	stdout, _, err = obsRun("query", "-c", path, "--json", history)
 	if err != nil {
 		t.Fatal(err)
 	}
-	history := map[string][]string{}
+	prices := map[string][]string{}
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		var row struct {
 			URL    string   `json:"url"`
@@ -278,7 +315,7 @@ extract:
 		if row.Price != nil {
 			v += " " + strconv.FormatFloat(*row.Price, 'f', -1, 64)
 		}
-		history[row.URL] = append(history[row.URL], v)
+		prices[row.URL] = append(prices[row.URL], v)
 	}
 	for u, tr := range after {
 		if !strings.Contains(u, "/product/") || strings.Contains(u, "/files/") {
@@ -296,8 +333,8 @@ extract:
 				w = append(w, "200 "+price(tr.Product))
 			}
 		}
-		if fmt.Sprint(history[u]) != fmt.Sprint(w) {
-			t.Errorf("price history of %s: %v, want %v", u, history[u], w)
+		if fmt.Sprint(prices[u]) != fmt.Sprint(w) {
+			t.Errorf("price history of %s: %v, want %v", u, prices[u], w)
 		}
 	}
 }

@@ -21,11 +21,11 @@ const leaseCols = `id, url, depth, chain, attempts, claims, claims - fetch_claim
 // scanLeases reads the leases a claim returned and closes rows. Leases of
 // URLs that have an HTTP status have been fetched before: their Prev is
 // read from their page row, when they have one.
-func (db *DB) scanLeases(ctx context.Context, tx *sql.Tx, rows *sql.Rows, hostID int64) ([]store.Lease, error) {
+func (db *DB) scanLeases(ctx context.Context, tx *sql.Tx, rows *sql.Rows, h store.HostToken) ([]store.Lease, error) {
 	var out []store.Lease
 	intervals := map[int64]time.Duration{}
 	for rows.Next() {
-		l := store.Lease{HostID: hostID}
+		l := store.Lease{HostID: h.ID, Token: h.Token}
 		var status, interval sql.NullInt64
 		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Chain, &l.Attempts, &l.Claims, &l.Unended, &l.Redirects,
 			&l.Source, &status, &interval); err != nil {
@@ -76,26 +76,32 @@ func (db *DB) scanLeases(ctx context.Context, tx *sql.Tx, rows *sql.Rows, hostID
 	return out, nil
 }
 
-// ClaimRevisits leases up to n URLs of one host whose next fetch is due,
-// the longest overdue first, for lease. A revisit starts a new round of
-// attempts. When fewer than n are due, it also returns when the host's
-// next scheduled URL is due (zero if none is).
-func (db *DB) ClaimRevisits(ctx context.Context, hostID int64, n int, lease time.Duration) (_ []store.Lease, nextDue time.Time, _ error) {
+// ClaimRevisits leases up to n URLs of the host h whose next fetch is
+// due, the longest overdue first, for lease, under the host lease h: it
+// fails with store.ErrHostLost unless the lease is held and has not run
+// out. A revisit starts a new round of attempts. When fewer than n are
+// due, it also returns when the host's next scheduled URL is due (zero if
+// none is).
+func (db *DB) ClaimRevisits(ctx context.Context, h store.HostToken, n int, lease time.Duration) (_ []store.Lease, nextDue time.Time, _ error) {
 	now := time.Now()
+	hostID := h.ID
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("claim revisits of host %d: %w", hostID, describe(err))
 	}
 	defer tx.Rollback()
+	if err := heldLease(ctx, tx, h, now); err != nil {
+		return nil, time.Time{}, fmt.Errorf("claim revisits of host %d: %w", hostID, err)
+	}
 	rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = 'leased', lease_until = ?, claims = claims + 1,
-		attempts = 0, next_attempt_at = 0, next_fetch_at = NULL, updated_at = ?
+		attempts = 0, next_attempt_at = 0, next_fetch_at = NULL, updated_at = ?, lease_token = ?, worker = ?
 		WHERE id IN (SELECT id FROM frontier WHERE host_id = ? AND next_fetch_at <= ? ORDER BY next_fetch_at, id LIMIT ?)
 		RETURNING `+leaseCols,
-		now.Add(lease).UnixMilli(), now.UnixMilli(), hostID, now.UnixMilli(), n)
+		now.Add(lease).UnixMilli(), now.UnixMilli(), h.Token, db.worker.Load(), hostID, now.UnixMilli(), n)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("claim revisits of host %d: %w", hostID, describe(err))
 	}
-	out, err := db.scanLeases(ctx, tx, rows, hostID)
+	out, err := db.scanLeases(ctx, tx, rows, h)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("claim revisits of host %d: %w", hostID, err)
 	}
@@ -115,27 +121,6 @@ func (db *DB) ClaimRevisits(ctx context.Context, hostID int64, n int, lease time
 	// is what was selected, the lowest id first is as good.
 	sortLeases(out)
 	return out, nextDue, nil
-}
-
-// DueHosts returns up to limit active hosts with a URL due for a revisit
-// and an id above after, in id order. It reads the hosts' next due times,
-// never the frontier.
-func (db *DB) DueHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error) {
-	rows, err := db.w.QueryContext(ctx, `SELECT `+hostCols+` FROM hosts
-		WHERE next_revisit_at <= ? AND state = 'active' AND id > ? ORDER BY id LIMIT ?`, time.Now().UnixMilli(), after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("hosts due: %w", describe(err))
-	}
-	defer rows.Close()
-	var out []store.HostRow
-	for rows.Next() {
-		h, err := scanHost(rows)
-		if err != nil {
-			return nil, fmt.Errorf("hosts due: %w", err)
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }
 
 // nextRevisits collects, per host, the earliest next fetch scheduled by a

@@ -13,16 +13,16 @@ import (
 
 // fetchedOnce records /a and /b of Origin as done 200 pages, each with its
 // own body hash, validators, a link and an item, each due for a revisit at
-// the time given. It returns the host id.
-func fetchedOnce(t *testing.T, s Store, dueA, dueB time.Time) int64 {
+// the time given. It returns the host's lease, held still.
+func fetchedOnce(t *testing.T, s Store, dueA, dueB time.Time) store.HostToken {
 	t.Helper()
 	ctx := context.Background()
 	added, err := s.Add(ctx, []store.NewURL{queued("/a", 0), queued("/b", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hostID := hostOf(t, added)
-	ls, _, err := s.Claim(ctx, hostID, 2, time.Minute)
+	tok := hostLease(t, s, hostOf(t, added))
+	ls, _, err := s.Claim(ctx, tok, 2, time.Minute)
 	if err != nil || len(ls) != 2 {
 		t.Fatalf("Claim = %v, %v", ls, err)
 	}
@@ -34,7 +34,26 @@ func fetchedOnce(t *testing.T, s Store, dueA, dueB time.Time) int64 {
 	if _, err := s.Commit(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	return hostID
+	return tok
+}
+
+// leaseDue leases the hosts that have URLs due for a revisit and nothing
+// else (LeaseHosts with RevisitsOnly).
+func leaseDue(t *testing.T, s Store) []store.HostRow {
+	t.Helper()
+	hs, err := s.LeaseHosts(context.Background(), store.HostQuery{Limit: 10, Revisits: true, RevisitsOnly: true}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hs
+}
+
+// release ends a host lease.
+func release(t *testing.T, s Store, tok store.HostToken) {
+	t.Helper()
+	if err := s.ReleaseHosts(context.Background(), []store.HostRelease{{HostToken: tok}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // revisitOutcome is a done 200 outcome of l: a page whose body hash is hash
@@ -52,18 +71,21 @@ func revisitOutcome(l store.Lease, hash, title string, due time.Time) store.Outc
 
 // testRevisitClaimedWhenDue: a URL scheduled for a revisit is claimed by
 // ClaimRevisits when it is due and not before, with what was recorded of
-// it, and the host's next due time (DueHosts, NextRevisit) follows.
+// it, and the host's next due time (LeaseHosts of hosts due, NextRevisit)
+// follows.
 func testRevisitClaimedWhenDue(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.Open(t)
 	later := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	past := time.Now().Add(-time.Second).Truncate(time.Millisecond)
-	hostID := fetchedOnce(t, s, later, later.Add(time.Minute))
-	if ls, next, err := s.ClaimRevisits(ctx, hostID, 10, time.Minute); err != nil || len(ls) != 0 || !next.Equal(later) {
+	tok := fetchedOnce(t, s, later, later.Add(time.Minute))
+	hostID := tok.ID
+	if ls, next, err := s.ClaimRevisits(ctx, tok, 10, time.Minute); err != nil || len(ls) != 0 || !next.Equal(later) {
 		t.Fatalf("ClaimRevisits before due = %v, next %v, %v; want none, next at %v", ls, next, err, later)
 	}
-	if hs, err := s.DueHosts(ctx, 0, 10); err != nil || len(hs) != 0 {
-		t.Errorf("DueHosts before due = %+v, %v; want none", hs, err)
+	release(t, s, tok)
+	if hs := leaseDue(t, s); len(hs) != 0 {
+		t.Errorf("hosts due leased before due: %+v, want none", hs)
 	}
 	if n, next, err := s.NextRevisit(ctx, time.Now()); err != nil || n != 0 || !next.Equal(later) {
 		t.Errorf("NextRevisit(now) = %d, %v, %v; want 0 hosts due, next at %v", n, next, err, later)
@@ -80,20 +102,24 @@ func testRevisitClaimedWhenDue(t *testing.T, h Harness) {
 	if err != nil || added[hostID] != 1 {
 		t.Fatalf("Add /c = %v, %v", added, err)
 	}
-	ls, _, err := s.Claim(ctx, hostID, 1, time.Minute)
+	tok = hostLease(t, s, hostID)
+	ls, _, err := s.Claim(ctx, tok, 1, time.Minute)
 	if err != nil || len(ls) != 1 {
 		t.Fatalf("Claim /c = %v, %v", ls, err)
 	}
 	if _, err := s.Commit(ctx, []store.Outcome{revisitOutcome(ls[0], "hc", "v1", past)}); err != nil {
 		t.Fatal(err)
 	}
-	if hs, err := s.DueHosts(ctx, 0, 10); err != nil || len(hs) != 1 || hs[0].ID != hostID || hs[0].NextRevisitAt != past.UnixMilli() {
-		t.Errorf("DueHosts = %+v, %v; want the host, due at %d", hs, err, past.UnixMilli())
+	release(t, s, tok)
+	hs := leaseDue(t, s)
+	if len(hs) != 1 || hs[0].ID != hostID || hs[0].NextRevisitAt != past.UnixMilli() {
+		t.Fatalf("hosts due leased: %+v; want the host, due at %d", hs, past.UnixMilli())
 	}
+	tok = store.HostToken{ID: hostID, Token: hs[0].Token}
 	if n, _, err := s.NextRevisit(ctx, time.Now()); err != nil || n != 1 {
 		t.Errorf("NextRevisit = %d, %v; want 1 host due", n, err)
 	}
-	ls, next, err := s.ClaimRevisits(ctx, hostID, 10, time.Minute)
+	ls, next, err := s.ClaimRevisits(ctx, tok, 10, time.Minute)
 	if err != nil || len(ls) != 1 || ls[0].URL != Origin+"/c" || !next.Equal(later) {
 		t.Fatalf("ClaimRevisits = %+v, next %v, %v; want /c, then /a due at %v", ls, next, err, later)
 	}
@@ -103,7 +129,7 @@ func testRevisitClaimedWhenDue(t *testing.T, h Harness) {
 	if l.Prev == nil || *l.Prev != want || l.Attempts != 0 || l.Claims != 2 || l.Unended != 1 {
 		t.Errorf("revisit lease = %+v, prev %+v; want prev %+v, attempts 0, claims 2, unended 1", l, l.Prev, want)
 	}
-	if ls, _, err := s.ClaimRevisits(ctx, hostID, 10, time.Minute); err != nil || len(ls) != 0 {
+	if ls, _, err := s.ClaimRevisits(ctx, tok, 10, time.Minute); err != nil || len(ls) != 0 {
 		t.Errorf("ClaimRevisits again = %v, %v; want nothing: /c is leased", ls, err)
 	}
 	if host(t, s, hostID).NextRevisitAt != later.UnixMilli() {
@@ -116,7 +142,7 @@ func testRevisitClaimedWhenDue(t *testing.T, h Harness) {
 	if _, err := s.Commit(ctx, []store.Outcome{{Lease: l, State: store.StateQueued}}); err != nil {
 		t.Fatal(err)
 	}
-	ls, _, err = s.Claim(ctx, hostID, 10, time.Minute)
+	ls, _, err = s.Claim(ctx, tok, 10, time.Minute)
 	if err != nil || len(ls) != 1 || ls[0].Prev == nil || ls[0].Prev.ContentHash != "hc" || ls[0].Unended != 2 {
 		t.Fatalf("Claim of the released revisit = %+v, %v; want /c with its page, leased twice since it ended", ls, err)
 	}
@@ -124,7 +150,7 @@ func testRevisitClaimedWhenDue(t *testing.T, h Harness) {
 	if _, err := s.Add(ctx, []store.NewURL{queued("/d", 0)}); err != nil {
 		t.Fatal(err)
 	}
-	if ls, _, err := s.Claim(ctx, hostID, 10, time.Minute); err != nil || len(ls) != 1 || ls[0].Prev != nil || ls[0].Unended != 1 {
+	if ls, _, err := s.Claim(ctx, tok, 10, time.Minute); err != nil || len(ls) != 1 || ls[0].Prev != nil || ls[0].Unended != 1 {
 		t.Errorf("Claim /d = %+v, %v; want a first fetch", ls, err)
 	}
 }
@@ -136,14 +162,14 @@ func testRevisitRecorded(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.Open(t)
 	past := time.Now().Add(-time.Second).Truncate(time.Millisecond)
-	hostID := fetchedOnce(t, s, past, time.Now().Add(time.Hour))
+	tok := fetchedOnce(t, s, past, time.Now().Add(time.Hour))
 	first, err := s.PageByURL(ctx, Origin+"/a")
 	if err != nil {
 		t.Fatal(err)
 	}
 	revisit := func() store.Lease {
 		t.Helper()
-		ls, _, err := s.ClaimRevisits(ctx, hostID, 1, time.Minute)
+		ls, _, err := s.ClaimRevisits(ctx, tok, 1, time.Minute)
 		if err != nil || len(ls) != 1 || ls[0].URL != Origin+"/a" {
 			t.Fatalf("ClaimRevisits = %+v, %v; want /a", ls, err)
 		}
@@ -212,7 +238,7 @@ func testRevisitRecorded(t *testing.T, h Harness) {
 	if err != nil || string(p.Body) != "<p>v2</p>" {
 		t.Errorf("body of /a = %q, %v; want the new one", p.Body, err)
 	}
-	if ls, _, err := s.ClaimRevisits(ctx, hostID, 10, time.Minute); err != nil || len(ls) != 0 {
+	if ls, _, err := s.ClaimRevisits(ctx, tok, 10, time.Minute); err != nil || len(ls) != 0 {
 		t.Errorf("ClaimRevisits = %v, %v; want none due", ls, err)
 	}
 }
@@ -243,11 +269,11 @@ func testScheduleFetched(t *testing.T, h Harness) {
 	if err != nil || due != 1 || !next.Equal(fetched.Add(time.Hour)) {
 		t.Errorf("NextRevisit = %d, %v, %v; want the host due since %v", due, next, err, fetched.Add(time.Hour))
 	}
-	hs, err := s.DueHosts(ctx, 0, 10)
-	if err != nil || len(hs) != 1 {
-		t.Fatalf("DueHosts = %+v, %v", hs, err)
+	hs := leaseDue(t, s)
+	if len(hs) != 1 {
+		t.Fatalf("hosts due leased: %+v, want one", hs)
 	}
-	ls, next, err := s.ClaimRevisits(ctx, hs[0].ID, 10, time.Minute)
+	ls, next, err := s.ClaimRevisits(ctx, store.HostToken{ID: hs[0].ID, Token: hs[0].Token}, 10, time.Minute)
 	if err != nil || len(ls) != 1 || ls[0].URL != Origin+"/a" || ls[0].Prev == nil || ls[0].Prev.Interval != time.Hour ||
 		!next.Equal(fetched.Add(24*time.Hour)) {
 		t.Errorf("ClaimRevisits = %+v, %v, %v; want /a, then /b due a day after its fetch", ls, next, err)
@@ -267,10 +293,10 @@ func testVersions(t *testing.T, h Harness) {
 	s := h.Open(t)
 	past := time.Now().Add(-time.Second).Truncate(time.Millisecond)
 	start := time.Now().Add(-time.Minute)
-	hostID := fetchedOnce(t, s, past, time.Now().Add(time.Hour))
+	tok := fetchedOnce(t, s, past, time.Now().Add(time.Hour))
 	revisit := func() store.Lease {
 		t.Helper()
-		ls, _, err := s.ClaimRevisits(ctx, hostID, 1, time.Minute)
+		ls, _, err := s.ClaimRevisits(ctx, tok, 1, time.Minute)
 		if err != nil || len(ls) != 1 || ls[0].URL != Origin+"/a" {
 			t.Fatalf("ClaimRevisits = %+v, %v; want /a", ls, err)
 		}
@@ -389,11 +415,11 @@ func testVersionsFromPagesWithoutHistory(t *testing.T, h Harness) {
 	if _, err := s.ScheduleFetched(ctx, func(string) time.Duration { return -time.Second }); err != nil {
 		t.Fatal(err)
 	}
-	hs, err := s.DueHosts(ctx, 0, 1)
-	if err != nil || len(hs) != 1 {
-		t.Fatalf("DueHosts = %v, %v", hs, err)
+	hs := leaseDue(t, s)
+	if len(hs) != 1 {
+		t.Fatalf("hosts due leased: %+v, want one", hs)
 	}
-	ls, _, err := s.ClaimRevisits(ctx, hs[0].ID, 1, time.Minute)
+	ls, _, err := s.ClaimRevisits(ctx, store.HostToken{ID: hs[0].ID, Token: hs[0].Token}, 1, time.Minute)
 	if err != nil || len(ls) != 1 {
 		t.Fatalf("ClaimRevisits = %v, %v", ls, err)
 	}
