@@ -150,8 +150,12 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 		return nil, fmt.Errorf("politeness.hosts: %w", err)
 	}
 	out := newOutage(log)
+	var st Store // nil without a database (crawler fetch)
+	if db != nil {
+		st = &retryStore{Store: db, o: out}
+	}
 	e := &Engine{
-		cfg: cfg, db: &retryStore{Store: db, o: out}, outage: out, log: log, norm: norm, rules: rules, fetch: f,
+		cfg: cfg, db: st, outage: out, log: log, norm: norm, rules: rules, fetch: f,
 		hostOverrides: overrides, pending: map[int64]int{},
 		seen:  newSeenCache(cfg.Store.DedupCache),
 		agent: robots.ProductToken(cfg.Fetch.UserAgent),
