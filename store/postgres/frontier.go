@@ -678,9 +678,36 @@ func (db *DB) insertURLs(ctx context.Context, tx pgx.Tx, urls []store.NewURL, ho
 // are due, it also returns when the next queued URL of the host becomes
 // due (zero if none waits).
 func (db *DB) Claim(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error) {
+	return db.claimRows(ctx, fmt.Sprintf("claim host %d", h.ID), h, n, lease, "",
+		`state = 'queued' AND next_attempt_at <= $2`, `depth, id`,
+		func(tx pgx.Tx, out []store.Lease) (time.Time, error) {
+			if len(out) > 0 {
+				if _, err := tx.Exec(ctx, `UPDATE hosts SET queued = queued - $1 WHERE id = $2`, len(out), h.ID); err != nil {
+					return time.Time{}, err
+				}
+			}
+			if len(out) == n {
+				return time.Time{}, nil
+			}
+			var next *int64
+			if err := tx.QueryRow(ctx, `SELECT min(next_attempt_at) FROM frontier WHERE host_id = $1 AND state = 'queued'`,
+				h.ID).Scan(&next); err != nil || next == nil {
+				return time.Time{}, err
+			}
+			return time.UnixMilli(*next), nil
+		})
+}
+
+// claimRows leases, in one transaction under the host lease h (it fails
+// with store.ErrHostLost unless the lease is held), up to n frontier rows
+// of the host that where selects (in which $2 is the crawler's time), in
+// order, also setting set (", col = value ..." or ""). then runs in the
+// same transaction with the leases and returns the next due time.
+func (db *DB) claimRows(ctx context.Context, what string, h store.HostToken, n int, lease time.Duration, set, where,
+	order string, then func(tx pgx.Tx, out []store.Lease) (time.Time, error)) ([]store.Lease, time.Time, error) {
 	var out []store.Lease
 	var nextDue time.Time
-	err := db.inTx(ctx, fmt.Sprintf("claim host %d", h.ID), func(tx pgx.Tx) error {
+	err := db.inTx(ctx, what, func(tx pgx.Tx) error {
 		out, nextDue = nil, time.Time{}
 		now, err := heldLease(ctx, tx, h)
 		if err != nil {
@@ -689,9 +716,9 @@ func (db *DB) Claim(ctx context.Context, h store.HostToken, n int, lease time.Du
 		local := time.Now()
 		// The URL's own lease is in the database's time, as the hosts'.
 		rows, err := tx.Query(ctx, `UPDATE frontier f SET state = 'leased', lease_until = $1, claims = f.claims + 1,
-				updated_at = $2, lease_token = $5, worker = $6
-			FROM (SELECT id FROM frontier WHERE host_id = $3 AND state = 'queued' AND next_attempt_at <= $2
-				ORDER BY depth, id LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED) c
+				updated_at = $2, lease_token = $5, worker = $6`+set+`
+			FROM (SELECT id FROM frontier WHERE host_id = $3 AND `+where+`
+				ORDER BY `+order+` LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED) c
 			WHERE f.id = c.id
 			RETURNING `+leaseCols,
 			now+lease.Milliseconds(), local.UnixMilli(), h.ID, n, h.Token, db.worker.Load())
@@ -701,22 +728,8 @@ func (db *DB) Claim(ctx context.Context, h store.HostToken, n int, lease time.Du
 		if out, err = scanLeases(ctx, tx, rows, h); err != nil {
 			return err
 		}
-		if len(out) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE hosts SET queued = queued - $1 WHERE id = $2`, len(out), h.ID); err != nil {
-				return err
-			}
-		}
-		if len(out) < n {
-			var next *int64
-			if err := tx.QueryRow(ctx, `SELECT min(next_attempt_at) FROM frontier WHERE host_id = $1 AND state = 'queued'`,
-				h.ID).Scan(&next); err != nil {
-				return err
-			}
-			if next != nil {
-				nextDue = time.UnixMilli(*next)
-			}
-		}
-		return nil
+		nextDue, err = then(tx, out)
+		return err
 	})
 	if err != nil {
 		return nil, time.Time{}, err

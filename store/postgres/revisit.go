@@ -114,46 +114,21 @@ func sortLeases(ls []store.Lease) {
 // a new round of attempts. When fewer than n are due, it also returns
 // when the host's next scheduled URL is due (zero if none is).
 func (db *DB) ClaimRevisits(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error) {
-	var out []store.Lease
-	var nextDue time.Time
-	err := db.inTx(ctx, fmt.Sprintf("claim revisits of host %d", h.ID), func(tx pgx.Tx) error {
-		out, nextDue = nil, time.Time{}
-		now, err := heldLease(ctx, tx, h)
-		if err != nil {
-			return err
-		}
-		// Schedules are in the crawler's time; the URL's own lease is in
-		// the database's, as the hosts'.
-		local := time.Now()
-		rows, err := tx.Query(ctx, `UPDATE frontier f SET state = 'leased', lease_until = $1, claims = f.claims + 1,
-				attempts = 0, next_attempt_at = 0, next_fetch_at = NULL, updated_at = $2, lease_token = $5, worker = $6
-			FROM (SELECT id FROM frontier WHERE host_id = $3 AND next_fetch_at <= $2
-				ORDER BY next_fetch_at, id LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED) c
-			WHERE f.id = c.id
-			RETURNING `+leaseCols,
-			now+lease.Milliseconds(), local.UnixMilli(), h.ID, n, h.Token, db.worker.Load())
-		if err != nil {
-			return err
-		}
-		if out, err = scanLeases(ctx, tx, rows, h); err != nil {
-			return err
-		}
-		var next *int64
-		if err := tx.QueryRow(ctx, `UPDATE hosts SET next_revisit_at =
-			(SELECT min(next_fetch_at) FROM frontier WHERE host_id = $1 AND next_fetch_at IS NOT NULL)
-			WHERE id = $1 RETURNING next_revisit_at`, h.ID).Scan(&next); err != nil {
-			return err
-		}
-		if len(out) < n && next != nil {
-			nextDue = time.UnixMilli(*next)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	sortLeases(out)
-	return out, nextDue, nil
+	// Schedules are in the crawler's time, as $2 is.
+	return db.claimRows(ctx, fmt.Sprintf("claim revisits of host %d", h.ID), h, n, lease,
+		`, attempts = 0, next_attempt_at = 0, next_fetch_at = NULL`, `next_fetch_at <= $2`, `next_fetch_at, id`,
+		func(tx pgx.Tx, out []store.Lease) (time.Time, error) {
+			var next *int64
+			if err := tx.QueryRow(ctx, `UPDATE hosts SET next_revisit_at =
+				(SELECT min(next_fetch_at) FROM frontier WHERE host_id = $1 AND next_fetch_at IS NOT NULL)
+				WHERE id = $1 RETURNING next_revisit_at`, h.ID).Scan(&next); err != nil {
+				return time.Time{}, err
+			}
+			if len(out) == n || next == nil {
+				return time.Time{}, nil
+			}
+			return time.UnixMilli(*next), nil
+		})
 }
 
 // refetch records the response of o for a URL that has a page row: a 304,
