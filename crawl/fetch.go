@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -411,6 +412,9 @@ type fetchInfo struct {
 	contentType string // original Content-Type, charset included
 	encoding    string // Content-Encoding decoded by the transport
 	via         string // the way out the router chose: "direct" or a proxy's scheme://host:port
+	// wrote is when the request's headers were written (unix ns, 0
+	// before): set by the transport's writing goroutine.
+	wrote atomic.Int64
 }
 
 type fetchInfoKey struct{}
@@ -430,7 +434,8 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if info != nil {
 		// GotConn runs on this goroutine (HTTP/1 and HTTP/2 alike).
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-			GotConn: func(httptrace.GotConnInfo) { info.connected = true },
+			GotConn:      func(httptrace.GotConnInfo) { info.connected = true },
+			WroteHeaders: func() { info.wrote.Store(time.Now().UnixNano()) },
 		}))
 	}
 	res, err := t.base.RoundTrip(req)
@@ -671,6 +676,7 @@ type response struct {
 	encoding    string
 	via         string // "direct" or the proxy's scheme://host:port, never its credentials
 	dur         time.Duration
+	sent        time.Time // when the request was written to the connection
 }
 
 // client is a worker's own colly collector, sharing the fetcher's transport.
@@ -713,10 +719,14 @@ func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, t timeo
 	if r == nil {
 		return nil, errors.New("no response")
 	}
-	return &response{
+	res := &response{
 		status: r.StatusCode, header: *r.Headers, body: r.Body, truncated: info.truncated,
 		contentType: info.contentType, encoding: info.encoding, via: info.via, dur: dur,
-	}, nil
+	}
+	if w := info.wrote.Load(); w != 0 {
+		res.sent = time.Unix(0, w)
+	}
+	return res, nil
 }
 
 // timeouts are the time limits of one fetch.

@@ -36,7 +36,7 @@ type host struct {
 	lastSent       time.Time // when the last request was handed to a worker
 
 	pausedUntil  time.Time // backoff / Retry-After / robots retry
-	notBefore    time.Time // hosts.next_allowed_at as this run found it: no request before
+	notBefore    time.Time // no request before: hosts.next_allowed_at as this run found it, or a late request's interval
 	reserved     time.Time // hosts.next_allowed_at as written: requests up to reserved-interval are covered
 	reserving    bool      // a reservation is being written
 	reserveUntil time.Time // the reservation being written
@@ -790,12 +790,25 @@ func (s *scheduler) releaseAll(ctx context.Context) error {
 
 // finished handles a worker's report: politeness bookkeeping for the host.
 func (s *scheduler) finished(d done, now time.Time) {
+	run, wasRunning := s.running[keyOf(d.job)]
 	delete(s.running, keyOf(d.job))
 	h, ok := s.hosts[d.job.hostID]
 	if !ok {
 		return
 	}
 	h.inflight--
+	if wasRunning && d.sendLag > 0 && h.lim.Burst() <= 1 {
+		// The request left after its dispatch (a busy machine): the host
+		// hears the next one no sooner than its interval after this one
+		// (unless a burst allows requests back to back).
+		sent := run.Since.Add(d.sendLag)
+		if sent.After(h.lastSent) {
+			h.lastSent = sent
+		}
+		if t := sent.Add(h.interval); t.After(h.notBefore) {
+			h.notBefore = t
+		}
+	}
 	if d.job.kind == jobRobots {
 		s.robotsDone(h, d, now)
 	}

@@ -60,6 +60,11 @@ type done struct {
 	retryAfter time.Duration
 	robots     *robotsResult // for jobRobots
 	page       bool          // a page row will be recorded
+	// sendLag is how long after the worker took the job its request to
+	// the host was written (0: unknown): on a busy machine a request can
+	// leave well after it was dispatched, and the host's pace counts from
+	// when it left.
+	sendLag time.Duration
 }
 
 // robotsResult is a fetched robots.txt and what it means for the host.
@@ -121,6 +126,9 @@ func (w *worker) robots(ctx context.Context, j job) {
 			}
 			break
 		}
+		if hop == 0 && !r.sent.IsZero() {
+			d.sendLag = r.sent.Sub(start) // the first hop is the host's
+		}
 		res.status = r.status
 		if next, ok := nextRobotsHop(target, r, hop); ok {
 			target = next
@@ -171,6 +179,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	l := j.lease
 	out := store.Outcome{Lease: l, Attempted: true}
 	d := done{job: j}
+	start := time.Now()
 	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts())
 	if err != nil {
 		d.class, out.Reason = classifyErr(err)
@@ -188,6 +197,9 @@ func (w *worker) page(ctx context.Context, j job) {
 		return
 	}
 	d.latency, d.status = r.dur, r.status
+	if !r.sent.IsZero() {
+		d.sendLag = r.sent.Sub(start)
+	}
 	out.Status = r.status
 	e.countResponse(r.status, r.dur, len(r.body))
 	d.class = classifyStatus(r.status)
