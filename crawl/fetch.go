@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -409,12 +408,10 @@ type fetchInfo struct {
 	headers     bool                    // the response headers arrived
 	received    int64                   // body bytes read from the network
 	truncated   bool
-	contentType string // original Content-Type, charset included
-	encoding    string // Content-Encoding decoded by the transport
-	via         string // the way out the router chose: "direct" or a proxy's scheme://host:port
-	// wrote is when the request's headers were written (unix ns, 0
-	// before): set by the transport's writing goroutine.
-	wrote atomic.Int64
+	contentType string    // original Content-Type, charset included
+	encoding    string    // Content-Encoding decoded by the transport
+	via         string    // the way out the router chose: "direct" or a proxy's scheme://host:port
+	answered    time.Time // when the response headers arrived
 }
 
 type fetchInfoKey struct{}
@@ -434,15 +431,14 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if info != nil {
 		// GotConn runs on this goroutine (HTTP/1 and HTTP/2 alike).
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-			GotConn:      func(httptrace.GotConnInfo) { info.connected = true },
-			WroteHeaders: func() { info.wrote.Store(time.Now().UnixNano()) },
+			GotConn: func(httptrace.GotConnInfo) { info.connected = true },
 		}))
 	}
 	res, err := t.base.RoundTrip(req)
 	if err != nil || info == nil {
 		return res, err
 	}
-	info.headers = true
+	info.headers, info.answered = true, time.Now()
 	info.contentType = res.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(info.contentType); err == nil {
 		res.Header.Set("Content-Type", mt)
@@ -676,7 +672,7 @@ type response struct {
 	encoding    string
 	via         string // "direct" or the proxy's scheme://host:port, never its credentials
 	dur         time.Duration
-	sent        time.Time // when the request was written to the connection
+	answered    time.Time // when the response headers arrived
 }
 
 // client is a worker's own colly collector, sharing the fetcher's transport.
@@ -719,14 +715,10 @@ func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, t timeo
 	if r == nil {
 		return nil, errors.New("no response")
 	}
-	res := &response{
+	return &response{
 		status: r.StatusCode, header: *r.Headers, body: r.Body, truncated: info.truncated,
-		contentType: info.contentType, encoding: info.encoding, via: info.via, dur: dur,
-	}
-	if w := info.wrote.Load(); w != 0 {
-		res.sent = time.Unix(0, w)
-	}
-	return res, nil
+		contentType: info.contentType, encoding: info.encoding, via: info.via, dur: dur, answered: info.answered,
+	}, nil
 }
 
 // timeouts are the time limits of one fetch.

@@ -33,7 +33,7 @@ type host struct {
 	robotsFailures int
 	robotsFetching bool
 	crawlDelay     time.Duration
-	lastSent       time.Time // when the last request was handed to a worker
+	lastSent       time.Time // when the last request was handed to a worker (or answered, if later)
 
 	pausedUntil  time.Time // backoff / Retry-After / robots retry
 	notBefore    time.Time // no request before: hosts.next_allowed_at as this run found it, or a late request's interval
@@ -797,15 +797,16 @@ func (s *scheduler) finished(d done, now time.Time) {
 		return
 	}
 	h.inflight--
-	if wasRunning && d.sendLag > 0 && h.lim.Burst() <= 1 {
-		// The request left after its dispatch (a busy machine): the host
-		// hears the next one no sooner than its interval after this one
-		// (unless a burst allows requests back to back).
-		sent := run.Since.Add(d.sendLag)
-		if sent.After(h.lastSent) {
-			h.lastSent = sent
+	if wasRunning && d.answerLag > 0 && h.lim.Burst() <= 1 {
+		// The host saw the request at some moment up to its answer, later
+		// than its dispatch on a busy machine: it hears the next one no
+		// sooner than its interval after the answer (unless a burst
+		// allows requests back to back).
+		seen := run.Since.Add(d.answerLag)
+		if seen.After(h.lastSent) {
+			h.lastSent = seen
 		}
-		if t := sent.Add(h.interval); t.After(h.notBefore) {
+		if t := seen.Add(h.interval); t.After(h.notBefore) {
 			h.notBefore = t
 		}
 	}

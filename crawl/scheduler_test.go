@@ -281,9 +281,10 @@ func TestAskKeepsOrderWithoutGoroutines(t *testing.T) {
 	}
 }
 
-// TestLateRequestPaces: a request that left its worker later than it was
-// dispatched (a busy machine) counts for the host's pace from when it
-// left, so the host never hears two requests closer than its interval.
+// TestLateRequestPaces: a request answered later than it was dispatched
+// (a busy machine, or a slow server) counts for the host's pace from its
+// answer: the server may have seen it as late as that, and never sees two
+// requests closer than the host's interval.
 func TestLateRequestPaces(t *testing.T) {
 	m := newSim(t, linkSite(""), func(cfg *Config, base string) {
 		cfg.Seeds = numbered(base, 10)
@@ -314,17 +315,17 @@ func TestLateRequestPaces(t *testing.T) {
 		m.setNow(next)
 	}
 	m.s.sent(h, j, now)
-	// Written 400 ms after its dispatch, answered 100 ms later.
-	answered := now.Add(500 * time.Millisecond)
-	m.s.finished(done{job: j, class: classOK, status: 200, sendLag: 400 * time.Millisecond}, answered)
-	if got, want := h.nextTime(answered), now.Add(1400*time.Millisecond); got.Before(want) {
-		t.Fatalf("next request at dispatch+%v, want no sooner than the write+1s (dispatch+%v)", got.Sub(now), want.Sub(now))
+	// Answered 400 ms after its dispatch, done 100 ms later.
+	finished := now.Add(500 * time.Millisecond)
+	m.s.finished(done{job: j, class: classOK, status: 200, answerLag: 400 * time.Millisecond}, finished)
+	if got, want := h.nextTime(finished), now.Add(1400*time.Millisecond); got.Before(want) {
+		t.Fatalf("next request at dispatch+%v, want no sooner than the answer+1s (dispatch+%v)", got.Sub(now), want.Sub(now))
 	}
 }
 
-// TestResponseSentAt: a response says when its request was written, for
+// TestResponseAnsweredAt: a response says when its headers arrived, for
 // the host's pace (see TestLateRequestPaces).
-func TestResponseSentAt(t *testing.T) {
+func TestResponseAnsweredAt(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer srv.Close()
 	cfg := testConfig(t, srv.URL+"/")
@@ -334,7 +335,7 @@ func TestResponseSentAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.sent.Before(before) || r.sent.After(after) {
-		t.Fatalf("request written at %v, want between %v and %v", r.sent, before, after)
+	if r.answered.Before(before) || r.answered.After(after) {
+		t.Fatalf("answered at %v, want between %v and %v", r.answered, before, after)
 	}
 }

@@ -60,11 +60,12 @@ type done struct {
 	retryAfter time.Duration
 	robots     *robotsResult // for jobRobots
 	page       bool          // a page row will be recorded
-	// sendLag is how long after the worker took the job its request to
-	// the host was written (0: unknown): on a busy machine a request can
-	// leave well after it was dispatched, and the host's pace counts from
-	// when it left.
-	sendLag time.Duration
+	// answerLag is how long after the worker took the job the host's
+	// answer began (0: unknown). The host's pace counts from then: the
+	// server saw the request at some moment between its dispatch and its
+	// answer, and on a busy machine (this one or the server's) that can be
+	// well after the dispatch.
+	answerLag time.Duration
 }
 
 // robotsResult is a fetched robots.txt and what it means for the host.
@@ -126,8 +127,8 @@ func (w *worker) robots(ctx context.Context, j job) {
 			}
 			break
 		}
-		if hop == 0 && !r.sent.IsZero() {
-			d.sendLag = r.sent.Sub(start) // the first hop is the host's
+		if hop == 0 && !r.answered.IsZero() {
+			d.answerLag = r.answered.Sub(start) // the first hop is the host's
 		}
 		res.status = r.status
 		if next, ok := nextRobotsHop(target, r, hop); ok {
@@ -197,8 +198,8 @@ func (w *worker) page(ctx context.Context, j job) {
 		return
 	}
 	d.latency, d.status = r.dur, r.status
-	if !r.sent.IsZero() {
-		d.sendLag = r.sent.Sub(start)
+	if !r.answered.IsZero() {
+		d.answerLag = r.answered.Sub(start)
 	}
 	out.Status = r.status
 	e.countResponse(r.status, r.dur, len(r.body))
