@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ type DB struct {
 	st       stmts
 	dst      dataStmts
 	hosts    hostCache
+	worker   atomic.Int64 // this process's row in workers (StartWorker), 0 before
 }
 
 // connector opens connections to one database file with mattn/go-sqlite3,
@@ -213,6 +215,7 @@ var dialect = store.Dialect{
 	Greatest: func(a, b string) string { return "max(" + a + ", " + b + ")" },
 	JSONKeys: func(x, alias string) string { return "json_each(" + x + ") AS " + alias },
 	Describe: describe,
+	Now:      `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
 }
 
 // prepareReader is the hook of every new reader connection: its page
