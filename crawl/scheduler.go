@@ -33,10 +33,10 @@ type host struct {
 	robotsFailures int
 	robotsFetching bool
 	crawlDelay     time.Duration
-	lastSent       time.Time // when the last request was handed to a worker
+	lastSent       time.Time // when the last request was handed to a worker (or answered, if later)
 
 	pausedUntil  time.Time // backoff / Retry-After / robots retry
-	notBefore    time.Time // hosts.next_allowed_at as this run found it: no request before
+	notBefore    time.Time // no request before: hosts.next_allowed_at as this run found it, or a late request's interval
 	reserved     time.Time // hosts.next_allowed_at as written: requests up to reserved-interval are covered
 	reserving    bool      // a reservation is being written
 	reserveUntil time.Time // the reservation being written
@@ -859,12 +859,26 @@ func (s *scheduler) releaseAll(ctx context.Context) error {
 
 // finished handles a worker's report: politeness bookkeeping for the host.
 func (s *scheduler) finished(d done, now time.Time) {
+	run, wasRunning := s.running[keyOf(d.job)]
 	delete(s.running, keyOf(d.job))
 	h, ok := s.hosts[d.job.hostID]
 	if !ok {
 		return
 	}
 	h.inflight--
+	if wasRunning && d.answerLag > 0 && h.lim.Burst() <= 1 {
+		// The host saw the request at some moment up to its answer, later
+		// than its dispatch on a busy machine: it hears the next one no
+		// sooner than its interval after the answer (unless a burst
+		// allows requests back to back).
+		seen := run.Since.Add(d.answerLag)
+		if seen.After(h.lastSent) {
+			h.lastSent = seen
+		}
+		if t := seen.Add(h.interval); t.After(h.notBefore) {
+			h.notBefore = t
+		}
+	}
 	if d.job.kind == jobRobots {
 		s.robotsDone(h, d, now)
 	}

@@ -214,6 +214,7 @@ func (m *sim) fetch(j job) {
 	if d.class != classHostDown {
 		d.latency = lat // the site's synthetic latency, not the loopback's
 	}
+	d.answerLag = 0 // answered at its synthetic instant, as latency says
 	f := simFetch{end: m.now().Add(lat), d: d}
 	for {
 		select {

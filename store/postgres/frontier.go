@@ -812,6 +812,11 @@ func (db *DB) ReserveHosts(ctx context.Context, rs []store.HostReservation) erro
 		ids[i], until[i] = r.ID, r.Until.UnixMilli()
 	}
 	return db.inTx(ctx, "reserve hosts", func(tx pgx.Tx) error {
+		// Locked in id order first, as every transaction locks hosts: the
+		// update's join would take them in whatever order its plan reads.
+		if _, err := lockHosts(ctx, tx, slices.Clone(ids)); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx, `UPDATE hosts h SET next_allowed_at = greatest(h.next_allowed_at, r.until)
 			FROM unnest($1::bigint[], $2::bigint[]) AS r(id, until) WHERE h.id = r.id`, ids, until)
 		return err

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -134,33 +135,47 @@ func (f *lockFixture) pageOutcome() store.Outcome {
 			State: store.StateQueued}}}
 }
 
+// queueBehindHost runs first, then second, each once the one before
+// waits for a session holding the fixture's host row, then releases that
+// row and returns their errors.
+func (f *lockFixture) queueBehindHost(t *testing.T, first, second func() error) (error, error) {
+	t.Helper()
+	pid, release := f.holdHost(t)
+	one := run(first)
+	waitBlocked(t, f.admin, pid, 1)
+	two := run(second)
+	waitBlocked(t, f.admin, pid, 2)
+	release()
+	return <-one, <-two
+}
+
+// noDeadlock fails t if a transaction of dbs ran again after a deadlock.
+func noDeadlock(t *testing.T, dbs ...*DB) {
+	t.Helper()
+	for _, db := range dbs {
+		if n := db.conflicts.Load(); n != 0 {
+			t.Fatalf("%d transactions ran again after a deadlock; want none", n)
+		}
+	}
+}
+
 // TestRenewWhileCommitting: a worker renewing its leases while it records
 // pages of the same host takes the locks in one order: neither waits for
 // the other in a cycle (PostgreSQL would end one as a deadlock).
 func TestRenewWhileCommitting(t *testing.T) {
 	f := newLockFixture(t)
 	ctx := context.Background()
-	pid, release := f.holdHost(t)
-	renewed := run(func() error {
+	errRenew, errCommit := f.queueBehindHost(t, func() error {
 		_, err := f.db.RenewHosts(ctx, []store.HostToken{f.tok}, time.Hour)
 		return err
-	})
-	waitBlocked(t, f.admin, pid, 1)
-	committed := run(func() error {
+	}, func() error {
 		_, err := f.db.Commit(ctx, []store.Outcome{f.pageOutcome()})
 		return err
 	})
-	waitBlocked(t, f.admin, pid, 2)
-	release()
-	if err := <-renewed; err != nil {
+	if err := errors.Join(errRenew, errCommit); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-committed; err != nil {
-		t.Fatal(err)
-	}
-	if n := f.db.conflicts.Load(); n != 0 {
-		t.Fatalf("%d transactions ran again after a deadlock; want none", n)
-	}
+	noDeadlock(t, f.db)
 }
 
 // TestGiveUpWhileCommitting: a host given up while its worker records one
@@ -169,27 +184,17 @@ func TestRenewWhileCommitting(t *testing.T) {
 func TestGiveUpWhileCommitting(t *testing.T) {
 	f := newLockFixture(t)
 	ctx := context.Background()
-	pid, release := f.holdHost(t)
-	gaveUp := run(func() error {
+	errGiveUp, errCommit := f.queueBehindHost(t, func() error {
 		_, err := f.db.GiveUpHost(ctx, f.tok.ID, "gone")
 		return err
-	})
-	waitBlocked(t, f.admin, pid, 1)
-	committed := run(func() error {
+	}, func() error {
 		_, err := f.db.Commit(ctx, []store.Outcome{f.pageOutcome()})
 		return err
 	})
-	waitBlocked(t, f.admin, pid, 2)
-	release()
-	if err := <-gaveUp; err != nil {
+	if err := errors.Join(errGiveUp, errCommit); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-committed; err != nil {
-		t.Fatal(err)
-	}
-	if n := f.db.conflicts.Load(); n != 0 {
-		t.Fatalf("%d transactions ran again after a deadlock; want none", n)
-	}
+	noDeadlock(t, f.db)
 	checkSettled(t, f.db, f.tok.ID)
 }
 
@@ -204,25 +209,17 @@ func TestCommitQueuesForHostBeingGivenUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	pid, release := f.holdHost(t)
-	gaveUp := run(func() error {
+	errGiveUp, errAdd := f.queueBehindHost(t, func() error {
 		_, err := f.db.GiveUpHost(ctx, f.tok.ID, "gone")
 		return err
-	})
-	waitBlocked(t, f.admin, pid, 1)
-	// Another worker's page links to new URLs of the host.
-	committed := run(func() error {
+	}, func() error {
+		// Another worker's page links to new URLs of the host.
 		_, err := other.Add(ctx, []store.NewURL{
 			{URL: lockOrigin + "/d", Origin: lockOrigin, Depth: 1, Source: "link", State: store.StateQueued},
 			{URL: lockOrigin + "/e", Origin: lockOrigin, Depth: 1, Source: "link", State: store.StateQueued}})
 		return err
 	})
-	waitBlocked(t, f.admin, pid, 2)
-	release()
-	if err := <-gaveUp; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-committed; err != nil {
+	if err := errors.Join(errGiveUp, errAdd); err != nil {
 		t.Fatal(err)
 	}
 	checkSettled(t, f.db, f.tok.ID)
@@ -331,7 +328,5 @@ func TestCommitsLinkingEachOther(t *testing.T) {
 	if errB != nil {
 		t.Fatal(errB)
 	}
-	if n := f.db.conflicts.Load() + b.conflicts.Load(); n != 0 {
-		t.Fatalf("%d transactions ran again after a deadlock; want none", n)
-	}
+	noDeadlock(t, f.db, b)
 }
