@@ -45,6 +45,8 @@ type Config struct {
 	Parse            ParseOptions     `yaml:"parse"`
 	Store            StoreOptions     `yaml:"store"`
 	Extract          []parse.RuleSet  `yaml:"extract"`
+	Recrawl          Recrawl          `yaml:"recrawl"`
+	Dedup            Dedup            `yaml:"dedup"`
 }
 
 // Scope decides which URLs are crawled.
@@ -195,7 +197,9 @@ func Defaults() Config {
 		Canonical: Canonicalization{StripParams: append([]string(nil), urlnorm.DefaultStripParams...)},
 		Parse: ParseOptions{StructuredData: true, MainText: true, MaxTitle: 2 << 10, MaxDescription: 4 << 10,
 			MaxAnchor: 1 << 10, MaxItemField: 64 << 10},
-		Store: StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
+		Store:   StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
+		Recrawl: revisitDefaults(),
+		Dedup:   dedupDefaults(),
 	}
 }
 
@@ -673,6 +677,12 @@ func (c *Config) validate() error {
 	}
 	if _, err := urlnorm.New(urlnorm.Options{StripParams: c.Canonical.StripParams, SortQuery: c.Canonical.SortQuery}); err != nil {
 		return bad("canonicalization.strip_params", "%v", err)
+	}
+	if err := c.Recrawl.validate(); err != nil {
+		return err
+	}
+	if err := c.Dedup.validate(); err != nil {
+		return err
 	}
 	if _, err := parse.CompileRules(c.Extract); err != nil {
 		var re *parse.RuleError

@@ -679,12 +679,27 @@ type response struct {
 type client struct {
 	c    *colly.Collector
 	last *colly.Response
+	cond http.Header // headers of the conditional request under way (getIf)
 }
 
 func (f *fetcher) newClient() *client {
 	cl := &client{c: f.base.Clone()}
+	cl.c.OnRequest(func(r *colly.Request) {
+		for k, v := range cl.cond {
+			(*r.Headers)[k] = v
+		}
+	})
 	cl.c.OnResponse(func(r *colly.Response) { cl.last = r })
 	return cl
+}
+
+// getIf is get with the headers of a conditional request added (none when
+// cond is nil). colly hands a 304 to OnResponse like any status, since the
+// fetcher sets ParseHTTPErrorResponse: it comes back as a response.
+func (cl *client) getIf(ctx context.Context, rawURL string, maxBody int64, t timeouts, cond http.Header) (*response, error) {
+	cl.cond = cond
+	defer func() { cl.cond = nil }()
+	return cl.get(ctx, rawURL, maxBody, t)
 }
 
 // get fetches rawURL. It returns an error only when no complete HTTP

@@ -180,8 +180,9 @@ func (w *worker) page(ctx context.Context, j job) {
 	l := j.lease
 	out := store.Outcome{Lease: l, Attempted: true}
 	d := done{job: j}
+	cond := conditional(l.Prev)
 	start := time.Now()
-	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts())
+	r, err := w.client.getIf(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts(), cond)
 	if err != nil {
 		d.class, out.Reason = classifyErr(err)
 		out.Err = err.Error()
@@ -192,6 +193,7 @@ func (w *worker) page(ctx context.Context, j job) {
 			out = store.Outcome{Lease: l, State: store.StateQueued}
 		} else {
 			e.retryOrFail(&out, d.class, 0, time.Now())
+			e.scheduleRevisit(&out)
 		}
 		e.done <- d
 		e.results <- out
@@ -215,10 +217,69 @@ func (w *worker) page(ctx context.Context, j job) {
 			return
 		}
 	}
-	d.page = true
+	d.page = l.Prev == nil // a revisit adds no page
 	e.done <- d
-	w.record(&out, r)
+	switch {
+	case cond != nil && r.status == http.StatusNotModified:
+		notModified(&out, r)
+	case w.unchanged(&out, r):
+	default:
+		w.record(ctx, &out, r)
+		keepOnFailure(&out)
+	}
+	e.scheduleRevisit(&out)
 	e.results <- out
+}
+
+// scheduleRevisit sets when the URL of out is due again, when recrawl is on.
+func (e *Engine) scheduleRevisit(out *store.Outcome) {
+	if e.revisit != nil {
+		e.revisit.schedule(out, time.Now())
+	}
+}
+
+// notModified records the 304 a conditional request got: the stored page
+// stands, and only the time of this fetch is recorded.
+func notModified(out *store.Outcome, r *response) {
+	prev := out.Lease.Prev
+	out.NotModified = true
+	out.Status = r.status
+	out.State = store.StateDone
+	if prev.Status >= 400 {
+		out.State = store.StateFailed
+	}
+	out.Reason = fmt.Sprintf("HTTP 304 Not Modified (the HTTP %d page stored stands)", prev.Status)
+	out.Page = &store.Page{FinalURL: prev.FinalURL, Status: prev.Status, ContentHash: prev.ContentHash,
+		FetchedAt: time.Now().Add(-r.dur), Duration: r.dur}
+}
+
+// unchanged records a revisit whose answer (2xx) is what was recorded before
+// (store.Fetched.Same) and reports true: the page, its links and items are
+// kept as they are, and the body is neither parsed nor stored again.
+func (w *worker) unchanged(out *store.Outcome, r *response) bool {
+	l := out.Lease
+	if l.Prev == nil || r.status >= 300 {
+		return false
+	}
+	p := &store.Page{FinalURL: l.URL, Status: r.status, ContentType: r.contentType, FetchedAt: time.Now().Add(-r.dur),
+		Duration: r.dur, Size: len(r.body), Truncated: r.truncated, Headers: headerJSON(r.header, r.contentType),
+		ContentHash: bodyHash(r.body)}
+	if !l.Prev.Same(p) {
+		return false
+	}
+	out.Page, out.State = p, store.StateDone
+	out.Reason = fmt.Sprintf("HTTP %d, unchanged", r.status)
+	return true
+}
+
+// keepOnFailure leaves the stored page of a revisit in place when the
+// revisit failed for a reason that says nothing of the page (a server
+// error, a refusal): only 404 and 410 say it is gone.
+func keepOnFailure(out *store.Outcome) {
+	if out.Lease.Prev == nil || out.State != store.StateFailed || out.Status == 404 || out.Status == 410 {
+		return
+	}
+	out.Page, out.Links, out.Discovered = nil, nil, nil
 }
 
 // retryOrFail sets out to a retry (queued, due after the retry backoff or
@@ -332,7 +393,7 @@ var recordedHeaders = []string{"Content-Type", "Content-Length", "Content-Langua
 	"Cache-Control", "Location", "Server", "X-Robots-Tag", "Retry-After", "Link"}
 
 // record fills out with the page row, links and discoveries of a response.
-func (w *worker) record(out *store.Outcome, r *response) {
+func (w *worker) record(ctx context.Context, out *store.Outcome, r *response) {
 	e := w.e
 	l := out.Lease
 	u, err := url.Parse(l.URL)
@@ -394,7 +455,8 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	// The document tree is built only for pages extraction rules apply to:
 	// the facts come from one pass over the token stream.
 	rules := e.rules != nil && len(e.rules.Match(u.String())) > 0
-	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData, MainText: e.cfg.Parse.MainText, Tree: rules})
+	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData,
+		MainText: e.cfg.Parse.MainText || e.cfg.Dedup.detects(), Tree: rules})
 	if err != nil {
 		w.setBody(p, r.body)
 		out.Reason = "HTML not parseable: " + err.Error()
@@ -407,6 +469,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	p.Canonical = doc.Canonical
 	if noindex {
 		out.Reason = fmt.Sprintf("HTTP %d, noindex: content not stored", r.status)
+		p.ContentHash = bodyHash(r.body) // for revisits: unchanged or not
 	} else {
 		var cut bool
 		if p.Title, cut = cutUTF8(doc.Title, int(e.cfg.Parse.MaxTitle)); cut {
@@ -417,10 +480,24 @@ func (w *worker) record(out *store.Outcome, r *response) {
 		}
 		w.setBody(p, r.body)
 		if e.cfg.Parse.StructuredData || e.cfg.Parse.MainText {
-			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter, MainText: doc.MainText}
+			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter}
+			if e.cfg.Parse.MainText {
+				p.Data.MainText = doc.MainText
+			}
 		}
 		if rules {
 			p.Items = storeItems(e.cfg, e.rules.Extract(doc))
+		}
+		if e.cfg.Dedup.detects() && w.nearDuplicate(ctx, out, doc.MainText) {
+			switch e.cfg.Dedup.NearDuplicates {
+			case NearSkipLinks:
+				nofollow = true
+				out.Reason = fmt.Sprintf("HTTP %d, near-duplicate: links not followed", r.status)
+			case NearSkipStore:
+				p.Body, p.BodyEncoding, p.Data, p.Items = nil, "", nil, nil
+				out.Reason = fmt.Sprintf("HTTP %d, near-duplicate: content not stored", r.status)
+				return
+			}
 		}
 	}
 	if e.cfg.Canonical.UseCanonical && doc.Canonical != "" {
@@ -521,9 +598,12 @@ func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source str
 
 // setBody compresses and hashes the body in the worker, off the writer's path.
 func (w *worker) setBody(p *store.Page, body []byte) {
-	p.ContentHash = strconv.FormatUint(xxhash.Sum64(body), 16)
+	p.ContentHash = bodyHash(body)
 	p.Body, p.BodyEncoding = w.body.Encode(body)
 }
+
+// bodyHash is pages.content_hash of a body: its XXH64, hex.
+func bodyHash(body []byte) string { return strconv.FormatUint(xxhash.Sum64(body), 16) }
 
 // headerJSON keeps the recorded headers; contentType is the header as the
 // server sent it (the transport strips the charset before colly sees it).

@@ -25,9 +25,11 @@ type ExportOptions struct {
 	// Format is "jsonl" (one JSON object per line; the default) or "csv"
 	// (RFC 4180 with a header row).
 	Format string
-	// Table is "items" (the default), "pages", "links" or "page_data".
+	// Table is "items" (the default), "pages", "links", "page_data" or
+	// "changes" (what Changes lists).
 	Table string
-	// Rule restricts an items export to one rule set.
+	// Rule restricts an items export to one rule set, a changes export to
+	// the changes of its items.
 	Rule string
 	// Since, when not zero, keeps items extracted, pages fetched, and links
 	// of pages fetched at or after it.
@@ -54,10 +56,10 @@ func (o *ExportOptions) Check() error {
 	switch {
 	case o.Format != "jsonl" && o.Format != "csv":
 		return fmt.Errorf("format must be jsonl or csv, not %q", o.Format)
-	case o.Table != "items" && o.Table != "pages" && o.Table != "links" && o.Table != "page_data":
-		return fmt.Errorf("table must be items, pages, links or page_data, not %q", o.Table)
-	case o.Rule != "" && o.Table != "items":
-		return fmt.Errorf("a rule selects items; it cannot filter the %s table", o.Table)
+	case o.Table != "items" && o.Table != "pages" && o.Table != "links" && o.Table != "page_data" && o.Table != "changes":
+		return fmt.Errorf("table must be items, pages, links, page_data or changes, not %q", o.Table)
+	case o.Rule != "" && o.Table != "items" && o.Table != "changes":
+		return fmt.Errorf("a rule selects items or their changes; it cannot filter the %s table", o.Table)
 	case o.Bodies && o.Table != "pages":
 		return fmt.Errorf("bodies come with the pages table only, not with %s", o.Table)
 	}
@@ -104,6 +106,8 @@ func (rd *Reader) Export(ctx context.Context, w io.Writer, o ExportOptions) (int
 		n, err = rd.exportLinks(ctx, out, o)
 	case "page_data":
 		n, err = rd.exportPageData(ctx, out, o)
+	case "changes":
+		n, err = rd.exportChanges(ctx, out, o)
 	}
 	if err == nil {
 		err = out.flush()
