@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -187,6 +188,10 @@ func (w *worker) page(ctx context.Context, j job) {
 		e.results <- out
 		return
 	}
+	// The outcome refers to no byte of the body (parse copies what it
+	// keeps, setBody copies or compresses), so its buffer can take the
+	// worker's next fetch.
+	defer w.client.release(r)
 	d.latency, d.status = r.dur, r.status
 	out.Status = r.status
 	e.countResponse(r.status, r.dur, len(r.body))
@@ -506,10 +511,15 @@ func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source str
 	return n
 }
 
-// setBody compresses and hashes the body in the worker, off the writer's path.
+// setBody compresses and hashes the body in the worker, off the writer's
+// path. body is the fetch's buffer, which the next fetch reuses: a body
+// stored as it is (store.bodies: identity) is stored as a copy.
 func (w *worker) setBody(p *store.Page, body []byte) {
 	p.ContentHash = strconv.FormatUint(xxhash.Sum64(body), 16)
 	p.Body, p.BodyEncoding = w.body.Encode(body)
+	if p.BodyEncoding == store.BodyIdentity {
+		p.Body = bytes.Clone(p.Body)
+	}
 }
 
 // headerJSON keeps the recorded headers; contentType is the header as the
