@@ -59,7 +59,7 @@ func resolveReference(base *url.URL, ref string) (*url.URL, error) {
 	case !abs && bp.scheme == "":
 		return parseEscaped(base, s)
 	}
-	p, err := parseRef(s, bp)
+	p, err := parseCleanRef(s, bp)
 	if err != nil {
 		return nil, err
 	}
@@ -74,18 +74,32 @@ func resolveReference(base *url.URL, ref string) (*url.URL, error) {
 	var arr [256]byte
 	b, pathEnd, queryEnd := p.appendTail(arr[:0])
 	tail := string(b)
-	u := &url.URL{Scheme: p.scheme, User: base.User, Host: base.Host, RawPath: tail[:pathEnd]}
-	// The escapes are valid: appendRef made them so.
-	u.Path, _ = url.PathUnescape(u.RawPath)
+	u := &url.URL{Scheme: p.scheme, User: base.User, Host: base.Host}
+	// As net/url sets them: RawPath only when the path is not written as
+	// net/url would write it. The escapes are valid: appendRef made them so.
+	if path := tail[:pathEnd]; allIn(path, netPathSet) {
+		u.Path = path
+	} else {
+		u.Path, u.RawPath = unescape(path), path
+	}
 	if p.hasQuery {
 		u.RawQuery = tail[pathEnd+1 : queryEnd]
 		u.ForceQuery = u.RawQuery == ""
 	}
 	if p.hasFragment {
 		u.RawFragment = tail[queryEnd+1:]
-		u.Fragment, _ = url.PathUnescape(u.RawFragment)
+		u.Fragment = unescape(u.RawFragment)
 	}
 	return u, nil
+}
+
+// unescape decodes the valid escapes of s.
+func unescape(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s
+	}
+	d, _ := url.PathUnescape(s)
+	return d
 }
 
 // parse builds the URL p names and has net/url parse it, checking the
@@ -257,22 +271,34 @@ const (
 // userinfo, and writes a path holding one anew, escaping sub-delimiters as
 // it goes. In a path "\" counts as "/".
 func appendRef(b []byte, s string, comp int) []byte {
+	plain := refPlain[comp]
 	done := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if plain[c] {
+			continue
+		}
 		switch {
-		case comp == escPath && c == '\\':
+		case c == '%' && i+2 < len(s) && unhex(s[i+1]) < 16 && unhex(s[i+2]) < 16:
+			continue // an escape
+		case c == '\\' && comp == escPath:
 			b = append(b, s[done:i]...)
 			b = append(b, '/')
-		case c == '%' && (i+2 >= len(s) || unhex(s[i+1]) == 16 || unhex(s[i+2]) == 16) || c <= ' ' || c == 0x7f ||
-			comp != escOther && c != '%' && !inMasks(c, pcharLo, pcharHi) &&
-				!(comp == escPath && (c == '/' || c == '[' || c == ']')):
+		default:
 			b = append(b, s[done:i]...)
 			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
-		default:
-			continue
 		}
 		done = i + 1
 	}
 	return append(b, s[done:]...)
+}
+
+// refPlain are, for each component, the bytes appendRef copies as they
+// are without a second look: all but "%", spaces and controls in any
+// component, and in a path or userinfo only those RFC 3986 allows there
+// ("/" "[" "]" too in a path).
+var refPlain = [...]*byteSet{
+	escOther:    setWhere(func(c byte) bool { return c > ' ' && c != 0x7f && c != '%' }),
+	escPath:     setOf(pcharLo|1<<'/', pcharHi|1<<('['-64)|1<<(']'-64)),
+	escUserinfo: setOf(pcharLo, pcharHi),
 }

@@ -129,6 +129,11 @@ func checkReference(t *testing.T, n *Normalizer, base *url.URL, ref string) {
 		if !u.IsAbs() {
 			t.Errorf("ResolveReference(%v, %q) = %v, not absolute", base, ref, u)
 		}
+		// Its fields say what net/url reads in the URL it writes.
+		if again, err := url.Parse(u.String()); err != nil || again.String() != u.String() || again.Path != u.Path ||
+			again.EscapedPath() != u.EscapedPath() || again.Fragment != u.Fragment || again.RawQuery != u.RawQuery {
+			t.Errorf("ResolveReference(%v, %q) = %#v, but net/url parses its %q as %#v, %v", base, ref, u, u.String(), again, err)
+		}
 		got, gerr = n.Canonical(u)
 	}
 	switch {
