@@ -21,15 +21,16 @@ type Link struct {
 	// cut to at most 256 runes. An <a> with no text takes the alt text of
 	// its first image; an <area> takes its alt text.
 	Text string
-	// TextCut says Text was cut at 256 runes.
-	TextCut bool
 	// Rel is the rel attribute, lowercased.
 	Rel string
-	// Nofollow is set when rel holds "nofollow", "ugc" or "sponsored".
-	Nofollow bool
 	// Tag is the element the link came from: "a", "area", "link" (only
 	// rel=alternate, next or prev), "iframe" or "frame".
 	Tag string
+	// TextCut says Text was cut at 256 runes.
+	TextCut bool
+	// Nofollow is set when rel holds "nofollow", "ugc" or "sponsored".
+	// (The two flags come last, together: a Link is 64 bytes.)
+	Nofollow bool
 }
 
 // Options selects the optional, costlier parts of [HTML]'s work.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/net/html"
+	"reflect"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -714,5 +715,13 @@ func BenchmarkHTMLDeep(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestLinkSize: a Link fits in 64 bytes, a cache line, with its two flags
+// together after the strings. A page of 17,000 links holds 17,000 of them.
+func TestLinkSize(t *testing.T) {
+	if got := reflect.TypeFor[Link]().Size(); got > 64 {
+		t.Errorf("Link is %d bytes, want at most 64", got)
 	}
 }
