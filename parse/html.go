@@ -406,7 +406,7 @@ const maxLinearHrefs = 32
 // (navigation, a table of contents and its anchors), and resolving is most
 // of what a link costs.
 type hrefResolver struct {
-	base *url.URL
+	base urlnorm.Resolver
 	seen []resolvedHref // while few, in few
 	few  [maxLinearHrefs]resolvedHref
 	m    map[string]*url.URL // once many
@@ -440,8 +440,8 @@ func (r *hrefResolver) resolve(hrefBytes []byte, links int) *url.URL {
 		}
 	}
 	href := r.hrefs.string(hrefBytes)
-	u, ok := resolve(r.base, href)
-	if !ok || droppedScheme(u.Scheme) {
+	u, err := r.base.Resolve(href)
+	if err != nil || droppedScheme(u.Scheme) {
 		u = nil
 	}
 	switch {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -825,7 +826,7 @@ func (s *streamReader) finish() {
 		p.MetaRobots = strings.ToLower(collapseSpace(strings.Join(s.robots, ", ")))
 	}
 	// The links are resolved in place, those that are dropped removed.
-	r := hrefResolver{base: p.Base}
+	r := hrefResolver{base: urlnorm.NewResolver(p.Base)}
 	links := s.links[:0]
 	for i, l := range s.links {
 		if l.URL = r.resolve(s.hrefs[i], len(s.links)); l.URL == nil {

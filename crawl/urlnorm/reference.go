@@ -33,24 +33,48 @@ import (
 // when ref is absolute. Errors wrap [ErrScheme] (a relative reference
 // without a base), [ErrNoHost] or [ErrInvalid].
 func ResolveReference(base *url.URL, ref string) (*url.URL, error) {
-	u, err := resolveReference(base, ref)
+	r := NewResolver(base)
+	return r.Resolve(ref)
+}
+
+// A Resolver resolves references against one base URL, the document's
+// for the links of a page, as ResolveReference does. It reads the base
+// once.
+type Resolver struct {
+	base *url.URL
+	bp   parts // the parts of base, if any
+}
+
+// NewResolver returns a Resolver for base, which may be nil (then only
+// absolute references resolve).
+func NewResolver(base *url.URL) Resolver {
+	r := Resolver{base: base}
+	if base != nil {
+		r.bp = partsOf(base)
+	}
+	return r
+}
+
+// Resolve is ResolveReference of ref against the Resolver's base.
+func (r *Resolver) Resolve(ref string) (*url.URL, error) {
+	var bp *parts
+	if r.base != nil {
+		bp = &r.bp
+	}
+	u, err := resolveReference(r.base, bp, ref)
 	if err != nil {
-		if base == nil {
+		if r.base == nil {
 			return nil, fmt.Errorf("resolve %q: %w", ref, err)
 		}
-		return nil, fmt.Errorf("resolve %q against %q: %w", ref, base.Redacted(), err)
+		return nil, fmt.Errorf("resolve %q against %q: %w", ref, r.base.Redacted(), err)
 	}
 	return u, nil
 }
 
-func resolveReference(base *url.URL, ref string) (*url.URL, error) {
+// resolveReference resolves ref against base, whose parts are bp.
+func resolveReference(base *url.URL, bp *parts, ref string) (*url.URL, error) {
 	s := cleanRef(ref)
 	scheme, _, abs := splitScheme(s)
-	var bp *parts
-	if base != nil {
-		p := partsOf(base)
-		bp = &p
-	}
 	switch {
 	case abs && knownScheme(scheme) == "":
 		return parseEscaped(nil, s)
@@ -185,12 +209,16 @@ func removeDots(b []byte, start int) []byte {
 // hasDotSegment reports whether the path p has a segment that may be a dot
 // segment.
 func hasDotSegment(p []byte) bool {
-	for i := 0; i+1 < len(p); i++ {
-		if p[i] == '/' && (p[i+1] == '.' || p[i+1] == '%') {
+	for {
+		i := bytes.IndexByte(p, '/')
+		if i < 0 || i+1 >= len(p) {
+			return false
+		}
+		if p[i+1] == '.' || p[i+1] == '%' {
 			return true
 		}
+		p = p[i+1:]
 	}
-	return false
 }
 
 // dotSegment returns 1 for ".", 2 for ".." (either also spelled with

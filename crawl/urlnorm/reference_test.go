@@ -60,6 +60,14 @@ func TestResolveReference(t *testing.T) {
 			t.Errorf("ResolveReference(%q, %q) = %v, %v; want %q", base, c.ref, u, err, c.want)
 		}
 	}
+	// One Resolver, as a page's links use it, resolves each in turn alike.
+	r := NewResolver(base)
+	for _, c := range cases {
+		u, err := r.Resolve(c.ref)
+		if err != nil || u.String() != c.want {
+			t.Errorf("Resolver(%q).Resolve(%q) = %v, %v; want %q", base, c.ref, u, err, c.want)
+		}
+	}
 }
 
 func TestResolveReferenceErrors(t *testing.T) {
