@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,7 +41,10 @@ type DB struct {
 	maxValue int
 	st       stmts
 	dst      dataStmts
-	hosts    hostCache
+	// linkTargets says link_targets exists and Commit fills it
+	// (store.inbound_link_index).
+	linkTargets atomic.Bool
+	hosts       hostCache
 }
 
 // connector opens connections to one database file with mattn/go-sqlite3,
@@ -206,6 +210,8 @@ func (db *DB) openReader(immutable bool) {
 var dialect = store.Dialect{
 	Greatest: func(a, b string) string { return "max(" + a + ", " + b + ")" },
 	JSONKeys: func(x, alias string) string { return "json_each(" + x + ") AS " + alias },
+	Position: func(hay, needle string) string { return "instr(" + hay + ", " + needle + ")" },
+	HasTable: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	Describe: describe,
 }
 

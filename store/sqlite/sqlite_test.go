@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,6 +85,83 @@ func TestMigrateFromEachVersion(t *testing.T) {
 		if version != len(ms) || n != 1 {
 			t.Errorf("database at version %d: migrated to %d with %d frontier rows, want %d with 1", v, version, n, len(ms))
 		}
+	}
+}
+
+// TestMigrateLinks opens a database that kept a row per link: its links
+// read the same through the links view, and the inbound link index is
+// built from them.
+func TestMigrateLinks(t *testing.T) {
+	ctx := context.Background()
+	set := migrations.SQLite()
+	ms, err := migrations.List(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m migrations.Migration) bool { return strings.HasSuffix(m.Name, "_page_links.sql") })
+	if i < 0 {
+		t.Fatal("no page_links migration")
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:i] {
+		if err := apply(ctx, old, set, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO frontier (id, url, depth, source, state, discovered_at, updated_at) VALUES
+			(1, 'http://a.example/', 0, 'seed', 'done', 1, 1), (2, 'http://a.example/2', 1, 'link', 'done', 1, 1),
+			(3, 'http://a.example/3', 1, 'link', 'done', 1, 1)`,
+		`INSERT INTO pages (id, url_id, url, final_url, status, fetched_at, duration_ms, size, depth) VALUES
+			(1, 1, 'http://a.example/', 'http://a.example/', 200, 1, 1, 1, 0),
+			(2, 2, 'http://a.example/2', 'http://a.example/2', 200, 1, 1, 1, 1),
+			(3, 3, 'http://a.example/3', 'http://a.example/3', 200, 1, 1, 1, 1)`,
+		`INSERT INTO links (from_id, to_url, anchor, nofollow) VALUES
+			(1, 'http://a.example/2', 'Two "quoted"', 0), (1, 'http://a.example/x', NULL, 1),
+			(2, 'http://a.example/x', 'X', 0)`,
+	} {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got []string
+	rows, err := db.SQL().Query(`SELECT from_id, to_url, coalesce(anchor, 'NULL'), nofollow FROM links ORDER BY from_id, to_url`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var from, nofollow int
+		var to, anchor string
+		if err := rows.Scan(&from, &to, &anchor, &nofollow); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(from, " ", to, " ", anchor, " ", nofollow))
+	}
+	rows.Close()
+	want := []string{`1 http://a.example/2 Two "quoted" 0`, "1 http://a.example/x NULL 1", "2 http://a.example/x X 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("links after the migration = %q, want %q", got, want)
+	}
+	if err := db.SetInboundLinkIndex(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	in, n, err := db.Inbound(ctx, "http://a.example/x", 10)
+	wantIn := []store.InboundLink{{From: "http://a.example/", Nofollow: true}, {From: "http://a.example/2", Anchor: "X"}}
+	if err != nil || n != 2 || !slices.Equal(in, wantIn) {
+		t.Errorf("Inbound(/x) = %+v, %d, %v; want %+v", in, n, err, wantIn)
 	}
 }
 
@@ -173,7 +252,7 @@ func TestSetInboundLinkIndex(t *testing.T) {
 	db := openTest(t)
 	count := func() int {
 		var n int
-		db.SQL().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'links_to_url'`).Scan(&n)
+		db.SQL().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'link_targets'`).Scan(&n)
 		return n
 	}
 	for _, on := range []bool{false, false, true, true} {
@@ -181,7 +260,7 @@ func TestSetInboundLinkIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		if want := map[bool]int{false: 0, true: 1}[on]; count() != want {
-			t.Fatalf("SetInboundLinkIndex(%v): %d indexes, want %d", on, count(), want)
+			t.Fatalf("SetInboundLinkIndex(%v): %d link_targets tables, want %d", on, count(), want)
 		}
 	}
 }

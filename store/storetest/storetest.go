@@ -8,6 +8,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"iter"
 	"testing"
@@ -51,6 +52,9 @@ type Store interface {
 	PageSummaries(ctx context.Context, after int64, limit, maxChars int) iter.Seq2[store.PageSummary, error]
 	ItemSummaries(ctx context.Context, after int64, limit int, rule string, maxChars, maxJSON int) iter.Seq2[store.ItemSummary, error]
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
+	// SQL and Rebind run the queries users write (README.md).
+	SQL() *sql.DB
+	Rebind(query string) string
 
 	Close() error
 }
@@ -81,6 +85,8 @@ func Run(t *testing.T, h Harness) {
 		{"ReadyHosts", testReadyHosts},
 		{"Runs", testRuns},
 		{"Explain", testExplain},
+		{"LinksView", testLinksView},
+		{"InboundLinkIndex", testInboundLinkIndex},
 		{"SimilarURLs", testSimilarURLs},
 		{"Report", testReport},
 		{"HostList", testHostList},

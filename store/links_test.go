@@ -1,0 +1,43 @@
+package store
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestAppendLinks: the encoding is valid JSON that decodes to the links,
+// invalid UTF-8 as U+FFFD, and names each URL as appendJSONString writes it.
+func TestAppendLinks(t *testing.T) {
+	links := []Link{
+		{URL: "http://a.example/q?x=%22y%22", Anchor: "say \"hi\"\\\t\n\x01 caf\u00e9 \u2028"},
+		{URL: "http://a.example/n", Nofollow: true},
+		{URL: "http://a.example/bad", Anchor: "\xff\xfe ok"},
+	}
+	b := AppendLinks(nil, links)
+	if !json.Valid(b) {
+		t.Fatalf("AppendLinks = %s, not valid JSON", b)
+	}
+	got, err := DecodeLinks(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]Link(nil), links...)
+	want[2].Anchor = "\ufffd\ufffd ok"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("decoded links (-want +got):\n%s", diff)
+	}
+	for _, l := range links {
+		if !strings.Contains(string(b), string(appendJSONString(nil, l.URL))) {
+			t.Errorf("%s does not hold %q as appendJSONString writes it", b, l.URL)
+		}
+	}
+	if got := string(AppendLinks(nil, nil)); got != "[]" {
+		t.Errorf("AppendLinks(nil) = %s, want []", got)
+	}
+	if _, err := DecodeLinks([]byte(`[[1, null, 0]]`)); err == nil {
+		t.Error("DecodeLinks of a link without a URL: no error")
+	}
+}
