@@ -80,6 +80,7 @@ type worker struct {
 	client *client
 	body   *store.BodyEncoder // this worker's own
 	seen   pageLinks          // of the page being recorded
+	parser parse.Parser       // its buffers, from page to page
 }
 
 const robotsMaxBytes = 500 << 10
@@ -388,7 +389,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	// The document tree is built only for pages extraction rules apply to:
 	// the facts come from one pass over the token stream.
 	rules := e.rules != nil && len(e.rules.Match(u.String())) > 0
-	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData, MainText: e.cfg.Parse.MainText, Tree: rules})
+	doc, err := w.parser.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData, MainText: e.cfg.Parse.MainText, Tree: rules})
 	if err != nil {
 		w.setBody(p, r.body)
 		out.Reason = "HTML not parseable: " + err.Error()

@@ -206,11 +206,29 @@ func productToken(s string) bool {
 // parsed again. Malformed HTML never fails. HTML is safe for concurrent
 // use.
 func HTML(pageURL *url.URL, body []byte, o Options) (*Page, error) {
+	return (*Parser)(nil).HTML(pageURL, body, o)
+}
+
+// A Parser reads HTML documents as HTML does, one after the other, and
+// keeps the buffers it needs from one to the next: a crawler's worker
+// keeps one. The nil *Parser keeps nothing. A Parser is not safe for
+// concurrent use.
+type Parser struct {
+	mainText []byte   // where the main text is built
+	hrefs    [][]byte // the links' hrefs as written
+}
+
+// maxKeptText bounds the main text buffer a Parser keeps for the next
+// document.
+const maxKeptText = 256 << 10
+
+// HTML is the package's HTML, with the Parser's buffers.
+func (ps *Parser) HTML(pageURL *url.URL, body []byte, o Options) (*Page, error) {
 	if pageURL == nil || !pageURL.IsAbs() {
 		return nil, fmt.Errorf("parse html: page URL %q is not absolute", fmt.Sprint(pageURL))
 	}
 	p := &Page{URL: pageURL, Base: pageURL}
-	stream := readFacts(p, body, o)
+	stream := readFacts(p, body, o, ps)
 	if stream && !o.Tree {
 		return p, nil
 	}

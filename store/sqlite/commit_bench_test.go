@@ -15,7 +15,7 @@ var benchLinkIndex = flag.Bool("bench.linkindex", false, "BenchmarkCommit: store
 
 // BenchmarkCommit measures what the writer spends per page: batches of 32
 // pages of the fast test site's shape (a 10 KB compressed body, 50 links
-// of which 5 are new URLs), each page's lease claimed beforehand.
+// of which 5 are URLs new to the frontier), each page's lease claimed beforehand.
 func BenchmarkCommit(b *testing.B) {
 	const perBatch, links, newURLs = 32, 50, 5
 	ctx := context.Background()
@@ -33,7 +33,7 @@ func BenchmarkCommit(b *testing.B) {
 		body[i] = byte(i * 7919 >> 3)
 	}
 	b.ReportAllocs()
-	pages, next := 0, 0
+	pages, next, fresh := 0, 0, 0
 	for b.Loop() {
 		b.StopTimer()
 		var seeds []store.NewURL
@@ -63,8 +63,9 @@ func BenchmarkCommit(b *testing.B) {
 				u := fmt.Sprintf("%s/catalog/item-%d.html", origin, (next*links+i*links+j)%100000)
 				o.Links = append(o.Links, store.Link{URL: u, Anchor: fmt.Sprintf("Item number %d", j)})
 				if j < newURLs {
-					o.Discovered = append(o.Discovered, store.NewURL{URL: u + "?new", Origin: origin, Depth: 1,
-						ParentID: l.ID, Source: "link", State: store.StateQueued})
+					o.Discovered = append(o.Discovered, store.NewURL{URL: fmt.Sprintf("%s/new/%d.html", origin, fresh),
+						Origin: origin, Depth: 1, ParentID: l.ID, Source: "link", State: store.StateQueued})
+					fresh++
 				}
 			}
 			batch[i] = o
