@@ -144,7 +144,7 @@ func (rd *Reader) inbound(ctx context.Context, url string, n int) ([]InboundLink
 		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
 	}
 	// Without it, only the pages whose links' text holds url as written
-	// there (see AppendLinks) are decoded.
+	// there (see LinkEncoder) are decoded.
 	pages := `SELECT page_id FROM page_links WHERE ` + rd.d.Position("links", "?") + ` > 0`
 	count := `SELECT count(*) FROM links WHERE from_id IN (` + pages + `) AND to_url = ?`
 	list := `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM links l

@@ -10,15 +10,31 @@ import (
 // when empty and nofollow 0 or 1. Both engines read it with their JSON
 // functions in the view links (from_id, to_url, anchor, nofollow), which
 // is what users query. One row and one value per page instead of a row
-// per link is most of what a page costs the writer.
+// per link: the rows were most of what a page cost the writer.
 
-// AppendLinks appends links encoded as the page_links value to dst. Each
-// URL is written by appendJSONString, always the same way, so that the
-// text of a URL finds the rows that may link to it (Reader.Inbound).
-func AppendLinks(dst []byte, links []Link) []byte {
-	dst = append(dst, '[')
-	for i, l := range links {
-		if i > 0 {
+// A LinkEncoder encodes the links of pages as their page_links values,
+// one page after the other, reusing its buffers. Of links to the same
+// URL, the first is the one kept. Each URL is written by appendJSONString,
+// always the same way, so that the text of a URL finds the rows that may
+// link to it (Reader.Inbound). The zero value is ready to use.
+type LinkEncoder struct {
+	buf  []byte
+	seen map[string]struct{}
+}
+
+// Encode returns the page_links value of links, valid until the next call.
+func (e *LinkEncoder) Encode(links []Link) []byte {
+	if e.seen == nil {
+		e.seen = map[string]struct{}{}
+	}
+	clear(e.seen)
+	dst := append(e.buf[:0], '[')
+	for _, l := range links {
+		if _, dup := e.seen[l.URL]; dup {
+			continue
+		}
+		e.seen[l.URL] = struct{}{}
+		if len(dst) > 1 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '[')
@@ -35,8 +51,16 @@ func AppendLinks(dst []byte, links []Link) []byte {
 			dst = append(dst, ",0]"...)
 		}
 	}
-	return append(dst, ']')
+	e.buf = append(dst, ']')
+	if len(e.seen) > maxKeptLinks {
+		e.seen = nil
+	}
+	return e.buf
 }
+
+// maxKeptLinks bounds the set a LinkEncoder keeps for the next page:
+// clearing a map costs its capacity.
+const maxKeptLinks = 1024
 
 // DecodeLinks reads a page_links value.
 func DecodeLinks(b []byte) ([]Link, error) {

@@ -151,7 +151,7 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 	type counts struct{ pages, errors int }
 	hostCounts := map[int64]counts{}
 	var discovered []store.NewURL
-	var linkBuf []byte
+	var links store.LinkEncoder
 	for i := range batch {
 		o := &batch[i]
 		if o.Lease.ID != 0 {
@@ -181,7 +181,7 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 			}
 			if o.Page != nil {
 				c.pages++
-				if err := db.insertPage(ctx, tx, o, &linkBuf); err != nil {
+				if err := db.insertPage(ctx, tx, o, &links); err != nil {
 					return res, err
 				}
 				res.Pages++
@@ -216,9 +216,9 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 	return res, nil
 }
 
-// insertPage records the page of o and what was found on it; buf is for
-// insertLinks.
-func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome, buf *[]byte) error {
+// insertPage records the page of o and what was found on it, its links
+// encoded by enc.
+func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome, enc *store.LinkEncoder) error {
 	p := o.Page
 	var pageID int64
 	trunc := 0
@@ -236,7 +236,7 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome, buf 
 	if pageID, err = r.LastInsertId(); err != nil {
 		return fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
 	}
-	if err := db.insertLinks(ctx, tx, pageID, o.Links, buf); err != nil {
+	if err := db.insertLinks(ctx, tx, pageID, o.Links, enc); err != nil {
 		return fmt.Errorf("insert links of %s: %w", o.Lease.URL, err)
 	}
 	return db.insertData(ctx, tx, pageID, p)
@@ -693,15 +693,14 @@ func (db *DB) multiStmt(ctx context.Context, kind, head, row, tail string, n int
 }
 
 // insertLinks records the links of page pageID in one page_links row
-// (see store.AppendLinks), and in link_targets while
-// store.inbound_link_index is on. It encodes them in *buf.
-func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links []store.Link, buf *[]byte) error {
+// (see store.LinkEncoder), and in link_targets while
+// store.inbound_link_index is on.
+func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links []store.Link, enc *store.LinkEncoder) error {
 	if len(links) == 0 {
 		return nil
 	}
-	*buf = store.AppendLinks((*buf)[:0], links)
 	// A string: SQLite reads a BLOB given to its JSON functions as JSONB.
-	value := string(*buf)
+	value := string(enc.Encode(links))
 	if _, err := tx.StmtContext(ctx, db.st.insertLinks).ExecContext(ctx, pageID, value); err != nil {
 		return describe(err)
 	}
