@@ -52,7 +52,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
 			meta_robots, lang, depth, fields_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		insertLinks: p(`INSERT INTO page_links (page_id, links) VALUES (?, ?)`),
+		insertLinks: p(`INSERT INTO page_links (page_id, links) VALUES (?, CAST(? AS TEXT))`),
 		hostQueued:  p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
 		hostCounts:  p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
 		hostID: p(`SELECT id, CASE WHEN state = 'given_up' THEN coalesce(reason, 'host given up') ELSE '' END
@@ -699,8 +699,9 @@ func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links [
 	if len(links) == 0 {
 		return nil
 	}
-	// A string: SQLite reads a BLOB given to its JSON functions as JSONB.
-	value := string(enc.Encode(links))
+	// Bound as a BLOB, which needs no copy, and stored as TEXT: SQLite's
+	// JSON functions read a BLOB as JSONB.
+	value := enc.Encode(links)
 	if _, err := tx.StmtContext(ctx, db.st.insertLinks).ExecContext(ctx, pageID, value); err != nil {
 		return describe(err)
 	}
@@ -708,7 +709,7 @@ func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links [
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO link_targets (to_url, from_id)
-		SELECT j.value ->> 0, ? FROM json_each(?) AS j`, pageID, value); err != nil {
+		SELECT j.value ->> 0, ? FROM json_each(CAST(? AS TEXT)) AS j`, pageID, value); err != nil {
 		return describe(err)
 	}
 	return nil

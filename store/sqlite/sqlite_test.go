@@ -280,3 +280,18 @@ func TestConnectionCaches(t *testing.T) {
 		t.Errorf("cache_size: writer %d, reader %d; want -32768 (32 MiB) and -8192 (8 MiB)", w, r)
 	}
 }
+
+// TestPageLinksText: a page's links are stored as TEXT (bound as a BLOB,
+// which SQLite's JSON functions would read as JSONB).
+func TestPageLinksText(t *testing.T) {
+	db := openTest(t)
+	storetest.CommitPages(t, db, storetest.Recorded{Page: &store.Page{FinalURL: storetest.Origin + "/", Status: 200},
+		Links: []store.Link{{URL: storetest.Origin + "/a", Anchor: "A"}}})
+	var typ, to string
+	if err := db.SQL().QueryRow(`SELECT typeof(l.links), (SELECT to_url FROM links) FROM page_links l`).Scan(&typ, &to); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "text" || to != storetest.Origin+"/a" {
+		t.Errorf("page_links.links is %s with link %q; want text with %q", typ, to, storetest.Origin+"/a")
+	}
+}
