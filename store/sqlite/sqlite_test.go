@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,19 +58,7 @@ func TestMigrateFromEachVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	for v := 1; v < len(ms); v++ {
-		path := filepath.Join(t.TempDir(), "old.db")
-		old, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms[:v] {
-			if err := apply(ctx, old, set, m); err != nil {
-				t.Fatal(err)
-			}
-		}
+		path, old := oldDatabase(t, set, ms[:v])
 		if _, err := old.Exec(`INSERT INTO frontier (url, depth, source, state, discovered_at, updated_at)
 			VALUES ('http://a.example/', 0, 'seed', 'skipped', 1, 1)`); err != nil {
 			t.Fatal(err)
@@ -88,6 +77,27 @@ func TestMigrateFromEachVersion(t *testing.T) {
 	}
 }
 
+// oldDatabase returns the path of a new database with only the migrations
+// ms of set applied, and a connection to it for the caller to fill and
+// close.
+func oldDatabase(t *testing.T, set fs.FS, ms []migrations.Migration) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if err := apply(context.Background(), old, set, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path, old
+}
+
 // TestMigrateLinks opens a database that kept a row per link: its links
 // read the same through the links view, and the inbound link index is
 // built from them.
@@ -102,19 +112,7 @@ func TestMigrateLinks(t *testing.T) {
 	if i < 0 {
 		t.Fatal("no page_links migration")
 	}
-	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:i] {
-		if err := apply(ctx, old, set, m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, old := oldDatabase(t, set, ms[:i])
 	for _, q := range []string{
 		`INSERT INTO frontier (id, url, depth, source, state, discovered_at, updated_at) VALUES
 			(1, 'http://a.example/', 0, 'seed', 'done', 1, 1), (2, 'http://a.example/2', 1, 'link', 'done', 1, 1),
