@@ -20,4 +20,5 @@ SELECT l.page_id, j.value ->> 0, j.value ->> 1, j.value ->> 2
 FROM page_links l, json_each(l.links) AS j;
 
 -- link_targets, the index of "which pages link to X", exists while
--- store.inbound_link_index is on (the crawler creates, fills and drops it).
+-- store.inbound_link_index is on: the crawler creates and fills it, and the
+-- trigger page_links_targets, created with it, keeps it.

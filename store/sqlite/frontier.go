@@ -411,40 +411,45 @@ func (db *DB) ReadyHosts(ctx context.Context, after int64, limit int) ([]store.H
 }
 
 // SetInboundLinkIndex creates or drops link_targets, the index of which
-// pages link to each URL. It makes "which pages link to X" an index lookup
-// instead of a read of every stored link, and keeping it up to date costs
-// the writer about as much as the rest of its work on link-heavy crawls.
-// Creating it afterwards is one pass over the stored links.
+// pages link to each URL, and the trigger that fills it as pages' links
+// are stored: like an index, the database keeps it up to date, in the
+// transaction that stores the page. It makes "which pages link to X" a
+// lookup instead of a read of every stored link, and costs the writer
+// about as much as the rest of its work. Creating it afterwards is one
+// pass over the stored links.
 func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
 	if err := db.setInboundLinkIndex(ctx, on); err != nil {
 		return fmt.Errorf("inbound link index: %w", describe(err))
 	}
-	db.linkTargets.Store(on)
 	return nil
 }
 
 func (db *DB) setInboundLinkIndex(ctx context.Context, on bool) error {
-	if !on {
-		_, err := db.w.ExecContext(ctx, `DROP TABLE IF EXISTS link_targets`)
-		return err
-	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if !on {
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER IF EXISTS page_links_targets; DROP TABLE IF EXISTS link_targets`); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
 	var exists bool
 	if err := tx.QueryRowContext(ctx, dialect.HasTable, "link_targets").Scan(&exists); err != nil || exists {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE link_targets (
-		to_url  TEXT    NOT NULL,
-		from_id INTEGER NOT NULL REFERENCES pages (id),
-		PRIMARY KEY (to_url, from_id)
-	) WITHOUT ROWID`); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO link_targets (to_url, from_id) SELECT to_url, from_id FROM links`); err != nil {
+			to_url  TEXT    NOT NULL,
+			from_id INTEGER NOT NULL REFERENCES pages (id),
+			PRIMARY KEY (to_url, from_id)
+		) WITHOUT ROWID;
+		INSERT OR IGNORE INTO link_targets (to_url, from_id) SELECT to_url, from_id FROM links;
+		CREATE TRIGGER page_links_targets AFTER INSERT ON page_links BEGIN
+			INSERT OR IGNORE INTO link_targets (to_url, from_id)
+			SELECT j.value ->> 0, NEW.page_id FROM json_each(NEW.links) AS j;
+		END`); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -693,8 +698,7 @@ func (db *DB) multiStmt(ctx context.Context, kind, head, row, tail string, n int
 }
 
 // insertLinks records the links of page pageID in one page_links row
-// (see store.LinkEncoder), and in link_targets while
-// store.inbound_link_index is on.
+// (see store.LinkEncoder).
 func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links []store.Link, enc *store.LinkEncoder) error {
 	if len(links) == 0 {
 		return nil
@@ -703,13 +707,6 @@ func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links [
 	// JSON functions read a BLOB as JSONB.
 	value := enc.Encode(links)
 	if _, err := tx.StmtContext(ctx, db.st.insertLinks).ExecContext(ctx, pageID, value); err != nil {
-		return describe(err)
-	}
-	if !db.linkTargets.Load() {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO link_targets (to_url, from_id)
-		SELECT j.value ->> 0, ? FROM json_each(CAST(? AS TEXT)) AS j`, pageID, value); err != nil {
 		return describe(err)
 	}
 	return nil

@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,10 +40,7 @@ type DB struct {
 	maxValue int
 	st       stmts
 	dst      dataStmts
-	// linkTargets says link_targets exists and Commit fills it
-	// (store.inbound_link_index).
-	linkTargets atomic.Bool
-	hosts       hostCache
+	hosts    hostCache
 }
 
 // connector opens connections to one database file with mattn/go-sqlite3,
