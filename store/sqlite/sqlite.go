@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -86,8 +87,13 @@ func dsn(path string, readOnly, immutable bool) string {
 		v.Set("_synchronous", "NORMAL")
 		v.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + v.Encode()
+	return "file:" + uriPath.Replace(path) + "?" + v.Encode()
 }
+
+// uriPath escapes what SQLite's URI filenames read as syntax: '%' starts
+// an escape, '?' the parameters and '#' a fragment, so that a database
+// named "runs #2/crawl.db" is that file, not "runs ".
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // Open opens (creating if needed) the database at path for crawling: it takes
 // an exclusive lock file so that two crawler processes never share one

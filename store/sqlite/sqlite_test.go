@@ -293,3 +293,53 @@ func TestPageLinksText(t *testing.T) {
 		t.Errorf("page_links.links is %s with link %q; want text with %q", typ, to, storetest.Origin+"/a")
 	}
 }
+
+// TestPathWithURISyntax opens databases whose paths hold what SQLite's URI
+// filenames treat as syntax: each must be the very file named, written by
+// the crawler and read back by the readers, with nothing created beside it.
+func TestPathWithURISyntax(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"runs #2", "what?", "100%", "a%20b", "x?mode=ro#y"} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, name)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "crawl.db")
+			db, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.w.ExecContext(ctx, `INSERT INTO runs (started_at) VALUES (42)`); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("database not at its path: %v", err)
+			}
+			entries, err := os.ReadDir(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Fatalf("files beside the database's directory: %q", names)
+			}
+			ro, err := OpenReadOnly(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			var started int64
+			if err := ro.SQL().QueryRowContext(ctx, `SELECT started_at FROM runs`).Scan(&started); err != nil || started != 42 {
+				t.Fatalf("read back: %d, %v", started, err)
+			}
+		})
+	}
+}
