@@ -34,6 +34,9 @@ type Dialect struct {
 	// Describe turns the driver's errors into ones a user can act on; nil
 	// keeps them as they are.
 	Describe func(error) error
+	// Now is the SQL of the database's time in unix milliseconds, the
+	// clock host leases and heartbeats are written in.
+	Now string
 }
 
 // Reader answers the read-only questions about a crawl database: status,

@@ -34,6 +34,7 @@ func BenchmarkCommit(b *testing.B) {
 	}
 	b.ReportAllocs()
 	pages, next, fresh := 0, 0, 0
+	var host store.HostToken
 	for b.Loop() {
 		b.StopTimer()
 		var seeds []store.NewURL
@@ -46,11 +47,16 @@ func BenchmarkCommit(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var hostID int64
-		for id := range added {
-			hostID = id
+		if host.ID == 0 {
+			for id := range added {
+				hs, err := db.LeaseHosts(ctx, store.HostQuery{IDs: []int64{id}, Limit: 1}, time.Hour)
+				if err != nil || len(hs) != 1 {
+					b.Fatalf("lease host %d = %v, %v", id, hs, err)
+				}
+				host = store.HostToken{ID: id, Token: hs[0].Token}
+			}
 		}
-		leases, _, err := db.Claim(ctx, hostID, perBatch, time.Minute)
+		leases, _, err := db.Claim(ctx, host, perBatch, time.Minute)
 		if err != nil || len(leases) != perBatch {
 			b.Fatalf("claim = %d, %v", len(leases), err)
 		}

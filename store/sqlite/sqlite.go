@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ type DB struct {
 	st       stmts
 	dst      dataStmts
 	hosts    hostCache
+	worker   atomic.Int64 // this process's row in workers (StartWorker), 0 before
 }
 
 // connector opens connections to one database file with mattn/go-sqlite3,
@@ -215,6 +217,7 @@ var dialect = store.Dialect{
 	Position: func(hay, needle string) string { return "instr(" + hay + ", " + needle + ")" },
 	HasTable: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	Describe: describe,
+	Now:      `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
 }
 
 // prepareReader is the hook of every new reader connection: its page
