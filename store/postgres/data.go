@@ -70,8 +70,8 @@ func jsonValue(v any, empty bool) (any, error) {
 
 // insertPages writes the pages of the outcomes that carry one, with their
 // links, data and items, and returns how many it wrote. Page rows go in one
-// batch (their ids come back); links, data and items, all of new pages,
-// go with COPY.
+// batch (their ids come back); links (one page_links row per page, see
+// store.LinkEncoder), data and items, all of new pages, go with COPY.
 func (db *DB) insertPages(ctx context.Context, tx pgx.Tx, live []*store.Outcome) (int, error) {
 	b := &pgx.Batch{}
 	var with []*store.Outcome
@@ -115,16 +115,18 @@ func (db *DB) insertPages(ctx context.Context, tx pgx.Tx, live []*store.Outcome)
 	}
 	var links, data [][]any
 	var items itemRows
+	var enc store.LinkEncoder
+	var clean []store.Link
 	now := time.Now().UnixMilli()
 	for i, o := range with {
-		seen := make(map[string]bool, len(o.Links))
-		for _, l := range o.Links {
-			u := text(l.URL)
-			if seen[u] {
-				continue // the first link to a URL is the one kept, as in SQLite
+		if len(o.Links) > 0 {
+			// text() as for every text column: a string PostgreSQL stores
+			// has no NUL and is valid UTF-8.
+			clean = clean[:0]
+			for _, l := range o.Links {
+				clean = append(clean, store.Link{URL: text(l.URL), Anchor: text(l.Anchor), Nofollow: l.Nofollow})
 			}
-			seen[u] = true
-			links = append(links, []any{ids[i], u, nullText(l.Anchor), l.Nofollow})
+			links = append(links, []any{ids[i], string(enc.Encode(clean))})
 		}
 		p := o.Page
 		if d := p.Data; d != nil {
@@ -142,7 +144,7 @@ func (db *DB) insertPages(ctx context.Context, tx pgx.Tx, live []*store.Outcome)
 			return 0, err
 		}
 	}
-	if err := copyRows(ctx, tx, "links", []string{"from_id", "to_url", "anchor", "nofollow"}, links); err != nil {
+	if err := copyRows(ctx, tx, "page_links", []string{"page_id", "links"}, links); err != nil {
 		return 0, err
 	}
 	if err := copyRows(ctx, tx, "page_data", []string{"page_id", "jsonld", "opengraph", "twitter", "main_text"}, data); err != nil {
