@@ -203,12 +203,14 @@ func (j *job) save() error {
 // parseJobConfig validates a job's config YAML exactly as crawler run
 // validates a file, then checks what the service adds, on the decoded
 // config (so that YAML anchors, aliases and merge keys cannot hide a key):
-// a job may not name files, since the service decides where a job's files
-// are and no job may read another's, and it may not widen the address
-// guard beyond what the service allows. The database goes into the job's
-// directory, unless the job names one of the PostgreSQL databases the
-// service lets jobs use (dbs, exactly as written there: a job cannot reach
-// another server, or try other credentials).
+// a job may not name files (database, urls_file, fetch.cookies_file),
+// since the service decides where a job's files are and no job may read
+// another's, nor read the server's environment (proxy credentials written
+// ${NAME}), and it may not widen the address guard beyond what the
+// service allows. The database goes into the job's directory, unless the
+// job names one of the PostgreSQL databases the service lets jobs use (dbs,
+// exactly as written there: a job cannot reach another server, or try
+// other credentials).
 func parseJobConfig(text []byte, dir string, allow crawl.AllowList, dbs []string) (*crawl.Config, error) {
 	cfg, err := crawl.ParseConfig("config.yaml", text)
 	if err != nil {
@@ -227,6 +229,12 @@ func parseJobConfig(text []byte, dir string, allow crawl.AllowList, dbs []string
 	}
 	if cfg.URLsFile != "" {
 		return nil, refuse("urls_file", "jobs cannot read files on the server; list the URLs under urls")
+	}
+	if cfg.Fetch.CookiesFile != "" {
+		return nil, refuse("fetch.cookies_file", "jobs cannot read files on the server")
+	}
+	if key := cfg.ProxyEnvKey(); key != "" {
+		return nil, refuse(key, "jobs cannot read the server's environment; write the proxy's credentials in its URL")
 	}
 	if i := allow.Uncovered(cfg.Fetch.AllowAddresses); i >= 0 {
 		why := "jobs fetch public addresses only; crawler serve --allow-addresses lists what jobs may allow"

@@ -114,42 +114,41 @@ func unwrapParse(err error) error {
 // applies pending migrations. Any number of processes may open the same
 // crawl at once.
 func Open(ctx context.Context, dsn, name string, o Options) (*DB, error) {
-	if err := store.CheckCrawlName(name); err != nil {
-		return nil, err
-	}
 	o.defaults()
-	cfg, err := poolConfig(dsn, name, o.WriteConns)
-	if err != nil {
-		return nil, err
-	}
-	where := fmt.Sprintf("open crawl %q in %s", name, Redact(dsn))
-	w, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, describe(err))
-	}
-	db := &DB{url: dsn, schema: name, w: w, hosts: hostIDs{m: map[string]int64{}}}
-	if err := db.checkServer(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	if err := migrate(ctx, w, name); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	db.openReader(cfg, o)
-	return db, nil
+	return open(ctx, dsn, name, o, o.WriteConns, func(w *pgxpool.Pool) error { return migrate(ctx, w, name) })
 }
 
 // OpenReader opens an existing crawl for reading only. It fails with a
 // message listing the crawls of the database when it holds no crawl
 // named name.
 func OpenReader(ctx context.Context, dsn, name string, o store.ReaderOptions) (*DB, error) {
+	opts := Options{Reader: o, WriteConns: 1}
+	opts.defaults()
+	return open(ctx, dsn, name, opts, 1, func(w *pgxpool.Pool) error {
+		var exists bool
+		if err := w.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'frontier')`,
+			name).Scan(&exists); err != nil {
+			return describe(err)
+		}
+		if exists {
+			return nil
+		}
+		crawls, _ := Crawls(ctx, w)
+		msg := "the database holds no crawls yet"
+		if len(crawls) > 0 {
+			msg = "crawls in this database: " + strings.Join(crawls, ", ")
+		}
+		return fmt.Errorf("no crawl named %q (%s; the crawl name is the config's name, or --name)", name, msg)
+	})
+}
+
+// open connects a write pool of conns connections to the crawl name,
+// checks the server, runs prepare on the pool, and opens the reader.
+func open(ctx context.Context, dsn, name string, o Options, conns int, prepare func(*pgxpool.Pool) error) (*DB, error) {
 	if err := store.CheckCrawlName(name); err != nil {
 		return nil, err
 	}
-	opts := Options{Reader: o, WriteConns: 1}
-	opts.defaults()
-	cfg, err := poolConfig(dsn, name, 1)
+	cfg, err := poolConfig(dsn, name, conns)
 	if err != nil {
 		return nil, err
 	}
@@ -163,22 +162,11 @@ func OpenReader(ctx context.Context, dsn, name string, o store.ReaderOptions) (*
 		w.Close()
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	var exists bool
-	if err := w.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'frontier')`,
-		name).Scan(&exists); err != nil {
+	if err := prepare(w); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("%s: %w", where, describe(err))
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	if !exists {
-		crawls, _ := Crawls(ctx, w)
-		w.Close()
-		msg := "the database holds no crawls yet"
-		if len(crawls) > 0 {
-			msg = "crawls in this database: " + strings.Join(crawls, ", ")
-		}
-		return nil, fmt.Errorf("%s: no crawl named %q (%s; the crawl name is the config's name, or --name)", where, name, msg)
-	}
-	db.openReader(cfg, opts)
+	db.openReader(cfg, o)
 	return db, nil
 }
 
