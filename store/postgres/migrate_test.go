@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/crawler-dev/crawler/migrations"
-	"github.com/crawler-dev/crawler/store"
 	"github.com/crawler-dev/crawler/store/postgres/pgtest"
+	"github.com/crawler-dev/crawler/store/storetest"
 )
 
 // TestMigrateLinks opens a crawl that kept a row per link: its links read
@@ -67,31 +67,5 @@ func TestMigrateLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var got []string
-	rows, err := db.SQL().Query(`SELECT from_id, to_url, coalesce(anchor, 'NULL'), nofollow FROM links ORDER BY from_id, to_url`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var from int
-		var to, anchor string
-		var nofollow bool
-		if err := rows.Scan(&from, &to, &anchor, &nofollow); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, fmt.Sprint(from, " ", to, " ", anchor, " ", nofollow))
-	}
-	rows.Close()
-	want := []string{`1 http://a.example/2 Two "quoted" false`, "1 http://a.example/x NULL true", "2 http://a.example/x X false"}
-	if !slices.Equal(got, want) {
-		t.Errorf("links after the migration = %q, want %q", got, want)
-	}
-	if err := db.SetInboundLinkIndex(ctx, true); err != nil {
-		t.Fatal(err)
-	}
-	in, n, err := db.Inbound(ctx, "http://a.example/x", 10)
-	wantIn := []store.InboundLink{{From: "http://a.example/", Nofollow: true}, {From: "http://a.example/2", Anchor: "X"}}
-	if err != nil || n != 2 || !slices.Equal(in, wantIn) {
-		t.Errorf("Inbound(/x) = %+v, %d, %v; want %+v", in, n, err, wantIn)
-	}
+	storetest.CheckMigratedLinks(t, db)
 }

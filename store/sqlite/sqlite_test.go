@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -135,32 +134,7 @@ func TestMigrateLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var got []string
-	rows, err := db.SQL().Query(`SELECT from_id, to_url, coalesce(anchor, 'NULL'), nofollow FROM links ORDER BY from_id, to_url`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var from, nofollow int
-		var to, anchor string
-		if err := rows.Scan(&from, &to, &anchor, &nofollow); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, fmt.Sprint(from, " ", to, " ", anchor, " ", nofollow))
-	}
-	rows.Close()
-	want := []string{`1 http://a.example/2 Two "quoted" 0`, "1 http://a.example/x NULL 1", "2 http://a.example/x X 0"}
-	if !slices.Equal(got, want) {
-		t.Errorf("links after the migration = %q, want %q", got, want)
-	}
-	if err := db.SetInboundLinkIndex(ctx, true); err != nil {
-		t.Fatal(err)
-	}
-	in, n, err := db.Inbound(ctx, "http://a.example/x", 10)
-	wantIn := []store.InboundLink{{From: "http://a.example/", Nofollow: true}, {From: "http://a.example/2", Anchor: "X"}}
-	if err != nil || n != 2 || !slices.Equal(in, wantIn) {
-		t.Errorf("Inbound(/x) = %+v, %d, %v; want %+v", in, n, err, wantIn)
-	}
+	storetest.CheckMigratedLinks(t, db)
 }
 
 func TestOpenTwiceIsRefused(t *testing.T) {
