@@ -163,10 +163,11 @@ type StoreOptions struct {
 	Bodies      string `yaml:"bodies"`       // zstd, s2, gzip, identity (uncompressed) or none
 	ErrorBodies bool   `yaml:"error_bodies"` // store bodies of non-2xx responses too
 	DedupCache  int    `yaml:"dedup_cache"`  // URLs remembered in memory to skip database lookups
-	// InboundLinkIndex indexes links.to_url while crawling, so "who links
-	// to X" is an index lookup instead of a scan of links. Off by default:
-	// inserting ~50 random text keys per page into that index costs more
-	// than the rest of the writer's work.
+	// InboundLinkIndex keeps link_targets, the index of the links' targets,
+	// while crawling, so "who links to X" is an index lookup instead of a
+	// read of every stored link. Off by default: inserting ~50 random text
+	// keys per page into that index costs as much as the rest of the
+	// writer's work.
 	InboundLinkIndex bool `yaml:"inbound_link_index"`
 }
 

@@ -261,13 +261,17 @@ func sameTemplate(a, b string) bool {
 	return i == len(pa) && j == len(pb)
 }
 
-// pathAndQuery returns what follows scheme://host[:port] in a canonical URL.
+// pathAndQuery returns what follows scheme://host[:port] in a canonical URL,
+// whose path always begins with "/" (and a host holds no "/" nor "?").
 func pathAndQuery(canon string) string {
 	_, rest, ok := strings.Cut(canon, "://")
 	if !ok {
 		return canon
 	}
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[i:]
+	}
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		return rest[i:]
 	}
 	return ""

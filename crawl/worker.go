@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/crawler-dev/crawler/crawl/robots"
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"github.com/crawler-dev/crawler/parse"
 	"github.com/crawler-dev/crawler/store"
 )
@@ -83,6 +85,8 @@ type worker struct {
 	e      *Engine
 	client *client
 	body   *store.BodyEncoder // this worker's own
+	seen   pageLinks          // of the page being recorded
+	parser parse.Parser       // its buffers, from page to page
 }
 
 const robotsMaxBytes = 500 << 10
@@ -199,6 +203,10 @@ func (w *worker) page(ctx context.Context, j job) {
 		e.results <- out
 		return
 	}
+	// The outcome refers to no byte of the body (parse copies what it
+	// keeps, setBody copies or compresses), so its buffer can take the
+	// worker's next fetch.
+	defer w.client.release(r)
 	d.latency, d.status = r.dur, r.status
 	if !r.answered.IsZero() {
 		d.answerLag = r.answered.Sub(start)
@@ -455,7 +463,7 @@ func (w *worker) record(ctx context.Context, out *store.Outcome, r *response) {
 	// The document tree is built only for pages extraction rules apply to:
 	// the facts come from one pass over the token stream.
 	rules := e.rules != nil && len(e.rules.Match(u.String())) > 0
-	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData,
+	doc, err := w.parser.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData,
 		MainText: e.cfg.Parse.MainText || e.cfg.Dedup.detects(), Tree: rules})
 	if err != nil {
 		w.setBody(p, r.body)
@@ -513,24 +521,23 @@ func (w *worker) record(ctx context.Context, out *store.Outcome, r *response) {
 	w.links(out, doc.Links, l, nofollow)
 }
 
-// links records a page's links and discovers the ones to follow.
+// links records a page's links and discovers the ones to follow. Each
+// URL is canonicalized once per page: links with the same URL, or URLs
+// that differ only in what the canonical form drops (the fragment of
+// #section links), are one link, recorded with the first one's anchor.
 func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pageNofollow bool) {
 	e := w.e
-	seen := make(map[string]struct{}, len(links))
-	out.Links = make([]store.Link, 0, len(links))
+	seen := w.seen.reset()
+	out.Links = make([]store.Link, 0, min(len(links), 256))
 	anchorCut := false
 	for _, ln := range links {
-		if ln.URL == nil {
+		if ln.URL == nil || !seen.firstKey(urlnorm.KeyOf(ln.URL)) {
 			continue
 		}
 		c, err := e.norm.Canonical(ln.URL)
-		if err != nil {
+		if err != nil || !seen.firstURL(c) {
 			continue
 		}
-		if _, dup := seen[c]; dup {
-			continue
-		}
-		seen[c] = struct{}{}
 		anchor, cut := cutUTF8(ln.Text, int(e.cfg.Parse.MaxAnchor))
 		anchorCut = anchorCut || cut || ln.TextCut
 		out.Links = append(out.Links, store.Link{URL: c, Anchor: anchor, Nofollow: ln.Nofollow})
@@ -550,6 +557,43 @@ func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pa
 	if anchorCut && out.Page != nil {
 		out.Page.FieldsTruncated = append(out.Page.FieldsTruncated, fieldAnchor)
 	}
+}
+
+// pageLinks is what a worker has met of the links of the page it records;
+// it keeps its maps from page to page.
+type pageLinks struct {
+	keys map[urlnorm.Key]struct{} // of the links' URLs
+	urls map[string]struct{}      // canonical
+}
+
+// maxKeptLinks bounds the maps pageLinks keeps for the next page: clearing
+// a map costs its capacity, which a page of thousands of links leaves large.
+const maxKeptLinks = 1024
+
+// reset forgets the last page.
+func (p *pageLinks) reset() *pageLinks {
+	if p.keys == nil || len(p.keys) > maxKeptLinks || len(p.urls) > maxKeptLinks {
+		p.keys, p.urls = map[urlnorm.Key]struct{}{}, map[string]struct{}{}
+	} else {
+		clear(p.keys)
+		clear(p.urls)
+	}
+	return p
+}
+
+// firstKey reports whether the page had no URL with key k yet, and adds it.
+func (p *pageLinks) firstKey(k urlnorm.Key) bool {
+	n := len(p.keys)
+	p.keys[k] = struct{}{}
+	return len(p.keys) > n
+}
+
+// firstURL reports whether the page had no link to the canonical URL c
+// yet, and adds it.
+func (p *pageLinks) firstURL(c string) bool {
+	n := len(p.urls)
+	p.urls[c] = struct{}{}
+	return len(p.urls) > n
 }
 
 // redirect records a 3xx and sends its target back through the frontier.
@@ -596,10 +640,15 @@ func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source str
 	return n
 }
 
-// setBody compresses and hashes the body in the worker, off the writer's path.
+// setBody compresses and hashes the body in the worker, off the writer's
+// path. body is the fetch's buffer, which the next fetch reuses: a body
+// stored as it is (store.bodies: identity) is stored as a copy.
 func (w *worker) setBody(p *store.Page, body []byte) {
 	p.ContentHash = bodyHash(body)
 	p.Body, p.BodyEncoding = w.body.Encode(body)
+	if p.BodyEncoding == store.BodyIdentity {
+		p.Body = bytes.Clone(p.Body)
+	}
 }
 
 // bodyHash is pages.content_hash of a body: its XXH64, hex.

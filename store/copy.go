@@ -58,7 +58,7 @@ var CopyTables = []CopyTable{
 	{"pages", cols("id url_id url:t final_url:t status content_type:t encoding:t headers:j fetched_at duration_ms size " +
 		"truncated:bool body:b body_encoding:t content_hash:t title:t description:t canonical:t meta_robots:t lang:t depth " +
 		"fields_truncated:t simhash near_duplicate_of near_duplicate_reason:t"), "id"},
-	{"links", cols("from_id to_url:t anchor:t nofollow:bool"), "from_id, to_url"},
+	{"page_links", cols("page_id links:j"), "page_id"},
 	{"page_data", cols("page_id jsonld:j opengraph:j twitter:j main_text:t"), "page_id"},
 	{"items", cols("id page_id url:t rule:t idx data:j errors:j extracted_at truncated:t"), "id"},
 	{"runs", cols("id started_at ended_at outcome:t config:t"), "id"},

@@ -162,15 +162,34 @@ func (rd *Reader) Explain(ctx context.Context, url string, maxInbound int) (*URL
 
 // inbound returns up to n stored pages linking to url, and how many there are.
 func (rd *Reader) inbound(ctx context.Context, url string, n int) ([]InboundLink, int, error) {
+	// With store.inbound_link_index on, link_targets lists the pages
+	// linking to each URL; without, every stored link is read.
+	var indexed bool
+	if err := rd.queryRow(ctx, rd.d.HasTable, "link_targets").Scan(&indexed); err != nil {
+		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
+	}
+	// Without it, only the pages whose links' text holds url as written
+	// there (see LinkEncoder) are decoded.
+	pages := `SELECT page_id FROM page_links WHERE ` + rd.d.Position("links", "?") + ` > 0`
+	count := `SELECT count(*) FROM links WHERE from_id IN (` + pages + `) AND to_url = ?`
+	list := `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM links l
+		JOIN pages p ON p.id = l.from_id WHERE l.from_id IN (` + pages + `) AND l.to_url = ? ORDER BY p.id LIMIT ?`
+	args := []any{string(appendJSONString(nil, url)), url}
+	if indexed {
+		count = `SELECT count(*) FROM link_targets WHERE to_url = ?`
+		list = `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM link_targets t
+			JOIN pages p ON p.id = t.from_id JOIN links l ON l.from_id = t.from_id AND l.to_url = t.to_url
+			WHERE t.to_url = ? ORDER BY t.from_id LIMIT ?`
+		args = []any{url}
+	}
 	var total int
-	if err := rd.queryRow(ctx, `SELECT count(*) FROM links WHERE to_url = ?`, url).Scan(&total); err != nil {
+	if err := rd.queryRow(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
 	}
 	if total == 0 || n <= 0 {
 		return nil, total, nil
 	}
-	rows, err := rd.query(ctx, `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM links l
-		JOIN pages p ON p.id = l.from_id WHERE l.to_url = ? ORDER BY p.id LIMIT ?`, url, n)
+	rows, err := rd.query(ctx, list, append(args, n)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
 	}

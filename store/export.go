@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -337,30 +338,42 @@ func (rd *Reader) exportLinks(ctx context.Context, out rowWriter, o ExportOption
 	if err := out.header(linkColumns); err != nil {
 		return 0, err
 	}
-	where := ` WHERE l.from_id <= ?`
+	// The links of a batch of pages at a time, each page's row decoded
+	// here rather than through the view: the view cannot be read in order
+	// from a point on without a sort of everything after it.
+	where := ` WHERE l.page_id <= ?`
 	args := []any{end}
 	if !o.Since.IsZero() {
 		where += ` AND p.fetched_at >= ?`
 		args = append(args, o.Since.UnixMilli())
 	}
-	q := `SELECT l.from_id, p.url, l.to_url, coalesce(l.anchor, ''), l.nofollow FROM links l JOIN pages p ON p.id = l.from_id` +
-		where + ` AND (l.from_id, l.to_url) > (?, ?) ORDER BY l.from_id, l.to_url LIMIT ?`
+	q := `SELECT l.page_id, p.url, l.links FROM page_links l JOIN pages p ON p.id = l.page_id` +
+		where + ` AND l.page_id > ? ORDER BY l.page_id LIMIT ?`
 	var n, lastID int64
-	var lastURL string
 	vals := make([]any, 0, len(linkColumns))
 	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
-		return rd.query(ctx, q, append(args, lastID, lastURL, exportBatch)...)
+		return rd.query(ctx, q, append(args, lastID, exportBatch)...)
 	}, func(rows *sql.Rows) error {
 		var from int64
-		var fromURL, to, anchor string
-		var nofollow bool
-		if err := rows.Scan(&from, &fromURL, &to, &anchor, &nofollow); err != nil {
+		var fromURL string
+		var data []byte
+		if err := rows.Scan(&from, &fromURL, &data); err != nil {
 			return err
 		}
-		lastID, lastURL = from, to
-		vals = append(vals[:0], from, fromURL, to, anchor, nofollow)
-		n++
-		return out.row(vals)
+		lastID = from
+		links, err := DecodeLinks(data)
+		if err != nil {
+			return fmt.Errorf("page %s: %w", fromURL, err)
+		}
+		slices.SortFunc(links, func(a, b Link) int { return strings.Compare(a.URL, b.URL) })
+		for _, l := range links {
+			vals = append(vals[:0], from, fromURL, l.URL, l.Anchor, l.Nofollow)
+			n++
+			if err := out.row(vals); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return n, err
 }

@@ -167,18 +167,21 @@ func headersValue(h string) (any, error) {
 type pageRows struct {
 	links, data [][]any
 	items       itemRows
+	enc         store.LinkEncoder
+	clean       []store.Link
 }
 
 // add adds the links, data and items of o's page, whose id is id.
 func (r *pageRows) add(id int64, o *store.Outcome, now int64) error {
-	seen := make(map[string]bool, len(o.Links))
-	for _, l := range o.Links {
-		u := text(l.URL)
-		if seen[u] {
-			continue // the first link to a URL is the one kept, as in SQLite
+	if len(o.Links) > 0 {
+		// One page_links row per page (store.LinkEncoder); text() as for
+		// every text column: a string PostgreSQL stores has no NUL and is
+		// valid UTF-8.
+		r.clean = r.clean[:0]
+		for _, l := range o.Links {
+			r.clean = append(r.clean, store.Link{URL: text(l.URL), Anchor: text(l.Anchor), Nofollow: l.Nofollow})
 		}
-		seen[u] = true
-		r.links = append(r.links, []any{id, u, nullText(l.Anchor), l.Nofollow})
+		r.links = append(r.links, []any{id, string(r.enc.Encode(r.clean))})
 	}
 	p := o.Page
 	if d := p.Data; d != nil {
@@ -197,7 +200,7 @@ func (r *pageRows) add(id int64, o *store.Outcome, now int64) error {
 
 // copy writes the rows.
 func (r *pageRows) copy(ctx context.Context, tx pgx.Tx) error {
-	if err := copyRows(ctx, tx, "links", []string{"from_id", "to_url", "anchor", "nofollow"}, r.links); err != nil {
+	if err := copyRows(ctx, tx, "page_links", []string{"page_id", "links"}, r.links); err != nil {
 		return err
 	}
 	if err := copyRows(ctx, tx, "page_data", []string{"page_id", "jsonld", "opengraph", "twitter", "main_text"}, r.data); err != nil {

@@ -823,16 +823,35 @@ func (db *DB) ReserveHosts(ctx context.Context, rs []store.HostReservation) erro
 	})
 }
 
-// SetInboundLinkIndex creates or drops the index on links.to_url.
+// SetInboundLinkIndex creates or drops link_targets, the index of which
+// pages link to each URL, and the trigger that fills it as pages' links
+// are stored: like an index, the database keeps it up to date, in the
+// transaction that stores the page, whichever worker stores it. Creating
+// it afterwards is one pass over the stored links.
 func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
-	q := `DROP INDEX IF EXISTS links_to_url`
-	if on {
-		q = `CREATE INDEX IF NOT EXISTS links_to_url ON links (to_url)`
-	}
-	if _, err := db.w.Exec(ctx, q); err != nil {
-		return fmt.Errorf("inbound link index: %w", describe(err))
-	}
-	return nil
+	return db.inTx(ctx, "inbound link index", func(tx pgx.Tx) error {
+		if !on {
+			_, err := tx.Exec(ctx, `DROP TRIGGER IF EXISTS page_links_targets ON page_links; DROP TABLE IF EXISTS link_targets`)
+			return err
+		}
+		// One worker at a time: the others find the table made.
+		if _, err := tx.Exec(ctx, `LOCK TABLE page_links IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT to_regclass('link_targets') IS NOT NULL`).Scan(&exists); err != nil || exists {
+			return err
+		}
+		_, err := tx.Exec(ctx, `CREATE TABLE link_targets (
+				to_url  text   NOT NULL,
+				from_id bigint NOT NULL REFERENCES pages (id),
+				PRIMARY KEY (to_url, from_id)
+			);
+			INSERT INTO link_targets (to_url, from_id) SELECT to_url, from_id FROM links ON CONFLICT DO NOTHING;
+			CREATE TRIGGER page_links_targets AFTER INSERT ON page_links
+				REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION link_targets_add()`)
+		return err
+	})
 }
 
 // Hosts returns the rows of the given host ids.

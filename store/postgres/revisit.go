@@ -240,7 +240,7 @@ func replacePage(ctx context.Context, tx pgx.Tx, pageID int64, o *store.Outcome,
 		nullText(p.NearReason), pageID); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM links WHERE from_id = $1`, `DELETE FROM page_data WHERE page_id = $1`,
+	for _, q := range []string{`DELETE FROM page_links WHERE page_id = $1`, `DELETE FROM page_data WHERE page_id = $1`,
 		`DELETE FROM items WHERE page_id = $1`, `DELETE FROM simhash_bands WHERE page_id = $1`} {
 		if _, err := tx.Exec(ctx, q, pageID); err != nil {
 			return err

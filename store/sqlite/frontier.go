@@ -15,14 +15,14 @@ import (
 
 type stmts struct {
 	finish, insertPage, hostQueued, hostCounts, hostID, insertHost *sql.Stmt
-	shorter, requeue                                               *sql.Stmt
+	shorter, requeue, insertLinks                                  *sql.Stmt
 
 	mu    sync.Mutex
 	multi map[string]*sql.Stmt // multi-row inserts by kind and row count; guarded by mu
 }
 
 func (s *stmts) close() {
-	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost, s.shorter, s.requeue} {
+	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost, s.shorter, s.requeue, s.insertLinks} {
 		if st != nil {
 			st.Close()
 		}
@@ -61,8 +61,9 @@ func (db *DB) prepare(ctx context.Context) error {
 			meta_robots, lang, depth, fields_truncated, simhash, near_duplicate_of, near_duplicate_reason)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (url_id) DO NOTHING RETURNING id`),
-		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
-		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
+		insertLinks: p(`INSERT INTO page_links (page_id, links) VALUES (?, CAST(? AS TEXT))`),
+		hostQueued:  p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
+		hostCounts:  p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
 		hostID: p(`SELECT id, CASE WHEN state = 'given_up' THEN coalesce(reason, 'host given up') ELSE '' END
 			FROM hosts WHERE origin = ?`),
 		insertHost: p(`INSERT INTO hosts (origin, updated_at) VALUES (?, ?) ON CONFLICT (origin) DO NOTHING`),
@@ -447,19 +448,49 @@ func (db *DB) ReserveHosts(ctx context.Context, rs []store.HostReservation) erro
 	return nil
 }
 
-// SetInboundLinkIndex creates or drops the index on links.to_url. It makes
-// "which pages link to X" an index lookup instead of a scan, and keeping it
-// up to date costs more of the writer's time than the rest of its work on
-// link-heavy crawls. Creating it afterwards is one sorted pass over links.
+// SetInboundLinkIndex creates or drops link_targets, the index of which
+// pages link to each URL, and the trigger that fills it as pages' links
+// are stored: like an index, the database keeps it up to date, in the
+// transaction that stores the page. It makes "which pages link to X" a
+// lookup instead of a read of every stored link, and costs the writer
+// about as much as the rest of its work. Creating it afterwards is one
+// pass over the stored links.
 func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
-	q := `DROP INDEX IF EXISTS links_to_url`
-	if on {
-		q = `CREATE INDEX IF NOT EXISTS links_to_url ON links (to_url)`
-	}
-	if _, err := db.w.ExecContext(ctx, q); err != nil {
+	if err := db.setInboundLinkIndex(ctx, on); err != nil {
 		return fmt.Errorf("inbound link index: %w", describe(err))
 	}
 	return nil
+}
+
+func (db *DB) setInboundLinkIndex(ctx context.Context, on bool) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !on {
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER IF EXISTS page_links_targets; DROP TABLE IF EXISTS link_targets`); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	var exists bool
+	if err := tx.QueryRowContext(ctx, dialect.HasTable, "link_targets").Scan(&exists); err != nil || exists {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE link_targets (
+			to_url  TEXT    NOT NULL,
+			from_id INTEGER NOT NULL REFERENCES pages (id),
+			PRIMARY KEY (to_url, from_id)
+		) WITHOUT ROWID;
+		INSERT OR IGNORE INTO link_targets (to_url, from_id) SELECT to_url, from_id FROM links;
+		CREATE TRIGGER page_links_targets AFTER INSERT ON page_links BEGIN
+			INSERT OR IGNORE INTO link_targets (to_url, from_id)
+			SELECT j.value ->> 0, NEW.page_id FROM json_each(NEW.links) AS j;
+		END`); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Hosts returns the rows of the given host ids.
@@ -657,12 +688,15 @@ const rowsPerInsert = 64
 // Multi-row INSERT statements, prepared for every row count at open: they
 // cannot be prepared on demand, because the writer's only connection is
 // busy with the transaction that needs them.
-var multiInserts = []struct{ kind, head, row, tail string }{
-	{"links", `INSERT OR IGNORE INTO links (from_id, to_url, anchor, nofollow) VALUES `, `(?, ?, ?, ?)`, ``},
-	{"urls", `INSERT INTO frontier (url, host_id, depth, chain, parent_id, source, state, reason, path_limited,
-		redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		` ON CONFLICT (url) DO NOTHING RETURNING host_id, state`},
-}
+var multiInserts = []multiInsert{urlsInsert}
+
+// multiInsert is a multi-row INSERT: head, a row per row, then tail.
+type multiInsert struct{ kind, head, row, tail string }
+
+// urlsInsert adds frontier rows.
+var urlsInsert = multiInsert{"urls", `INSERT INTO frontier (url, host_id, depth, chain, parent_id, source, state, reason,
+	path_limited, redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	` ON CONFLICT (url) DO NOTHING RETURNING host_id, state`}
 
 func (db *DB) prepareMulti(ctx context.Context) error {
 	for _, m := range multiInserts {
@@ -701,27 +735,17 @@ func (db *DB) multiStmt(ctx context.Context, kind, head, row, tail string, n int
 	return st, nil
 }
 
+// insertLinks records the links of page pageID in one page_links row
+// (see store.LinkEncoder).
 func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links []store.Link) error {
-	args := make([]any, 0, 4*min(len(links), rowsPerInsert))
-	for len(links) > 0 {
-		n := min(len(links), rowsPerInsert)
-		args = args[:0]
-		for _, l := range links[:n] {
-			nf := 0
-			if l.Nofollow {
-				nf = 1
-			}
-			args = append(args, pageID, l.URL, nullStr(l.Anchor), nf)
-		}
-		m := multiInserts[0]
-		st, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n)
-		if err != nil {
-			return describe(err)
-		}
-		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
-			return describe(err)
-		}
-		links = links[n:]
+	if len(links) == 0 {
+		return nil
+	}
+	// Bound as a BLOB, which needs no copy, and stored as TEXT: SQLite's
+	// JSON functions read a BLOB as JSONB.
+	value := db.links.Encode(links)
+	if _, err := tx.StmtContext(ctx, db.st.insertLinks).ExecContext(ctx, pageID, value); err != nil {
+		return describe(err)
 	}
 	return nil
 }
@@ -767,7 +791,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []store.NewURL, n
 			args = append(args, u.URL, hostID, u.Depth, u.Chain, nullInt64(u.ParentID), u.Source, state, nullStr(reason),
 				limited, u.Redirects, lastmod, now, now)
 		}
-		m := multiInserts[1]
+		m := urlsInsert
 		st, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n)
 		if err != nil {
 			return fmt.Errorf("add URLs: %w", describe(err))

@@ -253,7 +253,7 @@ func (db *DB) replacePage(ctx context.Context, tx *sql.Tx, pageID int64, o *stor
 		pageID); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM links WHERE from_id = ?`, `DELETE FROM page_data WHERE page_id = ?`,
+	for _, q := range []string{`DELETE FROM page_links WHERE page_id = ?`, `DELETE FROM page_data WHERE page_id = ?`,
 		`DELETE FROM items WHERE page_id = ?`, `DELETE FROM simhash_bands WHERE page_id = ?`} {
 		if _, err := tx.ExecContext(ctx, q, pageID); err != nil {
 			return err

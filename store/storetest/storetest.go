@@ -8,6 +8,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"iter"
 	"testing"
@@ -62,6 +63,9 @@ type Store interface {
 	Changes(ctx context.Context, o store.ChangesOptions) iter.Seq2[store.Change, error]
 	Versions(ctx context.Context, url string, n int) ([]store.Version, int, error)
 	NearDuplicate(ctx context.Context, hostID int64, h uint64, maxDist int, urlID int64) (store.NearMatch, bool, error)
+	// SQL and Rebind run the queries users write (README.md).
+	SQL() *sql.DB
+	Rebind(query string) string
 
 	Close() error
 }
@@ -98,6 +102,8 @@ func Run(t *testing.T, h Harness) {
 		{"Runs", testRuns},
 		{"Settings", testSettings},
 		{"Explain", testExplain},
+		{"LinksView", testLinksView},
+		{"InboundLinkIndex", testInboundLinkIndex},
 		{"SimilarURLs", testSimilarURLs},
 		{"Report", testReport},
 		{"HostList", testHostList},
