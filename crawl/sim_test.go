@@ -31,7 +31,7 @@ type sim struct {
 	db   *sqlite.DB
 	s    *scheduler
 	w    *worker
-	base string // the server's origin
+	base string // the (first) server's origin
 
 	// latency is how long the site takes to answer a request for a path.
 	latency func(path string) time.Duration
