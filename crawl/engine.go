@@ -72,6 +72,9 @@ type Engine struct {
 	// yet: a host is released only when it has none, so that everything
 	// still leased under its lease then is a claim nobody will record
 	// (one whose answer the database lost) and can return to the queue.
+	// A count may go below zero for a moment: the dispatch loop counts a
+	// job after handing it over, and on a busy machine the writer can
+	// have written its outcome by then.
 	pendingMu sync.Mutex
 	pending   map[int64]int // guarded by pendingMu
 
@@ -253,8 +256,8 @@ func (e *Engine) sendResult(o store.Outcome) {
 // outcomeDue counts an outcome of host that the writer will write.
 func (e *Engine) outcomeDue(host int64) {
 	e.pendingMu.Lock()
-	e.pending[host]++
-	e.pendingMu.Unlock()
+	defer e.pendingMu.Unlock()
+	e.countPending(host, 1)
 }
 
 // outcomesWritten counts the outcomes of batch as written (or dropped).
@@ -262,14 +265,21 @@ func (e *Engine) outcomesWritten(batch []store.Outcome) {
 	e.pendingMu.Lock()
 	defer e.pendingMu.Unlock()
 	for _, o := range batch {
-		if o.Lease.ID == 0 {
-			continue
+		if o.Lease.ID != 0 {
+			e.countPending(o.Lease.HostID, -1)
 		}
-		if n := e.pending[o.Lease.HostID] - 1; n > 0 {
-			e.pending[o.Lease.HostID] = n
-		} else {
-			delete(e.pending, o.Lease.HostID)
-		}
+	}
+}
+
+// countPending adds d to host's count of outcomes due; the caller holds
+// pendingMu. An outcome written before its dispatch was counted leaves
+// the count at -1 until then, not at zero: that would forget it, and the
+// count would stay at one, so that the host is never released.
+func (e *Engine) countPending(host int64, d int) {
+	if n := e.pending[host] + d; n != 0 {
+		e.pending[host] = n
+	} else {
+		delete(e.pending, host)
 	}
 }
 

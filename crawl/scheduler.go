@@ -532,11 +532,20 @@ func (s *scheduler) refill(h *host) {
 	})
 }
 
-// activate asks the feeder for hosts with queued URLs that are not active.
+// activate asks the feeder for hosts with queued URLs that are not
+// active: for the free slots (max_active_hosts), or, when none is free,
+// for the slots of hosts held that only wait for a retry time, which
+// hand them over (see makeRoom).
 func (s *scheduler) activate(now time.Time) {
-	limit := s.e.cfg.Politeness.MaxActiveHosts - len(s.hosts)
 	fresh := !s.e.limitReached(s.fresh)
-	if s.activating || limit <= 0 || s.stopping || now.Before(s.activateAt) || !fresh && s.e.revisit == nil {
+	if s.activating || s.stopping || now.Before(s.activateAt) || !fresh && s.e.revisit == nil {
+		return
+	}
+	limit := s.e.cfg.Politeness.MaxActiveHosts - len(s.hosts)
+	if limit <= 0 {
+		limit = len(s.waitingForRetry(now))
+	}
+	if limit <= 0 {
 		return
 	}
 	s.activating = true
@@ -554,7 +563,8 @@ func (s *scheduler) activate(now time.Time) {
 				s.e.fail(err)
 				return
 			}
-			s.adopt(rows, asked)
+			wanted := s.makeRoom(rows)
+			s.adopt(wanted, asked)
 			if len(rows) == limit {
 				s.cursor = rows[len(rows)-1].ID
 			} else {
@@ -563,6 +573,10 @@ func (s *scheduler) activate(now time.Time) {
 					// A full pass found everything there is: wait for news.
 					s.activateAt = s.now().Add(time.Second)
 				}
+			}
+			if len(wanted) == 0 && len(rows) > 0 {
+				// Only hosts known to wait for a retry: not again at once.
+				s.activateAt = s.now().Add(time.Second)
 			}
 		}
 	})
@@ -622,6 +636,79 @@ func (s *scheduler) dropFresh(h *host, now time.Time) bool {
 	return true
 }
 
+// retryHold is how soon a host's retry must be due for the host to keep
+// its slot while other hosts wait for one: handing it over and leasing
+// the host again costs a few transactions, not worth a shorter wait.
+const retryHold = time.Second
+
+// waitingForRetry returns the hosts held that have nothing to do until a
+// retry time further than retryHold away: everything of theirs that is
+// due was fetched and written, and what is left waits.
+func (s *scheduler) waitingForRetry(now time.Time) []*host {
+	var out []*host
+	for _, h := range s.hosts {
+		if s.waitsForRetry(h, now) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (s *scheduler) waitsForRetry(h *host, now time.Time) bool {
+	return s.quiet(h) && h.more && !h.givenUp && h.claimAfter.Sub(now) > retryHold
+}
+
+// quiet reports whether nothing of h is under way: no request, no claim,
+// no URL claimed and not sent, no outcome the writer has not written.
+func (s *scheduler) quiet(h *host) bool {
+	return h.inflight == 0 && !h.claiming && len(h.queue) == 0 && !h.robotsFetching && !s.e.outcomesDue(h.id)
+}
+
+// makeRoom fits hosts just leased into the slots of max_active_hosts:
+// hosts held that only wait for a retry hand theirs over, one for each
+// host leased that may have URLs due. It returns the hosts to adopt; the
+// others (no slot left, or a host this worker retired because it waits
+// for a retry) go back at once.
+func (s *scheduler) makeRoom(rows []store.HostRow) []store.HostRow {
+	now := s.now()
+	var renewed, fresh, back []store.HostRow
+	for _, r := range rows {
+		switch h, ok := s.retired[r.ID]; {
+		case s.hosts[r.ID] != nil:
+			renewed = append(renewed, r) // held already: takes no slot
+		case ok && h.more && h.claimAfter.Sub(now) > retryHold:
+			back = append(back, r)
+		default:
+			fresh = append(fresh, r)
+		}
+	}
+	if over := len(s.hosts) + len(fresh) - s.e.cfg.Politeness.MaxActiveHosts; over > 0 {
+		waiting := s.waitingForRetry(now)
+		// The host whose retry is furthest off goes first.
+		slices.SortFunc(waiting, func(a, b *host) int { return b.claimAfter.Compare(a.claimAfter) })
+		for _, h := range waiting[:min(over, len(waiting))] {
+			s.retire(h, now)
+		}
+		if free := max(s.e.cfg.Politeness.MaxActiveHosts-len(s.hosts), 0); len(fresh) > free {
+			back = append(back, fresh[free:]...)
+			fresh = fresh[:free]
+		}
+	}
+	if len(back) > 0 {
+		held := make([]store.HostRelease, len(back))
+		for i, r := range back {
+			held[i] = store.HostRelease{HostToken: store.HostToken{ID: r.ID, Token: r.Token}}
+		}
+		s.ask(func(ctx context.Context) func() {
+			if err := s.e.db.ReleaseHosts(ctx, held); err != nil {
+				return func() { s.e.fail(err) }
+			}
+			return nil
+		})
+	}
+	return append(renewed, fresh...)
+}
+
 // sweep runs on every tick: it claims for hosts whose retries came due and
 // retires hosts with nothing left, so no wake-up can be lost.
 func (s *scheduler) sweep() {
@@ -633,15 +720,23 @@ func (s *scheduler) sweep() {
 }
 
 // maybeRetire drops an idle, exhausted host from memory. A host whose
-// URLs all wait for a retry time is retired too if that time is far off.
+// URLs all wait for a retry time is retired too if that time is far off
+// (a nearer one hands its slot over when another host wants it: see
+// makeRoom).
 func (s *scheduler) maybeRetire(h *host) {
-	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching || s.e.outcomesDue(h.id) {
+	if !s.quiet(h) {
 		return
 	}
 	now := s.now()
 	if h.more && !h.givenUp && (h.claimAfter.IsZero() || h.claimAfter.Sub(now) < time.Minute) {
 		return
 	}
+	s.retire(h, now)
+}
+
+// retire drops h, which is quiet, from memory and releases its lease; it
+// is kept among the retired hosts unless given up.
+func (s *scheduler) retire(h *host, now time.Time) {
 	if h.index >= 0 {
 		heap.Remove(&s.ready, h.index)
 	}
@@ -675,6 +770,9 @@ func (s *scheduler) maybeRetire(h *host) {
 func (s *scheduler) newURLs(byHost map[int64]int) {
 	var ids []int64
 	for id := range byHost {
+		if h, ok := s.retired[id]; ok {
+			h.claimAfter = time.Time{} // URLs due now, not only a retry
+		}
 		if h, ok := s.hosts[id]; ok {
 			h.more = true
 			s.refill(h)

@@ -31,8 +31,7 @@ type sim struct {
 	db   *sqlite.DB
 	s    *scheduler
 	w    *worker
-	srv  *httptest.Server
-	base string // the server's origin
+	base string // the (first) server's origin
 
 	// latency is how long the site takes to answer a request for a path.
 	latency func(path string) time.Duration
@@ -40,6 +39,14 @@ type sim struct {
 	mu    sync.Mutex
 	clock time.Time    // guarded by mu: the synthetic now
 	log   []simRequest // guarded by mu: the server's request log
+
+	// writeFirst makes the writer record each job's outcome before the
+	// scheduler counts the job as sent: on a loaded machine, the worker
+	// that received a job can fetch it and the writer commit its outcome
+	// before the dispatch loop, preempted after handing the job over,
+	// records the dispatch.
+	writeFirst bool
+	news       []map[int64]int // the writer's news not yet passed to the scheduler
 
 	inflight []simFetch // fetched, their answers not yet due
 	nextTick time.Time  // when the dispatch loop's tick comes next
@@ -50,6 +57,7 @@ type sim struct {
 // simRequest is a line of the server's log.
 type simRequest struct {
 	at   time.Time
+	host string // the host:port asked for
 	path string
 }
 
@@ -72,21 +80,34 @@ func simStart() time.Time { return time.Now().Add(time.Hour).Truncate(time.Secon
 // gets a test config and the site's origin, and sets the seeds.
 func newSim(t *testing.T, site http.Handler, configure func(cfg *Config, base string)) *sim {
 	t.Helper()
+	return newSimHosts(t, []http.Handler{site}, func(cfg *Config, bases []string) { configure(cfg, bases[0]) })
+}
+
+// newSimHosts is newSim for a site of several hosts, each served by its
+// own server on loopback, all logging to the one server log: configure
+// gets their origins in the order of sites (the first is m.base) and the
+// seeds are the first one's home page unless it sets them.
+func newSimHosts(t *testing.T, sites []http.Handler, configure func(cfg *Config, bases []string)) *sim {
+	t.Helper()
 	m := &sim{t: t, latency: func(string) time.Duration { return 0 }}
 	m.clock = simStart()
-	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.mu.Lock()
-		m.log = append(m.log, simRequest{at: m.clock, path: r.URL.RequestURI()})
-		m.mu.Unlock()
-		site.ServeHTTP(w, r)
-	}))
-	t.Cleanup(m.srv.Close)
-	m.base = m.srv.URL
+	var bases []string
+	for _, site := range sites {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m.mu.Lock()
+			m.log = append(m.log, simRequest{at: m.clock, host: r.Host, path: r.URL.RequestURI()})
+			m.mu.Unlock()
+			site.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		bases = append(bases, srv.URL)
+	}
+	m.base = bases[0]
 	cfg := testConfig(t, m.base+"/")
 	cfg.SitemapDiscovery = false
 	cfg.Store.Bodies = "identity"
 	cfg.Politeness.BackoffBase = time.Second
-	configure(cfg, m.base)
+	configure(cfg, bases)
 	m.cfg = cfg
 	e, db := seededEngine(t, cfg)
 	t.Cleanup(func() { db.Close() })
@@ -182,8 +203,20 @@ func (m *sim) commit() bool {
 		}
 		break
 	}
+	m.write(batch)
+	news := m.news
+	m.news = nil
+	for _, n := range news {
+		m.s.newURLs(n)
+	}
+	return len(batch) > 0 || len(news) > 0
+}
+
+// write records batch as the writer does, keeping its news for the
+// scheduler.
+func (m *sim) write(batch []store.Outcome) {
 	if len(batch) == 0 {
-		return false
+		return
 	}
 	res, err := m.db.Commit(context.Background(), batch)
 	if err != nil {
@@ -192,14 +225,14 @@ func (m *sim) commit() bool {
 	m.e.outcomesWritten(batch)
 	m.e.settle(int64(len(batch)))
 	if len(res.NewByHost) > 0 {
-		m.s.newURLs(res.NewByHost)
+		m.news = append(m.news, res.NewByHost)
 	}
-	return true
 }
 
 // fetch runs job j on the worker at the current synthetic instant and
-// holds its answer until the site's latency has passed.
-func (m *sim) fetch(j job) {
+// returns its answer, for await to hold until the site's latency has
+// passed.
+func (m *sim) fetch(j job) simFetch {
 	ctx := context.Background()
 	m.e.uncommitted.Add(1)
 	path := "/robots.txt"
@@ -225,6 +258,11 @@ func (m *sim) fetch(j job) {
 		}
 		break
 	}
+	return f
+}
+
+// await holds the answer f until its time.
+func (m *sim) await(f simFetch) {
 	m.inflight = append(m.inflight, f)
 	sort.SliceStable(m.inflight, func(a, b int) bool { return m.inflight[a].end.Before(m.inflight[b].end) })
 }
@@ -245,9 +283,17 @@ func (m *sim) step() {
 		return
 	}
 	if h, j, at, ok := m.s.next(now); ok {
-		m.s.sent(h, j, now)
 		m.sent++
-		m.fetch(j)
+		if m.writeFirst {
+			f := m.fetch(j)
+			m.write(f.outs)
+			f.outs = nil
+			m.s.sent(h, j, now)
+			m.await(f)
+			return
+		}
+		m.s.sent(h, j, now)
+		m.await(m.fetch(j))
 		return
 	} else if !at.IsZero() && at.Before(m.nextTick) {
 		next := at
