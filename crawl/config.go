@@ -139,6 +139,9 @@ type Canonicalization struct {
 type ParseOptions struct {
 	StructuredData bool `yaml:"structured_data"`
 	MainText       bool `yaml:"main_text"`
+	// FullTextIndex keeps an SQLite FTS5 index, pages_fts, over the pages'
+	// title and main text, updated in each page's commit.
+	FullTextIndex bool `yaml:"full_text_index"`
 	// Longer values are cut (on a character boundary) and the cut is
 	// recorded: pages.fields_truncated, items.truncated.
 	MaxTitle       ByteSize `yaml:"max_title"`

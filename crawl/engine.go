@@ -305,6 +305,9 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	if err := e.db.SetInboundLinkIndex(ctx, e.cfg.Store.InboundLinkIndex); err != nil {
 		return OutcomeFailed, err
 	}
+	if err := e.db.SetFullTextIndex(ctx, e.cfg.Parse.FullTextIndex); err != nil {
+		return OutcomeFailed, err
+	}
 	if n > 0 {
 		e.log.Info("reclaimed leases of an interrupted run", "urls", n)
 	}

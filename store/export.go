@@ -378,7 +378,7 @@ func (rd *Reader) exportPageData(ctx context.Context, out rowWriter, o ExportOpt
 		where += ` AND p.fetched_at >= ?`
 		args = append(args, o.Since.UnixMilli())
 	}
-	q := `SELECT d.page_id, p.url, d.jsonld, d.opengraph, d.twitter, d.main_text FROM page_data d JOIN pages p ON p.id = d.page_id` +
+	q := `SELECT d.page_id, p.url, d.jsonld, d.opengraph, d.twitter, ` + rd.d.mainText() + ` FROM page_data d JOIN pages p ON p.id = d.page_id` +
 		where + ` AND d.page_id > ? ORDER BY d.page_id LIMIT ?`
 	var n, last int64
 	vals := make([]any, 0, len(pageDataColumns))

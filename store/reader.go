@@ -26,6 +26,18 @@ type Dialect struct {
 	// Describe turns the driver's errors into ones a user can act on; nil
 	// keeps them as they are.
 	Describe func(error) error
+	// MainText is the SQL of the main text of the page_data row d; empty
+	// means d.main_text. SQLite keeps it compressed and decompresses it
+	// with a function of its own.
+	MainText string
+}
+
+// mainText is the SQL of the main text of the page_data row d.
+func (d Dialect) mainText() string {
+	if d.MainText == "" {
+		return "d.main_text"
+	}
+	return d.MainText
 }
 
 // Reader answers the read-only questions about a crawl database: status,

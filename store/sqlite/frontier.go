@@ -235,7 +235,10 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) erro
 	if err := db.insertLinks(ctx, tx, pageID, o.Links); err != nil {
 		return fmt.Errorf("insert links of %s: %w", o.Lease.URL, err)
 	}
-	return db.insertData(ctx, tx, pageID, p)
+	if err := db.insertData(ctx, tx, pageID, p); err != nil {
+		return err
+	}
+	return db.indexText(ctx, tx, pageID, o.Lease.URL, p)
 }
 
 // Claim leases up to n due URLs of one host, shallowest first, for lease.

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,6 +43,8 @@ type DB struct {
 	st       stmts
 	dst      dataStmts
 	hosts    hostCache
+	text     *store.BodyCodec // zstd, for page_data.main_text_zstd
+	fts      atomic.Bool      // pages_fts exists: index each recorded page
 }
 
 // connector opens connections to one database file with mattn/go-sqlite3,
@@ -65,8 +68,10 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.dri
 func (c *connector) Driver() driver.Driver { return c.driver }
 
 func tuneWriter(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec(`PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4096`, nil)
-	return err
+	if _, err := c.Exec(`PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4096`, nil); err != nil {
+		return err
+	}
+	return registerFuncs(c)
 }
 
 // dsn is the connection string of the writer, of the readers (readOnly),
@@ -112,7 +117,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, store.ErrLocked)
 	}
-	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]cachedHost{}}}
+	text, err := store.NewBodyCodec(store.BodyZstd)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]cachedHost{}}, text: text}
 	db.w = sql.OpenDB(newConnector(dsn(path, false, false), tuneWriter))
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)
@@ -213,6 +223,7 @@ var dialect = store.Dialect{
 	Greatest: func(a, b string) string { return "max(" + a + ", " + b + ")" },
 	JSONKeys: func(x, alias string) string { return "json_each(" + x + ") AS " + alias },
 	Describe: describe,
+	MainText: mainTextSQL,
 }
 
 // prepareReader is the hook of every new reader connection: its page
@@ -225,7 +236,7 @@ func (db *DB) prepareReader(c *sqlite3.SQLiteConn) error {
 		c.SetLimit(sqlite3.SQLITE_LIMIT_LENGTH, db.maxValue)
 	}
 	c.RegisterAuthorizer(readOnlyAuthorizer)
-	return nil
+	return registerFuncs(c)
 }
 
 // fullCheckMax is the largest database whose every page is checked at
@@ -302,6 +313,9 @@ func (db *DB) Close() error {
 	}
 	if db.lock != nil {
 		errs = append(errs, db.lock.Close())
+	}
+	if db.text != nil {
+		db.text.Close()
 	}
 	return errors.Join(errs...)
 }
