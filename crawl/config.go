@@ -40,6 +40,7 @@ type Config struct {
 	Parse            ParseOptions     `yaml:"parse"`
 	Store            StoreOptions     `yaml:"store"`
 	Extract          []parse.RuleSet  `yaml:"extract"`
+	Feeds            []Feed           `yaml:"feeds"`
 }
 
 // Scope decides which URLs are crawled.
@@ -166,6 +167,7 @@ type StoreOptions struct {
 func Defaults() Config {
 	return Config{
 		Database:         "crawl.db",
+		Feeds:            []Feed{},
 		SitemapDiscovery: true,
 		Limits: Limits{
 			MaxDepth: 10, MaxURLLength: 2048, MaxPathSegments: 32, MaxRepeatedSegments: 3,
@@ -278,6 +280,7 @@ func LoadConfig(path string) (*Config, error) {
 	if cfg.Fetch.CookiesFile != "" && !filepath.IsAbs(cfg.Fetch.CookiesFile) {
 		cfg.Fetch.CookiesFile = filepath.Join(filepath.Dir(path), cfg.Fetch.CookiesFile)
 	}
+	resolveFeedPaths(cfg.Feeds, filepath.Dir(path))
 	return cfg, nil
 }
 
@@ -532,6 +535,9 @@ func (c *Config) validate() error {
 	if c.Database == "" {
 		return bad("database", "must name a file")
 	}
+	if err := c.checkFeeds(); err != nil {
+		return err
+	}
 	for i, s := range c.Seeds {
 		if err := checkAbsURL(s); err != nil {
 			return bad(fmt.Sprintf("seeds[%d]", i), "%v", err)
@@ -694,6 +700,30 @@ func checkAbsURL(s string) error {
 	}
 	if u.Host == "" {
 		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
+}
+
+// checkFeeds returns an error naming the first feed setting that is wrong.
+func (c *Config) checkFeeds() error {
+	paths := map[string]bool{}
+	for i, f := range c.Feeds {
+		key := fmt.Sprintf("feeds[%d]", i)
+		switch {
+		case f.Path == "":
+			return bad(key+".path", "must name a file, or - for standard output")
+		case paths[f.Path] && f.Path != "-":
+			return bad(key+".path", "%s is written by an earlier feed", f.Path)
+		case f.Format != "" && f.Format != "jsonl" && f.Format != "csv":
+			return bad(key+".format", "must be jsonl or csv, got %q", f.Format)
+		case f.Table != "" && f.Table != "items" && f.Table != "pages":
+			return bad(key+".table", "must be items or pages, got %q", f.Table)
+		case f.Rule != "" && f.table() != "items":
+			return bad(key+".rule", "keeps items of a rule set: the feed's table is %s", f.table())
+		case f.Rule != "" && c.ItemFields(f.Rule) == nil:
+			return bad(key+".rule", "no rule set in extract is named %q", f.Rule)
+		}
+		paths[f.Path] = true
 	}
 	return nil
 }

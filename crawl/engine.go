@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -74,6 +75,10 @@ type Engine struct {
 	OnProgress func(Stats)
 	// Metrics, if set, receives Prometheus observations.
 	Metrics *Metrics
+	// FeedStdout is where a feed with path - writes; nil discards.
+	FeedStdout io.Writer
+
+	committed chan struct{} // signalled after a commit that recorded pages, for the feeds
 }
 
 // Stats are live counters of a run. Safe to read with Snapshot.
@@ -314,6 +319,11 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	if e.pagesAtStart, err = e.db.CountPages(ctx); err != nil {
 		return OutcomeFailed, err
 	}
+	feeds, err := e.openFeeds(ctx)
+	if err != nil {
+		return OutcomeFailed, err
+	}
+	defer feeds.close()
 	runCtx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	e.cancel = cancel
@@ -334,6 +344,10 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	writerNews := make(chan map[int64]int, 1024)
 	writeWG.Add(1)
 	go func() { defer writeWG.Done(); e.writer(runCtx, writerNews) }()
+	var feedsWG sync.WaitGroup
+	stopFeeds := make(chan struct{})
+	feedsWG.Add(1)
+	go func() { defer feedsWG.Done(); e.runFeeds(runCtx, feeds, stopFeeds) }()
 	bodies, err := store.NewBodyCodec(e.cfg.Store.Bodies)
 	if err != nil {
 		return OutcomeFailed, err
@@ -379,6 +393,15 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	}
 	close(e.results)
 	writeWG.Wait()
+	close(stopFeeds)
+	feedsWG.Wait()
+	if e.err == nil {
+		// The last commits' records; a run that failed leaves them to the
+		// next.
+		if err := feeds.deliver(context.WithoutCancel(runCtx)); err != nil {
+			e.fail(err)
+		}
+	}
 	s.saveDirty()
 	if e.err != nil {
 		return OutcomeFailed, e.err
@@ -598,6 +621,12 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 		}
 		atomic.AddInt64(&e.stats.Pages, int64(res.Pages))
 		e.Metrics.committed(res.Pages, states)
+		if res.Pages > 0 {
+			select {
+			case e.committed <- struct{}{}:
+			default: // the feeds have a delivery pending, which takes this commit too
+			}
+		}
 		if len(res.NewByHost) > 0 {
 			select {
 			case news <- res.NewByHost:
@@ -606,5 +635,38 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 			}
 		}
 		e.settle(int64(len(batch)))
+	}
+}
+
+// openFeeds opens the feeds of the config at their recorded positions.
+func (e *Engine) openFeeds(ctx context.Context) (*feedSet, error) {
+	e.committed = make(chan struct{}, 1)
+	if len(e.cfg.Feeds) == 0 {
+		return &feedSet{}, nil
+	}
+	db, ok := e.db.(FeedStore)
+	if !ok {
+		return nil, fmt.Errorf("feeds: this database (%T) cannot record feed positions", e.db)
+	}
+	return openFeeds(ctx, db, e.cfg, e.FeedStdout)
+}
+
+// runFeeds delivers the records of each commit to the feeds until stop is
+// closed or the run is cancelled. A delivery failing stops the run.
+func (e *Engine) runFeeds(ctx context.Context, feeds *feedSet, stop <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stop:
+			return
+		case <-e.committed:
+			if err := feeds.deliver(ctx); err != nil {
+				if ctx.Err() == nil {
+					e.fail(err)
+				}
+				return
+			}
+		}
 	}
 }

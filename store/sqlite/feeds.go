@@ -1,0 +1,33 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FeedCursor returns how far the feed name has been written: the id of
+// the last record and the file's length after it; zeros for a new feed.
+func (db *DB) FeedCursor(ctx context.Context, name string) (lastID, length int64, err error) {
+	err = db.w.QueryRowContext(ctx, `SELECT last_id, length FROM feed_cursors WHERE name = ?`, name).Scan(&lastID, &length)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("feed cursor %s: %w", name, describe(err))
+	}
+	return lastID, length, nil
+}
+
+// SaveFeedCursor records that the feed name has been written up to the
+// record lastID, the file then being length bytes long.
+func (db *DB) SaveFeedCursor(ctx context.Context, name string, lastID, length int64) error {
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO feed_cursors (name, last_id, length, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, length = excluded.length, updated_at = excluded.updated_at`,
+		name, lastID, length, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("save feed cursor %s: %w", name, describe(err))
+	}
+	return nil
+}
