@@ -41,6 +41,7 @@ type Config struct {
 	Store            StoreOptions     `yaml:"store"`
 	Extract          []parse.RuleSet  `yaml:"extract"`
 	Feeds            []Feed           `yaml:"feeds"`
+	Webhooks         []Webhook        `yaml:"webhooks"`
 }
 
 // Scope decides which URLs are crawled.
@@ -168,6 +169,7 @@ func Defaults() Config {
 	return Config{
 		Database:         "crawl.db",
 		Feeds:            []Feed{},
+		Webhooks:         []Webhook{},
 		SitemapDiscovery: true,
 		Limits: Limits{
 			MaxDepth: 10, MaxURLLength: 2048, MaxPathSegments: 32, MaxRepeatedSegments: 3,
@@ -538,6 +540,9 @@ func (c *Config) validate() error {
 	if err := c.checkFeeds(); err != nil {
 		return err
 	}
+	if err := c.checkWebhooks(); err != nil {
+		return err
+	}
 	for i, s := range c.Seeds {
 		if err := checkAbsURL(s); err != nil {
 			return bad(fmt.Sprintf("seeds[%d]", i), "%v", err)
@@ -724,6 +729,28 @@ func (c *Config) checkFeeds() error {
 			return bad(key+".rule", "no rule set in extract is named %q", f.Rule)
 		}
 		paths[f.Path] = true
+	}
+	return nil
+}
+
+// checkWebhooks returns an error naming the first webhook setting that is
+// wrong.
+func (c *Config) checkWebhooks() error {
+	for i, w := range c.Webhooks {
+		key := fmt.Sprintf("webhooks[%d]", i)
+		if err := checkAbsURL(w.URL); err != nil {
+			return bad(key+".url", "%v", err)
+		}
+		switch {
+		case w.Secret == "" && w.SecretEnv == "":
+			return bad(key+".secret", "requests are signed: give a secret, or secret_env naming an environment variable that holds it")
+		case w.Secret != "" && w.SecretEnv != "":
+			return bad(key+".secret_env", "give secret or secret_env, not both")
+		case w.Rule != "" && c.ItemFields(w.Rule) == nil:
+			return bad(key+".rule", "no rule set in extract is named %q", w.Rule)
+		case w.Batch < 0:
+			return bad(key+".batch", "must be 0 (100) or more")
+		}
 	}
 	return nil
 }

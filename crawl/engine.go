@@ -78,7 +78,9 @@ type Engine struct {
 	// FeedStdout is where a feed with path - writes; nil discards.
 	FeedStdout io.Writer
 
-	committed chan struct{} // signalled after a commit that recorded pages, for the feeds
+	committed chan struct{}   // signalled after a commit that recorded pages, for the feeds
+	hooks     []*hookSender   // set by Run before its goroutines start
+	hookWake  []chan struct{} // one per hook, signalled like committed
 }
 
 // Stats are live counters of a run. Safe to read with Snapshot.
@@ -102,6 +104,8 @@ type Stats struct {
 	// Waiting is set when nothing is in flight and every queued URL waits
 	// for its retry time: the crawl is not stuck, it waits.
 	Waiting RetryWait
+	// Webhooks are the webhooks' deliveries, in config order.
+	Webhooks []WebhookState
 }
 
 // RetryWait is a crawl that has nothing to do but wait for retries.
@@ -243,6 +247,9 @@ func (e *Engine) Snapshot() Stats {
 	s.Bytes = atomic.LoadInt64(&e.stats.Bytes)
 	s.Uncommitted = e.uncommitted.Load()
 	s.ErrorClasses = e.errs.load()
+	for _, h := range e.hooks {
+		s.Webhooks = append(s.Webhooks, h.State())
+	}
 	return s
 }
 
@@ -324,6 +331,9 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 		return OutcomeFailed, err
 	}
 	defer feeds.close()
+	if err := e.openWebhooks(); err != nil {
+		return OutcomeFailed, err
+	}
 	runCtx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	e.cancel = cancel
@@ -348,6 +358,15 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	stopFeeds := make(chan struct{})
 	feedsWG.Add(1)
 	go func() { defer feedsWG.Done(); e.runFeeds(runCtx, feeds, stopFeeds) }()
+	// Webhooks deliver on their own: a receiver that is down retries with
+	// backoff and never holds the crawl.
+	hookCtx, stopHooks := context.WithCancel(context.Background())
+	defer stopHooks()
+	var hooksWG sync.WaitGroup
+	for i, h := range e.hooks {
+		hooksWG.Add(1)
+		go func() { defer hooksWG.Done(); h.run(hookCtx, e.hookWake[i]) }()
+	}
 	bodies, err := store.NewBodyCodec(e.cfg.Store.Bodies)
 	if err != nil {
 		return OutcomeFailed, err
@@ -402,6 +421,9 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 			e.fail(err)
 		}
 	}
+	stopHooks()
+	hooksWG.Wait()
+	e.drainWebhooks()
 	s.saveDirty()
 	if e.err != nil {
 		return OutcomeFailed, e.err
@@ -622,9 +644,11 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 		atomic.AddInt64(&e.stats.Pages, int64(res.Pages))
 		e.Metrics.committed(res.Pages, states)
 		if res.Pages > 0 {
-			select {
-			case e.committed <- struct{}{}:
-			default: // the feeds have a delivery pending, which takes this commit too
+			for _, c := range append(e.hookWake, e.committed) {
+				select {
+				case c <- struct{}{}:
+				default: // a delivery is pending, which takes this commit too
+				}
 			}
 		}
 		if len(res.NewByHost) > 0 {
@@ -669,4 +693,44 @@ func (e *Engine) runFeeds(ctx context.Context, feeds *feedSet, stop <-chan struc
 			}
 		}
 	}
+}
+
+// openWebhooks prepares the config's webhooks.
+func (e *Engine) openWebhooks() error {
+	e.hooks, e.hookWake = nil, nil
+	if len(e.cfg.Webhooks) == 0 {
+		return nil
+	}
+	db, ok := e.db.(WebhookStore)
+	if !ok {
+		return fmt.Errorf("webhooks: this database (%T) cannot record delivery positions", e.db)
+	}
+	hooks, err := openWebhooks(e.cfg, db, e.log)
+	if err != nil {
+		return err
+	}
+	e.hooks = hooks
+	for range hooks {
+		e.hookWake = append(e.hookWake, make(chan struct{}, 1))
+	}
+	return nil
+}
+
+// drainWebhooks delivers what the run committed last, each webhook for at
+// most its drain_timeout; what is left is delivered by the next run.
+func (e *Engine) drainWebhooks() {
+	var wg sync.WaitGroup
+	for _, h := range e.hooks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), h.cfg.drain())
+			defer cancel()
+			if !h.deliverAll(ctx) {
+				st := h.State()
+				e.log.Warn("webhook: items left for the next run", "url", h.cfg.URL, "err", st.LastError)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -44,6 +45,10 @@ type ExportOptions struct {
 	// NoHeader leaves out the CSV header row, for rows appended to a file
 	// that has it.
 	NoHeader bool
+	// UpTo, when not zero, keeps the items or pages with an id up to it.
+	UpTo int64
+	// Limit, when not zero, ends the export after that many rows.
+	Limit int64
 }
 
 // Check fills in the default Format and Table and returns an error naming
@@ -108,7 +113,7 @@ func (rd *Reader) ExportAfter(ctx context.Context, w io.Writer, o ExportOptions)
 	} else {
 		rows = &jsonRows{w: bw}
 	}
-	out := &positionRows{rowWriter: rows, last: o.After}
+	out := &positionRows{rowWriter: rows, last: o.After, limit: o.Limit}
 	switch o.Table {
 	case "items":
 		n, err = rd.exportItems(ctx, out, o)
@@ -118,6 +123,9 @@ func (rd *Reader) ExportAfter(ctx context.Context, w io.Writer, o ExportOptions)
 		n, err = rd.exportLinks(ctx, out, o)
 	case "page_data":
 		n, err = rd.exportPageData(ctx, out, o)
+	}
+	if errors.Is(err, errLimit) {
+		n, err = out.n, nil
 	}
 	if err == nil {
 		err = out.flush()
@@ -132,16 +140,23 @@ func (rd *Reader) ExportAfter(ctx context.Context, w io.Writer, o ExportOptions)
 }
 
 // positionRows passes rows on, remembering the id (first value) of the
-// last.
+// last, and ends the export with errLimit after limit rows.
 type positionRows struct {
 	rowWriter
-	last int64
+	last, n, limit int64
 }
 
+// errLimit ends an export at its Limit.
+var errLimit = errors.New("export limit reached")
+
 func (p *positionRows) row(vals []any) error {
+	if p.limit > 0 && p.n >= p.limit {
+		return errLimit
+	}
 	if id, ok := vals[0].(int64); ok {
 		p.last = id
 	}
+	p.n++
 	return p.rowWriter.row(vals)
 }
 
@@ -190,6 +205,9 @@ func (rd *Reader) exportItems(ctx context.Context, out rowWriter, o ExportOption
 	end, err := rd.maxID(ctx, "items")
 	if err != nil {
 		return 0, err
+	}
+	if o.UpTo > 0 {
+		end = min(end, o.UpTo)
 	}
 	where := ` WHERE id <= ?`
 	args := []any{end}
@@ -289,6 +307,9 @@ func (rd *Reader) exportPages(ctx context.Context, out rowWriter, o ExportOption
 	end, err := rd.maxID(ctx, "pages")
 	if err != nil {
 		return 0, err
+	}
+	if o.UpTo > 0 {
+		end = min(end, o.UpTo)
 	}
 	cols := pageColumns
 	bodyCols := `NULL, NULL`
