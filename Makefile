@@ -27,8 +27,8 @@ test: vet ## go vet and all tests with the race detector (PostgreSQL tests on a 
 demo: build ## crawl the built-in demo site on loopback into demo/demo.db
 	./$(BIN) demo
 
-bench: build ## benchmarks: throughput vs plain colly, frontier scale, politeness (prints a table)
-	CGO_ENABLED=1 $(GO) run -tags $(TAGS) ./bench
+bench: build ## benchmarks: throughput vs plain colly, frontier scale, politeness, workers on PostgreSQL (prints a table)
+	CGO_ENABLED=1 ./scripts/with-postgres $(GO) run -tags $(TAGS) ./bench
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -24,7 +24,13 @@
 //     pages/s and URLs claimed with the whole frontier queued;
 //   - politeness: bin/crawler crawls 1,000 rate-limited hosts for a bounded
 //     time; achieved pages/s against the sum of the allowed rates, and the
-//     server's count of requests over the limit.
+//     server's count of requests over the limit;
+//   - distributed: 1, 2 and 4 bin/crawler worker processes share one
+//     PostgreSQL crawl (the server CRAWLER_TEST_POSTGRES names: make bench
+//     starts a throwaway one): 1,000 hosts allowed 0.5 requests/s each, every
+//     worker holding at most a quarter of them, for a minute each, with the
+//     site's count of per-host violations; the fast site with politeness off
+//     to the end; and one worker on SQLite on the same crawl.
 //
 // Run it from the module root after "make build": go run ./bench [-run LIST].
 package main
@@ -74,9 +80,14 @@ type options struct {
 	politeRate, siteRate     float64
 	politeBurst, politeWork  int
 	politeFor                time.Duration
+
+	distHosts, distPages         int
+	distRate                     float64
+	distFor                      time.Duration
+	distFastHosts, distFastPages int
 }
 
-var measurements = []string{"throughput", "colly", "realsite", "frontier", "politeness"}
+var measurements = []string{"throughput", "colly", "realsite", "frontier", "politeness", "distributed"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -118,6 +129,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.siteRate, "site-rate", 2, "politeness: the site answers 429 above this rate per host")
 	fs.IntVar(&o.politeWork, "polite-workers", 64, "politeness: crawler workers")
 	fs.DurationVar(&o.politeFor, "polite-for", time.Minute, "politeness: crawl this long, then interrupt")
+	fs.IntVar(&o.distHosts, "dist-hosts", 1000, "distributed: politeness-bound hosts (each worker holds at most a quarter)")
+	fs.IntVar(&o.distPages, "dist-pages", 100, "distributed: politeness-bound pages per host")
+	fs.Float64Var(&o.distRate, "dist-rate", 0.5, "distributed: politeness.rate per host (the site refuses faster)")
+	fs.DurationVar(&o.distFor, "dist-for", time.Minute, "distributed: politeness-bound crawl time per worker count")
+	fs.IntVar(&o.distFastHosts, "dist-fast-hosts", 16, "distributed: fast site hosts")
+	fs.IntVar(&o.distFastPages, "dist-fast-pages", 1000, "distributed: fast site pages per host")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -131,7 +148,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat("go.mod"); err != nil {
 		return errors.New("run from the module root: go run ./bench")
 	}
-	if want("throughput", o.run) || want("realsite", o.run) || want("politeness", o.run) || want("frontier", o.run) && o.sliceHosts > 0 {
+	if want("throughput", o.run) || want("realsite", o.run) || want("politeness", o.run) || want("distributed", o.run) ||
+		want("frontier", o.run) && o.sliceHosts > 0 {
 		if _, err := os.Stat(o.crawler); err != nil {
 			return fmt.Errorf("crawler binary: %w (run make build)", err)
 		}
@@ -176,6 +194,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			err = b.frontier(ctx)
 		case "politeness":
 			err = b.politeness(ctx)
+		case "distributed":
+			err = b.distributed(ctx)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", m, err)

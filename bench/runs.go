@@ -46,6 +46,11 @@ func (b *bench) cmdFor(list string, bodies string) string {
 		args = append(args, fmt.Sprintf("-frontier-urls %d -frontier-hosts %d -frontier-time %v -slice-hosts %d -slice-pages %d -slice-for %v -workers %d",
 			o.frontierURLs, o.frontierHosts, o.frontierTime, o.sliceHosts, o.slicePages, o.sliceFor, o.workers))
 	}
+	if strings.Contains(list, "distributed") {
+		args = append([]string{"./scripts/with-postgres"}, args...)
+		args = append(args, fmt.Sprintf("-dist-hosts %d -dist-pages %d -dist-rate %g -dist-for %v -dist-fast-hosts %d -dist-fast-pages %d -polite-workers %d -workers %d -max-in-flight %d",
+			o.distHosts, o.distPages, o.distRate, o.distFor, o.distFastHosts, o.distFastPages, o.politeWork, o.workers, o.maxInFlight))
+	}
 	if strings.Contains(list, "politeness") {
 		args = append(args, fmt.Sprintf("-polite-hosts %d -polite-pages %d -polite-rate %g -polite-burst %d -site-rate %g -polite-workers %d -polite-for %v",
 			o.politeHosts, o.politePages, o.politeRate, o.politeBurst, o.siteRate, o.politeWork, o.politeFor))

@@ -3,6 +3,7 @@ package crawl
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -24,7 +25,11 @@ import (
 
 // Config is a crawl job's configuration, decoded from YAML over Defaults.
 type Config struct {
-	Database string   `yaml:"database"`
+	// Name names the crawl: on PostgreSQL, the schema that holds it, so
+	// that several crawls share one database and every worker started
+	// with this config joins this one.
+	Name     string   `yaml:"name"`
+	Database string   `yaml:"database"`  // a SQLite file, or a postgres:// URL
 	Seeds    URLList  `yaml:"seeds"`     // one URL may be written without a list
 	URLs     []string `yaml:"urls"`      // URL-list mode: fetch exactly these, follow nothing
 	URLsFile string   `yaml:"urls_file"` // URL-list mode: one URL per line
@@ -86,6 +91,10 @@ type Politeness struct {
 	MaxActiveHosts  int                     `yaml:"max_active_hosts"` // hosts held in memory at once
 	HostQueue       int                     `yaml:"host_queue"`       // URLs claimed ahead per host
 	LeaseDuration   time.Duration           `yaml:"lease_duration"`
+	// HostLease is how long a worker's lease on a host lasts unless
+	// renewed (every third of it): one worker owns a host at a time, and
+	// the hosts of a worker that died are taken over after it.
+	HostLease time.Duration `yaml:"host_lease"`
 }
 
 // HostOverride replaces the default politeness for one host.
@@ -167,6 +176,7 @@ type StoreOptions struct {
 // Defaults returns the built-in configuration that config files are decoded over.
 func Defaults() Config {
 	return Config{
+		Name:             store.DefaultCrawlName,
 		Database:         "crawl.db",
 		Feeds:            []Feed{},
 		Webhooks:         []Webhook{},
@@ -181,7 +191,7 @@ func Defaults() Config {
 			MaxCrawlDelay: 30 * time.Second, LatencyFactor: 1, BackoffBase: 5 * time.Second,
 			BackoffMax: 10 * time.Minute, MaxRetryAfter: time.Hour, HostFailures: 10, RobotsRetries: 5,
 			RespectNofollow: true, RespectNoindex: true, MaxActiveHosts: 4096, HostQueue: 8,
-			LeaseDuration: 10 * time.Minute,
+			LeaseDuration: 10 * time.Minute, HostLease: 2 * time.Minute,
 		},
 		Fetch: Fetch{
 			UserAgent:      "crawler/1.0 (+https://github.com/crawler-dev/crawler)",
@@ -273,7 +283,7 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !filepath.IsAbs(cfg.Database) {
+	if !filepath.IsAbs(cfg.Database) && !store.IsPostgres(cfg.Database) {
 		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
 	}
 	if cfg.URLsFile != "" && !filepath.IsAbs(cfg.URLsFile) {
@@ -535,7 +545,10 @@ func bad(key, format string, args ...any) error {
 
 func (c *Config) validate() error {
 	if c.Database == "" {
-		return bad("database", "must name a file")
+		return bad("database", "must name a file or a postgres:// URL")
+	}
+	if err := store.CheckCrawlName(c.Name); err != nil {
+		return bad("name", "%v", err)
 	}
 	if err := c.checkFeeds(); err != nil {
 		return err
@@ -647,10 +660,16 @@ func (c *Config) validate() error {
 		{"fetch.connect_timeout", c.Fetch.ConnectTimeout}, {"fetch.tls_timeout", c.Fetch.TLSTimeout},
 		{"fetch.header_timeout", c.Fetch.HeaderTimeout}, {"fetch.idle_timeout", c.Fetch.IdleTimeout},
 		{"fetch.total_timeout", c.Fetch.TotalTimeout}, {"politeness.lease_duration", c.Politeness.LeaseDuration},
+		{"politeness.host_lease", c.Politeness.HostLease},
 	} {
 		if d.v <= 0 {
 			return bad(d.key, "must be a positive duration such as 10s, got %v", d.v)
 		}
+	}
+	if need := c.hostLeaseNeed(c.Politeness.MaxCrawlDelay) + hostLeaseMargin; c.Politeness.HostLease < need {
+		return bad("politeness.host_lease", "must be at least %v (fetch.total_timeout %v + politeness.max_crawl_delay %v + %v): "+
+			"a request starts only while the host's lease outlives it and the host's delay, got %v",
+			need, c.Fetch.TotalTimeout, c.Politeness.MaxCrawlDelay, hostLeaseMargin, c.Politeness.HostLease)
 	}
 	if c.Fetch.UserAgent == "" {
 		return bad("fetch.user_agent", "must not be empty")
@@ -684,6 +703,21 @@ func (c *Config) validate() error {
 		return bad("extract", "%v", err)
 	}
 	return nil
+}
+
+// hostLeaseMargin is what a host lease must hold beyond a request and
+// the host's delay, for the renewal that comes before them.
+const hostLeaseMargin = 5 * time.Second
+
+// hostLeaseNeed is how long a host's lease must still run for a worker to
+// start a request to it: the request's total timeout and the host's delay
+// (capped at max_crawl_delay, the longest delay a config promises), so
+// that no request can outlive the lease and a worker that takes the host
+// over waits at least the delay after it. A host paced slower than that
+// is still kept waiting by its next allowed time, which the new owner
+// reads.
+func (c *Config) hostLeaseNeed(delay time.Duration) time.Duration {
+	return c.Fetch.TotalTimeout + min(delay, c.Politeness.MaxCrawlDelay)
 }
 
 func checkAbsURL(s string) error {
@@ -753,4 +787,27 @@ func (c *Config) checkWebhooks() error {
 		}
 	}
 	return nil
+}
+
+// Settings returns, per group, what of the configuration decides what a
+// crawl is: where it starts (seeds and sitemaps; not a URL list, which
+// each run may give anew), its scope, its extraction rules and the
+// canonical form of its URLs, each as canonical JSON. Every worker of a
+// crawl must agree on them, and a resumed crawl should: the store records
+// them at the first run and refuses a run whose settings differ.
+func (c *Config) Settings() map[string]string {
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			// Plain data: strings, numbers, slices and maps of them.
+			panic(err)
+		}
+		return string(b)
+	}
+	return map[string]string{
+		"seeds":            enc(struct{ Seeds, Sitemaps []string }{c.Seeds, c.Sitemaps}),
+		"scope":            enc(c.Scope),
+		"rules":            enc(c.Extract),
+		"canonicalization": enc(c.Canonical),
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,14 +39,15 @@ const (
 
 // Engine runs one crawl over one database. Create it with New, then Run.
 type Engine struct {
-	cfg   *Config
-	db    Store
-	log   *slog.Logger
-	norm  *urlnorm.Normalizer
-	scope *scope
-	rules *parse.Rules
-	fetch *fetcher
-	seen  *seenCache
+	cfg    *Config
+	db     Store   // retries calls while the database is unavailable
+	outage *outage // whether it is
+	log    *slog.Logger
+	norm   *urlnorm.Normalizer
+	scope  *scope
+	rules  *parse.Rules
+	fetch  *fetcher
+	seen   *seenCache
 	// hostOverrides are politeness.hosts by canonical host.
 	hostOverrides hostMap[HostOverride]
 	agent         string
@@ -62,6 +64,14 @@ type Engine struct {
 	drained      chan struct{}   // signalled when uncommitted drops to zero
 	pagesAtStart int
 	ticks        <-chan time.Time // replaces the dispatch loop's 250 ms ticker when set (tests)
+
+	// pending counts, per host id, the outcomes of leases handed to
+	// workers (or skipped at dispatch) that the writer has not written
+	// yet: a host is released only when it has none, so that everything
+	// still leased under its lease then is a claim nobody will record
+	// (one whose answer the database lost) and can return to the queue.
+	pendingMu sync.Mutex
+	pending   map[int64]int // guarded by pendingMu
 
 	errOnce sync.Once
 	err     error
@@ -137,8 +147,10 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 		f.close()
 		return nil, fmt.Errorf("politeness.hosts: %w", err)
 	}
+	out := newOutage(log)
 	e := &Engine{
-		cfg: cfg, db: db, log: log, norm: norm, rules: rules, fetch: f, hostOverrides: overrides,
+		cfg: cfg, db: &retryStore{Store: db, o: out}, outage: out, log: log, norm: norm, rules: rules, fetch: f,
+		hostOverrides: overrides, pending: map[int64]int{},
 		seen:  newSeenCache(cfg.Store.DedupCache),
 		agent: robots.ProductToken(cfg.Fetch.UserAgent),
 	}
@@ -219,6 +231,37 @@ func (e *Engine) fail(err error) {
 
 func (e *Engine) sendResult(o store.Outcome) {
 	e.results <- o
+}
+
+// outcomeDue counts an outcome of host that the writer will write.
+func (e *Engine) outcomeDue(host int64) {
+	e.pendingMu.Lock()
+	e.pending[host]++
+	e.pendingMu.Unlock()
+}
+
+// outcomesWritten counts the outcomes of batch as written (or dropped).
+func (e *Engine) outcomesWritten(batch []store.Outcome) {
+	e.pendingMu.Lock()
+	defer e.pendingMu.Unlock()
+	for _, o := range batch {
+		if o.Lease.ID == 0 {
+			continue
+		}
+		if n := e.pending[o.Lease.HostID] - 1; n > 0 {
+			e.pending[o.Lease.HostID] = n
+		} else {
+			delete(e.pending, o.Lease.HostID)
+		}
+	}
+}
+
+// outcomesDue reports whether host has outcomes the writer has not
+// written yet.
+func (e *Engine) outcomesDue(host int64) bool {
+	e.pendingMu.Lock()
+	defer e.pendingMu.Unlock()
+	return e.pending[host] > 0
 }
 
 // settle counts n outcomes as committed (or dropped) and, when none is left,
@@ -334,6 +377,10 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	if err := e.openWebhooks(); err != nil {
 		return OutcomeFailed, err
 	}
+	hostname, _ := os.Hostname()
+	if _, err := e.db.StartWorker(ctx, hostname, os.Getpid(), e.cfg.Politeness.HostLease); err != nil {
+		return OutcomeFailed, err
+	}
 	runCtx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	e.cancel = cancel
@@ -425,6 +472,16 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	hooksWG.Wait()
 	e.drainWebhooks()
 	s.saveDirty()
+	// The hosts go back to the crawl, for the other workers. A database
+	// still unavailable gets a while: the leases run out by themselves.
+	endCtx, endCancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer endCancel()
+	if err := s.releaseAll(endCtx); err != nil {
+		e.log.Warn("release host leases", "err", err)
+	}
+	if err := e.db.StopWorker(endCtx); err != nil {
+		e.log.Warn("record the end of this worker", "err", err)
+	}
 	if e.err != nil {
 		return OutcomeFailed, e.err
 	}
@@ -461,7 +518,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		var jobs chan job
 		var h *host
 		var j job
-		if !s.stopping {
+		if !s.stopping && !e.outage.down.Load() {
 			var at time.Time
 			var ok bool
 			h, j, at, ok = s.next(now)
@@ -615,10 +672,12 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 			}
 		}
 		if e.err != nil {
+			e.outcomesWritten(batch)
 			e.settle(int64(len(batch)))
 			continue
 		}
 		res, err := e.db.Commit(context.WithoutCancel(ctx), batch)
+		e.outcomesWritten(batch)
 		if err != nil {
 			e.fail(err)
 			e.settle(int64(len(batch)))
@@ -670,7 +729,7 @@ func (e *Engine) openFeeds(ctx context.Context) (*feedSet, error) {
 	}
 	db, ok := e.db.(FeedStore)
 	if !ok {
-		return nil, fmt.Errorf("feeds: this database (%T) cannot record feed positions", e.db)
+		return nil, fmt.Errorf("feeds: only the SQLite store records feed positions so far; this database is %T", e.db)
 	}
 	return openFeeds(ctx, db, e.cfg, e.FeedStdout)
 }
@@ -703,7 +762,7 @@ func (e *Engine) openWebhooks() error {
 	}
 	db, ok := e.db.(WebhookStore)
 	if !ok {
-		return fmt.Errorf("webhooks: this database (%T) cannot record delivery positions", e.db)
+		return fmt.Errorf("webhooks: only the SQLite store records delivery positions so far; this database is %T", e.db)
 	}
 	hooks, err := openWebhooks(e.cfg, db, e.log)
 	if err != nil {

@@ -39,6 +39,7 @@ type Explanation struct {
 	Updated      time.Time     `json:"updated"`
 	Attempts     int           `json:"attempts"`
 	Claims       int           `json:"claims"`
+	Worker       string        `json:"worker,omitempty"` // the worker that claimed it last: recorded it, or holds it
 	Redirects    int           `json:"redirects,omitempty"`
 	Status       int           `json:"status,omitempty"`
 	LastError    string        `json:"last_error,omitempty"`
@@ -175,7 +176,7 @@ type explainContext struct {
 func buildExplanation(u *store.URLInfo, c explainContext) Explanation {
 	e := Explanation{
 		URL: u.URL, State: u.State, Reason: u.Reason, Source: u.Source, Depth: u.Depth,
-		Discovered: u.DiscoveredAt, Updated: u.UpdatedAt, Attempts: u.Attempts, Claims: u.Claims,
+		Discovered: u.DiscoveredAt, Updated: u.UpdatedAt, Attempts: u.Attempts, Claims: u.Claims, Worker: u.Worker,
 		Redirects: u.Redirects, Status: u.Status, LastError: u.LastError, Parent: u.ParentURL,
 		ParentAnchor: u.ParentAnchor, InboundTotal: u.InboundTotal, Now: c.Now, ConfigKnown: c.ConfigKnown,
 	}

@@ -408,9 +408,10 @@ type fetchInfo struct {
 	headers     bool                    // the response headers arrived
 	received    int64                   // body bytes read from the network
 	truncated   bool
-	contentType string // original Content-Type, charset included
-	encoding    string // Content-Encoding decoded by the transport
-	via         string // the way out the router chose: "direct" or a proxy's scheme://host:port
+	contentType string    // original Content-Type, charset included
+	encoding    string    // Content-Encoding decoded by the transport
+	via         string    // the way out the router chose: "direct" or a proxy's scheme://host:port
+	answered    time.Time // when the response headers arrived
 }
 
 type fetchInfoKey struct{}
@@ -437,7 +438,7 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil || info == nil {
 		return res, err
 	}
-	info.headers = true
+	info.headers, info.answered = true, time.Now()
 	info.contentType = res.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(info.contentType); err == nil {
 		res.Header.Set("Content-Type", mt)
@@ -671,6 +672,7 @@ type response struct {
 	encoding    string
 	via         string // "direct" or the proxy's scheme://host:port, never its credentials
 	dur         time.Duration
+	answered    time.Time // when the response headers arrived
 }
 
 // client is a worker's own colly collector, sharing the fetcher's transport.
@@ -715,7 +717,7 @@ func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, t timeo
 	}
 	return &response{
 		status: r.StatusCode, header: *r.Headers, body: r.Body, truncated: info.truncated,
-		contentType: info.contentType, encoding: info.encoding, via: info.via, dur: dur,
+		contentType: info.contentType, encoding: info.encoding, via: info.via, dur: dur, answered: info.answered,
 	}, nil
 }
 

@@ -30,6 +30,7 @@ type HostPace struct {
 	Leased       int        `json:"leased"`
 	Pages        int        `json:"pages"`
 	Errors       int        `json:"errors"`
+	Owner        string     `json:"owner,omitempty"` // the worker holding the host's lease
 }
 
 // HostPaces returns the pace of each host at now. With a politeness
@@ -54,7 +55,7 @@ func newHostPace(h *store.HostInfo, now time.Time) HostPace {
 	j := HostPace{
 		Origin: h.Origin, State: h.State, Reason: h.Reason, DelayMS: h.DelayMS, CrawlDelayMS: h.CrawlDelayMS,
 		LatencyMS: h.LatencyMS, BackoffLevel: h.BackoffLevel, Failures: h.Failures, Queued: h.Queued,
-		Leased: h.Leased, Pages: h.Pages, Errors: h.Errors, DelaySource: "unknown",
+		Leased: h.Leased, Pages: h.Pages, Errors: h.Errors, DelaySource: "unknown", Owner: h.Owner,
 	}
 	if t := h.PausedUntil(now); !t.IsZero() {
 		j.PausedUntil = &t

@@ -3,6 +3,7 @@ package crawl
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -32,10 +33,10 @@ type host struct {
 	robotsFailures int
 	robotsFetching bool
 	crawlDelay     time.Duration
-	lastSent       time.Time // when the last request was handed to a worker
+	lastSent       time.Time // when the last request was handed to a worker (or answered, if later)
 
 	pausedUntil  time.Time // backoff / Retry-After / robots retry
-	notBefore    time.Time // hosts.next_allowed_at as this run found it: no request before
+	notBefore    time.Time // no request before: hosts.next_allowed_at as this run found it, or a late request's interval
 	reserved     time.Time // hosts.next_allowed_at as written: requests up to reserved-interval are covered
 	reserving    bool      // a reservation is being written
 	reserveUntil time.Time // the reservation being written
@@ -49,6 +50,12 @@ type host struct {
 	reason       string // why it is slow or paused, for status and explain
 	dirty        bool
 	givenUp      bool
+
+	// The host's lease (see store.HostToken): token, and when it ends
+	// by the local clock (the database-time remainder at its last grant
+	// or renewal, counted from before that was asked for).
+	token    int64
+	leaseEnd time.Time
 
 	readyAt time.Time
 	index   int // in the ready heap, -1 if absent
@@ -155,6 +162,10 @@ type scheduler struct {
 	reservingNow bool    // a batch of reservations is being written
 
 	running map[jobKey]Running // fetches handed to workers and not finished
+
+	renewing  bool      // a renewal of the host leases is being written
+	nextRenew time.Time // when the leases are renewed next
+	lastRenew time.Time // when the last renewal was asked for
 }
 
 // jobKey identifies a job among those running: a page by its lease, a
@@ -377,6 +388,13 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 		if h.interval > 0 && h.reserved.Sub(now.Add(h.interval+reserveSlack)) < reserveAhead/2 {
 			s.reserve(h, now) // before it runs out, so the host need not wait
 		}
+		if need := s.e.cfg.hostLeaseNeed(h.interval) + reserveSlack; h.leaseEnd.Sub(now) < need {
+			// No request unless the host's lease outlives it and the
+			// host's delay after it: renew first.
+			s.renewSoon(now)
+			heap.Pop(&s.ready)
+			continue
+		}
 		if s.e.cfg.Politeness.ObeyRobots && (h.robots == nil || now.After(h.robotsExpires)) {
 			return h, job{kind: jobRobots, origin: h.origin, hostID: h.id}, time.Time{}, true
 		}
@@ -385,6 +403,7 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 			// Skipped without a request: no token spent.
 			h.queue = h.queue[1:]
 			s.e.uncommitted.Add(1)
+			s.e.outcomeDue(h.id)
 			s.e.sendResult(store.Outcome{Lease: l, State: store.StateSkipped, Reason: why})
 			s.refill(h)
 			s.update(h, now)
@@ -405,6 +424,7 @@ func (s *scheduler) sent(h *host, j job, now time.Time) {
 		s.running[keyOf(j)] = Running{URL: j.origin + "/robots.txt", Since: now}
 	} else {
 		s.running[keyOf(j)] = Running{URL: j.lease.URL, Since: now}
+		s.e.outcomeDue(h.id)
 		h.queue = h.queue[1:]
 		s.dispatched++
 	}
@@ -471,11 +491,15 @@ func (s *scheduler) refill(h *host) {
 		return
 	}
 	h.claiming = true
-	id, n, lease := h.id, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
+	tok, n, lease := store.HostToken{ID: h.id, Token: h.token}, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
 	s.ask(func(ctx context.Context) func() {
-		ls, due, err := s.e.db.Claim(ctx, id, n, lease)
+		ls, due, err := s.e.db.Claim(ctx, tok, n, lease)
 		return func() {
 			h.claiming = false
+			if errors.Is(err, store.ErrHostLost) {
+				s.lose(h, tok.Token)
+				return
+			}
 			if err != nil {
 				s.e.fail(err)
 				return
@@ -505,15 +529,17 @@ func (s *scheduler) activate(now time.Time) {
 	s.activating = true
 	after := s.cursor
 	limit = min(limit, 512)
+	ttl := s.e.cfg.Politeness.HostLease
 	s.ask(func(ctx context.Context) func() {
-		rows, err := s.e.db.ReadyHosts(ctx, after, limit)
+		asked := s.now()
+		rows, err := s.e.db.LeaseHosts(ctx, store.HostQuery{After: after, Limit: limit}, ttl)
 		return func() {
 			s.activating = false
 			if err != nil {
 				s.e.fail(err)
 				return
 			}
-			s.adopt(rows)
+			s.adopt(rows, asked)
 			if len(rows) == limit {
 				s.cursor = rows[len(rows)-1].ID
 			} else {
@@ -530,6 +556,7 @@ func (s *scheduler) activate(now time.Time) {
 // sweep runs on every tick: it claims for hosts whose retries came due and
 // retires hosts with nothing left, so no wake-up can be lost.
 func (s *scheduler) sweep() {
+	s.renew(s.now())
 	for _, h := range s.hosts {
 		s.refill(h)
 		s.maybeRetire(h)
@@ -539,7 +566,7 @@ func (s *scheduler) sweep() {
 // maybeRetire drops an idle, exhausted host from memory. A host whose
 // URLs all wait for a retry time is retired too if that time is far off.
 func (s *scheduler) maybeRetire(h *host) {
-	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching {
+	if h.inflight > 0 || h.claiming || len(h.queue) > 0 || h.robotsFetching || s.e.outcomesDue(h.id) {
 		return
 	}
 	now := s.now()
@@ -553,6 +580,7 @@ func (s *scheduler) maybeRetire(h *host) {
 	if h.dirty {
 		s.save([]*host{h})
 	}
+	s.release(h)
 	if h.givenUp {
 		return
 	}
@@ -590,46 +618,198 @@ func (s *scheduler) newURLs(byHost map[int64]int) {
 	if len(ids) == 0 {
 		return
 	}
+	ttl := s.e.cfg.Politeness.HostLease
 	s.ask(func(ctx context.Context) func() {
-		rows, err := s.e.db.Hosts(ctx, ids)
+		asked := s.now()
+		rows, err := s.e.db.LeaseHosts(ctx, store.HostQuery{IDs: ids, Limit: len(ids)}, ttl)
 		return func() {
 			if err != nil {
 				s.e.fail(err)
 				return
 			}
-			s.adopt(rows)
+			s.adopt(rows, asked)
 		}
 	})
 }
 
-// adopt makes hosts active.
-func (s *scheduler) adopt(rows []store.HostRow) {
+// adopt makes hosts active: rows are hosts leased to this worker, asked
+// for at asked.
+func (s *scheduler) adopt(rows []store.HostRow, asked time.Time) {
 	now := s.now()
 	for _, r := range rows {
-		if _, ok := s.hosts[r.ID]; ok || r.State != "active" || r.Queued == 0 {
+		if old, ok := s.hosts[r.ID]; ok {
+			// Held already (it cannot be leased twice): keep the newer lease.
+			old.token, old.leaseEnd = r.Token, asked.Add(r.LeaseLeft)
 			continue
 		}
 		h, ok := s.retired[r.ID]
 		if ok {
 			delete(s.retired, r.ID)
 			h.more, h.claimAfter = true, time.Time{}
+			// Another worker may have held the host meanwhile: then its
+			// reservation is past this worker's own.
+			if t := time.UnixMilli(r.NextAllowedAt); r.NextAllowedAt > 0 && t.After(h.reserved) {
+				h.notBefore, h.reserved = t, t
+			}
+			if t := time.UnixMilli(r.NextFetchAt); r.NextFetchAt > 0 && t.After(h.pausedUntil) {
+				h.pausedUntil = t
+			}
 		} else {
 			h = s.newHost(r)
 		}
+		h.token, h.leaseEnd = r.Token, asked.Add(r.LeaseLeft)
 		s.hosts[r.ID] = h
+		if s.stopping || r.State != "active" {
+			s.maybeRetire(h)
+			continue
+		}
 		s.refill(h)
 		s.update(h, now)
 	}
 }
 
+// renewSoon renews the host leases now rather than at their time, unless
+// a renewal was asked for within the last second.
+func (s *scheduler) renewSoon(now time.Time) {
+	if next := s.lastRenew.Add(time.Second); next.Before(s.nextRenew) {
+		s.nextRenew = next
+	}
+	s.renew(now)
+}
+
+// renew extends the leases of the hosts held, every third of the lease
+// (and when renewSoon asks), which also records the worker's heartbeat.
+// A host whose lease is lost is dropped.
+func (s *scheduler) renew(now time.Time) {
+	if s.renewing || now.Before(s.nextRenew) {
+		return
+	}
+	ttl := s.e.cfg.Politeness.HostLease
+	var held []store.HostToken
+	hosts := map[int64]*host{}
+	for _, h := range s.hosts {
+		if h.token != 0 {
+			held = append(held, store.HostToken{ID: h.id, Token: h.token})
+			hosts[h.id] = h
+		}
+	}
+	s.renewing = true
+	s.lastRenew = now
+	s.nextRenew = now.Add(ttl / 3)
+	s.ask(func(ctx context.Context) func() {
+		asked := s.now()
+		left, err := s.e.db.RenewHosts(ctx, held, ttl)
+		return func() {
+			s.renewing = false
+			if err != nil {
+				s.e.fail(err)
+				return
+			}
+			now := s.now()
+			for _, t := range held {
+				h := hosts[t.ID]
+				if h.token != t.Token {
+					continue // released or leased anew meanwhile
+				}
+				d, ok := left[t.ID]
+				if !ok {
+					s.lose(h, t.Token)
+					continue
+				}
+				h.leaseEnd = asked.Add(d)
+				if s.hosts[h.id] == h {
+					s.update(h, now)
+				}
+			}
+		}
+	})
+}
+
+// lose drops a host whose lease (token) another worker took over, or
+// that ran out: what it had claimed is the new holder's, and the outcomes
+// of its fetches in flight will be refused as stale.
+func (s *scheduler) lose(h *host, token int64) {
+	if h.token != token || h.token == 0 {
+		return
+	}
+	s.e.log.Warn("lost the lease on a host: another worker took it over", "host", h.origin)
+	h.token = 0
+	h.queue = nil
+	h.more = false
+	if h.index >= 0 {
+		heap.Remove(&s.ready, h.index)
+	}
+	if s.hosts[h.id] == h {
+		delete(s.hosts, h.id)
+	}
+}
+
+// release ends this worker's lease on h, retired once the writer has
+// written every outcome of it: URLs still leased under it then are claims
+// whose answer the database lost, and return to the queue.
+func (s *scheduler) release(h *host) {
+	if h.token == 0 {
+		return
+	}
+	t := store.HostRelease{HostToken: store.HostToken{ID: h.id, Token: h.token}}
+	h.token = 0
+	if !h.reserving && h.interval > 0 && !h.lastSent.IsZero() {
+		// The reservation reaches past requests that will not be sent
+		// under this lease: bring it back to just cover one more request
+		// at the host's next allowed time, so that the next holder waits
+		// at most an interval longer than the host asks (this worker, if
+		// it leases the host again, sends that request without waiting
+		// for a reservation).
+		next := h.lastSent.Add(max(h.interval, h.crawlDelay))
+		next = next.Add(h.interval + reserveSlack)
+		if next.Before(h.reserved) {
+			t.NextAllowedAt = next
+			h.reserved = next
+		}
+	}
+	s.ask(func(ctx context.Context) func() {
+		if err := s.e.db.ReleaseHosts(ctx, []store.HostRelease{t}); err != nil {
+			return func() { s.e.fail(err) }
+		}
+		return nil
+	})
+}
+
+// releaseAll ends the leases of every host held, at the end of a run,
+// once the feeder has stopped.
+func (s *scheduler) releaseAll(ctx context.Context) error {
+	var held []store.HostRelease
+	for _, h := range s.hosts {
+		if h.token != 0 {
+			held = append(held, store.HostRelease{HostToken: store.HostToken{ID: h.id, Token: h.token}})
+			h.token = 0
+		}
+	}
+	return s.e.db.ReleaseHosts(ctx, held)
+}
+
 // finished handles a worker's report: politeness bookkeeping for the host.
 func (s *scheduler) finished(d done, now time.Time) {
+	run, wasRunning := s.running[keyOf(d.job)]
 	delete(s.running, keyOf(d.job))
 	h, ok := s.hosts[d.job.hostID]
 	if !ok {
 		return
 	}
 	h.inflight--
+	if wasRunning && d.answerLag > 0 && h.lim.Burst() <= 1 {
+		// The host saw the request at some moment up to its answer, later
+		// than its dispatch on a busy machine: it hears the next one no
+		// sooner than its interval after the answer (unless a burst
+		// allows requests back to back).
+		seen := run.Since.Add(d.answerLag)
+		if seen.After(h.lastSent) {
+			h.lastSent = seen
+		}
+		if t := seen.Add(h.interval); t.After(h.notBefore) {
+			h.notBefore = t
+		}
+	}
 	if d.job.kind == jobRobots {
 		s.robotsDone(h, d, now)
 	}

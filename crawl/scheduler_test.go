@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"sync"
@@ -277,5 +278,64 @@ func TestAskKeepsOrderWithoutGoroutines(t *testing.T) {
 	}
 	if err := goleak.Find(before); err != nil {
 		t.Errorf("goroutines left after the feeder stopped: %v", err)
+	}
+}
+
+// TestLateRequestPaces: a request answered later than it was dispatched
+// (a busy machine, or a slow server) counts for the host's pace from its
+// answer: the server may have seen it as late as that, and never sees two
+// requests closer than the host's interval.
+func TestLateRequestPaces(t *testing.T) {
+	m := newSim(t, linkSite(""), func(cfg *Config, base string) {
+		cfg.Seeds = numbered(base, 10)
+		cfg.Politeness.ObeyRobots = false
+		cfg.Politeness.Rate = 1
+		cfg.Politeness.Burst = 1
+		cfg.Politeness.LatencyFactor = 0
+	})
+	m.runUntil("the host ready", func() bool { return m.s.ready.Len() == 1 })
+	h := m.s.ready[0]
+	var now time.Time
+	var j job
+	for try := 0; ; try++ {
+		m.pump()
+		now = m.now()
+		hh, jj, at, ok := m.s.next(now)
+		if ok && hh == h {
+			j = jj
+			break
+		}
+		if try == 20 {
+			t.Fatalf("host not ready at %v", now)
+		}
+		next := now.Add(simTick)
+		if at.After(next) {
+			next = at
+		}
+		m.setNow(next)
+	}
+	m.s.sent(h, j, now)
+	// Answered 400 ms after its dispatch, done 100 ms later.
+	finished := now.Add(500 * time.Millisecond)
+	m.s.finished(done{job: j, class: classOK, status: 200, answerLag: 400 * time.Millisecond}, finished)
+	if got, want := h.nextTime(finished), now.Add(1400*time.Millisecond); got.Before(want) {
+		t.Fatalf("next request at dispatch+%v, want no sooner than the answer+1s (dispatch+%v)", got.Sub(now), want.Sub(now))
+	}
+}
+
+// TestResponseAnsweredAt: a response says when its headers arrived, for
+// the host's pace (see TestLateRequestPaces).
+func TestResponseAnsweredAt(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/")
+	before := time.Now()
+	r, err := getOnce(t, cfg, srv.URL+"/")
+	after := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.answered.Before(before) || r.answered.After(after) {
+		t.Fatalf("answered at %v, want between %v and %v", r.answered, before, after)
 	}
 }

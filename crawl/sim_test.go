@@ -189,6 +189,7 @@ func (m *sim) commit() bool {
 	if err != nil {
 		m.t.Fatalf("commit: %v", err)
 	}
+	m.e.outcomesWritten(batch)
 	m.e.settle(int64(len(batch)))
 	if len(res.NewByHost) > 0 {
 		m.s.newURLs(res.NewByHost)
@@ -213,6 +214,7 @@ func (m *sim) fetch(j job) {
 	if d.class != classHostDown {
 		d.latency = lat // the site's synthetic latency, not the loopback's
 	}
+	d.answerLag = 0 // answered at its synthetic instant, as latency says
 	f := simFetch{end: m.now().Add(lat), d: d}
 	for {
 		select {

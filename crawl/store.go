@@ -28,17 +28,26 @@ type Store interface {
 	// Pending reports the URLs queued or leased and the earliest time a
 	// queued one becomes due.
 	Pending(ctx context.Context) (n int, nextDue time.Time, err error)
-	// Claim leases up to n due URLs of a host; when fewer are due, it
-	// also says when the next one is.
-	Claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]store.Lease, time.Time, error)
+	// StartWorker records this process as a worker of the crawl.
+	StartWorker(ctx context.Context, hostname string, pid int, hostLease time.Duration) (int64, error)
+	// StopWorker records that the worker ended cleanly.
+	StopWorker(ctx context.Context) error
+	// LeaseHosts leases to this worker, for ttl, hosts with queued URLs
+	// that nobody holds, taking over those whose lease ran out.
+	LeaseHosts(ctx context.Context, q store.HostQuery, ttl time.Duration) ([]store.HostRow, error)
+	// RenewHosts extends the leases held and records the worker's
+	// heartbeat; it returns how long each lease still held has left.
+	RenewHosts(ctx context.Context, held []store.HostToken, ttl time.Duration) (map[int64]time.Duration, error)
+	// ReleaseHosts ends leases, once their outcomes are recorded; URLs still
+	// leased under them return to the queue.
+	ReleaseHosts(ctx context.Context, held []store.HostRelease) error
+	// Claim leases up to n due URLs of a host under its host lease
+	// (store.ErrHostLost when it is no longer held); when fewer are due,
+	// it also says when the next one is.
+	Claim(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error)
 	// Commit records outcomes exactly once: one whose lease is no longer
 	// held is ignored.
 	Commit(ctx context.Context, batch []store.Outcome) (store.CommitResult, error)
-	// ReadyHosts returns up to limit active hosts with queued URLs and an
-	// id above after, in id order.
-	ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error)
-	// Hosts returns the rows of the given hosts.
-	Hosts(ctx context.Context, ids []int64) ([]store.HostRow, error)
 	// ReserveHosts moves hosts' next allowed request times forward.
 	ReserveHosts(ctx context.Context, rs []store.HostReservation) error
 	// SaveHosts persists hosts' politeness state.

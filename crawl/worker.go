@@ -60,6 +60,12 @@ type done struct {
 	retryAfter time.Duration
 	robots     *robotsResult // for jobRobots
 	page       bool          // a page row will be recorded
+	// answerLag is how long after the worker took the job the host's
+	// answer began (0: unknown). The host's pace counts from then: the
+	// server saw the request at some moment between its dispatch and its
+	// answer, and on a busy machine (this one or the server's) that can be
+	// well after the dispatch.
+	answerLag time.Duration
 }
 
 // robotsResult is a fetched robots.txt and what it means for the host.
@@ -121,6 +127,9 @@ func (w *worker) robots(ctx context.Context, j job) {
 			}
 			break
 		}
+		if hop == 0 && !r.answered.IsZero() {
+			d.answerLag = r.answered.Sub(start) // the first hop is the host's
+		}
 		res.status = r.status
 		if next, ok := nextRobotsHop(target, r, hop); ok {
 			target = next
@@ -171,6 +180,7 @@ func (w *worker) page(ctx context.Context, j job) {
 	l := j.lease
 	out := store.Outcome{Lease: l, Attempted: true}
 	d := done{job: j}
+	start := time.Now()
 	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts())
 	if err != nil {
 		d.class, out.Reason = classifyErr(err)
@@ -188,6 +198,9 @@ func (w *worker) page(ctx context.Context, j job) {
 		return
 	}
 	d.latency, d.status = r.dur, r.status
+	if !r.answered.IsZero() {
+		d.answerLag = r.answered.Sub(start)
+	}
 	out.Status = r.status
 	e.countResponse(r.status, r.dur, len(r.body))
 	d.class = classifyStatus(r.status)

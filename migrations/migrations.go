@@ -1,6 +1,6 @@
 // Package migrations holds the numbered SQL files that define the crawler's
-// schema, one set per database engine: sqlite/ for the SQLite store (and,
-// beside it, one directory per further engine). Files are named
+// schema, one set per database engine: sqlite/ for the SQLite store,
+// postgres/ for the PostgreSQL store. Files are named
 // NNNN_name.sql, applied in order, once each, and never edited after
 // release: a change is a new file with the next number.
 package migrations
@@ -17,11 +17,14 @@ import (
 
 // files holds every set, one directory each.
 //
-//go:embed sqlite/*.sql
+//go:embed sqlite/*.sql postgres/*.sql
 var files embed.FS
 
 // SQLite returns the SQLite store's migrations.
 func SQLite() fs.FS { return set("sqlite") }
+
+// Postgres returns the PostgreSQL store's migrations.
+func Postgres() fs.FS { return set("postgres") }
 
 // set returns the files of the set in directory dir.
 func set(dir string) fs.FS {

@@ -44,6 +44,9 @@ func TestSetsNumbered(t *testing.T) {
 	if ms, err := List(SQLite()); err != nil || len(ms) < 4 {
 		t.Errorf("SQLite() = %d migrations, %v", len(ms), err)
 	}
+	if ms, err := List(Postgres()); err != nil || len(ms) < 1 {
+		t.Errorf("Postgres() = %d migrations, %v", len(ms), err)
+	}
 }
 
 func TestListRefusesBadNumbering(t *testing.T) {

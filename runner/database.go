@@ -8,6 +8,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/postgres"
 	"github.com/crawler-dev/crawler/store/sqlite"
 )
 
@@ -34,9 +35,10 @@ type Reader interface {
 	Close() error
 }
 
-// Database is a crawl database opened for crawling, by one process at a
-// time: the engine's store, the reextract's, the run's bookkeeping, and
-// everything a Reader reads.
+// Database is a crawl database opened for crawling: the engine's store,
+// the reextract's, the run's bookkeeping, and everything a Reader reads.
+// A SQLite file is held by one process at a time; a PostgreSQL crawl is
+// shared by every worker that opens it.
 type Database interface {
 	Reader
 	crawl.Store
@@ -45,15 +47,32 @@ type Database interface {
 	StartRun(ctx context.Context, config string) (int64, error)
 	// EndRun records how a run ended.
 	EndRun(ctx context.Context, id int64, outcome string) error
+	// ReadTable, CountRows and CopyIn move a crawl between databases
+	// (crawler copy); Workers lists its worker processes.
+	ReadTable(ctx context.Context, t store.CopyTable) (*store.CopyRows, error)
+	CountRows(ctx context.Context, table string) (int64, error)
+	CopyIn(ctx context.Context, read func(store.CopyTable) (*store.CopyRows, error)) (map[string]int64, error)
+	Workers(ctx context.Context, limit int) ([]store.WorkerInfo, error)
+	// RecordSettings records the crawl's settings the first time and
+	// refuses (*store.SettingsDiffer) settings that differ, unless update.
+	RecordSettings(ctx context.Context, settings map[string]string, update bool) error
 }
 
 // OpenDatabase opens the crawl database that a configuration's database
-// value names for crawling: it is created if needed, migrated, and held
-// exclusively (an error wrapping store.ErrLocked when another process
-// holds it). Every command and the service open their databases here or
-// in OpenReader, so the value alone decides which store serves a job;
-// today it is a SQLite file path.
-func OpenDatabase(ctx context.Context, database string) (Database, error) {
+// value names for crawling: a PostgreSQL URL (postgres://...) opens the
+// crawl name in that database, creating its schema if needed; anything
+// else is a SQLite file path (name unused), held exclusively (an error
+// wrapping store.ErrLocked when another process holds it). Either is
+// migrated. Every command and the service open their databases here or in
+// OpenReader, so the value alone decides which store serves a job.
+func OpenDatabase(ctx context.Context, database, name string) (Database, error) {
+	if store.IsPostgres(database) {
+		db, err := postgres.Open(ctx, database, name, postgres.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
 	db, err := sqlite.Open(ctx, database)
 	if err != nil {
 		return nil, err
@@ -62,9 +81,16 @@ func OpenDatabase(ctx context.Context, database string) (Database, error) {
 }
 
 // OpenReader opens the crawl database that a configuration's database
-// value names for reading: it works while a crawl writes to it, and on a
-// file in a directory the user cannot write.
-func OpenReader(ctx context.Context, database string, o store.ReaderOptions) (Reader, error) {
+// value names for reading: it works while a crawl writes to it, and, for
+// SQLite, on a file in a directory the user cannot write.
+func OpenReader(ctx context.Context, database, name string, o store.ReaderOptions) (Reader, error) {
+	if store.IsPostgres(database) {
+		db, err := postgres.OpenReader(ctx, database, name, o)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
 	db, err := sqlite.OpenReader(ctx, database, o)
 	if err != nil {
 		return nil, err

@@ -70,7 +70,7 @@ func TestEverySeedRefused(t *testing.T) {
 			cfg := testConfig(t, []string{srv.URL + "/"})
 			cfg.SitemapDiscovery = false
 			tt.setup(&cfg.Fetch.AllowAddresses, &cfg.Scope.Hosts)
-			db, err := OpenDatabase(context.Background(), cfg.Database)
+			db, err := OpenDatabase(context.Background(), cfg.Database, cfg.Name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +110,7 @@ func TestSeedFetchedIsNoError(t *testing.T) {
 	defer srv.Close()
 	cfg := testConfig(t, []string{srv.URL + "/"})
 	cfg.SitemapDiscovery = false
-	db, err := OpenDatabase(context.Background(), cfg.Database)
+	db, err := OpenDatabase(context.Background(), cfg.Database, cfg.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestWaitingForRetries(t *testing.T) {
 	cfg := testConfig(t, []string{srv.URL + "/"})
 	cfg.SitemapDiscovery = false
 	cfg.Fetch.RetryBase = time.Hour
-	db, err := OpenDatabase(context.Background(), cfg.Database)
+	db, err := OpenDatabase(context.Background(), cfg.Database, cfg.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

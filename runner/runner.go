@@ -36,6 +36,9 @@ type Options struct {
 	// StallAfter is how long no URL may complete while work remains
 	// before the run logs a warning saying why; 0 never warns.
 	StallAfter time.Duration
+	// UpdateSettings records the configuration's settings as the crawl's
+	// when they differ from those recorded, instead of refusing the run.
+	UpdateSettings bool
 	// OnProgress, if set, is called about once a second while the engine
 	// runs, on the run's own goroutine (never the engine's), so it may be
 	// slow without slowing the crawl.
@@ -58,13 +61,17 @@ type Run struct {
 	last Progress
 }
 
-// Start prepares a run of cfg over db: it builds the engine and seeds the
-// frontier (seeds already known are left as they are, so starting again
+// Start prepares a run of cfg over db: it checks cfg's settings against
+// those the crawl recorded (a worker or a resumed run that would crawl
+// something else is refused), builds the engine and seeds the frontier (seeds already known are left as they are, so starting again
 // on a crawled database resumes it). The caller keeps db and closes it
 // after the run.
 func Start(ctx context.Context, cfg *crawl.Config, db Database, o Options) (*Run, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := db.RecordSettings(ctx, cfg.Settings(), o.UpdateSettings); err != nil {
+		return nil, err
 	}
 	since := time.Now()
 	pages, err := db.CountPages(ctx)

@@ -72,21 +72,21 @@ func (b *syncBuffer) String() string {
 func TestOpenDatabase(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "crawl.db")
-	if _, err := OpenReader(ctx, path, store.ReaderOptions{}); err == nil {
+	if _, err := OpenReader(ctx, path, store.DefaultCrawlName, store.ReaderOptions{}); err == nil {
 		t.Error("opening a database that does not exist read-only succeeded")
 	}
-	db, err := OpenDatabase(ctx, path)
+	db, err := OpenDatabase(ctx, path, store.DefaultCrawlName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if other, err := OpenDatabase(ctx, path); !errors.Is(err, store.ErrLocked) {
+	if other, err := OpenDatabase(ctx, path, store.DefaultCrawlName); !errors.Is(err, store.ErrLocked) {
 		if other != nil {
 			other.Close()
 		}
 		t.Errorf("a second writer: error %v, want store.ErrLocked", err)
 	}
-	r, err := OpenReader(ctx, path, store.ReaderOptions{})
+	r, err := OpenReader(ctx, path, store.DefaultCrawlName, store.ReaderOptions{})
 	if err != nil {
 		t.Fatalf("a reader beside the writer: %v", err)
 	}
@@ -131,7 +131,7 @@ func TestRateWindow(t *testing.T) {
 // completed for the stall threshold while URLs wait.
 func TestMonitor(t *testing.T) {
 	ctx := context.Background()
-	db, err := OpenDatabase(ctx, filepath.Join(t.TempDir(), "crawl.db"))
+	db, err := OpenDatabase(ctx, filepath.Join(t.TempDir(), "crawl.db"), store.DefaultCrawlName)
 	if err != nil {
 		t.Fatal(err)
 	}

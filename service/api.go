@@ -315,7 +315,11 @@ func (s *Service) openResults(ctx context.Context, j *job) (runner.Reader, error
 	if !ready {
 		return nil, errNoDatabase
 	}
-	return runner.OpenReader(ctx, j.dbPath(), store.ReaderOptions{MaxValueBytes: maxValueBytes})
+	database, name, err := s.database(j)
+	if err != nil {
+		return nil, err
+	}
+	return runner.OpenReader(ctx, database, name, store.ReaderOptions{MaxValueBytes: maxValueBytes})
 }
 
 // openOrAnswer opens a job's database read-only, or answers why it cannot:

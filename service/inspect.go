@@ -23,7 +23,9 @@ func (s *Service) inspectConfig(j *job) (*crawl.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config of job %s: %w", j.rec.ID, err)
 	}
-	cfg.Database = j.dbPath()
+	if cfg.Database, cfg.Name, err = s.database(j); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -145,7 +147,7 @@ func (s *Service) handleReextract(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, cfg.Name)
 	if errors.Is(err, store.ErrLocked) {
 		writeError(w, http.StatusConflict, err.Error())
 		return

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -124,6 +125,37 @@ func validID(s string) bool {
 
 func (j *job) dbPath() string { return filepath.Join(j.dir, "crawl.db") }
 
+// database returns the job's database and crawl name: its SQLite file, or
+// the PostgreSQL crawl its config names.
+func (s *Service) database(j *job) (database, name string, err error) {
+	s.mu.Lock()
+	text := j.rec.Config
+	s.mu.Unlock()
+	cfg, err := parseJobConfig([]byte(text), j.dir, s.allow, s.dbs)
+	if err != nil {
+		return "", "", fmt.Errorf("config of job %s: %w", j.rec.ID, err)
+	}
+	if !store.IsPostgres(cfg.Database) {
+		return j.dbPath(), store.DefaultCrawlName, nil
+	}
+	return cfg.Database, cfg.Name, nil
+}
+
+// crawlFree refuses a PostgreSQL crawl another job of the service names:
+// no job may read or write another's.
+func (s *Service) crawlFree(cfg *crawl.Config) error {
+	s.mu.Lock()
+	jobs := slices.Clone(s.order)
+	s.mu.Unlock()
+	for _, j := range jobs {
+		db, name, err := s.database(j)
+		if err == nil && db == cfg.Database && name == cfg.Name {
+			return fmt.Errorf("config.yaml: name: crawl %q in that database is job %s's: give this job another name", cfg.Name, j.rec.ID)
+		}
+	}
+	return nil
+}
+
 func loadJob(dir string) (*job, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "job.json"))
 	if err != nil {
@@ -175,9 +207,11 @@ func (j *job) save() error {
 // since the service decides where a job's files are and no job may read
 // another's, nor read the server's environment (proxy credentials written
 // ${NAME}), and it may not widen the address guard beyond what the
-// service allows. The database goes into the job's
-// directory.
-func parseJobConfig(text []byte, dir string, allow crawl.AllowList) (*crawl.Config, error) {
+// service allows. The database goes into the job's directory, unless the
+// job names one of the PostgreSQL databases the service lets jobs use (dbs,
+// exactly as written there: a job cannot reach another server, or try
+// other credentials).
+func parseJobConfig(text []byte, dir string, allow crawl.AllowList, dbs []string) (*crawl.Config, error) {
 	cfg, err := crawl.ParseConfig("config.yaml", text)
 	if err != nil {
 		return nil, err
@@ -185,8 +219,13 @@ func parseJobConfig(text []byte, dir string, allow crawl.AllowList) (*crawl.Conf
 	refuse := func(key, why string) error {
 		return crawl.KeyError("config.yaml", text, key, "not allowed in a job: "+why)
 	}
-	if cfg.Database != crawl.Defaults().Database {
-		return nil, refuse("database", "the service keeps each job's database in its own directory")
+	postgres := store.IsPostgres(cfg.Database) && slices.Contains(dbs, cfg.Database)
+	if cfg.Database != crawl.Defaults().Database && !postgres {
+		why := "the service keeps each job's database in its own directory"
+		if len(dbs) > 0 {
+			why += ", or in one of the PostgreSQL databases crawler serve --databases lists"
+		}
+		return nil, refuse("database", why)
 	}
 	if cfg.URLsFile != "" {
 		return nil, refuse("urls_file", "jobs cannot read files on the server; list the URLs under urls")
@@ -210,7 +249,9 @@ func parseJobConfig(text []byte, dir string, allow crawl.AllowList) (*crawl.Conf
 	if err := cfg.CheckWork("config.yaml"); err != nil {
 		return nil, err
 	}
-	cfg.Database = filepath.Join(dir, "crawl.db")
+	if !postgres {
+		cfg.Database = filepath.Join(dir, "crawl.db")
+	}
 	return cfg, nil
 }
 
@@ -223,8 +264,14 @@ func (e errInvalid) Unwrap() error { return e.err }
 // submit creates a queued job from config YAML.
 func (s *Service) submit(text []byte) (*job, error) {
 	// Validate before anything touches the disk.
-	if _, err := parseJobConfig(text, s.dir, s.allow); err != nil {
+	cfg, err := parseJobConfig(text, s.dir, s.allow, s.dbs)
+	if err != nil {
 		return nil, errInvalid{err}
+	}
+	if store.IsPostgres(cfg.Database) {
+		if err := s.crawlFree(cfg); err != nil {
+			return nil, errInvalid{err}
+		}
 	}
 	id, err := newID()
 	if err != nil {
@@ -398,11 +445,11 @@ func (s *Service) crawl(ctx context.Context, j *job, log *slog.Logger) (crawl.Ou
 	s.mu.Lock()
 	text, dir := j.rec.Config, j.dir
 	s.mu.Unlock()
-	cfg, err := parseJobConfig([]byte(text), dir, s.allow)
+	cfg, err := parseJobConfig([]byte(text), dir, s.allow, s.dbs)
 	if err != nil {
 		return crawl.OutcomeFailed, nil, err
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, cfg.Name)
 	if err != nil {
 		return crawl.OutcomeFailed, nil, err
 	}

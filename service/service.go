@@ -45,10 +45,15 @@ type Options struct {
 	// in their fetch.allow_addresses. A job listing anything these do not
 	// cover is refused. Empty: jobs fetch public addresses only.
 	AllowAddresses []string
-	MaxJobs        int              // jobs crawling at once; more wait queued (default 4)
-	Grace          time.Duration    // how long in-flight fetches may finish when a job stops (default runner.DefaultGrace)
-	Log            *slog.Logger     // default: discard
-	Now            func() time.Time // the clock session cookies expire by (default time.Now)
+	// Databases are the PostgreSQL databases (postgres:// URLs, as a job
+	// writes them) that a job may name as its database; each job's crawl
+	// there is the one its config names, and no two jobs may name the same.
+	// Empty: every job's database is a SQLite file in its directory.
+	Databases []string
+	MaxJobs   int              // jobs crawling at once; more wait queued (default 4)
+	Grace     time.Duration    // how long in-flight fetches may finish when a job stops (default runner.DefaultGrace)
+	Log       *slog.Logger     // default: discard
+	Now       func() time.Time // the clock session cookies expire by (default time.Now)
 }
 
 // MinTokenLength is the shortest API token Open accepts.
@@ -74,6 +79,7 @@ type Service struct {
 	session []byte            // the key that signs session cookies, derived from the token
 	now     func() time.Time
 	allow   crawl.AllowList // what jobs may allow (Options.AllowAddresses)
+	dbs     []string        // the PostgreSQL databases jobs may name (Options.Databases)
 	queries chan struct{}   // one element per /query running: a counting semaphore
 	lock    *os.File        // flock on Dir/serve.lock
 	handler http.Handler
@@ -132,7 +138,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	mac.Write([]byte("crawler status page cookie"))
 	s := &Service{
 		dir: o.Dir, maxJobs: o.MaxJobs, grace: o.Grace, log: o.Log,
-		token: sha256.Sum256([]byte(o.Token)), session: mac.Sum(nil), now: o.Now, allow: allow,
+		token: sha256.Sum256([]byte(o.Token)), session: mac.Sum(nil), now: o.Now, allow: allow, dbs: o.Databases,
 		queries: make(chan struct{}, MaxConcurrentQueries), lock: lock, jobs: map[string]*job{},
 	}
 	s.handler = s.routes()

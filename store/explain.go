@@ -25,6 +25,7 @@ type URLInfo struct {
 	LeaseUntil    time.Time // zero unless leased
 	DiscoveredAt  time.Time
 	UpdatedAt     time.Time
+	Worker        string // the worker that claimed it last, and recorded it if it is done (host:pid, worker id)
 
 	ParentURL    string // page it was found on by its shortest path, "" for seeds
 	ParentAnchor string // anchor text of that link, if recorded
@@ -69,9 +70,11 @@ func (rd *Reader) Explain(ctx context.Context, url string, maxInbound int) (*URL
 	var hostID, parentID, status, leaseUntil sql.NullInt64
 	var next, discovered, updated int64
 	err := rd.queryRow(ctx, `SELECT id, url, host_id, depth, parent_id, source, state, coalesce(reason, ''),
-		status, attempts, claims, redirects, next_attempt_at, lease_until, coalesce(last_error, ''), discovered_at, updated_at
+		status, attempts, claims, redirects, next_attempt_at, lease_until, coalesce(last_error, ''), discovered_at, updated_at,
+		coalesce((SELECT w.hostname || ':' || w.pid || ' (worker ' || w.id || ')' FROM workers w WHERE w.id = frontier.worker), '')
 		FROM frontier WHERE url = ?`, url).Scan(&u.ID, &u.URL, &hostID, &u.Depth, &parentID, &u.Source, &u.State,
-		&u.Reason, &status, &u.Attempts, &u.Claims, &u.Redirects, &next, &leaseUntil, &u.LastError, &discovered, &updated)
+		&u.Reason, &status, &u.Attempts, &u.Claims, &u.Redirects, &next, &leaseUntil, &u.LastError, &discovered, &updated,
+		&u.Worker)
 	if err == sql.ErrNoRows {
 		return nil, fmt.Errorf("explain %s: %w", url, ErrUnknownURL)
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -616,10 +617,12 @@ func appendJSONString(b []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		if r == utf8.RuneError {
+			// An invalid byte, or U+FFFD itself (which a store that
+			// refuses invalid text kept in its place): written the same.
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
-			i++
+			i += size
 			start = i
 			continue
 		}
@@ -642,13 +645,68 @@ func appendJSONString(b []byte, s string) []byte {
 func rawJSON(b []byte) json.RawMessage {
 	if !utf8.Valid(b) {
 		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
-	} else {
-		b = bytes.Clone(b)
 	}
-	if !json.Valid(b) {
-		return appendJSONString(nil, string(b))
+	if out, ok := canonicalJSON(b); ok {
+		return out
 	}
-	return b
+	return appendJSONString(nil, string(b))
+}
+
+// canonicalJSON writes the JSON text b in one form whichever store kept
+// it (SQLite keeps the text as written, PostgreSQL's jsonb its own
+// spacing and key order): no white space, object keys sorted, numbers as
+// written, strings as appendJSONString writes them. It reports false when
+// b is not JSON.
+func canonicalJSON(b []byte) (json.RawMessage, bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil || d.More() {
+		return nil, false
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, false
+	}
+	return appendJSONValue(nil, v), true
+}
+
+func appendJSONValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case json.Number:
+		return append(b, x...)
+	case string:
+		return appendJSONString(b, x)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONValue(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONValue(b, x[k])
+		}
+		return append(b, '}')
+	}
+	return append(b, "null"...)
 }
 
 func validUTF8(s string) string {

@@ -144,10 +144,10 @@ func (rd *Reader) ItemSummaries(ctx context.Context, after int64, limit int, rul
 			return it, err
 		}
 		if data.Valid {
-			it.Data = json.RawMessage(data.String)
+			it.Data = rawJSON([]byte(data.String))
 		}
 		if errs.Valid {
-			it.Errors = json.RawMessage(errs.String)
+			it.Errors = rawJSON([]byte(errs.String))
 		}
 		it.ExtractedAt = time.UnixMilli(at)
 		it.Cut = cutNames([]string{"url", "rule", "data", "errors"}, cutURL, cutRule, cutData, cutErrs)

@@ -26,6 +26,9 @@ type Dialect struct {
 	// Describe turns the driver's errors into ones a user can act on; nil
 	// keeps them as they are.
 	Describe func(error) error
+	// Now is the SQL of the database's time in unix milliseconds, the
+	// clock host leases and heartbeats are written in.
+	Now string
 	// MainText is the SQL of the main text of the page_data row d; empty
 	// means d.main_text. SQLite keeps it compressed and decompresses it
 	// with a function of its own.

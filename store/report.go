@@ -27,6 +27,7 @@ type HostInfo struct {
 	Failures     int    // consecutive connection failures
 	NextFetchAt  time.Time
 	UpdatedAt    time.Time
+	Owner        string // the worker holding the host's lease (host:pid, worker id), "" when none
 
 	// Robots fields are filled by Explain only.
 	RobotsFetched   bool // robots.txt was fetched (or attempted) at least once
@@ -50,13 +51,15 @@ func (h *HostInfo) PausedUntil(now time.Time) time.Time {
 const hostInfoCols = `h.id, h.origin, h.state, coalesce(h.reason, ''), h.queued,
 	(SELECT count(*) FROM frontier f WHERE f.host_id = h.id AND f.state = 'leased'),
 	h.pages, h.errors, h.delay_ms, h.latency_ms, coalesce(h.crawl_delay_ms, 0), h.backoff_level, h.failures,
-	h.next_fetch_at, h.updated_at`
+	h.next_fetch_at, h.updated_at,
+	coalesce((SELECT w.hostname || ':' || w.pid || ' (worker ' || w.id || ')' FROM workers w
+		WHERE w.id = h.lease_owner AND h.lease_token IS NOT NULL), '')`
 
 func scanHostInfo(sc interface{ Scan(...any) error }, extra ...any) (HostInfo, error) {
 	var h HostInfo
 	var next, updated int64
 	dest := append([]any{&h.ID, &h.Origin, &h.State, &h.Reason, &h.Queued, &h.Leased, &h.Pages, &h.Errors,
-		&h.DelayMS, &h.LatencyMS, &h.CrawlDelayMS, &h.BackoffLevel, &h.Failures, &next, &updated}, extra...)
+		&h.DelayMS, &h.LatencyMS, &h.CrawlDelayMS, &h.BackoffLevel, &h.Failures, &next, &updated, &h.Owner}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return h, err
 	}

@@ -21,6 +21,64 @@ type Status struct {
 	TopReasons []ReasonCount
 	Hosts      []HostStatus
 	MoreHosts  int
+	Workers    []WorkerInfo // the crawl's worker processes, the latest first (at most 20)
+}
+
+// WorkerInfo is one crawler process of a crawl, as the workers table
+// records it.
+type WorkerInfo struct {
+	ID          int64
+	Hostname    string
+	PID         int
+	Started     time.Time
+	Heartbeat   time.Time
+	HeartbeatAt time.Duration // how long ago, by the database's clock
+	Stopped     time.Time     // zero unless it ended cleanly
+	HostsHeld   int
+	Pages       int // pages it recorded
+	State       string
+}
+
+// Worker states.
+const (
+	WorkerRunning = "running"
+	WorkerStopped = "stopped"
+	// WorkerLost is a worker whose heartbeat is older than its host lease:
+	// killed, or cut off from the database. Its hosts are taken over.
+	WorkerLost = "lost"
+)
+
+// Workers returns up to limit workers of the crawl, the latest first.
+func (rd *Reader) Workers(ctx context.Context, limit int) ([]WorkerInfo, error) {
+	rows, err := rd.query(ctx, `SELECT id, hostname, pid, started_at, heartbeat_at, `+rd.d.Now+` - heartbeat_at, lease_ms,
+		coalesce(stopped_at, 0), hosts_held, pages FROM workers ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list workers: %w", rd.describe(err))
+	}
+	defer rows.Close()
+	var out []WorkerInfo
+	for rows.Next() {
+		var w WorkerInfo
+		var started, beat, ago, lease, stopped int64
+		if err := rows.Scan(&w.ID, &w.Hostname, &w.PID, &started, &beat, &ago, &lease, &stopped, &w.HostsHeld, &w.Pages); err != nil {
+			return nil, fmt.Errorf("list workers: %w", err)
+		}
+		w.Started, w.Heartbeat, w.Stopped = unixMilli(started), unixMilli(beat), unixMilli(stopped)
+		w.HeartbeatAt = time.Duration(ago) * time.Millisecond
+		switch {
+		case stopped > 0:
+			w.State = WorkerStopped
+		case ago > lease:
+			w.State = WorkerLost
+		default:
+			w.State = WorkerRunning
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list workers: %w", rd.describe(err))
+	}
+	return out, nil
 }
 
 // ReasonCount is how many URLs ended in a state for one reason.
@@ -93,6 +151,9 @@ func (rd *Reader) Status(ctx context.Context) (*Status, error) {
 			return nil, fmt.Errorf("status: %w", err)
 		}
 		st.Hosts = append(st.Hosts, h)
+	}
+	if st.Workers, err = rd.Workers(ctx, 20); err != nil {
+		return nil, fmt.Errorf("status: %w", err)
 	}
 	if len(st.Hosts) > maxHosts {
 		var n int

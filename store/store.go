@@ -14,6 +14,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -35,6 +37,73 @@ var ErrNoPage = errors.New("no page recorded for this URL")
 // ErrUnknownURL reports a URL the frontier has never seen.
 var ErrUnknownURL = errors.New("URL not in the frontier")
 
+// ErrUnavailable is wrapped by the errors of a store whose database cannot
+// be reached for now: a server restarting or shut down, a connection lost,
+// a transaction that lost a serialization conflict. The operation may be
+// retried as it is; every recording transaction is fenced by its lease,
+// so a commit that landed but whose answer was lost is ignored as stale
+// the second time.
+var ErrUnavailable = errors.New("database unavailable")
+
+// DefaultCrawlName is the name of a crawl whose configuration gives
+// none.
+const DefaultCrawlName = "crawl"
+
+// CheckCrawlName returns an error unless name can name a crawl: a
+// lowercase identifier (letters, digits and underscores, starting with a
+// letter or underscore, at most 63 characters, not starting with pg_).
+// On PostgreSQL it is the name of the crawl's schema.
+func CheckCrawlName(name string) error {
+	ok := name != "" && len(name) <= 63 && !strings.HasPrefix(name, "pg_") && !(name[0] >= '0' && name[0] <= '9')
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_'
+	}
+	if !ok {
+		return fmt.Errorf("%q is not a crawl name: use lowercase letters, digits and underscores, starting with a letter, "+
+			"at most 63 characters, not starting with pg_", name)
+	}
+	return nil
+}
+
+// ErrHostLost reports that a host lease is no longer held: it ran out and
+// another worker (or this one, after a restart) took the host over, or it
+// was released. The holder must drop the host; whatever it claimed under
+// the lease is recorded by nobody's commit but the new holder's.
+var ErrHostLost = errors.New("host lease lost")
+
+// HostToken names a host lease: the host, and the token it was leased
+// with. Every claim under the lease and every outcome recorded for those
+// claims is fenced by the token.
+type HostToken struct {
+	ID    int64
+	Token int64
+}
+
+// HostRelease ends a host lease. NextAllowedAt, when not zero, is when
+// the host may next be sent a request, as its holder knows it: the host's
+// reservation (HostReservation), written ahead, is brought back to it, so
+// that the next holder does not wait for requests never sent.
+type HostRelease struct {
+	HostToken
+	NextAllowedAt time.Time
+}
+
+// HostQuery selects the hosts LeaseHosts leases: the hosts IDs when given,
+// else hosts with an id above After, in id order; at most Limit.
+type HostQuery struct {
+	IDs   []int64
+	After int64
+	Limit int
+}
+
+// IsPostgres reports whether a configuration's database value names a
+// PostgreSQL database (a postgres:// or postgresql:// URL) rather than a
+// SQLite file.
+func IsPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
 // NewURL is a URL to add to the frontier. A URL already present keeps its
 // row, except that a shorter path wins: found again, queued, by a path
 // shorter in depth or template chain, a queued URL takes the smaller
@@ -53,9 +122,10 @@ type NewURL struct {
 	LastMod     time.Time // from a sitemap; zero if unknown
 }
 
-// Lease is a frontier row handed to the crawler for fetching. Its ID and
-// Claims together name the lease: a commit is recorded only while the row
-// is still leased under the same claim.
+// Lease is a frontier row handed to the crawler for fetching. Its ID,
+// Claims and Token together name the lease: a commit is recorded only
+// while the row is still leased under the same claim, by the same host
+// lease.
 type Lease struct {
 	ID        int64
 	URL       string
@@ -63,7 +133,8 @@ type Lease struct {
 	Depth     int
 	Chain     int
 	Attempts  int
-	Claims    int // times the row was leased, this lease included
+	Claims    int   // times the row was leased, this lease included
+	Token     int64 // the host lease the row was claimed under
 	Redirects int
 	Source    string
 }
@@ -165,6 +236,11 @@ type HostRow struct {
 	NextAllowedAt   int64 // unix ms: no request before this (see HostReservation)
 	State           string
 	Reason          string
+	// Token and LeaseLeft are the host's lease, as LeaseHosts returns it:
+	// its token, and how long it had left when it was granted, by the
+	// database's clock.
+	Token     int64
+	LeaseLeft time.Duration
 }
 
 // HostReservation moves a host's next allowed time to Until: a crawler

@@ -145,7 +145,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{db: db, hosts: *hosts, rng: rand.New(rand.NewPCG(*seed, 2)), path: path,
+	b := &bench{db: db, hosts: *hosts, rng: rand.New(rand.NewPCG(*seed, 2)), path: path, held: map[int64]store.HostToken{},
 		addrs: addrs, port: ":" + strconv.Itoa(*port)}
 	enc := json.NewEncoder(stdout)
 	start := time.Now()
@@ -201,8 +201,9 @@ type bench struct {
 	queued   int
 	inserted time.Duration
 
-	addrs [][4]byte // host i's address (4 bytes, not a netip.Addr's 24, for 100,000 hosts)
-	port  string    // ":PORT"
+	addrs [][4]byte                 // host i's address (4 bytes, not a netip.Addr's 24, for 100,000 hosts)
+	port  string                    // ":PORT"
+	held  map[int64]store.HostToken // host leases taken for claims
 }
 
 // origin returns host i's origin, http://A:PORT.
@@ -239,6 +240,24 @@ func (b *bench) fill(ctx context.Context, n, batch int, deadline time.Time) erro
 	return nil
 }
 
+// lease returns the bench's lease on host id, leasing it the first time:
+// a claim is made under its host's lease, as the crawler makes it.
+func (b *bench) lease(ctx context.Context, id int64) (store.HostToken, error) {
+	if tok, ok := b.held[id]; ok {
+		return tok, nil
+	}
+	hs, err := b.db.LeaseHosts(ctx, store.HostQuery{IDs: []int64{id}, Limit: 1}, 24*time.Hour)
+	if err != nil {
+		return store.HostToken{}, err
+	}
+	if len(hs) != 1 {
+		return store.HostToken{}, fmt.Errorf("lease host %d: not leasable", id)
+	}
+	tok := store.HostToken{ID: id, Token: hs[0].Token}
+	b.held[id] = tok
+	return tok, nil
+}
+
 // measure claims from random hosts, then releases what it claimed so the
 // frontier keeps its size, and reads the process's memory.
 func (b *bench) measure(ctx context.Context, claims, n int) (Checkpoint, error) {
@@ -249,8 +268,12 @@ func (b *bench) measure(ctx context.Context, claims, n int) (Checkpoint, error) 
 	for range claims {
 		// Host ids are assigned in first-seen order, 1..hosts.
 		id := int64(b.rng.IntN(min(b.hosts, b.queued))) + 1
+		tok, err := b.lease(ctx, id)
+		if err != nil {
+			return cp, err
+		}
 		t := time.Now()
-		ls, _, err := b.db.Claim(ctx, id, n, time.Hour)
+		ls, _, err := b.db.Claim(ctx, tok, n, time.Hour)
 		d := time.Since(t)
 		spent += d
 		each = append(each, d)

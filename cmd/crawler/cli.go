@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
+
+	"github.com/crawler-dev/crawler/crawl"
+	"github.com/crawler-dev/crawler/store"
+	"github.com/crawler-dev/crawler/store/postgres"
 )
 
-const usage = `crawler: a polite, resumable web crawler that stores what it finds in SQLite.
+const usage = `crawler: a polite, resumable web crawler that stores what it finds in SQLite or PostgreSQL.
 
 Usage:
   crawler fetch [-c config.yaml] [--body | --json] URL
@@ -30,7 +35,11 @@ Usage:
   crawler extract [-c config.yaml] URL|FILE  run the extraction rules on one page, print the items
   crawler reextract [-c config.yaml]         re-run the rules over stored bodies, fetching nothing
   crawler export --format jsonl|csv -o FILE  stream items, pages or links, also while a crawl runs
+  crawler copy --from DB --to DB [--name N]  move a crawl between SQLite and PostgreSQL (either way)
   crawler version
+
+A database is a SQLite file or a postgres:// URL (CRAWLER_DATABASE replaces
+the config's); on PostgreSQL, any number of "crawler run" workers share a crawl.
 
 Common flags: --quiet, --log-format text|json.
 Run "crawler COMMAND -h" for a command's flags.
@@ -72,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdReextract(ctx, rest, stdout, stderr)
 	case "export":
 		return cmdExport(ctx, rest, stdout, stderr)
+	case "copy":
+		return cmdCopy(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crawler", version)
 		return nil
@@ -139,16 +150,48 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, er
 	}
 }
 
-// dbPath finds the database from --db or the config file.
-func dbPath(dbFlag, configFlag string) (string, error) {
-	if dbFlag != "" {
-		return dbFlag, nil
-	}
-	cfg, _, err := jobConfig("", configFlag)
+// databaseEnv names the environment variable that overrides the database
+// of every config file a command reads.
+const databaseEnv = "CRAWLER_DATABASE"
+
+// loadConfig reads a config file as every command does: CRAWLER_DATABASE,
+// when set, replaces its database (so one config file can be run against
+// PostgreSQL on several machines without editing it).
+func loadConfig(path string) (*crawl.Config, error) {
+	cfg, err := crawl.LoadConfig(path)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return cfg.Database, nil
+	if v := os.Getenv(databaseEnv); v != "" {
+		cfg.Database = v
+	}
+	return cfg, nil
+}
+
+// nameFlag adds --name, the crawl to read in a PostgreSQL database.
+func nameFlag(fs *flag.FlagSet) *string {
+	return fs.String("name", "", "the crawl's name in a PostgreSQL database (default: the config's name, else "+
+		store.DefaultCrawlName+")")
+}
+
+// dbPath finds the database and the crawl's name from --db, --name and
+// the config file.
+func dbPath(dbFlag, nameFlag, configFlag string) (database, name string, err error) {
+	cfg, _, err := jobConfig(dbFlag, nameFlag, configFlag)
+	if err != nil {
+		return "", "", err
+	}
+	return cfg.Database, cfg.Name, nil
+}
+
+// showDatabase is how output names a database: a SQLite file by its
+// path, a PostgreSQL crawl by the URL without its password and the
+// crawl's name.
+func showDatabase(database, name string) string {
+	if store.IsPostgres(database) {
+		return fmt.Sprintf("%s (crawl %s)", postgres.Redact(database), name)
+	}
+	return database
 }
 
 func quoteArg(s string) string {

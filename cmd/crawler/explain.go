@@ -18,7 +18,15 @@ import (
 // jobConfig finds the configuration and database for the inspection
 // commands. With --db alone the built-in defaults stand in for the config
 // (known reports whether a config file was read).
-func jobConfig(dbFlag, configFlag string) (cfg *crawl.Config, known bool, err error) {
+func jobConfig(dbFlag, nameFlag, configFlag string) (cfg *crawl.Config, known bool, err error) {
+	defer func() {
+		if err == nil && nameFlag != "" {
+			if err = store.CheckCrawlName(nameFlag); err != nil {
+				err = usageError{"--name: " + err.Error()}
+			}
+			cfg.Name = nameFlag
+		}
+	}()
 	if dbFlag != "" && configFlag == "" {
 		d := crawl.Defaults()
 		d.Database = dbFlag
@@ -26,11 +34,16 @@ func jobConfig(dbFlag, configFlag string) (cfg *crawl.Config, known bool, err er
 	}
 	if configFlag == "" {
 		configFlag = "config.yaml"
+		if _, err := os.Stat(configFlag); err != nil && os.Getenv(databaseEnv) != "" {
+			d := crawl.Defaults()
+			d.Database = os.Getenv(databaseEnv)
+			return &d, false, nil
+		}
 	}
 	if _, err := os.Stat(configFlag); err != nil {
 		return nil, false, usageError{fmt.Sprintf("no database given: use --db FILE or -c CONFIG (%s not found)", configFlag)}
 	}
-	if cfg, err = crawl.LoadConfig(configFlag); err != nil {
+	if cfg, err = loadConfig(configFlag); err != nil {
 		return nil, false, err
 	}
 	if dbFlag != "" {
@@ -44,7 +57,8 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var c common
 	c.register(fs)
 	configPath := fs.String("c", "", "config file (canonicalization, user agent, robots settings; default config.yaml)")
-	dbFlag := fs.String("db", "", "database file (without -c, the default configuration is assumed)")
+	dbFlag := fs.String("db", "", "database file or postgres:// URL (without -c, the default configuration is assumed)")
+	name := nameFlag(fs)
 	asJSON := fs.Bool("json", false, "print the explanation as JSON")
 	links := fs.Int("links", 5, "inbound links to list")
 	pos, err := parseFlags(fs, args, stderr)
@@ -57,11 +71,11 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := c.logger(stderr); err != nil {
 		return err
 	}
-	cfg, known, err := jobConfig(*dbFlag, *configPath)
+	cfg, known, err := jobConfig(*dbFlag, *name, *configPath)
 	if err != nil {
 		return err
 	}
-	db, err := runner.OpenReader(ctx, cfg.Database, store.ReaderOptions{})
+	db, err := runner.OpenReader(ctx, cfg.Database, cfg.Name, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}
@@ -136,7 +150,8 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 		fmt.Fprintf(w, "%sdue now: the next run (or the running crawler) fetches it\n", indent)
 	case e.LeaseUntil != nil:
 		fmt.Fprintf(w, "%sleased until %s: a crawler is fetching it, or stopped while it did "+
-			"(the next run reclaims the lease)\n", indent, e.LeaseUntil.Format(time.DateTime))
+			"(the lease returns to the queue when the host's lease runs out, or at the next run)\n", indent,
+			e.LeaseUntil.Format(time.DateTime))
 	}
 	found := fmt.Sprintf("%s at depth %d, %s", e.Source, e.Depth, e.Discovered.Format(time.DateTime))
 	if e.Parent != "" {
@@ -159,7 +174,17 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 	if e.Redirects > 0 {
 		fetch += fmt.Sprintf(", reached after %d redirects", e.Redirects)
 	}
+
 	line("fetch", "%s", fetch)
+	if e.Worker != "" {
+		by := "recorded by "
+		if e.State == store.StateLeased {
+			by = "held by "
+		} else if e.State == store.StateQueued {
+			by = "last claimed by "
+		}
+		line("worker", "%s", by+e.Worker)
+	}
 	if e.LastError != "" {
 		fmt.Fprintf(w, "%slast error: %s\n", indent, oneLine(e.LastError))
 	}

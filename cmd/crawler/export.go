@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/store"
 )
@@ -20,7 +19,8 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var c common
 	c.register(fs)
 	configPath := fs.String("c", "", "config file naming the database and the rules (default config.yaml)")
-	dbFlag := fs.String("db", "", "database file")
+	dbFlag := fs.String("db", "", "database file or postgres:// URL")
+	name := nameFlag(fs)
 	format := fs.String("format", "", "jsonl or csv (default: csv for an -o file ending in .csv, else jsonl)")
 	table := fs.String("table", "items", "items, pages, links or page_data (JSON-LD, OpenGraph, Twitter cards, main text)")
 	rule := fs.String("rule", "", "items of this rule set only")
@@ -58,18 +58,18 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	path, err := dbPath(*dbFlag, *configPath)
+	path, crawlName, err := dbPath(*dbFlag, *name, *configPath)
 	if err != nil {
 		return err
 	}
 	if o.Format == "csv" && o.Table == "items" && (*configPath != "" || *dbFlag == "") {
-		cfg, err := crawl.LoadConfig(configOrDefault(*configPath))
+		cfg, err := loadConfig(configOrDefault(*configPath))
 		if err != nil {
 			return err
 		}
 		o.Fields = cfg.ItemFields(o.Rule)
 	}
-	db, err := runner.OpenReader(ctx, path, store.ReaderOptions{})
+	db, err := runner.OpenReader(ctx, path, crawlName, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 1 {
 		return usageError{"extract takes one URL or HTML file, e.g. crawler extract https://example.com/product/1"}
 	}
-	cfg, err := crawl.LoadConfig(*configPath)
+	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -137,8 +137,8 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // stored its body (unless fresh), otherwise fetched.
 func extractPage(ctx context.Context, cfg *crawl.Config, rawURL string, fresh bool) (*crawl.RulesPage, error) {
 	var db crawl.PageReader // nil: the page is fetched
-	if _, err := os.Stat(cfg.Database); err == nil && !fresh {
-		r, err := runner.OpenReader(ctx, cfg.Database, store.ReaderOptions{})
+	if _, err := os.Stat(cfg.Database); (err == nil || store.IsPostgres(cfg.Database)) && !fresh {
+		r, err := runner.OpenReader(ctx, cfg.Database, cfg.Name, store.ReaderOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +205,7 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 0 {
 		return usageError{fmt.Sprintf("reextract takes no arguments, got %q", pos[0])}
 	}
-	cfg, err := crawl.LoadConfig(*configPath)
+	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -217,10 +217,10 @@ func cmdReextract(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *ruleName != "" {
 		only = []string{*ruleName}
 	}
-	if _, err := os.Stat(cfg.Database); err != nil {
+	if _, err := os.Stat(cfg.Database); err != nil && !store.IsPostgres(cfg.Database) {
 		return fmt.Errorf("reextract: %w", err)
 	}
-	db, err := runner.OpenDatabase(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, cfg.Name)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("reextract: %s is in use by a running crawl (or another reextract); reextract rewrites items "+
 			"and needs the database to itself: let the crawl finish or stop it, then run reextract again: %w", cfg.Database, err)

@@ -19,7 +19,8 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var c common
 	c.register(fs)
 	configPath := fs.String("c", "", "config file naming the database (default config.yaml)")
-	dbFlag := fs.String("db", "", "database file")
+	dbFlag := fs.String("db", "", "database file or postgres:// URL")
+	name := nameFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object per host")
 	limit := fs.Int("limit", 50, "hosts to list")
 	sortBy := fs.String("sort", "queued", "order: queued, pages, errors, latency or delay")
@@ -33,7 +34,7 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := c.logger(stderr); err != nil {
 		return err
 	}
-	cfg, known, err := jobConfig(*dbFlag, *configPath)
+	cfg, known, err := jobConfig(*dbFlag, *name, *configPath)
 	if err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := order.Check(); err != nil {
 		return usageError{"--sort: " + err.Error()}
 	}
-	db, err := runner.OpenReader(ctx, cfg.Database, store.ReaderOptions{})
+	db, err := runner.OpenReader(ctx, cfg.Database, cfg.Name, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func cmdHosts(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	}
-	writeHosts(stdout, rows, total, cfg.Database, now)
+	writeHosts(stdout, rows, total, showDatabase(cfg.Database, cfg.Name), now)
 	return nil
 }
 
@@ -80,7 +81,7 @@ func writeHosts(w io.Writer, rows []crawl.HostPace, total int, database string, 
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "origin\tstate\trate\tdelay\tlatency\tbackoff\tpaused until\tqueued\tleased\tpages\terrors\twhy")
+	fmt.Fprintln(tw, "origin\tstate\trate\tdelay\tlatency\tbackoff\tpaused until\tqueued\tleased\tpages\terrors\towner\twhy")
 	for _, h := range rows {
 		delay := "-"
 		if h.DelaySource != "unknown" && h.DelayMS > 0 {
@@ -97,8 +98,12 @@ func writeHosts(w io.Writer, rows []crawl.HostPace, total int, database string, 
 				paused = h.PausedUntil.Format(time.DateTime)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\n", h.Origin, h.State, h.RateString(), delay,
-			latency, h.BackoffLevel, paused, h.Queued, h.Leased, h.Pages, h.Errors, oneLine(h.Reason))
+		owner := "-"
+		if h.Owner != "" {
+			owner = h.Owner
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", h.Origin, h.State, h.RateString(), delay,
+			latency, h.BackoffLevel, paused, h.Queued, h.Leased, h.Pages, h.Errors, owner, oneLine(h.Reason))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nIn-flight fetches are not stored in the database: \"leased\" counts URLs a running crawler has claimed\n"+

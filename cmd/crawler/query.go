@@ -20,7 +20,8 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var c common
 	c.register(fs)
 	configPath := fs.String("c", "", "config file naming the database (default config.yaml)")
-	dbFlag := fs.String("db", "", "database file")
+	dbFlag := fs.String("db", "", "database file or postgres:// URL")
+	name := nameFlag(fs)
 	asJSON := fs.Bool("json", false, "print rows as JSON lines")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
@@ -29,11 +30,11 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) != 1 {
 		return usageError{`query takes one SQL statement, e.g. crawler query "SELECT url, status FROM pages LIMIT 10"`}
 	}
-	path, err := dbPath(*dbFlag, *configPath)
+	path, crawlName, err := dbPath(*dbFlag, *name, *configPath)
 	if err != nil {
 		return err
 	}
-	db, err := runner.OpenReader(ctx, path, store.ReaderOptions{})
+	db, err := runner.OpenReader(ctx, path, crawlName, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,8 @@ type runSummary struct {
 	runner.Result
 	Err      error         // the run's error, if it failed
 	Limit    int           // limits.max_pages
-	Database string        // database path
+	Database string        // database path, or the crawl in a PostgreSQL database
+	Select   string        // the flags naming the database in other commands; "" for --db Database
 	Resume   string        // the command that continues the job
 	Prog     string        // how to call the crawler in the commands shown; "" for "crawler"
 	DB       *store.Report // nil when the database could not be read
@@ -30,7 +31,10 @@ func writeReport(w io.Writer, r runSummary) {
 	fmt.Fprintf(w, "%s after %s: %s stored (%s pages/s), %s failed, %s skipped, %s, %s\n",
 		outcomeWord(r.Outcome, r.Err), r.Elapsed.Round(time.Second), plural(st.Pages, "page"), rate(r.PagesPerSecond),
 		groupDigits(st.Errors), groupDigits(st.Skipped), plural(st.Retries, "retry"), megabytes(st.Bytes))
-	db := quoteArg(r.Database)
+	db := "--db " + quoteArg(r.Database)
+	if r.Select != "" {
+		db = r.Select
+	}
 	if d := r.DB; d != nil {
 		fmt.Fprintf(w, "\ndatabase %s: %s (%s done, %s failed, %s skipped, %s queued), %s, %s\n",
 			r.Database, plural(d.Total, "URL"), groupDigits(int64(d.ByState[store.StateDone])),
@@ -91,14 +95,14 @@ func writeReport(w io.Writer, r runSummary) {
 		prog = "crawler"
 	}
 	fmt.Fprintln(w, "inspect:")
-	fmt.Fprintf(w, "  %s status --db %s\n", prog, db)
-	fmt.Fprintf(w, "  %s hosts --db %s\n", prog, db)
+	fmt.Fprintf(w, "  %s status %s\n", prog, db)
+	fmt.Fprintf(w, "  %s hosts %s\n", prog, db)
 	example := "URL"
 	if r.DB != nil && r.DB.Failed != "" {
 		example = quoteArg(r.DB.Failed)
 	}
-	fmt.Fprintf(w, "  %s explain --db %s %s\n", prog, db, example)
-	fmt.Fprintf(w, "  %s query --db %s \"SELECT state, reason, count(*) AS n FROM frontier GROUP BY 1, 2 ORDER BY n DESC LIMIT 20\"\n", prog, db)
+	fmt.Fprintf(w, "  %s explain %s %s\n", prog, db, example)
+	fmt.Fprintf(w, "  %s query %s \"SELECT state, reason, count(*) AS n FROM frontier GROUP BY 1, 2 ORDER BY n DESC LIMIT 20\"\n", prog, db)
 }
 
 func outcomeWord(o crawl.Outcome, err error) string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crawler-dev/crawler/crawl"
 	"github.com/crawler-dev/crawler/runner"
+	"github.com/crawler-dev/crawler/store"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -23,6 +24,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	configPath := fs.String("c", "config.yaml", "config file")
 	urlsFile := fs.String("urls", "", "fetch exactly the URLs in this file (one per line), following no links")
 	grace := fs.Duration("grace", runner.DefaultGrace, "on Ctrl-C, how long in-flight fetches may finish")
+	update := fs.Bool("update-settings", false, "record this config's seeds, scope, rules and canonicalization as the crawl's, "+
+		"when they differ from those its first run recorded (every worker must then run this config)")
 	var op jobOptions
 	op.register(fs)
 	if _, err := parseFlags(fs, args, stderr); err != nil {
@@ -40,14 +43,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *urlsFile != "" {
 		resume += " --urls " + quoteArg(*urlsFile)
 	}
-	op.quiet, op.grace, op.resume = c.quiet, *grace, resume
+	op.quiet, op.grace, op.resume, op.config, op.updateSettings = c.quiet, *grace, resume, *configPath, *update
 	return runCrawl(ctx, cfg, log, stdout, stderr, op)
 }
 
 // runConfig loads the config a run starts from: the file, the URL list
 // it or urlsFile names (urlsFile wins), and a check that there is work.
 func runConfig(path, urlsFile string) (*crawl.Config, error) {
-	cfg, err := crawl.LoadConfig(path)
+	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, err
 	}
@@ -76,12 +79,14 @@ func crawlJob(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 
 // jobOptions say how a crawl is run and watched.
 type jobOptions struct {
-	quiet         bool
-	grace         time.Duration
-	resume        string        // the command that continues the job
-	progressEvery time.Duration // between progress lines when stderr is not a terminal
-	stallAfter    time.Duration // warn when nothing completes for this long; 0 = never
-	listen        string        // address serving /metrics and /status; "" for none
+	quiet          bool
+	grace          time.Duration
+	resume         string        // the command that continues the job
+	config         string        // the config file, "" for the built-in defaults
+	updateSettings bool          // record the config's settings as the crawl's
+	progressEvery  time.Duration // between progress lines when stderr is not a terminal
+	stallAfter     time.Duration // warn when nothing completes for this long; 0 = never
+	listen         string        // address serving /metrics and /status; "" for none
 }
 
 // register adds the flags that watch a crawl.
@@ -94,12 +99,12 @@ func (o *jobOptions) register(fs *flag.FlagSet) {
 // runCrawl runs one crawl to its end: progress on stderr, optional
 // /metrics and /status endpoints, and the final report on stdout.
 func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, stderr io.Writer, o jobOptions) error {
-	db, err := runner.OpenDatabase(ctx, cfg.Database)
+	db, err := runner.OpenDatabase(ctx, cfg.Database, cfg.Name)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ro := runner.Options{StallAfter: o.stallAfter, FeedStdout: stdout}
+	ro := runner.Options{StallAfter: o.stallAfter, UpdateSettings: o.updateSettings, FeedStdout: stdout}
 	var prog *progress
 	if !o.quiet {
 		var term io.Writer
@@ -164,6 +169,11 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 	}
 	sum := runSummary{Result: *res, Err: runErr, Limit: cfg.Limits.MaxPages, Database: cfg.Database, Resume: o.resume,
 		Prog: quoteArg(progName()), Now: time.Now()}
+	if store.IsPostgres(cfg.Database) {
+		// The URL may hold a password: commands name the crawl by its config.
+		sum.Database = showDatabase(cfg.Database, cfg.Name)
+		sum.Select = "-c " + quoteArg(o.config)
+	}
 	if errors.Is(runErr, crawl.ErrInterrupted) {
 		sum.Err = nil
 	}

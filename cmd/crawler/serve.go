@@ -11,6 +11,7 @@ import (
 
 	"github.com/crawler-dev/crawler/runner"
 	"github.com/crawler-dev/crawler/service"
+	"github.com/crawler-dev/crawler/store"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,6 +31,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				allow = append(allow, a)
 			}
 		}
+		return nil
+	})
+	var dbs []string
+	fs.Func("databases", "a postgres:// URL that jobs may name as their database, each job's crawl there being the one "+
+		"its config's name says (default: none, every job in a SQLite file of its own; the flag may be repeated)", func(v string) error {
+		if !store.IsPostgres(v) {
+			return fmt.Errorf("%q is not a postgres:// URL", v)
+		}
+		dbs = append(dbs, v)
 		return nil
 	})
 	maxJobs := fs.Int("max-jobs", 4, "jobs crawling at once; more wait queued")
@@ -52,7 +62,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	svc, err := service.Open(ctx, service.Options{Dir: *dir, Token: tok, AllowAddresses: allow, MaxJobs: *maxJobs, Grace: *grace,
+	svc, err := service.Open(ctx, service.Options{Dir: *dir, Token: tok, AllowAddresses: allow, Databases: dbs, MaxJobs: *maxJobs, Grace: *grace,
 		Log: log})
 	if err != nil {
 		return err

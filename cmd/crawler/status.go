@@ -16,15 +16,16 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var c common
 	c.register(fs)
 	configPath := fs.String("c", "", "config file naming the database (default config.yaml)")
-	dbFlag := fs.String("db", "", "database file")
+	dbFlag := fs.String("db", "", "database file or postgres:// URL")
+	name := nameFlag(fs)
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	path, err := dbPath(*dbFlag, *configPath)
+	path, crawlName, err := dbPath(*dbFlag, *name, *configPath)
 	if err != nil {
 		return err
 	}
-	db, err := runner.OpenReader(ctx, path, store.ReaderOptions{})
+	db, err := runner.OpenReader(ctx, path, crawlName, store.ReaderOptions{})
 	if err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database: %s\n", path)
+	fmt.Fprintf(stdout, "database: %s\n", showDatabase(path, crawlName))
 	fmt.Fprintf(stdout, "frontier: %s", plural(st.Total, "URL"))
 	for _, k := range []string{store.StateQueued, store.StateLeased, store.StateDone, store.StateFailed, store.StateSkipped} {
 		fmt.Fprintf(stdout, ", %s %d", k, st.ByState[k])
@@ -75,5 +76,25 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if st.MoreHosts > 0 {
 		fmt.Fprintf(stdout, "  ... and %s more (crawler query \"SELECT * FROM hosts\")\n", plural(st.MoreHosts, "host"))
 	}
+	writeWorkers(stdout, st.Workers)
 	return nil
+}
+
+// writeWorkers prints the crawl's worker processes: running, stopped, or
+// lost (no heartbeat for longer than its host lease: its hosts go to the
+// others).
+func writeWorkers(w io.Writer, ws []store.WorkerInfo) {
+	if len(ws) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nworkers:")
+	fmt.Fprintf(w, "  %-6s %-28s %-19s %-10s %6s %8s  %s\n", "id", "host:pid", "started", "heartbeat", "hosts", "pages", "state")
+	for _, wk := range ws {
+		beat := wk.HeartbeatAt.Round(time.Second).String() + " ago"
+		if wk.State == store.WorkerStopped {
+			beat = "-"
+		}
+		fmt.Fprintf(w, "  %-6d %-28s %-19s %-10s %6d %8d  %s\n", wk.ID, fmt.Sprintf("%s:%d", wk.Hostname, wk.PID),
+			wk.Started.Format(time.DateTime), beat, wk.HostsHeld, wk.Pages, wk.State)
+	}
 }

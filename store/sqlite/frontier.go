@@ -48,7 +48,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		multi: map[string]*sql.Stmt{},
 		finish: p(`UPDATE frontier SET state = ?, reason = ?, status = ?, attempts = attempts + ?,
 			next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?
-			WHERE id = ? AND state = 'leased' AND claims = ?`),
+			WHERE id = ? AND state = 'leased' AND claims = ? AND lease_token = ?`),
 		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
 			meta_robots, lang, depth, fields_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -162,7 +162,7 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 				retryAt = o.RetryAt.UnixMilli()
 			}
 			r, err := finish.ExecContext(ctx, o.State, nullStr(o.Reason), nullInt(o.Status), attempts, retryAt,
-				nullStr(o.Err), now, o.Lease.ID, o.Lease.Claims)
+				nullStr(o.Err), now, o.Lease.ID, o.Lease.Claims, o.Lease.Token)
 			if err != nil {
 				return res, fmt.Errorf("finish %s: %w", o.Lease.URL, describe(err))
 			}
@@ -197,6 +197,11 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 	for id, n := range res.NewByHost {
 		if _, err := hq.ExecContext(ctx, n, id); err != nil {
 			return res, fmt.Errorf("count queued for host %d: %w", id, describe(err))
+		}
+	}
+	if res.Pages > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE workers SET pages = pages + ? WHERE id = ?`, res.Pages, db.worker.Load()); err != nil {
+			return res, fmt.Errorf("count pages of worker: %w", describe(err))
 		}
 	}
 	hc := tx.StmtContext(ctx, db.st.hostCounts)
@@ -241,18 +246,20 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) erro
 	return db.indexText(ctx, tx, pageID, o.Lease.URL, p)
 }
 
-// Claim leases up to n due URLs of one host, shallowest first, for lease.
-// When fewer than n are due, it also returns when the next queued URL of
-// the host becomes due (zero if none waits).
-func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duration) (_ []store.Lease, nextDue time.Time, _ error) {
-	out, err := db.claim(ctx, hostID, n, lease)
+// Claim leases up to n due URLs of the host h, shallowest first, for
+// lease, under the host lease h: it fails with store.ErrHostLost unless
+// the lease is held and has not run out. When fewer than n are due, it
+// also returns when the next queued URL of the host becomes due (zero if
+// none waits).
+func (db *DB) Claim(ctx context.Context, h store.HostToken, n int, lease time.Duration) (_ []store.Lease, nextDue time.Time, _ error) {
+	out, err := db.claim(ctx, h, n, lease)
 	if err != nil || len(out) == n {
 		return out, time.Time{}, err
 	}
 	var next sql.NullInt64
 	if err := db.w.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM frontier WHERE host_id = ? AND state = 'queued'`,
-		hostID).Scan(&next); err != nil {
-		return nil, time.Time{}, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+		h.ID).Scan(&next); err != nil {
+		return nil, time.Time{}, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
 	}
 	if next.Valid {
 		nextDue = time.UnixMilli(next.Int64)
@@ -260,41 +267,49 @@ func (db *DB) Claim(ctx context.Context, hostID int64, n int, lease time.Duratio
 	return out, nextDue, nil
 }
 
-func (db *DB) claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]store.Lease, error) {
+func (db *DB) claim(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, error) {
 	now := time.Now()
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = 'leased', lease_until = ?, claims = claims + 1, updated_at = ?
+	var token, until sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT lease_token, lease_until FROM hosts WHERE id = ?`, h.ID).Scan(&token, &until); err != nil {
+		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
+	}
+	if !token.Valid || token.Int64 != h.Token || until.Int64 < now.UnixMilli() {
+		return nil, fmt.Errorf("claim host %d: %w", h.ID, store.ErrHostLost)
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = 'leased', lease_until = ?, claims = claims + 1, updated_at = ?,
+			lease_token = ?, worker = ?
 		WHERE id IN (SELECT id FROM frontier WHERE host_id = ? AND state = 'queued' AND next_attempt_at <= ?
 			ORDER BY depth, id LIMIT ?)
 		RETURNING id, url, depth, chain, attempts, claims, redirects, source`,
-		now.Add(lease).UnixMilli(), now.UnixMilli(), hostID, now.UnixMilli(), n)
+		now.Add(lease).UnixMilli(), now.UnixMilli(), h.Token, db.worker.Load(), h.ID, now.UnixMilli(), n)
 	if err != nil {
-		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
 	}
 	var out []store.Lease
 	for rows.Next() {
-		l := store.Lease{HostID: hostID}
+		l := store.Lease{HostID: h.ID, Token: h.Token}
 		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Chain, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("claim host %d: %w", hostID, err)
+			return nil, fmt.Errorf("claim host %d: %w", h.ID, err)
 		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
 	}
 	rows.Close()
 	if len(out) > 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = queued - ? WHERE id = ?`, len(out), hostID); err != nil {
-			return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = queued - ? WHERE id = ?`, len(out), h.ID); err != nil {
+			return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("claim host %d: %w", hostID, describe(err))
+		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
 	}
 	// RETURNING gives rows in no promised order; the frontier order is ours to keep.
 	sortLeases(out)
@@ -323,9 +338,10 @@ func (db *DB) Release(ctx context.Context, leases []store.Lease) error {
 	return err
 }
 
-// Recover returns every leased URL to the queue. It runs at startup, when the
-// lock file guarantees that no other process holds a lease, so leases left
-// by a crashed run are reclaimed at once rather than after they expire.
+// Recover returns every leased URL to the queue and ends every host lease.
+// It runs at startup, when the lock file guarantees that no other process
+// holds a lease, so leases left by a crashed run are reclaimed at once
+// rather than after they expire.
 func (db *DB) Recover(ctx context.Context) (int, error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -342,8 +358,13 @@ func (db *DB) Recover(ctx context.Context) (int, error) {
 		WHERE id IN (SELECT DISTINCT host_id FROM frontier WHERE state = 'leased')`); err != nil {
 		return 0, fmt.Errorf("recover leases: %w", describe(err))
 	}
-	r, err := tx.ExecContext(ctx, `UPDATE frontier SET state = 'queued', lease_until = NULL WHERE state = 'leased'`)
+	r, err := tx.ExecContext(ctx, `UPDATE frontier SET state = 'queued', lease_until = NULL, lease_token = NULL
+		WHERE state = 'leased'`)
 	if err != nil {
+		return 0, fmt.Errorf("recover leases: %w", describe(err))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET lease_token = NULL, lease_owner = NULL, lease_until = NULL
+		WHERE lease_token IS NOT NULL`); err != nil {
 		return 0, fmt.Errorf("recover leases: %w", describe(err))
 	}
 	n, _ := r.RowsAffected()
@@ -387,26 +408,6 @@ func (db *DB) ReserveHosts(ctx context.Context, rs []store.HostReservation) erro
 		return fmt.Errorf("reserve hosts: %w", describe(err))
 	}
 	return nil
-}
-
-// ReadyHosts returns up to limit active hosts with queued URLs and id > after,
-// in id order, for the scheduler's round-robin over hosts.
-func (db *DB) ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error) {
-	rows, err := db.w.QueryContext(ctx, `SELECT `+hostCols+` FROM hosts
-		WHERE queued > 0 AND state = 'active' AND id > ? ORDER BY id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("ready hosts: %w", describe(err))
-	}
-	defer rows.Close()
-	var out []store.HostRow
-	for rows.Next() {
-		h, err := scanHost(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ready hosts: %w", err)
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }
 
 // SetInboundLinkIndex creates or drops the index on links.to_url. It makes

@@ -134,7 +134,11 @@ func TestReportMatchesQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		for id := range added {
-			ls, _, err := db.Claim(ctx, id, perHost, time.Minute)
+			hs, err := db.LeaseHosts(ctx, store.HostQuery{IDs: []int64{id}, Limit: 1}, time.Hour)
+			if err != nil || len(hs) != 1 {
+				t.Fatalf("lease %s = %v, %v", origin, hs, err)
+			}
+			ls, _, err := db.Claim(ctx, store.HostToken{ID: id, Token: hs[0].Token}, perHost, time.Minute)
 			if err != nil || len(ls) != perHost {
 				t.Fatalf("claim %s = %d leases, %v", origin, len(ls), err)
 			}

@@ -45,6 +45,7 @@ type DB struct {
 	hosts    hostCache
 	text     *store.BodyCodec // zstd, for page_data.main_text_zstd
 	fts      atomic.Bool      // pages_fts exists: index each recorded page
+	worker   atomic.Int64     // this process's row in workers (StartWorker), 0 before
 }
 
 // connector opens connections to one database file with mattn/go-sqlite3,
@@ -224,6 +225,7 @@ var dialect = store.Dialect{
 	JSONKeys: func(x, alias string) string { return "json_each(" + x + ") AS " + alias },
 	Describe: describe,
 	MainText: mainTextSQL,
+	Now:      `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
 }
 
 // prepareReader is the hook of every new reader connection: its page

@@ -93,7 +93,7 @@ func (db *DB) mainText(p *store.Page) (compressed any, inBody int) {
 
 // mainTextSQL reads the main text of the page_data row d of the page p:
 // derived from the body, or decompressed; rows written before migration
-// 0005 hold it raw.
+// 0006 hold it raw.
 const mainTextSQL = `CASE WHEN d.main_text_in_body = 1 THEN body_text(p.body, p.body_encoding, p.content_type)
 	ELSE coalesce(d.main_text, decompress(d.main_text_zstd)) END`
 

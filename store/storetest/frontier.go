@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,7 +56,8 @@ func testClaimCommitExactlyOnce(t *testing.T, h Harness) {
 	if n, _, err := s.Pending(ctx); err != nil || n != 2 {
 		t.Fatalf("Pending = %d, %v; want 2", n, err)
 	}
-	ls, _, err := s.Claim(ctx, hostID, 10, time.Minute)
+	tok := hostLease(t, s, hostID)
+	ls, _, err := s.Claim(ctx, tok, 10, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +81,8 @@ func testClaimCommitExactlyOnce(t *testing.T, h Harness) {
 	if res.Pages != 1 || res.NewByHost[hostID] != 1 || res.Stale != 0 {
 		t.Fatalf("commit result %+v, want 1 page, 1 new URL", res)
 	}
-	// The same outcome again (a duplicate fetch) must not record a second page.
+	// The same outcome again (a duplicate fetch, or the same commit sent
+	// again because its answer was lost) must not record a second page.
 	res, err = s.Commit(ctx, []store.Outcome{out})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +103,7 @@ func testClaimCommitExactlyOnce(t *testing.T, h Harness) {
 	if err != nil || res.NewByHost[hostID] != 1 {
 		t.Fatalf("retry commit = %+v, %v; want the URL queued again", res, err)
 	}
-	ls, next, err := s.Claim(ctx, hostID, 10, time.Minute)
+	ls, next, err := s.Claim(ctx, tok, 10, time.Minute)
 	if err != nil || len(ls) != 1 || ls[0].URL != Origin+"/b" || !next.Equal(retryAt) {
 		t.Fatalf("Claim = %+v, next due %v, %v; want /b, and /a due at %v", ls, next, err, retryAt)
 	}
@@ -130,10 +134,12 @@ func testStaleLease(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	hostID := hostOf(t, added)
-	old, _, err := s.Claim(ctx, hostID, 1, time.Minute)
+	tok := hostLease(t, s, hostID)
+	old, _, err := s.Claim(ctx, tok, 1, time.Minute)
 	if err != nil || len(old) != 1 {
 		t.Fatalf("Claim = %v, %v", old, err)
 	}
+	expire(t, s, tok)
 	s = h.Reopen(t, s)
 	if n, err := s.Recover(ctx); err != nil || n != 1 {
 		t.Fatalf("Recover = %d, %v; want 1", n, err)
@@ -146,7 +152,7 @@ func testStaleLease(t *testing.T, h Harness) {
 	if res, err := s.Commit(ctx, []store.Outcome{done(old[0], "old")}); err != nil || res.Stale != 1 || res.Pages != 0 {
 		t.Fatalf("commit of the returned lease = %+v, %v; want it ignored", res, err)
 	}
-	now, _, err := s.Claim(ctx, hostID, 1, time.Minute)
+	now, _, err := s.Claim(ctx, hostLease(t, s, hostID), 1, time.Minute)
 	if err != nil || len(now) != 1 || now[0].ID != old[0].ID || now[0].Claims != 2 {
 		t.Fatalf("Claim again = %+v, %v; want the same URL, claimed twice", now, err)
 	}
@@ -180,7 +186,8 @@ func testRecoverAfterCrash(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	hostID := hostOf(t, added)
-	ls, _, err := s.Claim(ctx, hostID, 3, time.Hour)
+	tok := hostLease(t, s, hostID)
+	ls, _, err := s.Claim(ctx, tok, 3, time.Hour)
 	if err != nil || len(ls) != 3 {
 		t.Fatalf("Claim = %v, %v", ls, err)
 	}
@@ -188,7 +195,8 @@ func testRecoverAfterCrash(t *testing.T, h Harness) {
 		Page: &store.Page{FinalURL: ls[0].URL, Status: 200, FetchedAt: time.Now()}}}); err != nil {
 		t.Fatal(err)
 	}
-	s = h.Reopen(t, s) // two leases held by the "crashed" process
+	expire(t, s, tok)
+	s = h.Reopen(t, s) // two leases held by the "crashed" process, whose host lease ran out
 	if q, l, err := s.Remaining(ctx); err != nil || q != 2 || l != 2 {
 		t.Fatalf("Remaining after the crash = %d queued, %d leased, %v; want 2, 2", q, l, err)
 	}
@@ -201,7 +209,7 @@ func testRecoverAfterCrash(t *testing.T, h Harness) {
 	if q := host(t, s, hostID).Queued; q != 4 {
 		t.Errorf("host queued = %d, want 4", q)
 	}
-	ls, _, err = s.Claim(ctx, hostID, 10, time.Hour)
+	ls, _, err = s.Claim(ctx, hostLease(t, s, hostID), 10, time.Hour)
 	if err != nil || len(ls) != 4 {
 		t.Fatalf("Claim after recovery = %d leases, %v; want 4", len(ls), err)
 	}
@@ -228,7 +236,8 @@ func testGiveUpHost(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	hostID := hostOf(t, added)
-	ls, _, err := s.Claim(ctx, hostID, 2, time.Minute)
+	tok := hostLease(t, s, hostID)
+	ls, _, err := s.Claim(ctx, tok, 2, time.Minute)
 	if err != nil || len(ls) != 2 {
 		t.Fatalf("Claim = %v, %v", ls, err)
 	}
@@ -249,6 +258,7 @@ func testGiveUpHost(t *testing.T, h Harness) {
 	}
 
 	// A new process knows the host only from the database.
+	expire(t, s, tok)
 	s = h.Reopen(t, s)
 	if _, err := s.Recover(ctx); err != nil {
 		t.Fatal(err)
@@ -271,8 +281,8 @@ func testGiveUpHost(t *testing.T, h Harness) {
 	if err != nil || len(hs) != 1 || hs[0].Errors != 1 {
 		t.Errorf("HostList = %+v, %v; want the host with 1 error (the tried URL)", hs, err)
 	}
-	if ready, err := s.ReadyHosts(ctx, 0, 10); err != nil || len(ready) != 0 {
-		t.Errorf("ReadyHosts = %+v, %v; want none", ready, err)
+	if ready, err := s.LeaseHosts(ctx, store.HostQuery{Limit: 10}, time.Minute); err != nil || len(ready) != 0 {
+		t.Errorf("LeaseHosts = %+v, %v; want none", ready, err)
 	}
 	if n, _, err := s.Pending(ctx); err != nil || n != 0 {
 		t.Errorf("Pending = %d, %v; want 0", n, err)
@@ -297,7 +307,8 @@ func testShorterPathWins(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	hostID := hostOf(t, added)
-	parents, _, err := s.Claim(ctx, hostID, 6, time.Minute)
+	tok := hostLease(t, s, hostID)
+	parents, _, err := s.Claim(ctx, tok, 6, time.Minute)
 	if err != nil || len(parents) != 6 {
 		t.Fatalf("Claim parents = %v, %v", parents, err)
 	}
@@ -340,7 +351,7 @@ func testShorterPathWins(t *testing.T, h Harness) {
 	if q := host(t, s, hostID).Queued; q != 2 {
 		t.Errorf("host queued = %d, want 2", q)
 	}
-	ls, _, err := s.Claim(ctx, hostID, 10, time.Minute)
+	ls, _, err := s.Claim(ctx, tok, 10, time.Minute)
 	if err != nil || len(ls) != 2 || ls[0].URL != Origin+"/queued" || ls[0].Depth != 3 || ls[0].Chain != 0 ||
 		ls[1].URL != Origin+"/deep" || ls[1].Chain != 0 {
 		t.Errorf("Claim = %+v, %v; want /queued at depth 3 chain 0, then /deep", ls, err)
@@ -393,31 +404,35 @@ func testHostState(t *testing.T, h Harness) {
 	}
 }
 
-// testReadyHosts: the hosts with queued URLs, active, in id order after a
-// given id.
-func testReadyHosts(t *testing.T, h Harness) {
+// testLeaseHosts: LeaseHosts leases active hosts with queued URLs that
+// nobody holds, in id order after a given id, or the hosts asked for.
+func testLeaseHosts(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.Open(t)
 	var ids []int64
-	for i := range 4 {
+	for i := range 5 {
 		origin := fmt.Sprintf("http://127.0.0.%d:8080", i+2)
-		added, err := s.Add(ctx, []store.NewURL{{URL: origin + "/", Origin: origin, Source: "seed", State: store.StateQueued}})
+		added, err := s.Add(ctx, []store.NewURL{{URL: origin + "/", Origin: origin, Source: "seed", State: store.StateQueued},
+			{URL: origin + "/2", Origin: origin, Source: "seed", State: store.StateQueued}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, hostOf(t, added))
 	}
-	// Host 1 has nothing queued (claimed), host 2 is given up.
-	if ls, _, err := s.Claim(ctx, ids[1], 1, time.Minute); err != nil || len(ls) != 1 {
-		t.Fatalf("Claim = %v, %v", ls, err)
-	}
+	// Host 1 is held, host 2 is given up, host 4 is asked for by id.
+	held := hostLease(t, s, ids[1])
 	if _, err := s.GiveUpHost(ctx, ids[2], "gone"); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.LeaseHosts(ctx, store.HostQuery{IDs: []int64{ids[1], ids[4]}, Limit: 5}, time.Minute); err != nil ||
+		len(got) != 1 || got[0].ID != ids[4] || got[0].Token == 0 || got[0].Token == held.Token || got[0].Queued != 2 ||
+		got[0].LeaseLeft != time.Minute {
+		t.Errorf("LeaseHosts(hosts 1 and 4) = %+v, %v; want host 4 only, with a new token", got, err)
 	}
 	var got []int64
 	after := int64(0)
 	for range 10 {
-		rows, err := s.ReadyHosts(ctx, after, 1)
+		rows, err := s.LeaseHosts(ctx, store.HostQuery{After: after, Limit: 1}, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -428,7 +443,100 @@ func testReadyHosts(t *testing.T, h Harness) {
 		after = rows[0].ID
 	}
 	if want := []int64{ids[0], ids[3]}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("ReadyHosts in pages of 1 = %v, want %v", got, want)
+		t.Errorf("LeaseHosts in pages of 1 = %v, want %v", got, want)
+	}
+	// Released, a host can be leased again, with its URLs: one claimed
+	// under the lease and never recorded (its claim's answer was lost)
+	// returns to the queue.
+	if ls, _, err := s.Claim(ctx, held, 1, time.Minute); err != nil || len(ls) != 1 {
+		t.Fatalf("Claim = %v, %v", ls, err)
+	}
+	if err := s.ReleaseHosts(ctx, []store.HostRelease{{HostToken: held}}); err != nil {
+		t.Fatal(err)
+	}
+	if q := host(t, s, ids[1]).Queued; q != 2 {
+		t.Errorf("host queued = %d after its release, want 2", q)
+	}
+	if again := hostLease(t, s, ids[1]); again.Token == held.Token {
+		t.Errorf("host leased again with its old token %d", held.Token)
+	}
+}
+
+// testHostLeaseTakeover: a host lease that runs out (its worker died, or
+// lost the database) is taken over by another worker: the URLs leased
+// under it return to the queue and are claimed under the new lease; the
+// old holder can claim, renew and record nothing more, discovered URLs
+// included.
+func testHostLeaseTakeover(t *testing.T, h Harness) {
+	ctx := context.Background()
+	a := h.Open(t)
+	b := a
+	if h.Join != nil {
+		b = h.Join(t, a)
+	}
+	if _, err := a.StartWorker(ctx, "a", 1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.StartWorker(ctx, "b", 2, time.Minute); err != nil && b != a {
+		t.Fatal(err)
+	}
+	added, err := a.Add(ctx, []store.NewURL{queued("/1", 0), queued("/2", 0), queued("/3", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostID := hostOf(t, added)
+	old := hostLease(t, a, hostID)
+	ls, _, err := a.Claim(ctx, old, 2, time.Minute)
+	if err != nil || len(ls) != 2 {
+		t.Fatalf("Claim = %v, %v", ls, err)
+	}
+	if got, err := b.LeaseHosts(ctx, store.HostQuery{Limit: 10}, time.Minute); err != nil || len(got) != 0 {
+		t.Fatalf("LeaseHosts while the host is held = %+v, %v; want none", got, err)
+	}
+	expire(t, a, old)
+	got, err := b.LeaseHosts(ctx, store.HostQuery{Limit: 10}, time.Minute)
+	if err != nil || len(got) != 1 || got[0].ID != hostID || got[0].Queued != 3 {
+		t.Fatalf("LeaseHosts after the lease ran out = %+v, %v; want the host, all 3 URLs queued", got, err)
+	}
+	taken := store.HostToken{ID: hostID, Token: got[0].Token}
+	if _, _, err := a.Claim(ctx, old, 1, time.Minute); !errors.Is(err, store.ErrHostLost) {
+		t.Errorf("Claim under the old lease = %v, want ErrHostLost", err)
+	}
+	if left, err := a.RenewHosts(ctx, []store.HostToken{old}, time.Minute); err != nil || len(left) != 0 {
+		t.Errorf("RenewHosts of the old lease = %v, %v; want it lost", left, err)
+	}
+	// The old holder's fetch of /1 ends after the takeover: nothing of it is
+	// recorded, not even the URL it found.
+	late := store.Outcome{Lease: ls[0], State: store.StateDone, Status: 200, Attempted: true,
+		Page:       &store.Page{FinalURL: ls[0].URL, Status: 200, FetchedAt: time.Now()},
+		Discovered: []store.NewURL{queued("/found-late", 1)}}
+	if res, err := a.Commit(ctx, []store.Outcome{late}); err != nil || res.Stale != 1 || res.Pages != 0 || len(res.NewByHost) != 0 {
+		t.Fatalf("commit under the old lease = %+v, %v; want it stale", res, err)
+	}
+	now, _, err := b.Claim(ctx, taken, 10, time.Minute)
+	if err != nil || len(now) != 3 {
+		t.Fatalf("Claim under the new lease = %+v, %v; want all 3 URLs", now, err)
+	}
+	// Claimed again, under the new lease: the old outcome is still stale.
+	if res, err := a.Commit(ctx, []store.Outcome{late}); err != nil || res.Stale != 1 || res.Pages != 0 {
+		t.Fatalf("commit under the old lease, claimed again = %+v, %v; want it stale", res, err)
+	}
+	var batch []store.Outcome
+	for _, l := range now {
+		batch = append(batch, store.Outcome{Lease: l, State: store.StateDone, Status: 200, Attempted: true,
+			Page: &store.Page{FinalURL: l.URL, Status: 200, FetchedAt: time.Now()}})
+	}
+	if res, err := b.Commit(ctx, batch); err != nil || res.Pages != 3 || res.Stale != 0 {
+		t.Fatalf("commit under the new lease = %+v, %v; want 3 pages", res, err)
+	}
+	if _, err := b.Explain(ctx, Origin+"/found-late", 0); !errors.Is(err, store.ErrUnknownURL) {
+		t.Errorf("Explain(/found-late) = %v; the stale outcome's link was recorded", err)
+	}
+	if n, err := b.CountPages(ctx); err != nil || n != 3 {
+		t.Errorf("CountPages = %d, %v; want 3, each URL once", n, err)
+	}
+	if err := b.ReleaseHosts(ctx, []store.HostRelease{{HostToken: taken}}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -450,5 +558,32 @@ func testRuns(t *testing.T, h Harness) {
 	st, err = s.Status(ctx)
 	if err != nil || st.Running || st.LastRun.Outcome != "finished" {
 		t.Errorf("Status after the run = %+v, %v; want not running, outcome finished", st, err)
+	}
+}
+
+// testSettings: the first run records the crawl's settings; a run whose
+// settings differ is refused with the groups that differ, unless it
+// records its own; a group the crawl has not recorded yet is recorded.
+func testSettings(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	first := map[string]string{"seeds": `["a"]`, "scope": `{"x":1}`}
+	if err := s.RecordSettings(ctx, first, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSettings(ctx, map[string]string{"seeds": `["a"]`, "scope": `{"x":1}`, "rules": `[]`}, false); err != nil {
+		t.Fatalf("same settings and a new group: %v", err)
+	}
+	s = h.Reopen(t, s)
+	err := s.RecordSettings(ctx, map[string]string{"seeds": `["b"]`, "scope": `{"x":1}`, "rules": `[1]`}, false)
+	var differ *store.SettingsDiffer
+	if !errors.As(err, &differ) || fmt.Sprint(differ.Groups) != "[rules seeds]" || !strings.Contains(err.Error(), "another name") {
+		t.Fatalf("other settings = %v, want them refused, naming rules and seeds", err)
+	}
+	if err := s.RecordSettings(ctx, map[string]string{"seeds": `["b"]`, "rules": `[1]`}, true); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if err := s.RecordSettings(ctx, map[string]string{"seeds": `["b"]`, "scope": `{"x":1}`, "rules": `[1]`}, false); err != nil {
+		t.Errorf("settings after the update: %v", err)
 	}
 }

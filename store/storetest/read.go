@@ -195,7 +195,8 @@ func testTotals(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ls, _, err := s.Claim(ctx, hs[0].ID, 1, time.Minute); err != nil || len(ls) != 0 {
+	tok := hostLease(t, s, hs[0].ID)
+	if ls, _, err := s.Claim(ctx, tok, 1, time.Minute); err != nil || len(ls) != 0 {
 		t.Fatalf("Claim of a URL not due = %v, %v; want none", ls, err)
 	}
 	// /b is due only in an hour: a retry claimed at once is not claimed.

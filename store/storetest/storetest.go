@@ -24,15 +24,20 @@ type Store interface {
 	SetInboundLinkIndex(ctx context.Context, on bool) error
 	CountPages(ctx context.Context) (int, error)
 	Pending(ctx context.Context) (n int, nextDue time.Time, err error)
-	Claim(ctx context.Context, hostID int64, n int, lease time.Duration) ([]store.Lease, time.Time, error)
+	StartWorker(ctx context.Context, hostname string, pid int, hostLease time.Duration) (int64, error)
+	StopWorker(ctx context.Context) error
+	LeaseHosts(ctx context.Context, q store.HostQuery, ttl time.Duration) ([]store.HostRow, error)
+	RenewHosts(ctx context.Context, held []store.HostToken, ttl time.Duration) (map[int64]time.Duration, error)
+	ReleaseHosts(ctx context.Context, held []store.HostRelease) error
+	Claim(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error)
 	Commit(ctx context.Context, batch []store.Outcome) (store.CommitResult, error)
-	ReadyHosts(ctx context.Context, after int64, limit int) ([]store.HostRow, error)
 	Hosts(ctx context.Context, ids []int64) ([]store.HostRow, error)
 	ReserveHosts(ctx context.Context, rs []store.HostReservation) error
 	SaveHosts(ctx context.Context, hs []store.HostPoliteness) error
 	SaveRobots(ctx context.Context, hostID int64, r store.RobotsRecord) error
 	GiveUpHost(ctx context.Context, hostID int64, reason string) (int, error)
 	ReplacePageItems(ctx context.Context, rules []string, pages []store.PageItems) error
+	RecordSettings(ctx context.Context, settings map[string]string, update bool) error
 	StartRun(ctx context.Context, config string) (int64, error)
 	EndRun(ctx context.Context, id int64, outcome string) error
 
@@ -64,6 +69,10 @@ type Harness struct {
 	// database again, as a process restarting after a crash does. The
 	// store it returns is closed when the test ends.
 	Reopen func(t *testing.T, s Store) Store
+	// Join opens the database of s a second time, as another worker
+	// sharing the crawl, while s stays open; nil for a store that one
+	// process holds at a time (the suite then plays both workers with s).
+	Join func(t *testing.T, s Store) Store
 }
 
 // Run runs the conformance suite against the store h opens.
@@ -78,8 +87,10 @@ func Run(t *testing.T, h Harness) {
 		{"GiveUpHost", testGiveUpHost},
 		{"ShorterPathWins", testShorterPathWins},
 		{"HostState", testHostState},
-		{"ReadyHosts", testReadyHosts},
+		{"LeaseHosts", testLeaseHosts},
+		{"HostLeaseTakeover", testHostLeaseTakeover},
 		{"Runs", testRuns},
+		{"Settings", testSettings},
 		{"Explain", testExplain},
 		{"SimilarURLs", testSimilarURLs},
 		{"Report", testReport},
@@ -116,6 +127,26 @@ func hostOf(t *testing.T, added map[int64]int) int64 {
 	return 0
 }
 
+// hostLease leases the host id to s for an hour, and fails the test if
+// it cannot.
+func hostLease(t *testing.T, s Store, id int64) store.HostToken {
+	t.Helper()
+	hs, err := s.LeaseHosts(context.Background(), store.HostQuery{IDs: []int64{id}, Limit: 1}, time.Hour)
+	if err != nil || len(hs) != 1 || hs[0].ID != id || hs[0].Token == 0 {
+		t.Fatalf("LeaseHosts(%d) = %+v, %v; want the host leased", id, hs, err)
+	}
+	return store.HostToken{ID: id, Token: hs[0].Token}
+}
+
+// expire makes host leases run out at once, as the leases of a worker
+// that died do once their time is over: renewed for a negative time.
+func expire(t *testing.T, s Store, held ...store.HostToken) {
+	t.Helper()
+	if _, err := s.RenewHosts(context.Background(), held, -time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // queued is a URL of Origin to queue.
 func queued(path string, depth int) store.NewURL {
 	return store.NewURL{URL: Origin + path, Origin: Origin, Depth: depth, Source: "link", State: store.StateQueued}
@@ -137,7 +168,13 @@ func SmallCrawl(t *testing.T, s Store) (start, retryAt time.Time) {
 		t.Fatal(err)
 	}
 	hostID := hostOf(t, added)
-	ls, _, err := s.Claim(ctx, hostID, 10, time.Minute)
+	tok := hostLease(t, s, hostID)
+	defer func() {
+		if err := s.ReleaseHosts(ctx, []store.HostRelease{{HostToken: tok}}); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	ls, _, err := s.Claim(ctx, tok, 10, time.Minute)
 	if err != nil || len(ls) != 1 {
 		t.Fatalf("claim / = %v, %v", ls, err)
 	}
@@ -153,7 +190,7 @@ func SmallCrawl(t *testing.T, s Store) (start, retryAt time.Time) {
 	if _, err := s.Commit(ctx, []store.Outcome{home}); err != nil {
 		t.Fatal(err)
 	}
-	ls, _, err = s.Claim(ctx, hostID, 10, time.Minute)
+	ls, _, err = s.Claim(ctx, tok, 10, time.Minute)
 	if err != nil || len(ls) != 2 {
 		t.Fatalf("claim /a /b = %v, %v", ls, err)
 	}
@@ -201,7 +238,13 @@ func CommitPages(t *testing.T, s Store, pages ...Recorded) map[string]int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leases, _, err := s.Claim(ctx, hostOf(t, added), len(pages), time.Minute)
+	tok := hostLease(t, s, hostOf(t, added))
+	defer func() {
+		if err := s.ReleaseHosts(ctx, []store.HostRelease{{HostToken: tok}}); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	leases, _, err := s.Claim(ctx, tok, len(pages), time.Minute)
 	if err != nil || len(leases) != len(pages) {
 		t.Fatalf("claim = %d leases, %v; want %d", len(leases), err, len(pages))
 	}
