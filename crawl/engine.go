@@ -727,9 +727,9 @@ func (e *Engine) openFeeds(ctx context.Context) (*feedSet, error) {
 	if len(e.cfg.Feeds) == 0 {
 		return &feedSet{}, nil
 	}
-	db, ok := e.db.(FeedStore)
+	db, ok := e.store().(FeedStore)
 	if !ok {
-		return nil, fmt.Errorf("feeds: only the SQLite store records feed positions so far; this database is %T", e.db)
+		return nil, fmt.Errorf("feeds: only the SQLite store records feed positions so far; this database is %T", e.store())
 	}
 	return openFeeds(ctx, db, e.cfg, e.FeedStdout)
 }
@@ -760,9 +760,9 @@ func (e *Engine) openWebhooks() error {
 	if len(e.cfg.Webhooks) == 0 {
 		return nil
 	}
-	db, ok := e.db.(WebhookStore)
+	db, ok := e.store().(WebhookStore)
 	if !ok {
-		return fmt.Errorf("webhooks: only the SQLite store records delivery positions so far; this database is %T", e.db)
+		return fmt.Errorf("webhooks: only the SQLite store records delivery positions so far; this database is %T", e.store())
 	}
 	hooks, err := openWebhooks(e.cfg, db, e.log)
 	if err != nil {
@@ -792,4 +792,13 @@ func (e *Engine) drainWebhooks() {
 		}()
 	}
 	wg.Wait()
+}
+
+// store is the database under the engine's retries, for the interfaces
+// beyond Store that it may implement (FeedStore, WebhookStore).
+func (e *Engine) store() Store {
+	if r, ok := e.db.(*retryStore); ok {
+		return r.Store
+	}
+	return e.db
 }

@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -71,38 +70,7 @@ webhooks:
 	f.Close()
 	dbPath := filepath.Join(dir, "crawl.db")
 	want := len(site.Expected())
-	for i, frac := range []float64{0.1, 0.35, 0.6, 0.85} {
-		cmd := exec.Command(bin, "run", "--quiet", "-c", cfg)
-		cmd.Env = append(os.Environ(), "HOOK_SECRET=s3cret")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		target := int(frac * float64(want))
-		deadline := time.After(2 * time.Minute)
-		tick := time.NewTicker(10 * time.Millisecond)
-	wait:
-		for {
-			select {
-			case err := <-exited:
-				t.Fatalf("run %d ended before it was killed (err %v) at %d pages\n%s", i, err, countPages(dbPath), stderr.String())
-			case <-deadline:
-				cmd.Process.Kill()
-				t.Fatalf("run %d: %d pages not reached", i, target)
-			case <-tick.C:
-				if countPages(dbPath) >= target {
-					break wait
-				}
-			}
-		}
-		tick.Stop()
-		cmd.Process.Signal(syscall.SIGKILL)
-		<-exited
-		t.Logf("killed run %d at %d pages", i, countPages(dbPath))
-	}
+	killRuns(t, bin, cfg, dbPath, []string{"HOOK_SECRET=s3cret"}, want, []float64{0.1, 0.35, 0.6, 0.85})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	final := exec.CommandContext(ctx, bin, "run", "--quiet", "-c", cfg)
