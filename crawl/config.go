@@ -45,6 +45,8 @@ type Config struct {
 	Parse            ParseOptions     `yaml:"parse"`
 	Store            StoreOptions     `yaml:"store"`
 	Extract          []parse.RuleSet  `yaml:"extract"`
+	Recrawl          Recrawl          `yaml:"recrawl"`
+	Dedup            Dedup            `yaml:"dedup"`
 	Feeds            []Feed           `yaml:"feeds"`
 	Webhooks         []Webhook        `yaml:"webhooks"`
 }
@@ -166,10 +168,11 @@ type StoreOptions struct {
 	Bodies      string `yaml:"bodies"`       // zstd, s2, gzip, identity (uncompressed) or none
 	ErrorBodies bool   `yaml:"error_bodies"` // store bodies of non-2xx responses too
 	DedupCache  int    `yaml:"dedup_cache"`  // URLs remembered in memory to skip database lookups
-	// InboundLinkIndex indexes links.to_url while crawling, so "who links
-	// to X" is an index lookup instead of a scan of links. Off by default:
-	// inserting ~50 random text keys per page into that index costs more
-	// than the rest of the writer's work.
+	// InboundLinkIndex keeps link_targets, the index of the links' targets,
+	// while crawling, so "who links to X" is an index lookup instead of a
+	// read of every stored link. Off by default: inserting ~50 random text
+	// keys per page into that index costs as much as the rest of the
+	// writer's work.
 	InboundLinkIndex bool `yaml:"inbound_link_index"`
 }
 
@@ -202,7 +205,9 @@ func Defaults() Config {
 		Canonical: Canonicalization{StripParams: append([]string(nil), urlnorm.DefaultStripParams...)},
 		Parse: ParseOptions{StructuredData: true, MainText: true, MaxTitle: 2 << 10, MaxDescription: 4 << 10,
 			MaxAnchor: 1 << 10, MaxItemField: 64 << 10},
-		Store: StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
+		Store:   StoreOptions{Bodies: "zstd", DedupCache: 1 << 20},
+		Recrawl: revisitDefaults(),
+		Dedup:   dedupDefaults(),
 	}
 }
 
@@ -687,6 +692,12 @@ func (c *Config) validate() error {
 	}
 	if _, err := urlnorm.New(urlnorm.Options{StripParams: c.Canonical.StripParams, SortQuery: c.Canonical.SortQuery}); err != nil {
 		return bad("canonicalization.strip_params", "%v", err)
+	}
+	if err := c.Recrawl.validate(); err != nil {
+		return err
+	}
+	if err := c.Dedup.validate(); err != nil {
+		return err
 	}
 	if _, err := parse.CompileRules(c.Extract); err != nil {
 		var re *parse.RuleError

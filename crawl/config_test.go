@@ -26,6 +26,7 @@ func TestConfigYAMLIsTheDefaults(t *testing.T) {
 	}
 	want.Extract = cfg.Extract
 	want.Politeness.Hosts = cfg.Politeness.Hosts
+	want.Recrawl.Hosts, want.Recrawl.Patterns = cfg.Recrawl.Hosts, cfg.Recrawl.Patterns
 	want.Fetch.Proxy = URLList{}
 	want.Fetch.Headers = map[string]string{}
 	want.Fetch.Hosts = map[string]FetchHost{}

@@ -46,8 +46,11 @@ type Engine struct {
 	norm   *urlnorm.Normalizer
 	scope  *scope
 	rules  *parse.Rules
-	fetch  *fetcher
-	seen   *seenCache
+	// revisit schedules fetched URLs for revisits; nil unless
+	// recrawl.enabled.
+	revisit *revisits
+	fetch   *fetcher
+	seen    *seenCache
 	// hostOverrides are politeness.hosts by canonical host.
 	hostOverrides hostMap[HostOverride]
 	agent         string
@@ -111,6 +114,14 @@ type Stats struct {
 	// ErrorClasses are this run's failed requests by class, the same
 	// counts the Prometheus counters are fed.
 	ErrorClasses ErrorClasses
+	// Revisits are the fetches of URLs fetched before that got an answer;
+	// Unchanged those that found what was stored (the same body, or 304),
+	// NotModified those answered 304.
+	Revisits, Unchanged, NotModified int64
+	// Sleeping says a continuous run has nothing due: it sleeps until
+	// WakeAt, when its next URL is due (zero when none is scheduled).
+	Sleeping bool
+	WakeAt   time.Time
 	// Waiting is set when nothing is in flight and every queued URL waits
 	// for its retry time: the crawl is not stuck, it waits.
 	Waiting RetryWait
@@ -148,8 +159,12 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 		return nil, fmt.Errorf("politeness.hosts: %w", err)
 	}
 	out := newOutage(log)
+	var st Store // nil without a database (crawler fetch)
+	if db != nil {
+		st = &retryStore{Store: db, o: out}
+	}
 	e := &Engine{
-		cfg: cfg, db: &retryStore{Store: db, o: out}, outage: out, log: log, norm: norm, rules: rules, fetch: f,
+		cfg: cfg, db: st, outage: out, log: log, norm: norm, rules: rules, fetch: f,
 		hostOverrides: overrides, pending: map[int64]int{},
 		seen:  newSeenCache(cfg.Store.DedupCache),
 		agent: robots.ProductToken(cfg.Fetch.UserAgent),
@@ -161,6 +176,11 @@ func New(cfg *Config, db Store, log *slog.Logger) (*Engine, error) {
 	}
 	if e.scope, err = newScope(cfg, norm, e.seeds, policy); err != nil {
 		return nil, err
+	}
+	if cfg.Recrawl.Enabled {
+		if e.revisit, err = newRevisits(cfg.Recrawl); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -188,20 +208,26 @@ func (e *Engine) crawlDelay(r *robots.Robots) time.Duration {
 }
 
 // preflight checks a leased URL just before dispatch: robots.txt and the
-// per-host budget. It returns why the URL is skipped, or "".
+// per-host budget, and for a revisit the scope and trap rules as they are
+// now. It returns why the URL is skipped, or "".
 func (e *Engine) preflight(h *host, l store.Lease) string {
-	if max := e.cfg.Limits.MaxPagesPerHost; max > 0 && h.pages >= max {
+	if max := e.cfg.Limits.MaxPagesPerHost; max > 0 && h.pages >= max && l.Prev == nil {
 		return fmt.Sprintf("host page budget: max_pages_per_host %d reached", max)
 	}
-	if l.Claims > 10 {
-		return fmt.Sprintf("leased %d times without an outcome: the crawler stopped during every attempt", l.Claims)
-	}
-	if !e.cfg.Politeness.ObeyRobots || h.robots == nil {
-		return ""
+	if l.Unended > 10 {
+		return fmt.Sprintf("leased %d times without an outcome: the crawler stopped during every attempt", l.Unended)
 	}
 	u, err := url.Parse(l.URL)
 	if err != nil {
 		return "unparsable URL"
+	}
+	if l.Prev != nil && !e.listMode {
+		if why, _ := e.scope.recheck(l.URL, u, pathLen{depth: l.Depth, chain: l.Chain}); why != "" {
+			return why
+		}
+	}
+	if !e.cfg.Politeness.ObeyRobots || h.robots == nil {
+		return ""
 	}
 	v := h.robots.Test(e.agent, u.RequestURI())
 	if v.Allowed {
@@ -280,7 +306,8 @@ func (e *Engine) settle(n int64) {
 func (e *Engine) Snapshot() Stats {
 	e.statsMu.Lock()
 	s := Stats{Started: e.stats.Started, Queued: e.stats.Queued, Hosts: e.stats.Hosts, Outcome: e.stats.Outcome,
-		Dispatched: e.stats.Dispatched, Running: e.stats.Running, Waiting: e.stats.Waiting}
+		Dispatched: e.stats.Dispatched, Running: e.stats.Running, Waiting: e.stats.Waiting, Sleeping: e.stats.Sleeping,
+		WakeAt: e.stats.WakeAt}
 	e.statsMu.Unlock()
 	s.Pages = atomic.LoadInt64(&e.stats.Pages)
 	s.Fetches = atomic.LoadInt64(&e.stats.Fetches)
@@ -288,6 +315,9 @@ func (e *Engine) Snapshot() Stats {
 	s.Skipped = atomic.LoadInt64(&e.stats.Skipped)
 	s.Retries = atomic.LoadInt64(&e.stats.Retries)
 	s.Bytes = atomic.LoadInt64(&e.stats.Bytes)
+	s.Revisits = atomic.LoadInt64(&e.stats.Revisits)
+	s.Unchanged = atomic.LoadInt64(&e.stats.Unchanged)
+	s.NotModified = atomic.LoadInt64(&e.stats.NotModified)
 	s.Uncommitted = e.uncommitted.Load()
 	s.ErrorClasses = e.errs.load()
 	for _, h := range e.hooks {
@@ -365,6 +395,15 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	}
 	if n > 0 {
 		e.log.Info("reclaimed leases of an interrupted run", "urls", n)
+	}
+	if e.revisit != nil {
+		n, err := e.db.ScheduleFetched(ctx, e.revisit.first)
+		if err != nil {
+			return OutcomeFailed, err
+		}
+		if n > 0 {
+			e.log.Info("scheduled revisits of URLs fetched before recrawl was on", "urls", n)
+		}
 	}
 	if e.pagesAtStart, err = e.db.CountPages(ctx); err != nil {
 		return OutcomeFailed, err
@@ -506,12 +545,63 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 	}
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
+	// A continuous run with nothing due sleeps: no tick, no query, until
+	// its alarm (the next URL due) or a stop.
+	alarm := time.NewTimer(time.Hour)
+	alarm.Stop()
+	defer alarm.Stop()
+	var alarmC <-chan time.Time
 	var graceC <-chan time.Time
 	checking := false  // a Pending query is out
 	waiting := false   // Pending found URLs it cannot end on: ask again after a tick, a job or a commit
 	sent := 0          // jobs handed to workers, to spot one sent while Pending ran
 	retryWait := false // stats.Waiting is set
 	lastProgress := s.now()
+	report := func(now time.Time) {
+		lastProgress = now
+		s.saveDirty()
+		snap := s.snapshot(now)
+		e.statsMu.Lock()
+		e.stats.Hosts = snap
+		e.stats.Dispatched = s.dispatched
+		e.stats.Running = s.longestRunning(5)
+		e.statsMu.Unlock()
+		e.Metrics.hosts(snap)
+		if e.OnProgress != nil {
+			e.OnProgress(e.Snapshot())
+		}
+	}
+	// sleep stops the loop's ticks until the alarm at until (none when
+	// until is zero: nothing is scheduled) or a stop; wakeUp starts them
+	// again and looks for the work that came due.
+	var wakeUp func()
+	sleep := func(until time.Time) {
+		waiting = true
+		s.activateAt = until
+		tickC := ticks
+		ticks = nil
+		alarmC = nil
+		if !until.IsZero() {
+			alarm.Reset(until.Sub(s.now()))
+			alarmC = alarm.C
+		}
+		e.statsMu.Lock()
+		e.stats.Sleeping, e.stats.WakeAt = true, until
+		e.statsMu.Unlock()
+		e.log.Info("nothing due: sleeping until the next URL is due", "until", until)
+		report(s.now())
+		wakeUp = func() {
+			ticks, alarmC = tickC, nil
+			alarm.Stop()
+			e.statsMu.Lock()
+			e.stats.Sleeping, e.stats.WakeAt = false, time.Time{}
+			e.statsMu.Unlock()
+			waiting = false
+			s.activateAt = time.Time{}
+			s.sweep()
+			s.activate(s.now())
+		}
+	}
 	s.activate(s.now())
 	for {
 		now := s.now()
@@ -551,24 +641,16 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		case <-e.drained:
 			waiting = false
 		case <-wake.C:
+		case <-alarmC:
+			wakeUp()
+			e.log.Info("woke up: URLs are due")
 		case <-ticks:
 			now := s.now()
 			waiting = false
 			s.sweep()
 			s.activate(now)
 			if now.Sub(lastProgress) >= time.Second {
-				lastProgress = now
-				s.saveDirty()
-				snap := s.snapshot(now)
-				e.statsMu.Lock()
-				e.stats.Hosts = snap
-				e.stats.Dispatched = s.dispatched
-				e.stats.Running = s.longestRunning(5)
-				e.statsMu.Unlock()
-				e.Metrics.hosts(snap)
-				if e.OnProgress != nil {
-					e.OnProgress(e.Snapshot())
-				}
+				report(now)
 			}
 		case <-ctx.Done():
 			if !s.stopping {
@@ -587,6 +669,9 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			return OutcomeFailed
 		}
 		if s.finishedAll {
+			if e.limitReached(s.fresh) {
+				return OutcomeLimit
+			}
 			return OutcomeFinished
 		}
 		// Outstanding outcomes count fetches in flight too, so this cheap
@@ -600,7 +685,7 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			}
 			continue
 		}
-		if e.limitReached(s.dispatched) && s.idleInFlight() {
+		if e.limitReached(s.fresh) && s.idleInFlight() && e.revisit == nil {
 			return OutcomeLimit
 		}
 		if !checking && !waiting && s.idle() {
@@ -608,6 +693,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 			asked := sent
 			s.ask(func(ctx context.Context) func() {
 				n, due, err := e.db.Pending(ctx)
+				revisitHosts, nextRevisit := 0, time.Time{}
+				if err == nil && e.revisit != nil {
+					revisitHosts, nextRevisit, err = e.db.NextRevisit(ctx, time.Now())
+				}
 				return func() {
 					checking = false
 					if err != nil {
@@ -623,12 +712,27 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 						e.stats.Waiting = RetryWait{URLs: n, Next: due}
 					}
 					e.statsMu.Unlock()
+					if e.limitReached(s.fresh) {
+						// Only revisits are left to this run (recrawl is on:
+						// without, the limit ended it before).
+						n, due = 0, time.Time{}
+					}
+					idle := n == 0 && revisitHosts == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0
 					switch {
-					case n == 0 && sent == asked && s.idle() && e.uncommitted.Load() == 0:
+					case idle && e.cfg.Recrawl.Continuous && !nextRevisit.IsZero() && nextRevisit.Sub(s.now()) < minSleep:
+						// Due in a moment: wait awake, as for a retry.
+						s.activateAt = nextRevisit
+						waiting = true
+					case idle && e.cfg.Recrawl.Continuous:
+						sleep(nextRevisit)
+					case idle:
 						s.stopping = true
 						s.finishedAll = true
-					case n == 0:
+					case n == 0 && revisitHosts == 0:
 						// Work was handed out meanwhile: check again when it settles.
+					case revisitHosts > 0:
+						s.activateAt = time.Time{}
+						waiting = true
 					case !due.IsZero() && due.After(s.now()):
 						s.activateAt = due
 						waiting = true
@@ -641,6 +745,10 @@ func (e *Engine) loop(ctx, runCtx context.Context, s *scheduler, news chan map[i
 		}
 	}
 }
+
+// minSleep is the shortest a continuous run sleeps: URLs due sooner are
+// waited for awake, so that URLs due close together are fetched in one go.
+const minSleep = time.Second
 
 // idleInFlight reports whether no fetch is running.
 func (s *scheduler) idleInFlight() bool {
@@ -696,8 +804,17 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 			case o.State == store.StateQueued && o.Attempted:
 				atomic.AddInt64(&e.stats.Retries, 1)
 			}
-			if o.Page != nil {
+			if o.Page != nil && !o.NotModified {
 				atomic.AddInt64(&e.stats.Bytes, int64(o.Page.Size))
+			}
+			if prev := o.Lease.Prev; prev != nil && o.Page != nil {
+				atomic.AddInt64(&e.stats.Revisits, 1)
+				if o.NotModified || prev.Same(o.Page) {
+					atomic.AddInt64(&e.stats.Unchanged, 1)
+				}
+				if o.NotModified {
+					atomic.AddInt64(&e.stats.NotModified, 1)
+				}
 			}
 		}
 		atomic.AddInt64(&e.stats.Pages, int64(res.Pages))

@@ -53,6 +53,7 @@ type Explanation struct {
 	Robots       RobotsVerdict `json:"robots"`
 	Host         *HostPace     `json:"host,omitempty"`
 	Page         *PageSummary  `json:"page,omitempty"`
+	Revisit      *RevisitInfo  `json:"revisit,omitempty"`
 
 	Now         time.Time `json:"-"` // the time the explanation was made at
 	ConfigKnown bool      `json:"-"` // see ExplainOptions
@@ -92,7 +93,39 @@ type PageSummary struct {
 	DurationMS  int64     `json:"duration_ms"`
 	Links       int       `json:"links"`
 	Items       int       `json:"items"`
+	// SimHash of the main text, 16 hex digits ("" for none); the page it
+	// nearly duplicates, and why.
+	SimHash         string `json:"simhash,omitempty"`
+	NearDuplicateOf string `json:"near_duplicate_of,omitempty"`
+	NearReason      string `json:"near_duplicate_reason,omitempty"`
 }
+
+// RevisitInfo is a URL's revisit history (recrawl): its fetches, versions,
+// interval and next due time.
+type RevisitInfo struct {
+	NextDue     *time.Time `json:"next_due,omitempty"` // nil: not scheduled
+	DueNow      bool       `json:"due_now,omitempty"`
+	IntervalMS  int64      `json:"interval_ms,omitempty"`
+	Revisits    int        `json:"revisits"`     // fetches after the first that got an answer
+	Unchanged   int        `json:"unchanged"`    // of them, finding what was stored
+	NotModified int        `json:"not_modified"` // of them, answered 304
+	Versions    int        `json:"versions"`
+	Recent      []Version  `json:"recent_versions,omitempty"` // newest first
+}
+
+// Version is one recorded version of a URL.
+type Version struct {
+	ID          int64     `json:"id"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	Status      int       `json:"status"`
+	ContentHash string    `json:"content_hash,omitempty"`
+	Size        int64     `json:"size"`
+	Items       int       `json:"items"`
+	BodyStored  bool      `json:"body_stored,omitempty"`
+}
+
+// explainVersions is how many recent versions Explain lists.
+const explainVersions = 5
 
 // UnknownURL is Explain's error for a URL the frontier has never queued:
 // what little is known about it. It wraps store.ErrUnknownURL.
@@ -139,6 +172,17 @@ func Explain(ctx context.Context, db ExplainReader, cfg *Config, rawURL string, 
 	})
 	if o.ConfigKnown && e.Host != nil {
 		e.Host.applyConfig(cfg.Politeness, cfg.Politeness.hostOverrides())
+	}
+	if e.Revisit != nil {
+		vs, n, err := db.Versions(ctx, info.URL, explainVersions)
+		if err != nil {
+			return nil, err
+		}
+		e.Revisit.Versions = n
+		for _, v := range vs {
+			e.Revisit.Recent = append(e.Revisit.Recent, Version{ID: v.ID, FetchedAt: v.FetchedAt, Status: v.Status,
+				ContentHash: v.ContentHash, Size: v.Size, Items: v.Items, BodyStored: v.BodyStored})
+		}
 	}
 	return &e, nil
 }
@@ -210,6 +254,20 @@ func buildExplanation(u *store.URLInfo, c explainContext) Explanation {
 		if p.FinalURL != u.URL {
 			e.Page.FinalURL = p.FinalURL
 		}
+		if p.HasSimHash {
+			e.Page.SimHash = fmt.Sprintf("%016x", p.SimHash)
+		}
+		e.Page.NearDuplicateOf, e.Page.NearReason = p.NearDuplicateOf, p.NearReason
+	}
+	if !u.NextFetchAt.IsZero() || u.Revisits > 0 {
+		r := &RevisitInfo{IntervalMS: u.RevisitInterval.Milliseconds(), Revisits: u.Revisits, Unchanged: u.Unchanged,
+			NotModified: u.NotModified}
+		if t := u.NextFetchAt; !t.IsZero() && t.After(c.Now) {
+			r.NextDue = &t
+		} else if !t.IsZero() {
+			r.NextDue, r.DueNow = &t, true
+		}
+		e.Revisit = r
 	}
 	return e
 }

@@ -412,6 +412,9 @@ type fetchInfo struct {
 	encoding    string    // Content-Encoding decoded by the transport
 	via         string    // the way out the router chose: "direct" or a proxy's scheme://host:port
 	answered    time.Time // when the response headers arrived
+	// body is the decoded, capped body, read by the transport into the
+	// buffer body held when the request started (see bufferedBody).
+	body []byte
 }
 
 type fetchInfoKey struct{}
@@ -472,8 +475,77 @@ func (t *decodingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	// io.ReadAll and no cap. Such a body is kept as sent (within the cap);
 	// sitemaps are inflated by parse/sitemap, which caps what it reads.
 	res.Uncompressed = true
-	res.Body = &cappedBody{r: body, c: raw, left: info.maxBody, info: info}
+	size := int64(-1)
+	if info.encoding == "" && res.ContentLength >= 0 {
+		size = min(res.ContentLength, info.maxBody)
+	}
+	res.Body = &bufferedBody{r: &cappedBody{r: body, c: raw, left: info.maxBody, info: info}, info: info, size: size}
 	return res, nil
+}
+
+// bufferedBody reads the whole body into info.body at its first Read and
+// then reports the end. colly reads every body with io.ReadAll, which
+// grows a new slice as it goes (2.5 times a page's size allocated, per
+// page); given this one it reads nothing, and the client takes the bytes
+// from info instead, in a buffer it reuses (client.get). A read error is
+// returned by that first Read, so colly fails the request with it as it
+// would have on its own read.
+type bufferedBody struct {
+	r    *cappedBody
+	info *fetchInfo
+	size int64 // the body's length when known, else -1
+	read bool
+}
+
+func (b *bufferedBody) Read([]byte) (int, error) {
+	if !b.read {
+		b.read = true
+		var err error
+		if b.info.body, err = readBody(b.info.body[:0], b.r, b.size); err != nil {
+			return 0, err
+		}
+	}
+	return 0, io.EOF
+}
+
+func (b *bufferedBody) Close() error { return b.r.Close() }
+
+// minBodyBuffer is the least a body buffer grows by.
+const minBodyBuffer = 16 << 10
+
+// readBody appends what r yields to buf until the end. A body of known
+// size gets room for all of it and one byte more, so that the Read that
+// finds the end needs no growth; otherwise buf doubles as it fills. A
+// full buffer grows only once a byte is known to follow, so a body that
+// fits exactly (or an empty one) costs no allocation.
+func readBody(buf []byte, r io.Reader, size int64) ([]byte, error) {
+	if size >= 0 && int64(cap(buf)-len(buf)) < size+1 {
+		buf = slices.Grow(buf, max(int(size)+1, 2*cap(buf)))
+	}
+	for {
+		if len(buf) == cap(buf) {
+			var one [1]byte
+			n, err := r.Read(one[:])
+			if n > 0 {
+				buf = append(slices.Grow(buf, max(cap(buf), minBodyBuffer)), one[0])
+			}
+			if err == io.EOF {
+				return buf, nil
+			}
+			if err != nil {
+				return buf, err
+			}
+			continue
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // lazyReader defers opening a decoder until the first Read, so headers are
@@ -664,8 +736,10 @@ func (f *fetcher) close() { f.router.closeIdle() }
 
 // response is what a fetch returned.
 type response struct {
-	status      int
-	header      http.Header
+	status int
+	header http.Header
+	// body is the decoded body, in the client's buffer: valid until it is
+	// released (client.release), for good if it never is.
 	body        []byte
 	truncated   bool
 	contentType string
@@ -675,16 +749,40 @@ type response struct {
 	answered    time.Time // when the response headers arrived
 }
 
-// client is a worker's own colly collector, sharing the fetcher's transport.
+// client is a worker's own colly collector, sharing the fetcher's
+// transport, and the buffer bodies are read into. Only the goroutine that
+// owns the client uses it.
 type client struct {
 	c    *colly.Collector
 	last *colly.Response
+	cond http.Header // headers of the conditional request under way (getIf)
+	// buf is the body buffer the next get reads into: the one the last
+	// response released, empty when none was.
+	buf []byte
 }
+
+// maxKeptBodyBuffer bounds the body buffer a client keeps between
+// requests: a body larger than ordinary pages is not kept resident.
+const maxKeptBodyBuffer = 512 << 10
 
 func (f *fetcher) newClient() *client {
 	cl := &client{c: f.base.Clone()}
+	cl.c.OnRequest(func(r *colly.Request) {
+		for k, v := range cl.cond {
+			(*r.Headers)[k] = v
+		}
+	})
 	cl.c.OnResponse(func(r *colly.Response) { cl.last = r })
 	return cl
+}
+
+// getIf is get with the headers of a conditional request added (none when
+// cond is nil). colly hands a 304 to OnResponse like any status, since the
+// fetcher sets ParseHTTPErrorResponse: it comes back as a response.
+func (cl *client) getIf(ctx context.Context, rawURL string, maxBody int64, t timeouts, cond http.Header) (*response, error) {
+	cl.cond = cond
+	defer func() { cl.cond = nil }()
+	return cl.get(ctx, rawURL, maxBody, t)
 }
 
 // get fetches rawURL. It returns an error only when no complete HTTP
@@ -696,13 +794,17 @@ func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, t timeo
 	defer cancel()
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	info := &fetchInfo{maxBody: maxBody, idle: t.idle, stop: stop}
+	info := &fetchInfo{maxBody: maxBody, idle: t.idle, stop: stop, body: cl.buf}
+	cl.buf = nil
 	cl.c.Context = context.WithValue(ctx, fetchInfoKey{}, info)
 	cl.last = nil
 	start := time.Now()
 	err := cl.c.Request(http.MethodGet, rawURL, nil, nil, nil)
 	dur := time.Since(start)
 	if err != nil {
+		// The body was read (or not) on this goroutine, within Request:
+		// nothing refers to the buffer.
+		cl.keep(info.body)
 		if errors.Is(err, ErrBlockedAddress) {
 			return nil, err
 		}
@@ -716,9 +818,27 @@ func (cl *client) get(ctx context.Context, rawURL string, maxBody int64, t timeo
 		return nil, errors.New("no response")
 	}
 	return &response{
-		status: r.StatusCode, header: *r.Headers, body: r.Body, truncated: info.truncated,
+		status: r.StatusCode, header: *r.Headers, body: info.body, truncated: info.truncated,
 		contentType: info.contentType, encoding: info.encoding, via: info.via, dur: dur, answered: info.answered,
 	}, nil
+}
+
+// release hands r's body buffer back to the client for its next request.
+// The caller must hold no reference to any byte of r.body any more, nor
+// have handed one to anything that outlives the call (parse results copy
+// what they keep; a body to be stored as it is must be copied). A body
+// that is never released stays valid: the next request reads into a new
+// buffer.
+func (cl *client) release(r *response) {
+	cl.keep(r.body)
+	r.body = nil
+}
+
+// keep makes buf, which nothing refers to, the buffer of the next request.
+func (cl *client) keep(buf []byte) {
+	if cap(buf) <= maxKeptBodyBuffer && cap(buf) > cap(cl.buf) {
+		cl.buf = buf[:0]
+	}
 }
 
 // timeouts are the time limits of one fetch.

@@ -201,7 +201,7 @@ func Inspect(ctx context.Context, cfg *Config, rawURL string, o InspectOptions) 
 			return ins, fmt.Errorf("fetch %s: %w", lease.URL, err)
 		}
 		out := store.Outcome{Lease: lease, Attempted: true}
-		w.record(&out, r)
+		w.record(ctx, &out, r)
 		req := &ins.Requests[len(ins.Requests)-1]
 		if r.status >= 300 && r.status < 400 && out.Page != nil && out.Page.FinalURL != lease.URL {
 			req.Location = out.Page.FinalURL

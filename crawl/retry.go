@@ -215,3 +215,45 @@ func (r *retryStore) GiveUpHost(ctx context.Context, hostID int64, reason string
 		return r.Store.GiveUpHost(ctx, hostID, reason)
 	})
 }
+
+func (r *retryStore) ClaimRevisits(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error) {
+	type claim struct {
+		ls  []store.Lease
+		due time.Time
+	}
+	c, err := retry(ctx, r.o, "claim revisits", func(ctx context.Context) (claim, error) {
+		ls, due, err := r.Store.ClaimRevisits(ctx, h, n, lease)
+		return claim{ls, due}, err
+	})
+	return c.ls, c.due, err
+}
+
+func (r *retryStore) NextRevisit(ctx context.Context, now time.Time) (int, time.Time, error) {
+	type next struct {
+		hosts int
+		at    time.Time
+	}
+	x, err := retry(ctx, r.o, "next revisit", func(ctx context.Context) (next, error) {
+		n, at, err := r.Store.NextRevisit(ctx, now)
+		return next{n, at}, err
+	})
+	return x.hosts, x.at, err
+}
+
+func (r *retryStore) ScheduleFetched(ctx context.Context, interval func(url string) time.Duration) (int, error) {
+	return retry(ctx, r.o, "schedule fetched URLs", func(ctx context.Context) (int, error) {
+		return r.Store.ScheduleFetched(ctx, interval)
+	})
+}
+
+func (r *retryStore) NearDuplicate(ctx context.Context, hostID int64, h uint64, maxDist int, urlID int64) (store.NearMatch, bool, error) {
+	type near struct {
+		m  store.NearMatch
+		ok bool
+	}
+	x, err := retry(ctx, r.o, "near-duplicate lookup", func(ctx context.Context) (near, error) {
+		m, ok, err := r.Store.NearDuplicate(ctx, hostID, h, maxDist, urlID)
+		return near{m, ok}, err
+	})
+	return x.m, x.ok, err
+}

@@ -30,6 +30,8 @@ var forbiddenHeaders = map[string]string{
 	"Keep-Alive":          "the HTTP client manages its connections",
 	"Proxy-Connection":    "the HTTP client manages its connections",
 	"Upgrade":             "the HTTP client manages its connections",
+	"If-None-Match":       "a revisit (recrawl) sends it from the ETag stored for the URL; a first fetch must get the page",
+	"If-Modified-Since":   "a revisit (recrawl) sends it from the Last-Modified stored for the URL; a first fetch must get the page",
 }
 
 // checkHeaders validates a headers map written under key. In a host's

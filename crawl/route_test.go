@@ -72,6 +72,8 @@ func TestFetchConfigErrors(t *testing.T) {
 		{"fetch:\n  headers: {Proxy-Authorization: 'Basic s-77'}\n", "Proxy-Authorization cannot be set here: write the proxy's credentials in its URL"},
 		{"fetch:\n  headers: {Content-Length: '5'}\n", "Content-Length cannot be set here: the HTTP client frames requests itself"},
 		{"fetch:\n  headers: {Connection: close}\n", "Connection cannot be set here"},
+		{"fetch:\n  headers: {If-None-Match: '\"x\"'}\n", "If-None-Match cannot be set here: a revisit (recrawl) sends it from the ETag"},
+		{"fetch:\n  hosts:\n    a.example: {headers: {if-modified-since: x}}\n", "If-Modified-Since cannot be set here"},
 		{"fetch:\n  headers: {'Bad Name': x}\n", `fetch.headers.Bad Name: "Bad Name" is not a header name`},
 		{"fetch:\n  headers: {X-Token: \"s-77\\r\\nX-Evil: 1\"}\n", "fetch.headers.X-Token: the value has a line break or control character"},
 		{"fetch:\n  headers: {X-Empty: ''}\n", "fetch.headers.X-Empty: the value is empty: leave the header out"},

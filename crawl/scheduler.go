@@ -154,7 +154,8 @@ type scheduler struct {
 	backlog    []func(context.Context) func() // asked while feederReq was full, in order
 	feederDone bool                           // feederReq is closed: ask runs work inline
 
-	dispatched  int
+	dispatched  int // page fetches handed to workers
+	fresh       int // of those, first fetches: what limits.max_pages counts
 	stopping    bool
 	finishedAll bool
 
@@ -281,7 +282,7 @@ func (s *scheduler) newHost(row store.HostRow) *host {
 			inflight = o.MaxInFlight
 		}
 	}
-	h := &host{id: row.ID, origin: row.Origin, maxInFlight: inflight, more: row.Queued > 0, index: -1,
+	h := &host{id: row.ID, origin: row.Origin, maxInFlight: inflight, more: true, index: -1,
 		backoffLevel: row.BackoffLevel, failures: row.Failures, latency: time.Duration(row.LatencyMS) * time.Millisecond,
 		robotsFailures: row.RobotsFailures}
 	lim := rate.Inf
@@ -374,9 +375,15 @@ func (s *scheduler) next(now time.Time) (*host, job, time.Time, bool) {
 			heap.Fix(&s.ready, 0)
 			continue
 		}
-		if s.e.limitReached(s.dispatched) {
-			// No robots.txt either: it would only serve pages not fetched.
-			return nil, job{}, time.Time{}, false
+		if s.e.limitReached(s.fresh) {
+			if s.e.revisit == nil {
+				// No robots.txt either: it would only serve pages not fetched.
+				return nil, job{}, time.Time{}, false
+			}
+			// Revisits go on; the first fetches claimed go back.
+			if s.dropFresh(h, now) {
+				continue
+			}
 		}
 		if !h.covered(now) {
 			// Not before the host's next allowed time is written: a
@@ -427,6 +434,9 @@ func (s *scheduler) sent(h *host, j job, now time.Time) {
 		s.e.outcomeDue(h.id)
 		h.queue = h.queue[1:]
 		s.dispatched++
+		if j.lease.Prev == nil {
+			s.fresh++
+		}
 	}
 	s.refill(h)
 	s.update(h, now)
@@ -492,8 +502,9 @@ func (s *scheduler) refill(h *host) {
 	}
 	h.claiming = true
 	tok, n, lease := store.HostToken{ID: h.id, Token: h.token}, want-len(h.queue), s.e.cfg.Politeness.LeaseDuration
+	revisits, fresh := s.e.revisit != nil, !s.e.limitReached(s.fresh)
 	s.ask(func(ctx context.Context) func() {
-		ls, due, err := s.e.db.Claim(ctx, tok, n, lease)
+		ls, due, err := s.claim(ctx, tok, n, lease, revisits, fresh)
 		return func() {
 			h.claiming = false
 			if errors.Is(err, store.ErrHostLost) {
@@ -511,7 +522,8 @@ func (s *scheduler) refill(h *host) {
 			}
 			h.queue = append(h.queue, ls...)
 			// A short claim means the host's due URLs are exhausted; any
-			// left wait for a retry time, when the sweep claims again.
+			// left wait for a retry time or a revisit, when the sweep
+			// claims again.
 			h.more = len(ls) == n || !due.IsZero()
 			h.claimAfter = due
 			s.update(h, s.now())
@@ -523,16 +535,19 @@ func (s *scheduler) refill(h *host) {
 // activate asks the feeder for hosts with queued URLs that are not active.
 func (s *scheduler) activate(now time.Time) {
 	limit := s.e.cfg.Politeness.MaxActiveHosts - len(s.hosts)
-	if s.activating || limit <= 0 || s.stopping || now.Before(s.activateAt) || s.e.limitReached(s.dispatched) {
+	fresh := !s.e.limitReached(s.fresh)
+	if s.activating || limit <= 0 || s.stopping || now.Before(s.activateAt) || !fresh && s.e.revisit == nil {
 		return
 	}
 	s.activating = true
 	after := s.cursor
+	revisits := s.e.revisit != nil
 	limit = min(limit, 512)
 	ttl := s.e.cfg.Politeness.HostLease
 	s.ask(func(ctx context.Context) func() {
 		asked := s.now()
-		rows, err := s.e.db.LeaseHosts(ctx, store.HostQuery{After: after, Limit: limit}, ttl)
+		q := store.HostQuery{After: after, Limit: limit, Revisits: revisits, RevisitsOnly: !fresh}
+		rows, err := s.e.db.LeaseHosts(ctx, q, ttl)
 		return func() {
 			s.activating = false
 			if err != nil {
@@ -551,6 +566,60 @@ func (s *scheduler) activate(now time.Time) {
 			}
 		}
 	})
+}
+
+// claim leases up to n URLs of a host for the feeder: URLs due for a
+// revisit first (when revisits is set), then queued ones (when fresh is
+// set, that is, when limits.max_pages allows first fetches). When fewer
+// than n are due, it also returns when the next one is.
+func (s *scheduler) claim(ctx context.Context, h store.HostToken, n int, lease time.Duration, revisits, fresh bool) ([]store.Lease, time.Time, error) {
+	var ls []store.Lease
+	var due time.Time
+	if revisits {
+		var err error
+		if ls, due, err = s.e.db.ClaimRevisits(ctx, h, n, lease); err != nil {
+			return nil, time.Time{}, err
+		}
+	}
+	if !fresh || len(ls) == n {
+		return ls, due, nil
+	}
+	more, next, err := s.e.db.Claim(ctx, h, n-len(ls), lease)
+	if err != nil {
+		// The revisits claimed are leased; they return to the queue when
+		// the failed run's leases are recovered.
+		return nil, time.Time{}, err
+	}
+	if due.IsZero() || !next.IsZero() && next.Before(due) {
+		due = next
+	}
+	return append(ls, more...), due, nil
+}
+
+// dropFresh returns the first fetches claimed for h to the queue, once
+// limits.max_pages stops them, keeping its revisits. It reports whether h
+// has nothing left to dispatch now (it is then out of the ready heap).
+func (s *scheduler) dropFresh(h *host, now time.Time) bool {
+	kept := h.queue[:0]
+	for _, l := range h.queue {
+		if l.Prev != nil {
+			kept = append(kept, l)
+			continue
+		}
+		s.e.uncommitted.Add(1)
+		s.e.outcomeDue(h.id)
+		s.e.sendResult(store.Outcome{Lease: l, State: store.StateQueued})
+	}
+	clear(h.queue[len(kept):])
+	h.queue = kept
+	if len(h.queue) > 0 {
+		return false
+	}
+	s.update(h, now)
+	if h.index >= 0 {
+		heap.Remove(&s.ready, h.index)
+	}
+	return true
 }
 
 // sweep runs on every tick: it claims for hosts whose retries came due and

@@ -112,6 +112,19 @@ func reach(from store.Lease, canon string, depthStep int) pathLen {
 // reason it is skipped; pathLimited says that reason is the path alone
 // (too deep, template chain too long), so a shorter path may pass.
 func (s *scope) check(canon string, u *url.URL, at pathLen) (why string, pathLimited bool) {
+	return s.judge(canon, u, at, true)
+}
+
+// recheck is check for a URL that passed it when it was found, and is to
+// be fetched again: its query is not counted again among the query
+// variants of its path.
+func (s *scope) recheck(canon string, u *url.URL, at pathLen) (why string, pathLimited bool) {
+	return s.judge(canon, u, at, false)
+}
+
+// judge is check; count says whether the URL's query counts as a new
+// variant of its path.
+func (s *scope) judge(canon string, u *url.URL, at pathLen, count bool) (why string, pathLimited bool) {
 	if why := s.policy.urlBlocked(u); why != "" {
 		return "blocked address: " + why, false
 	}
@@ -143,11 +156,13 @@ func (s *scope) check(canon string, u *url.URL, at pathLen) (why string, pathLim
 		return fmt.Sprintf("trap: template %s over budget %d (limits.max_template_chain: links in a row within one URL template)",
 			urlTemplate(canon), l.MaxTemplateChain), true
 	}
-	return s.trap(canon, u), false
+	return s.trap(canon, u, count), false
 }
 
-// trap applies the crawler-trap limits that depend on the URL alone.
-func (s *scope) trap(canon string, u *url.URL) string {
+// trap applies the crawler-trap limits that depend on the URL alone (and
+// on the query variants of its path counted so far, among which count
+// counts it).
+func (s *scope) trap(canon string, u *url.URL, count bool) string {
 	l := s.limits
 	if len(canon) > l.MaxURLLength {
 		return fmt.Sprintf("trap: URL length %d exceeds max_url_length %d", len(canon), l.MaxURLLength)
@@ -169,7 +184,7 @@ func (s *scope) trap(canon string, u *url.URL) string {
 			}
 		}
 	}
-	if s.variants != nil && u.RawQuery != "" {
+	if s.variants != nil && u.RawQuery != "" && count {
 		if n := s.variants.add(u.Host + path); n > l.MaxQueryVariants {
 			return fmt.Sprintf("trap: more than max_query_variants %d query variants of %s", l.MaxQueryVariants, path)
 		}
@@ -246,13 +261,17 @@ func sameTemplate(a, b string) bool {
 	return i == len(pa) && j == len(pb)
 }
 
-// pathAndQuery returns what follows scheme://host[:port] in a canonical URL.
+// pathAndQuery returns what follows scheme://host[:port] in a canonical URL,
+// whose path always begins with "/" (and a host holds no "/" nor "?").
 func pathAndQuery(canon string) string {
 	_, rest, ok := strings.Cut(canon, "://")
 	if !ok {
 		return canon
 	}
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[i:]
+	}
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		return rest[i:]
 	}
 	return ""

@@ -48,12 +48,26 @@ type Store interface {
 	// Commit records outcomes exactly once: one whose lease is no longer
 	// held is ignored.
 	Commit(ctx context.Context, batch []store.Outcome) (store.CommitResult, error)
+	// ClaimRevisits leases up to n URLs of a host whose next fetch is due,
+	// under its host lease (store.ErrHostLost when it is no longer held);
+	// when fewer are due, it also says when the next one is.
+	ClaimRevisits(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error)
+	// NextRevisit returns how many active hosts have a URL due for a
+	// revisit at now, and when the first scheduled URL is due.
+	NextRevisit(ctx context.Context, now time.Time) (dueHosts int, next time.Time, err error)
+	// ScheduleFetched schedules the URLs that ended without a schedule
+	// (fetched with recrawl off): each is due interval(url) after its last
+	// fetch. It returns how many it scheduled.
+	ScheduleFetched(ctx context.Context, interval func(url string) time.Duration) (int, error)
 	// ReserveHosts moves hosts' next allowed request times forward.
 	ReserveHosts(ctx context.Context, rs []store.HostReservation) error
 	// SaveHosts persists hosts' politeness state.
 	SaveHosts(ctx context.Context, hs []store.HostPoliteness) error
 	// SaveRobots persists a host's robots.txt.
 	SaveRobots(ctx context.Context, hostID int64, r store.RobotsRecord) error
+	// NearDuplicate returns the page of a host, other than that of the URL
+	// urlID, whose SimHash is nearest to h within maxDist bits.
+	NearDuplicate(ctx context.Context, hostID int64, h uint64, maxDist int, urlID int64) (store.NearMatch, bool, error)
 	// GiveUpHost ends a host's live URLs with reason, and those found
 	// later; it returns how many it ended.
 	GiveUpHost(ctx context.Context, hostID int64, reason string) (int, error)
@@ -64,6 +78,7 @@ type ExplainReader interface {
 	Explain(ctx context.Context, url string, maxInbound int) (*store.URLInfo, error)
 	Inbound(ctx context.Context, url string, n int) ([]store.InboundLink, int, error)
 	SimilarURLs(ctx context.Context, url string, n int) ([]string, error)
+	Versions(ctx context.Context, url string, n int) ([]store.Version, int, error)
 }
 
 // PageReader is what PageForRules reads.

@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/crawler-dev/crawler/crawl/robots"
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"github.com/crawler-dev/crawler/parse"
 	"github.com/crawler-dev/crawler/store"
 )
@@ -83,6 +85,8 @@ type worker struct {
 	e      *Engine
 	client *client
 	body   *store.BodyEncoder // this worker's own
+	seen   pageLinks          // of the page being recorded
+	parser parse.Parser       // its buffers, from page to page
 }
 
 const robotsMaxBytes = 500 << 10
@@ -180,8 +184,9 @@ func (w *worker) page(ctx context.Context, j job) {
 	l := j.lease
 	out := store.Outcome{Lease: l, Attempted: true}
 	d := done{job: j}
+	cond := conditional(l.Prev)
 	start := time.Now()
-	r, err := w.client.get(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts())
+	r, err := w.client.getIf(e.fetchCtx, l.URL, int64(e.cfg.Limits.MaxBodySize), e.cfg.timeouts(), cond)
 	if err != nil {
 		d.class, out.Reason = classifyErr(err)
 		out.Err = err.Error()
@@ -192,11 +197,16 @@ func (w *worker) page(ctx context.Context, j job) {
 			out = store.Outcome{Lease: l, State: store.StateQueued}
 		} else {
 			e.retryOrFail(&out, d.class, 0, time.Now())
+			e.scheduleRevisit(&out)
 		}
 		e.done <- d
 		e.results <- out
 		return
 	}
+	// The outcome refers to no byte of the body (parse copies what it
+	// keeps, setBody copies or compresses), so its buffer can take the
+	// worker's next fetch.
+	defer w.client.release(r)
 	d.latency, d.status = r.dur, r.status
 	if !r.answered.IsZero() {
 		d.answerLag = r.answered.Sub(start)
@@ -215,10 +225,69 @@ func (w *worker) page(ctx context.Context, j job) {
 			return
 		}
 	}
-	d.page = true
+	d.page = l.Prev == nil // a revisit adds no page
 	e.done <- d
-	w.record(&out, r)
+	switch {
+	case cond != nil && r.status == http.StatusNotModified:
+		notModified(&out, r)
+	case w.unchanged(&out, r):
+	default:
+		w.record(ctx, &out, r)
+		keepOnFailure(&out)
+	}
+	e.scheduleRevisit(&out)
 	e.results <- out
+}
+
+// scheduleRevisit sets when the URL of out is due again, when recrawl is on.
+func (e *Engine) scheduleRevisit(out *store.Outcome) {
+	if e.revisit != nil {
+		e.revisit.schedule(out, time.Now())
+	}
+}
+
+// notModified records the 304 a conditional request got: the stored page
+// stands, and only the time of this fetch is recorded.
+func notModified(out *store.Outcome, r *response) {
+	prev := out.Lease.Prev
+	out.NotModified = true
+	out.Status = r.status
+	out.State = store.StateDone
+	if prev.Status >= 400 {
+		out.State = store.StateFailed
+	}
+	out.Reason = fmt.Sprintf("HTTP 304 Not Modified (the HTTP %d page stored stands)", prev.Status)
+	out.Page = &store.Page{FinalURL: prev.FinalURL, Status: prev.Status, ContentHash: prev.ContentHash,
+		FetchedAt: time.Now().Add(-r.dur), Duration: r.dur}
+}
+
+// unchanged records a revisit whose answer (2xx) is what was recorded before
+// (store.Fetched.Same) and reports true: the page, its links and items are
+// kept as they are, and the body is neither parsed nor stored again.
+func (w *worker) unchanged(out *store.Outcome, r *response) bool {
+	l := out.Lease
+	if l.Prev == nil || r.status >= 300 {
+		return false
+	}
+	p := &store.Page{FinalURL: l.URL, Status: r.status, ContentType: r.contentType, FetchedAt: time.Now().Add(-r.dur),
+		Duration: r.dur, Size: len(r.body), Truncated: r.truncated, Headers: headerJSON(r.header, r.contentType),
+		ContentHash: bodyHash(r.body)}
+	if !l.Prev.Same(p) {
+		return false
+	}
+	out.Page, out.State = p, store.StateDone
+	out.Reason = fmt.Sprintf("HTTP %d, unchanged", r.status)
+	return true
+}
+
+// keepOnFailure leaves the stored page of a revisit in place when the
+// revisit failed for a reason that says nothing of the page (a server
+// error, a refusal): only 404 and 410 say it is gone.
+func keepOnFailure(out *store.Outcome) {
+	if out.Lease.Prev == nil || out.State != store.StateFailed || out.Status == 404 || out.Status == 410 {
+		return
+	}
+	out.Page, out.Links, out.Discovered = nil, nil, nil
 }
 
 // retryOrFail sets out to a retry (queued, due after the retry backoff or
@@ -332,7 +401,7 @@ var recordedHeaders = []string{"Content-Type", "Content-Length", "Content-Langua
 	"Cache-Control", "Location", "Server", "X-Robots-Tag", "Retry-After", "Link"}
 
 // record fills out with the page row, links and discoveries of a response.
-func (w *worker) record(out *store.Outcome, r *response) {
+func (w *worker) record(ctx context.Context, out *store.Outcome, r *response) {
 	e := w.e
 	l := out.Lease
 	u, err := url.Parse(l.URL)
@@ -394,7 +463,8 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	// The document tree is built only for pages extraction rules apply to:
 	// the facts come from one pass over the token stream.
 	rules := e.rules != nil && len(e.rules.Match(u.String())) > 0
-	doc, err := parse.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData, MainText: e.cfg.Parse.MainText, Tree: rules})
+	doc, err := w.parser.HTML(u, body, parse.Options{StructuredData: e.cfg.Parse.StructuredData,
+		MainText: e.cfg.Parse.MainText || e.cfg.Dedup.detects(), Tree: rules})
 	if err != nil {
 		w.setBody(p, r.body)
 		out.Reason = "HTML not parseable: " + err.Error()
@@ -407,6 +477,7 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	p.Canonical = doc.Canonical
 	if noindex {
 		out.Reason = fmt.Sprintf("HTTP %d, noindex: content not stored", r.status)
+		p.ContentHash = bodyHash(r.body) // for revisits: unchanged or not
 	} else {
 		var cut bool
 		if p.Title, cut = cutUTF8(doc.Title, int(e.cfg.Parse.MaxTitle)); cut {
@@ -417,10 +488,24 @@ func (w *worker) record(out *store.Outcome, r *response) {
 		}
 		w.setBody(p, r.body)
 		if e.cfg.Parse.StructuredData || e.cfg.Parse.MainText {
-			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter, MainText: doc.MainText}
+			p.Data = &store.PageData{JSONLD: doc.JSONLD, OpenGraph: doc.OpenGraph, Twitter: doc.Twitter}
+			if e.cfg.Parse.MainText {
+				p.Data.MainText = doc.MainText
+			}
 		}
 		if rules {
 			p.Items = storeItems(e.cfg, e.rules.Extract(doc))
+		}
+		if e.cfg.Dedup.detects() && w.nearDuplicate(ctx, out, doc.MainText) {
+			switch e.cfg.Dedup.NearDuplicates {
+			case NearSkipLinks:
+				nofollow = true
+				out.Reason = fmt.Sprintf("HTTP %d, near-duplicate: links not followed", r.status)
+			case NearSkipStore:
+				p.Body, p.BodyEncoding, p.Data, p.Items = nil, "", nil, nil
+				out.Reason = fmt.Sprintf("HTTP %d, near-duplicate: content not stored", r.status)
+				return
+			}
 		}
 	}
 	if e.cfg.Canonical.UseCanonical && doc.Canonical != "" {
@@ -436,24 +521,23 @@ func (w *worker) record(out *store.Outcome, r *response) {
 	w.links(out, doc.Links, l, nofollow)
 }
 
-// links records a page's links and discovers the ones to follow.
+// links records a page's links and discovers the ones to follow. Each
+// URL is canonicalized once per page: links with the same URL, or URLs
+// that differ only in what the canonical form drops (the fragment of
+// #section links), are one link, recorded with the first one's anchor.
 func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pageNofollow bool) {
 	e := w.e
-	seen := make(map[string]struct{}, len(links))
-	out.Links = make([]store.Link, 0, len(links))
+	seen := w.seen.reset()
+	out.Links = make([]store.Link, 0, min(len(links), 256))
 	anchorCut := false
 	for _, ln := range links {
-		if ln.URL == nil {
+		if ln.URL == nil || !seen.firstKey(urlnorm.KeyOf(ln.URL)) {
 			continue
 		}
 		c, err := e.norm.Canonical(ln.URL)
-		if err != nil {
+		if err != nil || !seen.firstURL(c) {
 			continue
 		}
-		if _, dup := seen[c]; dup {
-			continue
-		}
-		seen[c] = struct{}{}
 		anchor, cut := cutUTF8(ln.Text, int(e.cfg.Parse.MaxAnchor))
 		anchorCut = anchorCut || cut || ln.TextCut
 		out.Links = append(out.Links, store.Link{URL: c, Anchor: anchor, Nofollow: ln.Nofollow})
@@ -473,6 +557,43 @@ func (w *worker) links(out *store.Outcome, links []parse.Link, l store.Lease, pa
 	if anchorCut && out.Page != nil {
 		out.Page.FieldsTruncated = append(out.Page.FieldsTruncated, fieldAnchor)
 	}
+}
+
+// pageLinks is what a worker has met of the links of the page it records;
+// it keeps its maps from page to page.
+type pageLinks struct {
+	keys map[urlnorm.Key]struct{} // of the links' URLs
+	urls map[string]struct{}      // canonical
+}
+
+// maxKeptLinks bounds the maps pageLinks keeps for the next page: clearing
+// a map costs its capacity, which a page of thousands of links leaves large.
+const maxKeptLinks = 1024
+
+// reset forgets the last page.
+func (p *pageLinks) reset() *pageLinks {
+	if p.keys == nil || len(p.keys) > maxKeptLinks || len(p.urls) > maxKeptLinks {
+		p.keys, p.urls = map[urlnorm.Key]struct{}{}, map[string]struct{}{}
+	} else {
+		clear(p.keys)
+		clear(p.urls)
+	}
+	return p
+}
+
+// firstKey reports whether the page had no URL with key k yet, and adds it.
+func (p *pageLinks) firstKey(k urlnorm.Key) bool {
+	n := len(p.keys)
+	p.keys[k] = struct{}{}
+	return len(p.keys) > n
+}
+
+// firstURL reports whether the page had no link to the canonical URL c
+// yet, and adds it.
+func (p *pageLinks) firstURL(c string) bool {
+	n := len(p.urls)
+	p.urls[c] = struct{}{}
+	return len(p.urls) > n
 }
 
 // redirect records a 3xx and sends its target back through the frontier.
@@ -519,11 +640,19 @@ func (e *Engine) discover(canon string, u *url.URL, from store.Lease, source str
 	return n
 }
 
-// setBody compresses and hashes the body in the worker, off the writer's path.
+// setBody compresses and hashes the body in the worker, off the writer's
+// path. body is the fetch's buffer, which the next fetch reuses: a body
+// stored as it is (store.bodies: identity) is stored as a copy.
 func (w *worker) setBody(p *store.Page, body []byte) {
-	p.ContentHash = strconv.FormatUint(xxhash.Sum64(body), 16)
+	p.ContentHash = bodyHash(body)
 	p.Body, p.BodyEncoding = w.body.Encode(body)
+	if p.BodyEncoding == store.BodyIdentity {
+		p.Body = bytes.Clone(p.Body)
+	}
 }
+
+// bodyHash is pages.content_hash of a body: its XXH64, hex.
+func bodyHash(body []byte) string { return strconv.FormatUint(xxhash.Sum64(body), 16) }
 
 // headerJSON keeps the recorded headers; contentType is the header as the
 // server sent it (the transport strips the charset before colly sees it).

@@ -191,3 +191,35 @@ var hostileDocs = []string{
 	`<object><a href=/1><object><a href=/2><object><a href=/3><object><a href=/4><object><a href=/5><object><a href=/6>` +
 		`<object><a href=/7><object><a href=/8><object><a href=/9>deep</a>`,
 }
+
+// TestParserReuse: a Parser reading the corpus one document after the
+// other, forwards and backwards (so that every document meets buffers a
+// longer or shorter one left behind), reads the facts HTML reads.
+func TestParserReuse(t *testing.T) {
+	pageURL, err := url.Parse("https://example.com/dir/page?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := seedCorpus(t)
+	for _, o := range []Options{{}, {MainText: true}, {StructuredData: true, MainText: true}} {
+		var ps Parser
+		for pass := range 2 {
+			for i := range docs {
+				if pass == 1 {
+					i = len(docs) - 1 - i
+				}
+				want, err := HTML(pageURL, docs[i], o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := ps.HTML(pageURL, docs[i], o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := factsDiff(want, got); diff != "" {
+					t.Fatalf("Parser.HTML(%q) after %d documents (-HTML +Parser):\n%s", docs[i], i, diff)
+				}
+			}
+		}
+	}
+}

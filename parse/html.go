@@ -21,15 +21,16 @@ type Link struct {
 	// cut to at most 256 runes. An <a> with no text takes the alt text of
 	// its first image; an <area> takes its alt text.
 	Text string
-	// TextCut says Text was cut at 256 runes.
-	TextCut bool
 	// Rel is the rel attribute, lowercased.
 	Rel string
-	// Nofollow is set when rel holds "nofollow", "ugc" or "sponsored".
-	Nofollow bool
 	// Tag is the element the link came from: "a", "area", "link" (only
 	// rel=alternate, next or prev), "iframe" or "frame".
 	Tag string
+	// TextCut says Text was cut at 256 runes.
+	TextCut bool
+	// Nofollow is set when rel holds "nofollow", "ugc" or "sponsored".
+	// (The two flags come last, together: a Link is 64 bytes.)
+	Nofollow bool
 }
 
 // Options selects the optional, costlier parts of [HTML]'s work.
@@ -205,11 +206,29 @@ func productToken(s string) bool {
 // parsed again. Malformed HTML never fails. HTML is safe for concurrent
 // use.
 func HTML(pageURL *url.URL, body []byte, o Options) (*Page, error) {
+	return (*Parser)(nil).HTML(pageURL, body, o)
+}
+
+// A Parser reads HTML documents as HTML does, one after the other, and
+// keeps the buffers it needs from one to the next: a crawler's worker
+// keeps one. The nil *Parser keeps nothing. A Parser is not safe for
+// concurrent use.
+type Parser struct {
+	mainText []byte   // where the main text is built
+	hrefs    [][]byte // the links' hrefs as written
+}
+
+// maxKeptText bounds the main text buffer a Parser keeps for the next
+// document.
+const maxKeptText = 256 << 10
+
+// HTML is the package's HTML, with the Parser's buffers.
+func (ps *Parser) HTML(pageURL *url.URL, body []byte, o Options) (*Page, error) {
 	if pageURL == nil || !pageURL.IsAbs() {
 		return nil, fmt.Errorf("parse html: page URL %q is not absolute", fmt.Sprint(pageURL))
 	}
 	p := &Page{URL: pageURL, Base: pageURL}
-	stream := readFacts(p, body, o)
+	stream := readFacts(p, body, o, ps)
 	if stream && !o.Tree {
 		return p, nil
 	}
@@ -405,7 +424,7 @@ const maxLinearHrefs = 32
 // (navigation, a table of contents and its anchors), and resolving is most
 // of what a link costs.
 type hrefResolver struct {
-	base *url.URL
+	base urlnorm.Resolver
 	seen []resolvedHref // while few, in few
 	few  [maxLinearHrefs]resolvedHref
 	m    map[string]*url.URL // once many
@@ -439,8 +458,8 @@ func (r *hrefResolver) resolve(hrefBytes []byte, links int) *url.URL {
 		}
 	}
 	href := r.hrefs.string(hrefBytes)
-	u, ok := resolve(r.base, href)
-	if !ok || droppedScheme(u.Scheme) {
+	u, err := r.base.Resolve(href)
+	if err != nil || droppedScheme(u.Scheme) {
 		u = nil
 	}
 	switch {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/crawler-dev/crawler/crawl/urlnorm"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -170,7 +171,7 @@ type streamReader struct {
 // URL and Base must be the page URL. It reports false, leaving p
 // incomplete, when the document is one the tree builder moves content in:
 // its facts are then to be read from the tree.
-func readFacts(p *Page, body []byte, o Options) bool {
+func readFacts(p *Page, body []byte, o Options, ps *Parser) bool {
 	s := &streamReader{
 		z:          newTokenizer(body),
 		docSize:    len(body),
@@ -182,10 +183,17 @@ func readFacts(p *Page, body []byte, o Options) bool {
 		stack:      make([]elem, 0, 64),
 	}
 	s.main.root = -1
-	// The text is at most about as long as the markup, often nearly as long
-	// on text-heavy pages: one allocation of that size costs less than
-	// growing by doubling from a guess.
-	s.main.text.reset(maxMainTextBytes, 0, min(len(body), maxMainTextBytes))
+	if ps != nil {
+		// The text is built in the Parser's buffer and copied out.
+		s.main.text.resetInto(ps.mainText, maxMainTextBytes)
+		s.hrefs = ps.hrefs[:0]
+		defer ps.keep(s)
+	} else {
+		// The text is at most about as long as the markup, often nearly as
+		// long on text-heavy pages: one allocation of that size costs less
+		// than growing by doubling from a guess.
+		s.main.text.reset(maxMainTextBytes, 0, min(len(body), maxMainTextBytes))
+	}
 	s.run()
 	if s.moved {
 		return false
@@ -193,6 +201,21 @@ func readFacts(p *Page, body []byte, o Options) bool {
 	s.finish()
 	return true
 }
+
+// keep takes back the buffers of s for the next document, without the
+// references into the last one.
+func (ps *Parser) keep(s *streamReader) {
+	if s.main.text.keep && cap(s.main.text.bs) <= maxKeptText {
+		ps.mainText = s.main.text.bs[:0]
+	}
+	if cap(s.hrefs) <= maxKeptHrefs {
+		clear(s.hrefs[:cap(s.hrefs)])
+		ps.hrefs = s.hrefs[:0]
+	}
+}
+
+// maxKeptHrefs bounds the hrefs a Parser keeps room for.
+const maxKeptHrefs = 4096
 
 // run reads the tokens up to the end of the document.
 func (s *streamReader) run() {
@@ -725,8 +748,12 @@ func (s *streamReader) pushTag() {
 // start makes the element at stack index root the source of the main text,
 // dropping the text of a weaker candidate.
 func (m *mainText) start(level, root int, s *streamReader) {
-	grow := max(m.text.grow, m.text.b.Cap())
-	m.text.reset(maxMainTextBytes, 0, grow)
+	if m.text.keep {
+		m.text.resetInto(m.text.bs, maxMainTextBytes)
+	} else {
+		grow := max(m.text.grow, m.text.b.Cap())
+		m.text.reset(maxMainTextBytes, 0, grow)
+	}
 	m.level, m.root, m.invis, m.boiler = level, root, s.invis, s.boiler
 }
 
@@ -825,7 +852,7 @@ func (s *streamReader) finish() {
 		p.MetaRobots = strings.ToLower(collapseSpace(strings.Join(s.robots, ", ")))
 	}
 	// The links are resolved in place, those that are dropped removed.
-	r := hrefResolver{base: p.Base}
+	r := hrefResolver{base: urlnorm.NewResolver(p.Base)}
 	links := s.links[:0]
 	for i, l := range s.links {
 		if l.URL = r.resolve(s.hrefs[i], len(s.links)); l.URL == nil {

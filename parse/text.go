@@ -48,6 +48,13 @@ func (t *textBuf) resetKeeping(maxRunes int) {
 	t.bs, t.keep = bs, true
 }
 
+// resetInto empties the buffer, sets its limit and makes it build the
+// text in bs, from its start; String copies it out.
+func (t *textBuf) resetInto(bs []byte, maxBytes int) {
+	t.reset(maxBytes, 0, 0)
+	t.bs, t.keep = bs[:0], true
+}
+
 // brk marks a word boundary, as between two block elements.
 func (t *textBuf) brk() { t.space = true }
 

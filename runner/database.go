@@ -29,6 +29,8 @@ type Reader interface {
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
 	PageSummaries(ctx context.Context, after int64, limit, maxChars int) iter.Seq2[store.PageSummary, error]
 	ItemSummaries(ctx context.Context, after int64, limit int, rule string, maxChars, maxJSON int) iter.Seq2[store.ItemSummary, error]
+	Changes(ctx context.Context, o store.ChangesOptions) iter.Seq2[store.Change, error]
+	Versions(ctx context.Context, url string, n int) ([]store.Version, int, error)
 	// UserQuery runs one read-only statement a user wrote; no row it
 	// returns holds more than rowBytes (when positive).
 	UserQuery(ctx context.Context, query string, rowBytes int) (*store.QueryRows, error)

@@ -90,6 +90,13 @@ type Live struct {
 	AvgPagesPerSecond float64          `json:"avg_pages_per_second"` // since the run started
 	Errors            map[string]int64 `json:"errors"`               // failed requests by class
 	Hosts             LiveHosts        `json:"hosts"`
+	Revisits          int64            `json:"revisits"`     // fetches of URLs fetched before
+	Unchanged         int64            `json:"unchanged"`    // of them, finding what was stored (304 or the same body)
+	NotModified       int64            `json:"not_modified"` // of them, answered 304
+	// SleepingUntil is when a continuous run that has nothing due wakes
+	// up (when sleeping is set; absent when none is scheduled).
+	Sleeping      bool       `json:"sleeping,omitempty"`
+	SleepingUntil *time.Time `json:"sleeping_until,omitempty"`
 	// Waiting says the crawl only waits for retries ("waiting for 3
 	// retries, next in 20s"); absent otherwise.
 	Waiting string `json:"waiting,omitempty"`
@@ -115,6 +122,14 @@ func (p Progress) Live() Live {
 	}
 	for _, c := range s.ErrorClasses.List() {
 		l.Errors[c.Key()] = c.N
+	}
+	l.Revisits, l.Unchanged, l.NotModified = s.Revisits, s.Unchanged, s.NotModified
+	if s.Sleeping {
+		l.Sleeping = true
+		if !s.WakeAt.IsZero() {
+			at := s.WakeAt
+			l.SleepingUntil = &at
+		}
 	}
 	return l
 }

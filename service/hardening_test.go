@@ -132,7 +132,7 @@ func TestQueryPragmas(t *testing.T) {
 	id, _ := finishedJob(t, srv, dir)
 	query := srv.URL + "/api/jobs/" + id + "/query?sql="
 	for _, q := range []string{"PRAGMA table_info(pages)", "SELECT name, type FROM pragma_table_info('pages')",
-		"PRAGMA index_list(frontier)", "PRAGMA index_info(frontier_state)", "PRAGMA foreign_key_list(links)"} {
+		"PRAGMA index_list(frontier)", "PRAGMA index_info(frontier_state)", "PRAGMA foreign_key_list(page_links)"} {
 		var res struct{ Rows [][]any }
 		if resp := call(t, "GET", query+url.QueryEscape(q), testToken, nil, &res); resp.StatusCode != http.StatusOK || len(res.Rows) == 0 {
 			t.Errorf("%s: status %d, %d rows; want 200 with rows", q, resp.StatusCode, len(res.Rows))

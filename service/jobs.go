@@ -39,6 +39,10 @@ type Progress struct {
 	Queued         int64   `json:"queued"`           // URLs waiting in the frontier (queued or leased)
 	Errors         int64   `json:"errors"`           // URLs whose fetch failed
 	PagesPerSecond float64 `json:"pages_per_second"` // over the last runner.RateWindow; 0 unless running
+	// Sleeping says a continuous job (recrawl.continuous) has nothing due:
+	// it waits, running, until NextDue (absent when nothing is scheduled).
+	Sleeping bool       `json:"sleeping,omitempty"`
+	NextDue  *time.Time `json:"next_due,omitempty"`
 }
 
 // newProgress returns the headline numbers of a database's totals.
@@ -482,6 +486,13 @@ func (j *job) viewLocked(withConfig bool) view {
 	v := view{record: j.rec, Active: j.active}
 	if p, ok := j.live.get(); ok && p.FrontierKnown {
 		v.Progress = newProgress(p.Frontier, p.PagesPerSecond)
+		if p.Stats.Sleeping {
+			v.Progress.Sleeping = true
+			if !p.Stats.WakeAt.IsZero() {
+				at := p.Stats.WakeAt.UTC()
+				v.Progress.NextDue = &at
+			}
+		}
 	}
 	if withConfig {
 		v.Config = crawl.RedactConfigText(v.Config)

@@ -51,16 +51,20 @@ var CopyTables = []CopyTable{
 	{"workers", cols("id hostname:t pid started_at heartbeat_at lease_ms stopped_at hosts_held pages"), "id"},
 	{"hosts", cols("id origin:t queued robots_status robots_body:b robots_fetched_at robots_expires_at robots_error:t " +
 		"robots_failures crawl_delay_ms next_fetch_at backoff_level failures delay_ms latency_ms state:t reason:t pages " +
-		"errors updated_at next_allowed_at"), "id"},
+		"errors updated_at next_allowed_at next_revisit_at"), "id"},
 	{"frontier", cols("id url:t host_id depth chain parent_id source:t state:t reason:t path_limited:bool status attempts " +
-		"claims redirects next_attempt_at lease_until last_error:t lastmod discovered_at updated_at worker"), "id"},
+		"claims redirects next_attempt_at lease_until last_error:t lastmod discovered_at updated_at worker next_fetch_at " +
+		"revisit_interval_ms revisits unchanged not_modified fetch_claims"), "id"},
 	{"pages", cols("id url_id url:t final_url:t status content_type:t encoding:t headers:j fetched_at duration_ms size " +
 		"truncated:bool body:b body_encoding:t content_hash:t title:t description:t canonical:t meta_robots:t lang:t depth " +
-		"fields_truncated:t"), "id"},
-	{"links", cols("from_id to_url:t anchor:t nofollow:bool"), "from_id, to_url"},
+		"fields_truncated:t simhash near_duplicate_of near_duplicate_reason:t"), "id"},
+	{"page_links", cols("page_id links:j"), "page_id"},
 	{"page_data", cols("page_id jsonld:j opengraph:j twitter:j main_text:t"), "page_id"},
 	{"items", cols("id page_id url:t rule:t idx data:j errors:j extracted_at truncated:t"), "id"},
 	{"runs", cols("id started_at ended_at outcome:t config:t"), "id"},
+	{"versions", cols("id url_id url:t prev_id fetched_at status final_url:t content_hash:t size body:b body_encoding:t"), "id"},
+	{"version_items", cols("version_id rule:t idx data:j"), "version_id, rule, idx"},
+	{"simhash_bands", cols("host_id key page_id"), "host_id, key, page_id"},
 	{"crawl_settings", cols("grp:t value:t recorded_at"), "grp"},
 }
 

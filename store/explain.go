@@ -26,6 +26,13 @@ type URLInfo struct {
 	DiscoveredAt  time.Time
 	UpdatedAt     time.Time
 	Worker        string // the worker that claimed it last, and recorded it if it is done (host:pid, worker id)
+	// NextFetchAt is when the URL is due for a revisit (zero when not
+	// scheduled), RevisitInterval the interval that led there; Revisits
+	// are its fetches after the first that got an answer, Unchanged those
+	// that found what was stored, NotModified those answered 304.
+	NextFetchAt                      time.Time
+	RevisitInterval                  time.Duration
+	Revisits, Unchanged, NotModified int
 
 	ParentURL    string // page it was found on by its shortest path, "" for seeds
 	ParentAnchor string // anchor text of that link, if recorded
@@ -60,6 +67,12 @@ type PageInfo struct {
 	Duration    time.Duration
 	Links       int // outgoing links recorded
 	Items       int // items extracted
+	// SimHash of the main text, when HasSimHash; NearDuplicateOf is the
+	// URL of the page it nearly duplicates ("" for none), NearReason why.
+	SimHash         uint64
+	HasSimHash      bool
+	NearDuplicateOf string
+	NearReason      string
 }
 
 // Explain gathers what is known about a canonical URL, with up to
@@ -67,14 +80,15 @@ type PageInfo struct {
 // ErrUnknownURL when the frontier has no such URL.
 func (rd *Reader) Explain(ctx context.Context, url string, maxInbound int) (*URLInfo, error) {
 	u := &URLInfo{}
-	var hostID, parentID, status, leaseUntil sql.NullInt64
+	var hostID, parentID, status, leaseUntil, nextFetch, interval sql.NullInt64
 	var next, discovered, updated int64
 	err := rd.queryRow(ctx, `SELECT id, url, host_id, depth, parent_id, source, state, coalesce(reason, ''),
 		status, attempts, claims, redirects, next_attempt_at, lease_until, coalesce(last_error, ''), discovered_at, updated_at,
-		coalesce((SELECT w.hostname || ':' || w.pid || ' (worker ' || w.id || ')' FROM workers w WHERE w.id = frontier.worker), '')
+		coalesce((SELECT w.hostname || ':' || w.pid || ' (worker ' || w.id || ')' FROM workers w WHERE w.id = frontier.worker), ''),
+		next_fetch_at, revisit_interval_ms, revisits, unchanged, not_modified
 		FROM frontier WHERE url = ?`, url).Scan(&u.ID, &u.URL, &hostID, &u.Depth, &parentID, &u.Source, &u.State,
 		&u.Reason, &status, &u.Attempts, &u.Claims, &u.Redirects, &next, &leaseUntil, &u.LastError, &discovered, &updated,
-		&u.Worker)
+		&u.Worker, &nextFetch, &interval, &u.Revisits, &u.Unchanged, &u.NotModified)
 	if err == sql.ErrNoRows {
 		return nil, fmt.Errorf("explain %s: %w", url, ErrUnknownURL)
 	}
@@ -86,6 +100,10 @@ func (rd *Reader) Explain(ctx context.Context, url string, maxInbound int) (*URL
 	u.LeaseUntil = unixMilli(leaseUntil.Int64)
 	u.DiscoveredAt = unixMilli(discovered)
 	u.UpdatedAt = unixMilli(updated)
+	if nextFetch.Valid {
+		u.NextFetchAt = time.UnixMilli(nextFetch.Int64)
+	}
+	u.RevisitInterval = time.Duration(interval.Int64) * time.Millisecond
 
 	if parentID.Valid {
 		var anchor sql.NullString
@@ -120,12 +138,15 @@ func (rd *Reader) Explain(ctx context.Context, url string, maxInbound int) (*URL
 	}
 	p := &PageInfo{}
 	var fetched, dur int64
+	var simhash sql.NullInt64
 	err = rd.queryRow(ctx, `SELECT id, status, final_url, coalesce(content_type, ''), coalesce(encoding, ''),
 		size, truncated, body IS NOT NULL, coalesce(title, ''), coalesce(canonical, ''), coalesce(meta_robots, ''),
 		fetched_at, duration_ms, (SELECT count(*) FROM links WHERE from_id = pages.id),
-		(SELECT count(*) FROM items WHERE page_id = pages.id)
+		(SELECT count(*) FROM items WHERE page_id = pages.id), simhash,
+		coalesce((SELECT o.url FROM pages o WHERE o.id = pages.near_duplicate_of), ''), coalesce(near_duplicate_reason, '')
 		FROM pages WHERE url_id = ?`, u.ID).Scan(&p.ID, &p.Status, &p.FinalURL, &p.ContentType, &p.Encoding, &p.Size,
-		&p.Truncated, &p.BodyStored, &p.Title, &p.Canonical, &p.MetaRobots, &fetched, &dur, &p.Links, &p.Items)
+		&p.Truncated, &p.BodyStored, &p.Title, &p.Canonical, &p.MetaRobots, &fetched, &dur, &p.Links, &p.Items,
+		&simhash, &p.NearDuplicateOf, &p.NearReason)
 	switch {
 	case err == sql.ErrNoRows:
 	case err != nil:
@@ -133,6 +154,7 @@ func (rd *Reader) Explain(ctx context.Context, url string, maxInbound int) (*URL
 	default:
 		p.FetchedAt = unixMilli(fetched)
 		p.Duration = time.Duration(dur) * time.Millisecond
+		p.SimHash, p.HasSimHash = uint64(simhash.Int64), simhash.Valid
 		u.Page = p
 	}
 	return u, nil
@@ -140,15 +162,34 @@ func (rd *Reader) Explain(ctx context.Context, url string, maxInbound int) (*URL
 
 // inbound returns up to n stored pages linking to url, and how many there are.
 func (rd *Reader) inbound(ctx context.Context, url string, n int) ([]InboundLink, int, error) {
+	// With store.inbound_link_index on, link_targets lists the pages
+	// linking to each URL; without, every stored link is read.
+	var indexed bool
+	if err := rd.queryRow(ctx, rd.d.HasTable, "link_targets").Scan(&indexed); err != nil {
+		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
+	}
+	// Without it, only the pages whose links' text holds url as written
+	// there (see LinkEncoder) are decoded.
+	pages := `SELECT page_id FROM page_links WHERE ` + rd.d.Position("links", "?") + ` > 0`
+	count := `SELECT count(*) FROM links WHERE from_id IN (` + pages + `) AND to_url = ?`
+	list := `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM links l
+		JOIN pages p ON p.id = l.from_id WHERE l.from_id IN (` + pages + `) AND l.to_url = ? ORDER BY p.id LIMIT ?`
+	args := []any{string(appendJSONString(nil, url)), url}
+	if indexed {
+		count = `SELECT count(*) FROM link_targets WHERE to_url = ?`
+		list = `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM link_targets t
+			JOIN pages p ON p.id = t.from_id JOIN links l ON l.from_id = t.from_id AND l.to_url = t.to_url
+			WHERE t.to_url = ? ORDER BY t.from_id LIMIT ?`
+		args = []any{url}
+	}
 	var total int
-	if err := rd.queryRow(ctx, `SELECT count(*) FROM links WHERE to_url = ?`, url).Scan(&total); err != nil {
+	if err := rd.queryRow(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
 	}
 	if total == 0 || n <= 0 {
 		return nil, total, nil
 	}
-	rows, err := rd.query(ctx, `SELECT p.url, coalesce(l.anchor, ''), l.nofollow FROM links l
-		JOIN pages p ON p.id = l.from_id WHERE l.to_url = ? ORDER BY p.id LIMIT ?`, url, n)
+	rows, err := rd.query(ctx, list, append(args, n)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("inbound links: %w", rd.describe(err))
 	}

@@ -23,6 +23,14 @@ type Dialect struct {
 	// object x: json_each(x) AS alias in SQLite, jsonb_object_keys(x) AS
 	// alias(key) in PostgreSQL.
 	JSONKeys func(x, alias string) string
+	// Position is the SQL of the position of needle in the text hay,
+	// from 1, or 0 when it is not there: instr(hay, needle) in SQLite,
+	// strpos(hay, needle) in PostgreSQL.
+	Position func(hay, needle string) string
+	// HasTable is a query of one ? parameter, a table's name, that
+	// returns one row: 1 when the table exists, else 0 (tables the
+	// crawler creates and drops as a setting asks, such as link_targets).
+	HasTable string
 	// Describe turns the driver's errors into ones a user can act on; nil
 	// keeps them as they are.
 	Describe func(error) error

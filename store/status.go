@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -21,7 +22,13 @@ type Status struct {
 	TopReasons []ReasonCount
 	Hosts      []HostStatus
 	MoreHosts  int
-	Workers    []WorkerInfo // the crawl's worker processes, the latest first (at most 20)
+	// Revisits count the URLs scheduled for a revisit (recrawl): due now,
+	// and not yet due, the first of which is due at NextDue.
+	Revisits struct {
+		Due, NotYetDue int
+		NextDue        time.Time // zero when none is waiting
+	}
+	Workers []WorkerInfo // the crawl's worker processes, the latest first (at most 20)
 }
 
 // WorkerInfo is one crawler process of a crawl, as the workers table
@@ -117,6 +124,17 @@ func (rd *Reader) Status(ctx context.Context) (*Status, error) {
 	if err := rd.queryRow(ctx, `SELECT count(*), coalesce(sum(size), 0),
 		(SELECT count(*) FROM pages WHERE fetched_at >= ?) FROM pages`, since).Scan(&st.Pages, &st.Bytes, &st.LastMinute); err != nil {
 		return nil, fmt.Errorf("status: %w", rd.describe(err))
+	}
+	now := time.Now().UnixMilli()
+	var nextDue sql.NullInt64
+	if err := rd.queryRow(ctx, `SELECT coalesce(sum(CASE WHEN next_fetch_at <= ? THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN next_fetch_at > ? THEN 1 ELSE 0 END), 0), min(CASE WHEN next_fetch_at > ? THEN next_fetch_at END)
+		FROM frontier WHERE next_fetch_at IS NOT NULL`, now, now, now).Scan(&st.Revisits.Due, &st.Revisits.NotYetDue,
+		&nextDue); err != nil {
+		return nil, fmt.Errorf("status: revisits: %w", rd.describe(err))
+	}
+	if nextDue.Valid {
+		st.Revisits.NextDue = time.UnixMilli(nextDue.Int64)
 	}
 	var outcome *string
 	err = rd.queryRow(ctx, `SELECT started_at, outcome FROM runs ORDER BY id DESC LIMIT 1`).Scan(&st.LastRun.StartedAt, &outcome)

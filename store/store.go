@@ -95,6 +95,10 @@ type HostQuery struct {
 	IDs   []int64
 	After int64
 	Limit int
+	// Revisits also leases hosts with a URL due for a revisit (their
+	// next_revisit_at passed); RevisitsOnly leases those only, not hosts
+	// that have nothing but queued URLs. Neither applies to IDs.
+	Revisits, RevisitsOnly bool
 }
 
 // IsPostgres reports whether a configuration's database value names a
@@ -127,16 +131,23 @@ type NewURL struct {
 // while the row is still leased under the same claim, by the same host
 // lease.
 type Lease struct {
-	ID        int64
-	URL       string
-	HostID    int64
-	Depth     int
-	Chain     int
-	Attempts  int
-	Claims    int   // times the row was leased, this lease included
-	Token     int64 // the host lease the row was claimed under
+	ID       int64
+	URL      string
+	HostID   int64
+	Depth    int
+	Chain    int
+	Attempts int
+	Claims   int   // times the row was leased, this lease included
+	Token    int64 // the host lease the row was claimed under
+	// Unended is the times the row was leased since it last ended (done,
+	// failed, skipped), this lease included: a URL leased again and again
+	// without an outcome stops the crawler.
+	Unended   int
 	Redirects int
 	Source    string
+	// Prev is the response recorded for the URL by an earlier fetch, nil
+	// when it has none: the lease is a revisit.
+	Prev *Fetched
 }
 
 // Page is the record of one HTTP response.
@@ -163,6 +174,16 @@ type Page struct {
 	FieldsTruncated []string
 	Data            *PageData // structured data and text, nil when not extracted
 	Items           []Item    // extraction rule results
+	// SimHash is the SimHash of the page's main text (parse.SimHash),
+	// when HasSimHash.
+	SimHash    uint64
+	HasSimHash bool
+	// NearDuplicateOf is the earlier page (pages.id) of the same host
+	// whose SimHash is within dedup.max_distance of this one's, 0 for
+	// none; NearReason says how close. A near-duplicate's SimHash is not
+	// indexed: later pages are compared with the pages that are none.
+	NearDuplicateOf int64
+	NearReason      string
 }
 
 // PageData is the structured data and text of an HTML page.
@@ -210,6 +231,17 @@ type Outcome struct {
 	Page       *Page     // the response to record, if any
 	Links      []Link
 	Discovered []NewURL
+	// NotModified says the server answered a conditional request with 304
+	// Not Modified: the stored page stands, and Page gives only the time
+	// and duration of this fetch.
+	NotModified bool
+	// Schedule, with a done or failed outcome, is when the URL is due
+	// again (recrawl); nil leaves it unscheduled.
+	Schedule *Schedule
+	// History, when set, keeps the URL's history: a Page that differs
+	// from the one recorded before (store.Fetched.Same) is also recorded
+	// as a new version, with its items.
+	History *History
 }
 
 // CommitResult says what a Commit changed.
@@ -234,6 +266,7 @@ type HostRow struct {
 	DelayMS         int64
 	LatencyMS       int64
 	NextAllowedAt   int64 // unix ms: no request before this (see HostReservation)
+	NextRevisitAt   int64 // unix ms: when its first scheduled URL is due; 0 if none is
 	State           string
 	Reason          string
 	// Token and LeaseLeft are the host's lease, as LeaseHosts returns it:

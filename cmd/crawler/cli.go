@@ -34,7 +34,8 @@ Usage:
   crawler testsite [--hosts N] [--pages N]   serve the built-in test site on loopback
   crawler extract [-c config.yaml] URL|FILE  run the extraction rules on one page, print the items
   crawler reextract [-c config.yaml]         re-run the rules over stored bodies, fetching nothing
-  crawler export --format jsonl|csv -o FILE  stream items, pages or links, also while a crawl runs
+  crawler export --format jsonl|csv -o FILE  stream items, pages, links or changes, also while a crawl runs
+  crawler changes [--since 24h] [--rule NAME] what appeared, changed and disappeared (recrawl)
   crawler copy --from DB --to DB [--name N]  move a crawl between SQLite and PostgreSQL (either way)
   crawler version
 
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdReextract(ctx, rest, stdout, stderr)
 	case "export":
 		return cmdExport(ctx, rest, stdout, stderr)
+	case "changes":
+		return cmdChanges(ctx, rest, stdout, stderr)
 	case "copy":
 		return cmdCopy(ctx, rest, stdout, stderr)
 	case "version", "--version":

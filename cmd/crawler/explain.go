@@ -233,8 +233,40 @@ func writeExplanation(w io.Writer, e *crawl.Explanation) {
 			fmt.Fprintf(w, ", rel=canonical %s", p.Canonical)
 		}
 		fmt.Fprintln(w)
+		if p.NearDuplicateOf != "" {
+			fmt.Fprintf(w, "%snear-duplicate of %s (%s)\n", indent, p.NearDuplicateOf, p.NearReason)
+		}
 	} else {
 		line("page", "none recorded: no HTTP response was stored for this URL")
+	}
+	if r := e.Revisit; r != nil {
+		writeRevisit(w, indent, r, e.Now)
+	}
+}
+
+// writeRevisit writes the revisit lines of explain: when the URL is due
+// again and at what interval, what its fetches found, its versions.
+func writeRevisit(w io.Writer, indent string, r *crawl.RevisitInfo, now time.Time) {
+	due := "not scheduled"
+	switch {
+	case r.DueNow:
+		due = fmt.Sprintf("due since %s: the next run fetches it", r.NextDue.Format(time.DateTime))
+	case r.NextDue != nil:
+		due = fmt.Sprintf("next due %s (in %v)", r.NextDue.Format(time.DateTime), r.NextDue.Sub(now).Round(time.Second))
+	}
+	if r.IntervalMS > 0 {
+		due += fmt.Sprintf(", interval %v", time.Duration(r.IntervalMS)*time.Millisecond)
+	}
+	fmt.Fprintf(w, "%-12s %s\n", "revisit", due)
+	fmt.Fprintf(w, "%s%s after the first: %d unchanged (%d answered 304), %d changed; %s\n", indent,
+		plural(r.Revisits, "fetch"), r.Unchanged, r.NotModified, r.Revisits-r.Unchanged, plural(r.Versions, "version"))
+	for _, v := range r.Recent {
+		fmt.Fprintf(w, "%sversion %d: %s, HTTP %d, %s, %s", indent, v.ID, v.FetchedAt.Format(time.DateTime), v.Status,
+			byteSize(int(v.Size)), plural(v.Items, "item"))
+		if v.ContentHash != "" {
+			fmt.Fprintf(w, ", hash %s", v.ContentHash)
+		}
+		fmt.Fprintln(w)
 	}
 }
 

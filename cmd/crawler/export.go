@@ -22,13 +22,15 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dbFlag := fs.String("db", "", "database file or postgres:// URL")
 	name := nameFlag(fs)
 	format := fs.String("format", "", "jsonl or csv (default: csv for an -o file ending in .csv, else jsonl)")
-	table := fs.String("table", "items", "items, pages, links or page_data (JSON-LD, OpenGraph, Twitter cards, main text)")
-	rule := fs.String("rule", "", "items of this rule set only")
+	table := fs.String("table", "items", "items, pages, links, page_data (JSON-LD, OpenGraph, Twitter cards, main text) or changes")
+	rule := fs.String("rule", "", "items (or changes of items) of this rule set only")
 	since := fs.String("since", "", "rows from this time on: 2026-01-02, an RFC 3339 time, or a duration back from now such as 24h")
 	bodies := fs.Bool("bodies", false, "pages: add each text body, decompressed and decoded to UTF-8")
+	changes := fs.Bool("changes", false, "the changes revisits found, as crawler changes lists them (same as --table changes)")
 	out := fs.String("o", "-", "output file, or - for standard output")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: crawler export [-c config.yaml | --db FILE] [--format jsonl|csv] [--table items|pages|links|page_data]\n"+
+		fmt.Fprint(fs.Output(), "Usage: crawler export [-c config.yaml | --db FILE] [--format jsonl|csv]\n"+
+			"                      [--table items|pages|links|page_data|changes] [--changes]\n"+
 			"                      [--rule NAME] [--since TIME] [--bodies] -o FILE|-\n\n"+
 			"Streams a table as JSON lines or CSV, in constant memory; works while a crawl runs.\n\n")
 		fs.PrintDefaults()
@@ -41,6 +43,12 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Sprintf("export takes no arguments, got %q (write the output file as -o FILE)", pos[0])}
 	}
 	o := store.ExportOptions{Format: *format, Table: *table, Rule: *rule}
+	if *changes {
+		if *table != "items" && *table != "changes" {
+			return usageError{fmt.Sprintf("--changes exports the changes; it cannot be combined with --table %s", *table)}
+		}
+		o.Table = "changes"
+	}
 	if o.Format == "" {
 		o.Format = "jsonl"
 		if strings.EqualFold(filepath.Ext(*out), ".csv") {

@@ -45,6 +45,13 @@ func progressLines(p runner.Progress) []string {
 	if s.Retries > 0 {
 		fmt.Fprintf(&b, "  retries %s", groupDigits(s.Retries))
 	}
+	if s.Revisits > 0 {
+		fmt.Fprintf(&b, "  revisits %s (%s unchanged, %s answered 304)", groupDigits(s.Revisits), groupDigits(s.Unchanged),
+			groupDigits(s.NotModified))
+	}
+	if s.Sleeping {
+		b.WriteString("  " + sleepingUntil(s.WakeAt))
+	}
 	out = append(out, b.String())
 
 	if classes := s.ErrorClasses.List(); s.Errors > 0 || len(classes) > 0 {
@@ -87,6 +94,12 @@ func progressAttrs(p runner.Progress) []any {
 	if d := p.ETA(); d > 0 {
 		a = append(a, "eta", d.Round(time.Second))
 	}
+	if s.Revisits > 0 {
+		a = append(a, "revisits", s.Revisits, "unchanged", s.Unchanged, "not_modified", s.NotModified)
+	}
+	if s.Sleeping {
+		a = append(a, "sleeping", sleepingUntil(s.WakeAt))
+	}
 	if w := p.WaitingText(); w != "" {
 		a = append(a, "waiting", w)
 	}
@@ -94,6 +107,14 @@ func progressAttrs(p runner.Progress) []any {
 		a = append(a, "webhook", h.String())
 	}
 	return a
+}
+
+// sleepingUntil says when a continuous run that has nothing due wakes up.
+func sleepingUntil(at time.Time) string {
+	if at.IsZero() {
+		return "sleeping: no URL is scheduled"
+	}
+	return "sleeping until " + at.Format(time.DateTime) + ", when the next URL is due"
 }
 
 func round1(f float64) float64 {

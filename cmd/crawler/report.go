@@ -31,6 +31,10 @@ func writeReport(w io.Writer, r runSummary) {
 	fmt.Fprintf(w, "%s after %s: %s stored (%s pages/s), %s failed, %s skipped, %s, %s\n",
 		outcomeWord(r.Outcome, r.Err), r.Elapsed.Round(time.Second), plural(st.Pages, "page"), rate(r.PagesPerSecond),
 		groupDigits(st.Errors), groupDigits(st.Skipped), plural(st.Retries, "retry"), megabytes(st.Bytes))
+	if st.Revisits > 0 {
+		fmt.Fprintf(w, "revisits: %s, %s unchanged (%s answered 304), %s changed\n", groupDigits(st.Revisits),
+			groupDigits(st.Unchanged), groupDigits(st.NotModified), groupDigits(st.Revisits-st.Unchanged))
+	}
 	db := "--db " + quoteArg(r.Database)
 	if r.Select != "" {
 		db = r.Select

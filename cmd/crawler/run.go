@@ -24,6 +24,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	configPath := fs.String("c", "config.yaml", "config file")
 	urlsFile := fs.String("urls", "", "fetch exactly the URLs in this file (one per line), following no links")
 	grace := fs.Duration("grace", runner.DefaultGrace, "on Ctrl-C, how long in-flight fetches may finish")
+	continuous := fs.Bool("continuous", false, "keep running, revisiting URLs as they come due, until stopped (needs recrawl.enabled)")
 	update := fs.Bool("update-settings", false, "record this config's seeds, scope, rules and canonicalization as the crawl's, "+
 		"when they differ from those its first run recorded (every worker must then run this config)")
 	var op jobOptions
@@ -39,9 +40,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if *continuous {
+		if !cfg.Recrawl.Enabled {
+			return fmt.Errorf("run --continuous: %s has recrawl.enabled: false; a continuous run revisits URLs as they "+
+				"come due, so set recrawl.enabled: true", *configPath)
+		}
+		cfg.Recrawl.Continuous = true
+	}
 	resume := quoteArg(progName()) + " run -c " + quoteArg(*configPath)
 	if *urlsFile != "" {
 		resume += " --urls " + quoteArg(*urlsFile)
+	}
+	if *continuous {
+		resume += " --continuous"
 	}
 	op.quiet, op.grace, op.resume, op.config, op.updateSettings = c.quiet, *grace, resume, *configPath, *update
 	return runCrawl(ctx, cfg, log, stdout, stderr, op)

@@ -54,6 +54,13 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, ", %.1f pages/s over the last %s", float64(st.LastMinute)/window.Seconds(), span)
 	}
 	fmt.Fprintln(stdout)
+	if r := st.Revisits; r.Due+r.NotYetDue > 0 {
+		fmt.Fprintf(stdout, "revisits: %d due now, %d not yet due", r.Due, r.NotYetDue)
+		if !r.NextDue.IsZero() {
+			fmt.Fprintf(stdout, ", next due %s (in %v)", r.NextDue.Format(time.DateTime), time.Until(r.NextDue).Round(time.Second))
+		}
+		fmt.Fprintln(stdout)
+	}
 	if st.LastRun.StartedAt > 0 {
 		state := st.LastRun.Outcome
 		if state == "" {

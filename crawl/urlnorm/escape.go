@@ -1,6 +1,9 @@
 package urlnorm
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // charSet selects which bytes may stay unescaped in a component.
 type charSet uint8
@@ -21,7 +24,47 @@ const (
 		1<<'*' | 1<<'+' | 1<<',' | 1<<';' | 1<<'=' | 1<<':'
 	pcharHi = unreservedHi | 1<<('@'-64)
 	queryLo = pcharLo | 1<<'/' | 1<<'?'
+	// netPath: the bytes net/url leaves unescaped when it writes a path it
+	// holds no RawPath for (URL.EscapedPath): unreserved and "$&+,/:;=@".
+	netPathLo = unreservedLo | 1<<'$' | 1<<'&' | 1<<'+' | 1<<',' | 1<<'/' | 1<<':' | 1<<';' | 1<<'='
+	netPathHi = unreservedHi | 1<<('@'-64)
 )
+
+// byteSet is a set of bytes as a table, for loops that test every byte
+// of a string: one load per byte.
+type byteSet [256]bool
+
+// setOf returns the set of the bytes in the masks lo and hi.
+func setOf(lo, hi uint64) *byteSet {
+	return setWhere(func(c byte) bool { return inMasks(c, lo, hi) })
+}
+
+// setWhere returns the set of the bytes for which in is true.
+func setWhere(in func(c byte) bool) *byteSet {
+	var s byteSet
+	for c := range s {
+		s[c] = in(byte(c))
+	}
+	return &s
+}
+
+// Byte tables built once from the masks above; never written after.
+var (
+	pathSet        = setOf(pcharLo, pcharHi)
+	querySet       = setOf(queryLo, pcharHi)
+	pathOrSlashSet = setOf(pcharLo|1<<'/', pcharHi)
+	netPathSet     = setOf(netPathLo, netPathHi)
+)
+
+// allIn reports whether every byte of s is in set.
+func allIn(s string, set *byteSet) bool {
+	for i := 0; i < len(s); i++ {
+		if !set[s[i]] {
+			return false
+		}
+	}
+	return true
+}
 
 const upperHex = "0123456789ABCDEF"
 
@@ -31,6 +74,14 @@ func (s charSet) masks() (lo, hi uint64) {
 		return queryLo, pcharHi
 	}
 	return pcharLo, pcharHi
+}
+
+// table returns the bytes of s as a table.
+func (s charSet) table() *byteSet {
+	if s == queryChars {
+		return querySet
+	}
+	return pathSet
 }
 
 func inMasks(c byte, lo, hi uint64) bool {
@@ -60,11 +111,11 @@ func unhex(c byte) byte {
 // that starts no escape becomes "%25", and bytes not allowed in set are
 // escaped.
 func appendEscaped(b []byte, s string, set charSet) []byte {
-	lo, hi := set.masks()
+	allowed := set.table()
 	done := 0 // s[:done] is already in b
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if inMasks(c, lo, hi) {
+		if allowed[c] {
 			continue
 		}
 		b = append(b, s[done:i]...)
@@ -88,6 +139,17 @@ func appendEscaped(b []byte, s string, set charSet) []byte {
 // appendPath appends the canonical path made of dir (a directory ending in
 // "/", or "") followed by path. When dir is empty, path is absolute.
 func (n *Normalizer) appendPath(b []byte, dir, path string) []byte {
+	if dir == "" && n.plainPath(path) {
+		if path == "" {
+			return append(b, '/')
+		}
+		return append(b, path...)
+	}
+	return n.appendPathSegments(b, dir, path)
+}
+
+// appendPathSegments is appendPath segment by segment.
+func (n *Normalizer) appendPathSegments(b []byte, dir, path string) []byte {
 	root := len(b)
 	b = append(b, '/')
 	if dir != "" {
@@ -96,6 +158,16 @@ func (n *Normalizer) appendPath(b []byte, dir, path string) []byte {
 		path = trimSlash(path)
 	}
 	return n.appendSegments(b, root, path, true)
+}
+
+// plainPath reports whether the absolute path is its own canonical form
+// by a test that is quick on ordinary paths: every byte may stay as it is
+// (no escape, no backslash), no segment begins with a dot (which could be a dot
+// segment), and there is no path parameter to strip nor slashes to merge.
+// A path it turns down may be canonical too: appendSegments decides.
+func (n *Normalizer) plainPath(path string) bool {
+	return (path == "" || path[0] == '/') && allIn(path, pathOrSlashSet) && !strings.Contains(path, "/.") &&
+		!(n.mergeSlashes && strings.Contains(path, "//")) && !(n.strips() && strings.IndexByte(path, ';') >= 0)
 }
 
 func trimSlash(s string) string {

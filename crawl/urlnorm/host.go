@@ -1,8 +1,10 @@
 package urlnorm
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -77,13 +79,13 @@ func parsePort(s string) (uint32, error) {
 // decoded says the host was already percent-decoded, so "%" is literal.
 func (n *Normalizer) appendDomain(b []byte, host string, decoded bool) ([]byte, error) {
 	start := len(b)
-	if simpleHost(host) {
+	if plain, ok := appendPlainHost(b, host); ok {
+		b = plain
+	} else if simpleHost(host) {
 		for i := 0; i < len(host); i++ {
-			c := host[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			} else if !isRegName(c) {
-				return b, fmt.Errorf("host %q: invalid character %q: %w", host, c, ErrInvalid)
+			c := hostBytes[host[i]]
+			if c == 0 {
+				return b, fmt.Errorf("host %q: invalid character %q: %w", host, host[i], ErrInvalid)
 			}
 			b = append(b, c)
 		}
@@ -103,11 +105,9 @@ func (n *Normalizer) appendDomain(b []byte, host string, decoded bool) ([]byte, 
 			return b, fmt.Errorf("host %q: %v: %w", host, err, ErrInvalid)
 		}
 		for i := 0; i < len(a); i++ {
-			c := a[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			} else if !isRegName(c) {
-				return b, fmt.Errorf("host %q: invalid character %q: %w", host, c, ErrInvalid)
+			c := hostBytes[a[i]]
+			if c == 0 {
+				return b, fmt.Errorf("host %q: invalid character %q: %w", host, a[i], ErrInvalid)
 			}
 			b = append(b, c)
 		}
@@ -118,7 +118,7 @@ func (n *Normalizer) appendDomain(b []byte, host string, decoded bool) ([]byte, 
 	if len(b) == start {
 		return b, fmt.Errorf("host %q: %w", host, ErrNoHost)
 	}
-	if h := b[start:]; endsInNumber(h) {
+	if h := b[start:]; !dottedDecimal(h) && endsInNumber(h) {
 		ip, ok := parseIPv4(h)
 		if !ok {
 			return b, fmt.Errorf("host %q: bad IPv4 address: %w", host, ErrInvalid)
@@ -132,6 +132,27 @@ func (n *Normalizer) appendDomain(b []byte, host string, decoded bool) ([]byte, 
 		}
 	}
 	return b, nil
+}
+
+// appendPlainHost appends host lowercased, the canonical form of the
+// usual host name, when every byte of it may stay in a canonical host and
+// it has no punycode label (which IDNA checks); otherwise it reports false
+// and appendDomain takes the long way.
+func appendPlainHost(b []byte, host string) ([]byte, bool) {
+	start := len(b)
+	b = slices.Grow(b, len(host))[:start+len(host)]
+	out := b[start:]
+	for i := range out {
+		c := hostBytes[host[i]]
+		if c == 0 {
+			return b[:start], false
+		}
+		out[i] = c
+	}
+	if bytes.Contains(out, []byte("xn--")) {
+		return b[:start], false
+	}
+	return b, true
 }
 
 // simpleHost reports whether host is plain ASCII with no escapes and no
@@ -152,6 +173,22 @@ func simpleHost(host string) bool {
 	}
 	return true
 }
+
+// hostBytes maps each byte that may appear in a canonical host name to
+// its lowercase form (see isRegName), and every other byte to 0. Built
+// once, never written after.
+var hostBytes = func() *[256]byte {
+	var t [256]byte
+	for c := range t {
+		switch b := byte(c); {
+		case 'A' <= b && b <= 'Z':
+			t[c] = b + 'a' - 'A'
+		case isRegName(b):
+			t[c] = b
+		}
+	}
+	return &t
+}()
 
 // isRegName reports whether c may appear in an RFC 3986 reg-name outside of
 // percent-encoding, uppercase letters aside: unreserved and sub-delims.
@@ -217,6 +254,28 @@ func endsInNumber(h []byte) bool {
 		}
 	}
 	return true
+}
+
+// dottedDecimal reports whether h is an IPv4 address written in its
+// canonical form: four decimal numbers from 0 to 255, without leading
+// zeros.
+func dottedDecimal(h []byte) bool {
+	parts, n, digits := 0, 0, 0
+	for i := 0; i <= len(h); i++ {
+		if i == len(h) || h[i] == '.' {
+			if digits == 0 || n > 255 {
+				return false
+			}
+			parts, n, digits = parts+1, 0, 0
+			continue
+		}
+		c := h[i]
+		if c < '0' || c > '9' || digits == 3 || digits == 1 && n == 0 {
+			return false
+		}
+		n, digits = n*10+int(c-'0'), digits+1
+	}
+	return parts == 4
 }
 
 // parseIPv4 parses the WHATWG IPv4 forms: one to four dot-separated numbers

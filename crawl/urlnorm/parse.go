@@ -37,7 +37,7 @@ func partsOf(u *url.URL) parts {
 	}
 	if u.Opaque == "" {
 		p.hostport = u.Host
-		p.path = u.EscapedPath()
+		p.path = escapedPath(u)
 		if u.User != nil {
 			p.userinfo, p.hasUserinfo = u.User.String(), true
 		}
@@ -45,10 +45,23 @@ func partsOf(u *url.URL) parts {
 	return p
 }
 
+// escapedPath returns u.EscapedPath(), quickly for the usual URL whose
+// path net/url writes as it is.
+func escapedPath(u *url.URL) string {
+	if u.RawPath == "" && allIn(u.Path, netPathSet) {
+		return u.Path
+	}
+	return u.EscapedPath()
+}
+
 // knownScheme returns "http" or "https" for those schemes in any case, and
 // "" for anything else.
 func knownScheme(s string) string {
 	switch {
+	case s == "http":
+		return "http"
+	case s == "https":
+		return "https"
 	case strings.EqualFold(s, "http"):
 		return "http"
 	case strings.EqualFold(s, "https"):
@@ -60,7 +73,11 @@ func knownScheme(s string) string {
 // parseRef splits ref into parts following the WHATWG URL parser for special
 // schemes, resolving it against base when ref is relative. base may be nil.
 func parseRef(ref string, base *parts) (parts, error) {
-	s := cleanRef(ref)
+	return parseCleanRef(cleanRef(ref), base)
+}
+
+// parseCleanRef is parseRef of a reference cleanRef has cleaned.
+func parseCleanRef(s string, base *parts) (parts, error) {
 	scheme, rest, ok := splitScheme(s)
 	if ok {
 		known := knownScheme(scheme)
@@ -97,7 +114,7 @@ func cleanRef(s string) string {
 		j--
 	}
 	s = s[i:j]
-	for i := 0; i < len(s); i++ {
+	for i := firstControl(s); i < len(s); i++ {
 		if c := s[i]; c == '\t' || c == '\n' || c == '\r' {
 			return strings.Map(func(r rune) rune {
 				if r == '\t' || r == '\n' || r == '\r' {
@@ -108,6 +125,23 @@ func cleanRef(s string) string {
 		}
 	}
 	return s
+}
+
+// firstControl returns where the tab, newline or carriage return of s may
+// begin: the first 8-byte block of s that holds a byte below 0x0e (SWAR's
+// "has a byte less than n"), or else the bytes after the last whole block,
+// which it does not read. The caller checks the bytes from there on.
+func firstControl(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if (x-ones*0x0e)&^x&highs != 0 {
+			return i
+		}
+	}
+	return i
 }
 
 // splitScheme splits "scheme:rest". ok is false when s has no scheme.

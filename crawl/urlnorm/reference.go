@@ -33,24 +33,48 @@ import (
 // when ref is absolute. Errors wrap [ErrScheme] (a relative reference
 // without a base), [ErrNoHost] or [ErrInvalid].
 func ResolveReference(base *url.URL, ref string) (*url.URL, error) {
-	u, err := resolveReference(base, ref)
+	r := NewResolver(base)
+	return r.Resolve(ref)
+}
+
+// A Resolver resolves references against one base URL, the document's
+// for the links of a page, as ResolveReference does. It reads the base
+// once.
+type Resolver struct {
+	base *url.URL
+	bp   parts // the parts of base, if any
+}
+
+// NewResolver returns a Resolver for base, which may be nil (then only
+// absolute references resolve).
+func NewResolver(base *url.URL) Resolver {
+	r := Resolver{base: base}
+	if base != nil {
+		r.bp = partsOf(base)
+	}
+	return r
+}
+
+// Resolve is ResolveReference of ref against the Resolver's base.
+func (r *Resolver) Resolve(ref string) (*url.URL, error) {
+	var bp *parts
+	if r.base != nil {
+		bp = &r.bp
+	}
+	u, err := resolveReference(r.base, bp, ref)
 	if err != nil {
-		if base == nil {
+		if r.base == nil {
 			return nil, fmt.Errorf("resolve %q: %w", ref, err)
 		}
-		return nil, fmt.Errorf("resolve %q against %q: %w", ref, base.Redacted(), err)
+		return nil, fmt.Errorf("resolve %q against %q: %w", ref, r.base.Redacted(), err)
 	}
 	return u, nil
 }
 
-func resolveReference(base *url.URL, ref string) (*url.URL, error) {
+// resolveReference resolves ref against base, whose parts are bp.
+func resolveReference(base *url.URL, bp *parts, ref string) (*url.URL, error) {
 	s := cleanRef(ref)
 	scheme, _, abs := splitScheme(s)
-	var bp *parts
-	if base != nil {
-		p := partsOf(base)
-		bp = &p
-	}
 	switch {
 	case abs && knownScheme(scheme) == "":
 		return parseEscaped(nil, s)
@@ -59,7 +83,7 @@ func resolveReference(base *url.URL, ref string) (*url.URL, error) {
 	case !abs && bp.scheme == "":
 		return parseEscaped(base, s)
 	}
-	p, err := parseRef(s, bp)
+	p, err := parseCleanRef(s, bp)
 	if err != nil {
 		return nil, err
 	}
@@ -74,18 +98,32 @@ func resolveReference(base *url.URL, ref string) (*url.URL, error) {
 	var arr [256]byte
 	b, pathEnd, queryEnd := p.appendTail(arr[:0])
 	tail := string(b)
-	u := &url.URL{Scheme: p.scheme, User: base.User, Host: base.Host, RawPath: tail[:pathEnd]}
-	// The escapes are valid: appendRef made them so.
-	u.Path, _ = url.PathUnescape(u.RawPath)
+	u := &url.URL{Scheme: p.scheme, User: base.User, Host: base.Host}
+	// As net/url sets them: RawPath only when the path is not written as
+	// net/url would write it. The escapes are valid: appendRef made them so.
+	if path := tail[:pathEnd]; allIn(path, netPathSet) {
+		u.Path = path
+	} else {
+		u.Path, u.RawPath = unescape(path), path
+	}
 	if p.hasQuery {
 		u.RawQuery = tail[pathEnd+1 : queryEnd]
 		u.ForceQuery = u.RawQuery == ""
 	}
 	if p.hasFragment {
 		u.RawFragment = tail[queryEnd+1:]
-		u.Fragment, _ = url.PathUnescape(u.RawFragment)
+		u.Fragment = unescape(u.RawFragment)
 	}
 	return u, nil
+}
+
+// unescape decodes the valid escapes of s.
+func unescape(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s
+	}
+	d, _ := url.PathUnescape(s)
+	return d
 }
 
 // parse builds the URL p names and has net/url parse it, checking the
@@ -171,12 +209,16 @@ func removeDots(b []byte, start int) []byte {
 // hasDotSegment reports whether the path p has a segment that may be a dot
 // segment.
 func hasDotSegment(p []byte) bool {
-	for i := 0; i+1 < len(p); i++ {
-		if p[i] == '/' && (p[i+1] == '.' || p[i+1] == '%') {
+	for {
+		i := bytes.IndexByte(p, '/')
+		if i < 0 || i+1 >= len(p) {
+			return false
+		}
+		if p[i+1] == '.' || p[i+1] == '%' {
 			return true
 		}
+		p = p[i+1:]
 	}
-	return false
 }
 
 // dotSegment returns 1 for ".", 2 for ".." (either also spelled with
@@ -257,22 +299,34 @@ const (
 // userinfo, and writes a path holding one anew, escaping sub-delimiters as
 // it goes. In a path "\" counts as "/".
 func appendRef(b []byte, s string, comp int) []byte {
+	plain := refPlain[comp]
 	done := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if plain[c] {
+			continue
+		}
 		switch {
-		case comp == escPath && c == '\\':
+		case c == '%' && i+2 < len(s) && unhex(s[i+1]) < 16 && unhex(s[i+2]) < 16:
+			continue // an escape
+		case c == '\\' && comp == escPath:
 			b = append(b, s[done:i]...)
 			b = append(b, '/')
-		case c == '%' && (i+2 >= len(s) || unhex(s[i+1]) == 16 || unhex(s[i+2]) == 16) || c <= ' ' || c == 0x7f ||
-			comp != escOther && c != '%' && !inMasks(c, pcharLo, pcharHi) &&
-				!(comp == escPath && (c == '/' || c == '[' || c == ']')):
+		default:
 			b = append(b, s[done:i]...)
 			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
-		default:
-			continue
 		}
 		done = i + 1
 	}
 	return append(b, s[done:]...)
+}
+
+// refPlain are, for each component, the bytes appendRef copies as they
+// are without a second look: all but "%", spaces and controls in any
+// component, and in a path or userinfo only those RFC 3986 allows there
+// ("/" "[" "]" too in a path).
+var refPlain = [...]*byteSet{
+	escOther:    setWhere(func(c byte) bool { return c > ' ' && c != 0x7f && c != '%' }),
+	escPath:     setOf(pcharLo|1<<'/', pcharHi|1<<('['-64)|1<<(']'-64)),
+	escUserinfo: setOf(pcharLo, pcharHi),
 }

@@ -60,6 +60,14 @@ func TestResolveReference(t *testing.T) {
 			t.Errorf("ResolveReference(%q, %q) = %v, %v; want %q", base, c.ref, u, err, c.want)
 		}
 	}
+	// One Resolver, as a page's links use it, resolves each in turn alike.
+	r := NewResolver(base)
+	for _, c := range cases {
+		u, err := r.Resolve(c.ref)
+		if err != nil || u.String() != c.want {
+			t.Errorf("Resolver(%q).Resolve(%q) = %v, %v; want %q", base, c.ref, u, err, c.want)
+		}
+	}
 }
 
 func TestResolveReferenceErrors(t *testing.T) {
@@ -128,6 +136,11 @@ func checkReference(t *testing.T, n *Normalizer, base *url.URL, ref string) {
 	if err == nil {
 		if !u.IsAbs() {
 			t.Errorf("ResolveReference(%v, %q) = %v, not absolute", base, ref, u)
+		}
+		// Its fields say what net/url reads in the URL it writes.
+		if again, err := url.Parse(u.String()); err != nil || again.String() != u.String() || again.Path != u.Path ||
+			again.EscapedPath() != u.EscapedPath() || again.Fragment != u.Fragment || again.RawQuery != u.RawQuery {
+			t.Errorf("ResolveReference(%v, %q) = %#v, but net/url parses its %q as %#v, %v", base, ref, u, u.String(), again, err)
 		}
 		got, gerr = n.Canonical(u)
 	}

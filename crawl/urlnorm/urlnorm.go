@@ -205,6 +205,19 @@ func (n *Normalizer) Canonical(u *url.URL) (string, error) {
 	return s, nil
 }
 
+// Key is what [Normalizer.Canonical] reads of a URL: URLs with equal keys
+// have the same canonical form, or fail alike. Links that differ only in
+// their fragment or userinfo have equal keys. Keys are comparable, for
+// maps.
+type Key struct {
+	scheme, opaque, host, path, rawPath, rawQuery string
+}
+
+// KeyOf returns the key of u.
+func KeyOf(u *url.URL) Key {
+	return Key{u.Scheme, u.Opaque, u.Host, u.Path, u.RawPath, u.RawQuery}
+}
+
 // CanonicalString parses raw the way a browser reads an absolute link and
 // returns its canonical form.
 func (n *Normalizer) CanonicalString(raw string) (string, error) {

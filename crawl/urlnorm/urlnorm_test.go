@@ -3,7 +3,9 @@ package urlnorm
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -583,5 +585,183 @@ func TestCharSets(t *testing.T) {
 		if got, want := inMasks(b, lo, hi), strings.IndexByte(query, b) >= 0; got != want {
 			t.Errorf("query allows %q = %v, want %v", b, got, want)
 		}
+	}
+}
+
+// TestNetPathSet checks netPathSet against what net/url leaves unescaped
+// in a path it holds no RawPath for.
+func TestNetPathSet(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		p := "/a" + string([]byte{byte(c)})
+		u := &url.URL{Path: p}
+		if got, want := netPathSet[byte(c)], u.EscapedPath() == p; got != want {
+			t.Errorf("netPathSet[%q] = %v, but net/url writes path %q as %q", byte(c), got, p, u.EscapedPath())
+		}
+	}
+}
+
+// pathAlphabet are the bytes short paths are made of in the exhaustive
+// tests below: separators, dots, escapes, parameters, and bytes that are
+// escaped or kept in different components.
+const pathAlphabet = "/.;%2eaB\\ ~!?é"
+
+// forShortPaths calls f with every string of up to max bytes of alphabet.
+func forShortPaths(alphabet string, max int, f func(string)) {
+	var walk func(prefix []byte)
+	walk = func(prefix []byte) {
+		f(string(prefix))
+		if len(prefix) == max {
+			return
+		}
+		for i := 0; i < len(alphabet); i++ {
+			walk(append(prefix, alphabet[i]))
+		}
+	}
+	walk(nil)
+}
+
+// TestPlainPath: a path plainPath takes as its own canonical form is the
+// one appendPathSegments writes, for every short path and every option.
+func TestPlainPath(t *testing.T) {
+	for _, o := range []Options{{}, {StripParams: DefaultStripParams}, {MergeSlashes: true}} {
+		n := mustNew(t, o)
+		plain := 0
+		forShortPaths(pathAlphabet, 5, func(p string) {
+			if !n.plainPath(p) {
+				return
+			}
+			plain++
+			if got, want := string(n.appendPath(nil, "", p)), string(n.appendPathSegments(nil, "", p)); got != want {
+				t.Errorf("%+v: appendPath(%q) = %q, want %q", o, p, got, want)
+			}
+		})
+		if plain == 0 {
+			t.Errorf("%+v: no path is plain", o)
+		}
+	}
+}
+
+// TestEscapedPath: escapedPath gives what net/url's EscapedPath gives, for
+// URLs built with and without RawPath.
+func TestEscapedPath(t *testing.T) {
+	forShortPaths(pathAlphabet, 4, func(p string) {
+		for _, u := range []*url.URL{{Path: "/" + p}, {Path: "/" + unescape(p), RawPath: "/" + p}} {
+			if got, want := escapedPath(u), u.EscapedPath(); got != want {
+				t.Errorf("escapedPath(%#v) = %q, want %q", u, got, want)
+			}
+		}
+	})
+}
+
+// TestCleanRef checks cleanRef's removal of tabs and newlines, found 8
+// bytes at a time, for every byte at every position of short references.
+func TestCleanRef(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("a", n))
+				b[pos] = byte(c)
+				want := strings.Map(func(r rune) rune {
+					if r == '\t' || r == '\n' || r == '\r' {
+						return -1
+					}
+					return r
+				}, strings.Trim(string(b), "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "))
+				if c >= 0x80 {
+					// strings.Map would turn an invalid byte into U+FFFD.
+					want = string(b)
+				}
+				if got := cleanRef(string(b)); got != want {
+					t.Fatalf("cleanRef(%q) = %q, want %q", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAppendRefBytes checks, byte by byte, what appendRef escapes in each
+// component.
+func TestAppendRefBytes(t *testing.T) {
+	const pchar = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@"
+	for c := 0; c < 256; c++ {
+		s := string([]byte{'a', byte(c), 'b'})
+		esc := fmt.Sprintf("a%%%02Xb", c)
+		for _, comp := range []struct {
+			name string
+			comp int
+			want string
+		}{
+			{"other", escOther, map[bool]string{true: esc, false: s}[c <= ' ' || c == 0x7f || c == '%']},
+			{"path", escPath, map[bool]string{true: s, false: esc}[strings.IndexByte(pchar+"/[]", byte(c)) >= 0]},
+			{"userinfo", escUserinfo, map[bool]string{true: s, false: esc}[strings.IndexByte(pchar, byte(c)) >= 0]},
+		} {
+			want := comp.want
+			if comp.comp == escPath && c == '\\' {
+				want = "a/b"
+			}
+			if got := string(appendRef(nil, s, comp.comp)); got != want {
+				t.Errorf("appendRef(%q, %s) = %q, want %q", s, comp.name, got, want)
+			}
+		}
+	}
+	for _, c := range []struct{ s, want string }{
+		{"%41", "%41"}, {"a%2Fb", "a%2Fb"}, {"%4", "%254"}, {"%", "%25"}, {"%%41", "%25%41"}, {"%g1", "%25g1"},
+	} {
+		for _, comp := range []int{escOther, escPath, escUserinfo} {
+			if got := string(appendRef(nil, c.s, comp)); got != c.want {
+				t.Errorf("appendRef(%q, %d) = %q, want %q", c.s, comp, got, c.want)
+			}
+		}
+	}
+}
+
+// TestKeyOf: changing any field of a URL that its canonical form depends
+// on changes its key, so that links with equal keys may share one
+// canonical form.
+func TestKeyOf(t *testing.T) {
+	n := mustNew(t, Options{StripParams: DefaultStripParams, SortQuery: true})
+	base := url.URL{Scheme: "http", User: url.UserPassword("u", "p"), Host: "Example.com:8080", Path: "/a b/c",
+		RawPath: "/a%20b/c", RawQuery: "b=1&a=2", Fragment: "f g", RawFragment: "f%20g"}
+	values := []any{"", "https", "HTTP", "other.example", "/x/../y", "/a%20b/d", "q=1", "opaque", true, url.User("v")}
+	v := reflect.ValueOf(&base).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		for _, val := range values {
+			f := v.Type().Field(i)
+			if reflect.TypeOf(val) != f.Type {
+				continue
+			}
+			u := base
+			reflect.ValueOf(&u).Elem().Field(i).Set(reflect.ValueOf(val))
+			c1, err1 := n.Canonical(&base)
+			c2, err2 := n.Canonical(&u)
+			if (c1 != c2 || (err1 == nil) != (err2 == nil)) && KeyOf(&base) == KeyOf(&u) {
+				t.Errorf("URL.%s = %v changes the canonical form (%q, %v to %q, %v) but not the key", f.Name, val, c1, err1, c2, err2)
+			}
+		}
+	}
+}
+
+// TestDottedDecimal checks dottedDecimal against parsing and writing the
+// address back, for every short string of digits and dots.
+func TestDottedDecimal(t *testing.T) {
+	n := 0
+	forShortPaths("0125.9", 7, func(h string) {
+		ip, err := netip.ParseAddr(h)
+		want := err == nil && ip.Is4() && ip.String() == h
+		if got := dottedDecimal([]byte(h)); got != want {
+			t.Errorf("dottedDecimal(%q) = %v, want %v", h, got, want)
+		}
+		if want {
+			n++
+		}
+	})
+	for _, h := range []string{"255.255.255.255", "256.1.1.1", "1.2.3.4.5", "1.2.3", "01.2.3.4", "1.2.3.4."} {
+		ip, err := netip.ParseAddr(h)
+		if got, want := dottedDecimal([]byte(h)), err == nil && ip.String() == h; got != want {
+			t.Errorf("dottedDecimal(%q) = %v, want %v", h, got, want)
+		}
+	}
+	if n == 0 {
+		t.Error("no address among the strings tried")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -68,93 +69,147 @@ func jsonValue(v any, empty bool) (any, error) {
 	return jsonb(b)
 }
 
-// insertPages writes the pages of the outcomes that carry one, with their
-// links, data and items, and returns how many it wrote. Page rows go in one
-// batch (their ids come back); links, data and items, all of new pages,
-// go with COPY.
-func (db *DB) insertPages(ctx context.Context, tx pgx.Tx, live []*store.Outcome) (int, error) {
+// recordPages records the pages of the outcomes that carry one and returns
+// the outcomes whose page is new: their page rows go in one batch (their
+// ids come back), links, data and items, all of new pages, with COPY. A
+// URL that has a page already (a revisit), or a 304, updates it instead
+// (refetch).
+func (db *DB) recordPages(ctx context.Context, tx pgx.Tx, live []*store.Outcome, now int64) ([]*store.Outcome, error) {
 	b := &pgx.Batch{}
-	var with []*store.Outcome
+	var tried, again []*store.Outcome
 	for _, o := range live {
 		p := o.Page
 		if p == nil {
 			continue
 		}
-		var headers any
-		if p.Headers != "" {
-			h, err := jsonb([]byte(p.Headers))
-			if err != nil {
-				return 0, fmt.Errorf("headers of %s: %w", o.Lease.URL, err)
-			}
-			headers = h
+		if o.NotModified {
+			again = append(again, o)
+			continue
+		}
+		headers, err := headersValue(p.Headers)
+		if err != nil {
+			return nil, fmt.Errorf("headers of %s: %w", o.Lease.URL, err)
 		}
 		b.Queue(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
-			meta_robots, lang, depth, fields_truncated)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-			RETURNING id`,
+			meta_robots, lang, depth, fields_truncated, simhash, near_duplicate_of, near_duplicate_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+			ON CONFLICT (url_id) DO NOTHING RETURNING id`,
 			o.Lease.ID, text(o.Lease.URL), text(p.FinalURL), p.Status, nullText(p.ContentType), nullText(p.Encoding), headers,
 			p.FetchedAt.UnixMilli(), p.Duration.Milliseconds(), p.Size, p.Truncated, p.Body, nullText(p.BodyEncoding),
 			nullText(p.ContentHash), nullText(p.Title), nullText(p.Description), nullText(p.Canonical),
-			nullText(p.MetaRobots), nullText(p.Lang), o.Lease.Depth, nullText(strings.Join(p.FieldsTruncated, ",")))
-		with = append(with, o)
+			nullText(p.MetaRobots), nullText(p.Lang), o.Lease.Depth, nullText(strings.Join(p.FieldsTruncated, ",")),
+			simhashValue(p), nullInt64(p.NearDuplicateOf), nullText(p.NearReason))
+		tried = append(tried, o)
 	}
-	if len(with) == 0 {
-		return 0, nil
+	var with []*store.Outcome
+	var ids []int64
+	if len(tried) > 0 {
+		br := tx.SendBatch(ctx, b)
+		for _, o := range tried {
+			var id int64
+			err := br.QueryRow().Scan(&id)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				again = append(again, o) // the URL has a page: a revisit
+			case err != nil:
+				br.Close()
+				return nil, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+			default:
+				with = append(with, o)
+				ids = append(ids, id)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return nil, fmt.Errorf("insert pages: %w", err)
+		}
 	}
-	ids := make([]int64, len(with))
-	br := tx.SendBatch(ctx, b)
+	var rows pageRows
 	for i, o := range with {
-		if err := br.QueryRow().Scan(&ids[i]); err != nil {
-			br.Close()
-			return 0, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+		if err := rows.add(ids[i], o, now); err != nil {
+			return nil, err
 		}
 	}
-	if err := br.Close(); err != nil {
-		return 0, fmt.Errorf("insert pages: %w", err)
-	}
-	var links, data [][]any
-	var items itemRows
-	now := time.Now().UnixMilli()
-	for i, o := range with {
-		seen := make(map[string]bool, len(o.Links))
-		for _, l := range o.Links {
-			u := text(l.URL)
-			if seen[u] {
-				continue // the first link to a URL is the one kept, as in SQLite
-			}
-			seen[u] = true
-			links = append(links, []any{ids[i], u, nullText(l.Anchor), l.Nofollow})
-		}
-		p := o.Page
-		if d := p.Data; d != nil {
-			jl, err := jsonValue(d.JSONLD, len(d.JSONLD) == 0)
-			if err != nil {
-				return 0, fmt.Errorf("encode json-ld of %s: %w", p.FinalURL, err)
-			}
-			og, _ := jsonValue(d.OpenGraph, len(d.OpenGraph) == 0)
-			tw, _ := jsonValue(d.Twitter, len(d.Twitter) == 0)
-			if jl != nil || og != nil || tw != nil || d.MainText != "" {
-				data = append(data, []any{ids[i], jl, og, tw, nullText(d.MainText)})
-			}
-		}
-		if err := items.add(ids[i], p.FinalURL, p.Items, now); err != nil {
-			return 0, err
-		}
-	}
-	if err := copyRows(ctx, tx, "links", []string{"from_id", "to_url", "anchor", "nofollow"}, links); err != nil {
-		return 0, err
-	}
-	if err := copyRows(ctx, tx, "page_data", []string{"page_id", "jsonld", "opengraph", "twitter", "main_text"}, data); err != nil {
-		return 0, err
-	}
-	if err := items.copy(ctx, tx); err != nil {
-		return 0, err
+	if err := rows.copy(ctx, tx); err != nil {
+		return nil, err
 	}
 	if err := db.indexText(ctx, tx, ids); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return len(with), nil
+	for i, o := range with {
+		if err := indexSimHash(ctx, tx, o.Lease.HostID, ids[i], o.Page); err != nil {
+			return nil, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+		}
+		if o.History != nil {
+			if err := addVersion(ctx, tx, ids[i], o.History); err != nil {
+				return nil, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+			}
+		}
+	}
+	for _, o := range again {
+		if err := db.refetch(ctx, tx, o, now); err != nil {
+			return nil, err
+		}
+	}
+	return with, nil
+}
+
+// headersValue is the headers column of a page: its JSON as jsonb, or NULL.
+func headersValue(h string) (any, error) {
+	if h == "" {
+		return nil, nil
+	}
+	b, err := jsonb([]byte(h))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// pageRows are the links, data and items of pages, to write with COPY.
+type pageRows struct {
+	links, data [][]any
+	items       itemRows
+	enc         store.LinkEncoder
+	clean       []store.Link
+}
+
+// add adds the links, data and items of o's page, whose id is id.
+func (r *pageRows) add(id int64, o *store.Outcome, now int64) error {
+	if len(o.Links) > 0 {
+		// One page_links row per page (store.LinkEncoder); text() as for
+		// every text column: a string PostgreSQL stores has no NUL and is
+		// valid UTF-8.
+		r.clean = r.clean[:0]
+		for _, l := range o.Links {
+			r.clean = append(r.clean, store.Link{URL: text(l.URL), Anchor: text(l.Anchor), Nofollow: l.Nofollow})
+		}
+		r.links = append(r.links, []any{id, string(r.enc.Encode(r.clean))})
+	}
+	p := o.Page
+	if d := p.Data; d != nil {
+		jl, err := jsonValue(d.JSONLD, len(d.JSONLD) == 0)
+		if err != nil {
+			return fmt.Errorf("encode json-ld of %s: %w", p.FinalURL, err)
+		}
+		og, _ := jsonValue(d.OpenGraph, len(d.OpenGraph) == 0)
+		tw, _ := jsonValue(d.Twitter, len(d.Twitter) == 0)
+		if jl != nil || og != nil || tw != nil || d.MainText != "" {
+			r.data = append(r.data, []any{id, jl, og, tw, nullText(d.MainText)})
+		}
+	}
+	return r.items.add(id, p.FinalURL, p.Items, now)
+}
+
+// copy writes the rows.
+func (r *pageRows) copy(ctx context.Context, tx pgx.Tx) error {
+	if err := copyRows(ctx, tx, "page_links", []string{"page_id", "links"}, r.links); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "page_data", []string{"page_id", "jsonld", "opengraph", "twitter", "main_text"}, r.data); err != nil {
+		return err
+	}
+	return r.items.copy(ctx, tx)
 }
 
 // copyRows writes rows into table with COPY.

@@ -154,10 +154,22 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 type hostCounts struct {
 	queued, pages, errors int
 	made                  []int64 // ids of the rows made queued, locked by the transaction
+	// nextRevisit is the earliest next fetch (unix ms) the batch
+	// scheduled for the host's URLs, 0 for none.
+	nextRevisit int64
 }
 
-// changed reports whether the host's counters change.
-func (c *hostCounts) changed() bool { return c.queued != 0 || c.pages != 0 || c.errors != 0 }
+// changed reports whether the host's row changes.
+func (c *hostCounts) changed() bool {
+	return c.queued != 0 || c.pages != 0 || c.errors != 0 || c.nextRevisit != 0
+}
+
+// revisitAt records that the batch schedules a URL of the host at ms.
+func (c *hostCounts) revisitAt(ms int64) {
+	if c.nextRevisit == 0 || ms < c.nextRevisit {
+		c.nextRevisit = ms
+	}
+}
 
 func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (store.CommitResult, error) {
 	res := store.CommitResult{NewByHost: map[int64]int{}}
@@ -213,8 +225,12 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (sto
 		if !o.RetryAt.IsZero() {
 			retryAt = o.RetryAt.UnixMilli()
 		}
+		var nextFetch, interval any
+		if o.Schedule != nil && o.State != store.StateQueued {
+			nextFetch, interval = o.Schedule.At.UnixMilli(), o.Schedule.Interval.Milliseconds()
+		}
 		fb.Queue(sqlFinish, o.State, nullText(o.Reason), nullInt(o.Status), attempts, retryAt, nullText(o.Err), now,
-			o.Lease.ID, o.Lease.Claims, o.Lease.Token)
+			o.Lease.ID, o.Lease.Claims, o.Lease.Token, nextFetch, interval)
 		leased = append(leased, o)
 	}
 	if len(leased) > 0 {
@@ -243,18 +259,24 @@ func (db *DB) commit(ctx context.Context, tx pgx.Tx, batch []store.Outcome) (sto
 			if o.State == store.StateFailed {
 				c.errors++
 			}
-			if o.Page != nil {
-				c.pages++
+			if o.Schedule != nil && o.State != store.StateQueued {
+				c.revisitAt(o.Schedule.At.UnixMilli())
 			}
 		}
 		if err := br.Close(); err != nil {
 			return res, err
 		}
 	}
-	n, err := db.insertPages(ctx, tx, live)
+	added, err := db.recordPages(ctx, tx, live, now)
 	if err != nil {
 		return res, err
 	}
+	for _, o := range added {
+		if o.Lease.HostID != 0 {
+			count(o.Lease.HostID).pages++
+		}
+	}
+	n := len(added)
 	res.Pages = n
 	if err := db.insertURLs(ctx, tx, discovered, originIDs, givenUp, now, res.NewByHost, count); err != nil {
 		return res, err
@@ -344,8 +366,14 @@ func givenUpHosts(ctx context.Context, tx pgx.Tx, ids map[string]int64) (map[int
 
 // sqlFinish sets a leased URL's new state, if the lease is still held:
 // the same claim, under the same host lease.
-const sqlFinish = `UPDATE frontier SET state = $1, reason = $2, status = $3, attempts = attempts + $4,
-	next_attempt_at = $5, last_error = $6, lease_until = NULL, updated_at = $7
+// sqlFinish records a lease's outcome: an ending one (not queued again)
+// records the claims it ended at, and its schedule when recrawl is on. The
+// status is the last HTTP status the URL got: an outcome without one
+// keeps it.
+const sqlFinish = `UPDATE frontier SET state = $1, reason = $2, status = coalesce($3, status), attempts = attempts + $4,
+	next_attempt_at = $5, last_error = $6, lease_until = NULL, updated_at = $7,
+	next_fetch_at = $11, revisit_interval_ms = coalesce($12, revisit_interval_ms),
+	fetch_claims = CASE WHEN $1 = 'queued' THEN fetch_claims ELSE claims END
 	WHERE id = $8 AND state = 'leased' AND claims = $9 AND lease_token = $10`
 
 // ensureHosts returns the host ids of origins, creating the hosts that do
@@ -433,8 +461,11 @@ func updateHostCounts(ctx context.Context, tx pgx.Tx, counts map[int64]*hostCoun
 	b := &pgx.Batch{}
 	for _, id := range ids {
 		c := counts[id]
-		b.Queue(`UPDATE hosts SET queued = queued + $1, pages = pages + $2, errors = errors + $3 WHERE id = $4`,
-			c.queued, c.pages, c.errors, id)
+		// next_revisit_at moves back to the batch's earliest schedule, if
+		// that is sooner.
+		b.Queue(`UPDATE hosts SET queued = queued + $1, pages = pages + $2, errors = errors + $3,
+			next_revisit_at = CASE WHEN $5::bigint IS NULL THEN next_revisit_at ELSE least(coalesce(next_revisit_at, $5), $5) END
+			WHERE id = $4`, c.queued, c.pages, c.errors, id, nullInt64(c.nextRevisit))
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("count host URLs: %w", err)
@@ -647,65 +678,63 @@ func (db *DB) insertURLs(ctx context.Context, tx pgx.Tx, urls []store.NewURL, ho
 // are due, it also returns when the next queued URL of the host becomes
 // due (zero if none waits).
 func (db *DB) Claim(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error) {
+	return db.claimRows(ctx, fmt.Sprintf("claim host %d", h.ID), h, n, lease, "",
+		`state = 'queued' AND next_attempt_at <= $2`, `depth, id`,
+		func(tx pgx.Tx, out []store.Lease) (time.Time, error) {
+			if len(out) > 0 {
+				if _, err := tx.Exec(ctx, `UPDATE hosts SET queued = queued - $1 WHERE id = $2`, len(out), h.ID); err != nil {
+					return time.Time{}, err
+				}
+			}
+			if len(out) == n {
+				return time.Time{}, nil
+			}
+			var next *int64
+			if err := tx.QueryRow(ctx, `SELECT min(next_attempt_at) FROM frontier WHERE host_id = $1 AND state = 'queued'`,
+				h.ID).Scan(&next); err != nil || next == nil {
+				return time.Time{}, err
+			}
+			return time.UnixMilli(*next), nil
+		})
+}
+
+// claimRows leases, in one transaction under the host lease h (it fails
+// with store.ErrHostLost unless the lease is held), up to n frontier rows
+// of the host that where selects (in which $2 is the crawler's time), in
+// order, also setting set (", col = value ..." or ""). then runs in the
+// same transaction with the leases and returns the next due time.
+func (db *DB) claimRows(ctx context.Context, what string, h store.HostToken, n int, lease time.Duration, set, where,
+	order string, then func(tx pgx.Tx, out []store.Lease) (time.Time, error)) ([]store.Lease, time.Time, error) {
 	var out []store.Lease
 	var nextDue time.Time
-	err := db.inTx(ctx, fmt.Sprintf("claim host %d", h.ID), func(tx pgx.Tx) error {
+	err := db.inTx(ctx, what, func(tx pgx.Tx) error {
 		out, nextDue = nil, time.Time{}
-		var token, until *int64
-		var now int64
-		if err := tx.QueryRow(ctx, `SELECT lease_token, lease_until, `+sqlNow+` FROM hosts WHERE id = $1 FOR NO KEY UPDATE`,
-			h.ID).Scan(&token, &until, &now); err != nil {
+		now, err := heldLease(ctx, tx, h)
+		if err != nil {
 			return err
-		}
-		if token == nil || *token != h.Token || *until < now {
-			return store.ErrHostLost
 		}
 		local := time.Now()
 		// The URL's own lease is in the database's time, as the hosts'.
 		rows, err := tx.Query(ctx, `UPDATE frontier f SET state = 'leased', lease_until = $1, claims = f.claims + 1,
-				updated_at = $2, lease_token = $5, worker = $6
-			FROM (SELECT id FROM frontier WHERE host_id = $3 AND state = 'queued' AND next_attempt_at <= $2
-				ORDER BY depth, id LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED) c
+				updated_at = $2, lease_token = $5, worker = $6`+set+`
+			FROM (SELECT id FROM frontier WHERE host_id = $3 AND `+where+`
+				ORDER BY `+order+` LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED) c
 			WHERE f.id = c.id
-			RETURNING f.id, f.url, f.depth, f.chain, f.attempts, f.claims, f.redirects, f.source`,
+			RETURNING `+leaseCols,
 			now+lease.Milliseconds(), local.UnixMilli(), h.ID, n, h.Token, db.worker.Load())
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			l := store.Lease{HostID: h.ID, Token: h.Token}
-			if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Chain, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, l)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if out, err = scanLeases(ctx, tx, rows, h); err != nil {
 			return err
 		}
-		if len(out) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE hosts SET queued = queued - $1 WHERE id = $2`, len(out), h.ID); err != nil {
-				return err
-			}
-		}
-		if len(out) < n {
-			var next *int64
-			if err := tx.QueryRow(ctx, `SELECT min(next_attempt_at) FROM frontier WHERE host_id = $1 AND state = 'queued'`,
-				h.ID).Scan(&next); err != nil {
-				return err
-			}
-			if next != nil {
-				nextDue = time.UnixMilli(*next)
-			}
-		}
-		return nil
+		nextDue, err = then(tx, out)
+		return err
 	})
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	// RETURNING gives rows in no promised order; the frontier order is ours to keep.
-	slices.SortFunc(out, func(a, b store.Lease) int { return cmp.Or(cmp.Compare(a.Depth, b.Depth), cmp.Compare(a.ID, b.ID)) })
+	sortLeases(out)
 	return out, nextDue, nil
 }
 
@@ -735,7 +764,7 @@ func hostColsOf(alias string) string {
 	a := alias + "."
 	return a + `id, ` + a + `origin, ` + a + `queued, ` + a + `robots_status, ` + a + `robots_body, coalesce(` + a +
 		`robots_expires_at, 0), ` + a + `robots_failures, ` + a + `next_fetch_at, ` + a + `backoff_level, ` + a +
-		`failures, ` + a + `delay_ms, ` + a + `latency_ms, ` + a + `next_allowed_at, ` + a + `state, coalesce(` + a +
+		`failures, ` + a + `delay_ms, ` + a + `latency_ms, ` + a + `next_allowed_at, coalesce(` + a + `next_revisit_at, 0), ` + a + `state, coalesce(` + a +
 		`reason, '')`
 }
 
@@ -743,7 +772,8 @@ func hostColsOf(alias string) string {
 func scanHost(sc interface{ Scan(...any) error }, h *store.HostRow, extra ...any) error {
 	var robots *int32
 	dest := append([]any{&h.ID, &h.Origin, &h.Queued, &robots, &h.RobotsBody, &h.RobotsExpiresAt, &h.RobotsFailures,
-		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.State, &h.Reason},
+		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.NextRevisitAt,
+		&h.State, &h.Reason},
 		extra...)
 	err := sc.Scan(dest...)
 	if robots != nil {
@@ -793,16 +823,35 @@ func (db *DB) ReserveHosts(ctx context.Context, rs []store.HostReservation) erro
 	})
 }
 
-// SetInboundLinkIndex creates or drops the index on links.to_url.
+// SetInboundLinkIndex creates or drops link_targets, the index of which
+// pages link to each URL, and the trigger that fills it as pages' links
+// are stored: like an index, the database keeps it up to date, in the
+// transaction that stores the page, whichever worker stores it. Creating
+// it afterwards is one pass over the stored links.
 func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
-	q := `DROP INDEX IF EXISTS links_to_url`
-	if on {
-		q = `CREATE INDEX IF NOT EXISTS links_to_url ON links (to_url)`
-	}
-	if _, err := db.w.Exec(ctx, q); err != nil {
-		return fmt.Errorf("inbound link index: %w", describe(err))
-	}
-	return nil
+	return db.inTx(ctx, "inbound link index", func(tx pgx.Tx) error {
+		if !on {
+			_, err := tx.Exec(ctx, `DROP TRIGGER IF EXISTS page_links_targets ON page_links; DROP TABLE IF EXISTS link_targets`)
+			return err
+		}
+		// One worker at a time: the others find the table made.
+		if _, err := tx.Exec(ctx, `LOCK TABLE page_links IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT to_regclass('link_targets') IS NOT NULL`).Scan(&exists); err != nil || exists {
+			return err
+		}
+		_, err := tx.Exec(ctx, `CREATE TABLE link_targets (
+				to_url  text   NOT NULL,
+				from_id bigint NOT NULL REFERENCES pages (id),
+				PRIMARY KEY (to_url, from_id)
+			);
+			INSERT INTO link_targets (to_url, from_id) SELECT to_url, from_id FROM links ON CONFLICT DO NOTHING;
+			CREATE TRIGGER page_links_targets AFTER INSERT ON page_links
+				REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION link_targets_add()`)
+		return err
+	})
 }
 
 // Hosts returns the rows of the given host ids.

@@ -107,8 +107,20 @@ func (db *DB) LeaseHosts(ctx context.Context, q store.HostQuery, ttl time.Durati
 		if q.IDs != nil {
 			where, arg = `id = ANY($3)`, q.IDs
 		}
+		// Hosts with queued URLs, with URLs due for a revisit (by the
+		// crawler's clock, as schedules are), or either, as q asks.
+		which := `queued > 0`
+		if q.IDs == nil {
+			due := fmt.Sprintf(`next_revisit_at <= %d`, time.Now().UnixMilli())
+			switch {
+			case q.RevisitsOnly:
+				which = due
+			case q.Revisits:
+				which = `(queued > 0 OR ` + due + `)`
+			}
+		}
 		rows, err := tx.Query(ctx, `WITH picked AS (
-				SELECT id FROM hosts WHERE queued > 0 AND state = 'active' AND lease_token IS NULL AND `+where+`
+				SELECT id FROM hosts WHERE `+which+` AND state = 'active' AND lease_token IS NULL AND `+where+`
 				ORDER BY id LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED)
 			UPDATE hosts h SET lease_token = nextval('host_lease_tokens'), lease_owner = $1, lease_until = $2::bigint + $5::bigint
 			FROM picked p WHERE h.id = p.id

@@ -219,6 +219,8 @@ var dialect = store.Dialect{
 	Dollar:   true,
 	Greatest: func(a, b string) string { return "greatest(" + a + ", " + b + ")" },
 	JSONKeys: func(x, alias string) string { return "jsonb_object_keys(" + x + ") AS " + alias + "(key)" },
+	Position: func(hay, needle string) string { return "strpos((" + hay + ")::text, " + needle + ")" },
+	HasTable: `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?`,
 	Describe: describe,
 	Now:      sqlNow,
 }

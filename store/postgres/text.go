@@ -67,3 +67,15 @@ func (db *DB) indexText(ctx context.Context, tx pgx.Tx, ids []int64) error {
 	}
 	return nil
 }
+
+// reindexText replaces a changed page's entry in pages_fts when the index
+// is on.
+func (db *DB) reindexText(ctx context.Context, tx pgx.Tx, pageID int64) error {
+	if !db.fts.Load() {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM pages_fts WHERE page_id = $1`, pageID); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	return db.indexText(ctx, tx, []int64{pageID})
+}

@@ -15,14 +15,14 @@ import (
 
 type stmts struct {
 	finish, insertPage, hostQueued, hostCounts, hostID, insertHost *sql.Stmt
-	shorter, requeue                                               *sql.Stmt
+	shorter, requeue, insertLinks                                  *sql.Stmt
 
 	mu    sync.Mutex
 	multi map[string]*sql.Stmt // multi-row inserts by kind and row count; guarded by mu
 }
 
 func (s *stmts) close() {
-	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost, s.shorter, s.requeue} {
+	for _, st := range []*sql.Stmt{s.finish, s.insertPage, s.hostQueued, s.hostCounts, s.hostID, s.insertHost, s.shorter, s.requeue, s.insertLinks} {
 		if st != nil {
 			st.Close()
 		}
@@ -46,14 +46,24 @@ func (db *DB) prepare(ctx context.Context) error {
 	}
 	db.st = stmts{
 		multi: map[string]*sql.Stmt{},
-		finish: p(`UPDATE frontier SET state = ?, reason = ?, status = ?, attempts = attempts + ?,
-			next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?
-			WHERE id = ? AND state = 'leased' AND claims = ? AND lease_token = ?`),
+		// An ending outcome (not queued again) records the claims it
+		// ended at, and its schedule when recrawl is on. The status is
+		// the last HTTP status the URL got: an outcome without one keeps
+		// it. The row must still be leased under the same claim, by the
+		// same host lease.
+		finish: p(`UPDATE frontier SET state = ?1, reason = ?2, status = coalesce(?3, status), attempts = attempts + ?4,
+			next_attempt_at = ?5, last_error = ?6, lease_until = NULL, updated_at = ?7,
+			next_fetch_at = ?10, revisit_interval_ms = coalesce(?11, revisit_interval_ms),
+			fetch_claims = CASE WHEN ?1 = 'queued' THEN fetch_claims ELSE claims END
+			WHERE id = ?8 AND state = 'leased' AND claims = ?9 AND lease_token = ?12`),
 		insertPage: p(`INSERT INTO pages (url_id, url, final_url, status, content_type, encoding, headers, fetched_at,
 			duration_ms, size, truncated, body, body_encoding, content_hash, title, description, canonical,
-			meta_robots, lang, depth, fields_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		hostQueued: p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
-		hostCounts: p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
+			meta_robots, lang, depth, fields_truncated, simhash, near_duplicate_of, near_duplicate_reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (url_id) DO NOTHING RETURNING id`),
+		insertLinks: p(`INSERT INTO page_links (page_id, links) VALUES (?, CAST(? AS TEXT))`),
+		hostQueued:  p(`UPDATE hosts SET queued = queued + ? WHERE id = ?`),
+		hostCounts:  p(`UPDATE hosts SET pages = pages + ?, errors = errors + ? WHERE id = ?`),
 		hostID: p(`SELECT id, CASE WHEN state = 'given_up' THEN coalesce(reason, 'host given up') ELSE '' END
 			FROM hosts WHERE origin = ?`),
 		insertHost: p(`INSERT INTO hosts (origin, updated_at) VALUES (?, ?) ON CONFLICT (origin) DO NOTHING`),
@@ -149,6 +159,7 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 	finish := tx.StmtContext(ctx, db.st.finish)
 	type counts struct{ pages, errors int }
 	hostCounts := map[int64]counts{}
+	var revisits nextRevisits
 	var discovered []store.NewURL
 	for i := range batch {
 		o := &batch[i]
@@ -161,8 +172,15 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 			if !o.RetryAt.IsZero() {
 				retryAt = o.RetryAt.UnixMilli()
 			}
+			var nextFetch, interval any
+			if o.Schedule != nil && o.State != store.StateQueued {
+				nextFetch, interval = o.Schedule.At.UnixMilli(), o.Schedule.Interval.Milliseconds()
+				if o.Lease.HostID != 0 {
+					revisits.add(o.Lease.HostID, o.Schedule.At.UnixMilli())
+				}
+			}
 			r, err := finish.ExecContext(ctx, o.State, nullStr(o.Reason), nullInt(o.Status), attempts, retryAt,
-				nullStr(o.Err), now, o.Lease.ID, o.Lease.Claims, o.Lease.Token)
+				nullStr(o.Err), now, o.Lease.ID, o.Lease.Claims, nextFetch, interval, o.Lease.Token)
 			if err != nil {
 				return res, fmt.Errorf("finish %s: %w", o.Lease.URL, describe(err))
 			}
@@ -178,11 +196,14 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 				c.errors++
 			}
 			if o.Page != nil {
-				c.pages++
-				if err := db.insertPage(ctx, tx, o); err != nil {
+				added, err := db.recordPage(ctx, tx, o, now)
+				if err != nil {
 					return res, err
 				}
-				res.Pages++
+				if added {
+					c.pages++
+					res.Pages++
+				}
 			}
 			if o.Lease.HostID != 0 {
 				hostCounts[o.Lease.HostID] = c
@@ -213,37 +234,68 @@ func (db *DB) Commit(ctx context.Context, batch []store.Outcome) (store.CommitRe
 			return res, fmt.Errorf("count pages for host %d: %w", id, describe(err))
 		}
 	}
+	if err := db.saveNextRevisits(ctx, tx, revisits); err != nil {
+		return res, err
+	}
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("commit batch: %w", describe(err))
 	}
 	return res, nil
 }
 
-func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) error {
+// recordPage records the response of o: a new page row for a URL fetched
+// for the first time (added), else the stored page brought up to date
+// (see refetch).
+func (db *DB) recordPage(ctx context.Context, tx *sql.Tx, o *store.Outcome, now int64) (added bool, err error) {
+	if !o.NotModified {
+		added, err = db.insertPage(ctx, tx, o)
+		if err != nil || added {
+			return added, err
+		}
+	}
+	return false, db.refetch(ctx, tx, o, now)
+}
+
+// insertPage inserts the page row of o, with its links, data and items,
+// unless the URL has one already (a revisit): then it writes nothing and
+// returns false.
+func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) (bool, error) {
 	p := o.Page
-	var pageID int64
 	trunc := 0
 	if p.Truncated {
 		trunc = 1
 	}
-	r, err := tx.StmtContext(ctx, db.st.insertPage).ExecContext(ctx, o.Lease.ID, o.Lease.URL, p.FinalURL, p.Status,
+	var pageID int64
+	err := tx.StmtContext(ctx, db.st.insertPage).QueryRowContext(ctx, o.Lease.ID, o.Lease.URL, p.FinalURL, p.Status,
 		nullStr(p.ContentType), nullStr(p.Encoding), nullStr(p.Headers), p.FetchedAt.UnixMilli(),
 		p.Duration.Milliseconds(), p.Size, trunc, p.Body, nullStr(p.BodyEncoding), nullStr(p.ContentHash),
 		nullStr(p.Title), nullStr(p.Description), nullStr(p.Canonical), nullStr(p.MetaRobots), nullStr(p.Lang),
-		o.Lease.Depth, nullStr(strings.Join(p.FieldsTruncated, ",")))
-	if err != nil {
-		return fmt.Errorf("insert page %s: %w", o.Lease.URL, describe(err))
+		o.Lease.Depth, nullStr(strings.Join(p.FieldsTruncated, ",")), simhashValue(p), nullInt64(p.NearDuplicateOf),
+		nullStr(p.NearReason)).Scan(&pageID)
+	if err == sql.ErrNoRows {
+		return false, nil
 	}
-	if pageID, err = r.LastInsertId(); err != nil {
-		return fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+	if err != nil {
+		return false, fmt.Errorf("insert page %s: %w", o.Lease.URL, describe(err))
 	}
 	if err := db.insertLinks(ctx, tx, pageID, o.Links); err != nil {
-		return fmt.Errorf("insert links of %s: %w", o.Lease.URL, err)
+		return false, fmt.Errorf("insert links of %s: %w", o.Lease.URL, err)
 	}
 	if err := db.insertData(ctx, tx, pageID, p); err != nil {
-		return err
+		return false, err
 	}
-	return db.indexText(ctx, tx, pageID, o.Lease.URL, p)
+	if err := db.indexSimHash(ctx, tx, o.Lease.HostID, pageID, p); err != nil {
+		return false, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+	}
+	if o.History != nil {
+		if err := db.addVersion(ctx, tx, pageID, o.History); err != nil {
+			return false, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
+		}
+	}
+	if err := db.indexText(ctx, tx, pageID, o.Lease.URL, p); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Claim leases up to n due URLs of the host h, shallowest first, for
@@ -274,35 +326,22 @@ func (db *DB) claim(ctx context.Context, h store.HostToken, n int, lease time.Du
 		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
 	}
 	defer tx.Rollback()
-	var token, until sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT lease_token, lease_until FROM hosts WHERE id = ?`, h.ID).Scan(&token, &until); err != nil {
-		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
-	}
-	if !token.Valid || token.Int64 != h.Token || until.Int64 < now.UnixMilli() {
-		return nil, fmt.Errorf("claim host %d: %w", h.ID, store.ErrHostLost)
+	if err := heldLease(ctx, tx, h, now); err != nil {
+		return nil, fmt.Errorf("claim host %d: %w", h.ID, err)
 	}
 	rows, err := tx.QueryContext(ctx, `UPDATE frontier SET state = 'leased', lease_until = ?, claims = claims + 1, updated_at = ?,
 			lease_token = ?, worker = ?
 		WHERE id IN (SELECT id FROM frontier WHERE host_id = ? AND state = 'queued' AND next_attempt_at <= ?
 			ORDER BY depth, id LIMIT ?)
-		RETURNING id, url, depth, chain, attempts, claims, redirects, source`,
+		RETURNING `+leaseCols,
 		now.Add(lease).UnixMilli(), now.UnixMilli(), h.Token, db.worker.Load(), h.ID, now.UnixMilli(), n)
 	if err != nil {
 		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
 	}
-	var out []store.Lease
-	for rows.Next() {
-		l := store.Lease{HostID: h.ID, Token: h.Token}
-		if err := rows.Scan(&l.ID, &l.URL, &l.Depth, &l.Chain, &l.Attempts, &l.Claims, &l.Redirects, &l.Source); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("claim host %d: %w", h.ID, err)
-		}
-		out = append(out, l)
+	out, err := db.scanLeases(ctx, tx, rows, h)
+	if err != nil {
+		return nil, fmt.Errorf("claim host %d: %w", h.ID, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
-	}
-	rows.Close()
 	if len(out) > 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE hosts SET queued = queued - ? WHERE id = ?`, len(out), h.ID); err != nil {
 			return nil, fmt.Errorf("claim host %d: %w", h.ID, describe(err))
@@ -375,12 +414,14 @@ func (db *DB) Recover(ctx context.Context) (int, error) {
 }
 
 const hostCols = `id, origin, queued, robots_status, robots_body, coalesce(robots_expires_at, 0), robots_failures,
-	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, next_allowed_at, state, coalesce(reason, '')`
+	next_fetch_at, backoff_level, failures, delay_ms, latency_ms, next_allowed_at, coalesce(next_revisit_at, 0), state,
+	coalesce(reason, '')`
 
 func scanHost(sc interface{ Scan(...any) error }) (store.HostRow, error) {
 	var h store.HostRow
 	err := sc.Scan(&h.ID, &h.Origin, &h.Queued, &h.RobotsStatus, &h.RobotsBody, &h.RobotsExpiresAt, &h.RobotsFailures,
-		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.State, &h.Reason)
+		&h.NextFetchAt, &h.BackoffLevel, &h.Failures, &h.DelayMS, &h.LatencyMS, &h.NextAllowedAt, &h.NextRevisitAt,
+		&h.State, &h.Reason)
 	return h, err
 }
 
@@ -410,19 +451,49 @@ func (db *DB) ReserveHosts(ctx context.Context, rs []store.HostReservation) erro
 	return nil
 }
 
-// SetInboundLinkIndex creates or drops the index on links.to_url. It makes
-// "which pages link to X" an index lookup instead of a scan, and keeping it
-// up to date costs more of the writer's time than the rest of its work on
-// link-heavy crawls. Creating it afterwards is one sorted pass over links.
+// SetInboundLinkIndex creates or drops link_targets, the index of which
+// pages link to each URL, and the trigger that fills it as pages' links
+// are stored: like an index, the database keeps it up to date, in the
+// transaction that stores the page. It makes "which pages link to X" a
+// lookup instead of a read of every stored link, and costs the writer
+// about as much as the rest of its work. Creating it afterwards is one
+// pass over the stored links.
 func (db *DB) SetInboundLinkIndex(ctx context.Context, on bool) error {
-	q := `DROP INDEX IF EXISTS links_to_url`
-	if on {
-		q = `CREATE INDEX IF NOT EXISTS links_to_url ON links (to_url)`
-	}
-	if _, err := db.w.ExecContext(ctx, q); err != nil {
+	if err := db.setInboundLinkIndex(ctx, on); err != nil {
 		return fmt.Errorf("inbound link index: %w", describe(err))
 	}
 	return nil
+}
+
+func (db *DB) setInboundLinkIndex(ctx context.Context, on bool) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if !on {
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER IF EXISTS page_links_targets; DROP TABLE IF EXISTS link_targets`); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	var exists bool
+	if err := tx.QueryRowContext(ctx, dialect.HasTable, "link_targets").Scan(&exists); err != nil || exists {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE link_targets (
+			to_url  TEXT    NOT NULL,
+			from_id INTEGER NOT NULL REFERENCES pages (id),
+			PRIMARY KEY (to_url, from_id)
+		) WITHOUT ROWID;
+		INSERT OR IGNORE INTO link_targets (to_url, from_id) SELECT to_url, from_id FROM links;
+		CREATE TRIGGER page_links_targets AFTER INSERT ON page_links BEGIN
+			INSERT OR IGNORE INTO link_targets (to_url, from_id)
+			SELECT j.value ->> 0, NEW.page_id FROM json_each(NEW.links) AS j;
+		END`); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Hosts returns the rows of the given host ids.
@@ -620,12 +691,15 @@ const rowsPerInsert = 64
 // Multi-row INSERT statements, prepared for every row count at open: they
 // cannot be prepared on demand, because the writer's only connection is
 // busy with the transaction that needs them.
-var multiInserts = []struct{ kind, head, row, tail string }{
-	{"links", `INSERT OR IGNORE INTO links (from_id, to_url, anchor, nofollow) VALUES `, `(?, ?, ?, ?)`, ``},
-	{"urls", `INSERT INTO frontier (url, host_id, depth, chain, parent_id, source, state, reason, path_limited,
-		redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		` ON CONFLICT (url) DO NOTHING RETURNING host_id, state`},
-}
+var multiInserts = []multiInsert{urlsInsert}
+
+// multiInsert is a multi-row INSERT: head, a row per row, then tail.
+type multiInsert struct{ kind, head, row, tail string }
+
+// urlsInsert adds frontier rows.
+var urlsInsert = multiInsert{"urls", `INSERT INTO frontier (url, host_id, depth, chain, parent_id, source, state, reason,
+	path_limited, redirects, lastmod, discovered_at, updated_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	` ON CONFLICT (url) DO NOTHING RETURNING host_id, state`}
 
 func (db *DB) prepareMulti(ctx context.Context) error {
 	for _, m := range multiInserts {
@@ -664,27 +738,17 @@ func (db *DB) multiStmt(ctx context.Context, kind, head, row, tail string, n int
 	return st, nil
 }
 
+// insertLinks records the links of page pageID in one page_links row
+// (see store.LinkEncoder).
 func (db *DB) insertLinks(ctx context.Context, tx *sql.Tx, pageID int64, links []store.Link) error {
-	args := make([]any, 0, 4*min(len(links), rowsPerInsert))
-	for len(links) > 0 {
-		n := min(len(links), rowsPerInsert)
-		args = args[:0]
-		for _, l := range links[:n] {
-			nf := 0
-			if l.Nofollow {
-				nf = 1
-			}
-			args = append(args, pageID, l.URL, nullStr(l.Anchor), nf)
-		}
-		m := multiInserts[0]
-		st, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n)
-		if err != nil {
-			return describe(err)
-		}
-		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
-			return describe(err)
-		}
-		links = links[n:]
+	if len(links) == 0 {
+		return nil
+	}
+	// Bound as a BLOB, which needs no copy, and stored as TEXT: SQLite's
+	// JSON functions read a BLOB as JSONB.
+	value := db.links.Encode(links)
+	if _, err := tx.StmtContext(ctx, db.st.insertLinks).ExecContext(ctx, pageID, value); err != nil {
+		return describe(err)
 	}
 	return nil
 }
@@ -730,7 +794,7 @@ func (db *DB) insertURLs(ctx context.Context, tx *sql.Tx, urls []store.NewURL, n
 			args = append(args, u.URL, hostID, u.Depth, u.Chain, nullInt64(u.ParentID), u.Source, state, nullStr(reason),
 				limited, u.Redirects, lastmod, now, now)
 		}
-		m := multiInserts[1]
+		m := urlsInsert
 		st, err := db.multiStmt(ctx, m.kind, m.head, m.row, m.tail, n)
 		if err != nil {
 			return fmt.Errorf("add URLs: %w", describe(err))

@@ -84,9 +84,10 @@ func (db *DB) LeaseHosts(ctx context.Context, q store.HostQuery, ttl time.Durati
 	if _, err := returnLeased(ctx, tx, expired); err != nil {
 		return nil, fmt.Errorf("lease hosts: take over expired leases: %w", describe(err))
 	}
-	query := `SELECT ` + hostCols + ` FROM hosts WHERE queued > 0 AND state = 'active' AND lease_token IS NULL AND id > ?
-		ORDER BY id LIMIT ?`
-	args := []any{q.After, q.Limit}
+	cond, args := hostsToLease(q, now)
+	query := `SELECT ` + hostCols + ` FROM hosts WHERE ` + cond + ` AND state = 'active' AND lease_token IS NULL
+		AND id > ? ORDER BY id LIMIT ?`
+	args = append(args, q.After, q.Limit)
 	if q.IDs != nil {
 		if len(q.IDs) == 0 {
 			return nil, nil
@@ -127,6 +128,19 @@ func (db *DB) LeaseHosts(ctx context.Context, q store.HostQuery, ttl time.Durati
 		return nil, fmt.Errorf("lease hosts: %w", describe(err))
 	}
 	return out, nil
+}
+
+// hostsToLease is the condition on hosts of a LeaseHosts query without
+// IDs, and its arguments: hosts with queued URLs, with URLs due for a
+// revisit at now, or either, as q asks.
+func hostsToLease(q store.HostQuery, now int64) (string, []any) {
+	switch {
+	case q.RevisitsOnly:
+		return `next_revisit_at <= ?`, []any{now}
+	case q.Revisits:
+		return `(queued > 0 OR next_revisit_at <= ?)`, []any{now}
+	}
+	return `queued > 0`, nil
 }
 
 // int64List writes ids as a JSON array, for json_each.
@@ -253,6 +267,19 @@ func (db *DB) RecordSettings(ctx context.Context, settings map[string]string, up
 	}
 	if differ := store.CompareSettings(recorded, settings); len(differ) > 0 {
 		return &store.SettingsDiffer{Groups: differ}
+	}
+	return nil
+}
+
+// heldLease returns store.ErrHostLost unless the host lease h is held and
+// has not run out at now.
+func heldLease(ctx context.Context, tx *sql.Tx, h store.HostToken, now time.Time) error {
+	var token, until sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT lease_token, lease_until FROM hosts WHERE id = ?`, h.ID).Scan(&token, &until); err != nil {
+		return describe(err)
+	}
+	if !token.Valid || token.Int64 != h.Token || until.Int64 < now.UnixMilli() {
+		return store.ErrHostLost
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ func TestReadOnlyAuthorizer(t *testing.T) {
 	for _, q := range []string{
 		"PRAGMA table_info(pages)", "SELECT name FROM pragma_table_info('pages')", "PRAGMA index_list(frontier)",
 		"PRAGMA main.table_xinfo('pages')", "SELECT * FROM pragma_index_list('frontier')", "PRAGMA table_list",
-		"PRAGMA foreign_key_list(links)", "PRAGMA cache_size", "SELECT count(*) FROM pages",
+		"PRAGMA foreign_key_list(page_links)", "PRAGMA cache_size", "SELECT count(*) FROM pages",
 		"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 5) SELECT sum(i) FROM c",
 		"SELECT key FROM json_each('{\"a\": 1}')",
 	} {

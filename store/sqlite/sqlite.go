@@ -46,6 +46,9 @@ type DB struct {
 	text     *store.BodyCodec // zstd, for page_data.main_text_zstd
 	fts      atomic.Bool      // pages_fts exists: index each recorded page
 	worker   atomic.Int64     // this process's row in workers (StartWorker), 0 before
+	// links holds insertLinks' buffers. It is used only inside write
+	// transactions, which the writer's one connection serialises.
+	links store.LinkEncoder
 }
 
 // connector opens connections to one database file with mattn/go-sqlite3,
@@ -223,6 +226,8 @@ func (db *DB) openReader(immutable bool) {
 var dialect = store.Dialect{
 	Greatest: func(a, b string) string { return "max(" + a + ", " + b + ")" },
 	JSONKeys: func(x, alias string) string { return "json_each(" + x + ") AS " + alias },
+	Position: func(hay, needle string) string { return "instr(" + hay + ", " + needle + ")" },
+	HasTable: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	Describe: describe,
 	MainText: mainTextSQL,
 	Now:      `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,

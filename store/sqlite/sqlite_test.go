@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,19 +57,7 @@ func TestMigrateFromEachVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	for v := 1; v < len(ms); v++ {
-		path := filepath.Join(t.TempDir(), "old.db")
-		old, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms[:v] {
-			if err := apply(ctx, old, set, m); err != nil {
-				t.Fatal(err)
-			}
-		}
+		path, old := oldDatabase(t, set, ms[:v])
 		if _, err := old.Exec(`INSERT INTO frontier (url, depth, source, state, discovered_at, updated_at)
 			VALUES ('http://a.example/', 0, 'seed', 'skipped', 1, 1)`); err != nil {
 			t.Fatal(err)
@@ -84,6 +74,67 @@ func TestMigrateFromEachVersion(t *testing.T) {
 			t.Errorf("database at version %d: migrated to %d with %d frontier rows, want %d with 1", v, version, n, len(ms))
 		}
 	}
+}
+
+// oldDatabase returns the path of a new database with only the migrations
+// ms of set applied, and a connection to it for the caller to fill and
+// close.
+func oldDatabase(t *testing.T, set fs.FS, ms []migrations.Migration) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if err := apply(context.Background(), old, set, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path, old
+}
+
+// TestMigrateLinks opens a database that kept a row per link: its links
+// read the same through the links view, and the inbound link index is
+// built from them.
+func TestMigrateLinks(t *testing.T) {
+	ctx := context.Background()
+	set := migrations.SQLite()
+	ms, err := migrations.List(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m migrations.Migration) bool { return strings.HasSuffix(m.Name, "_page_links.sql") })
+	if i < 0 {
+		t.Fatal("no page_links migration")
+	}
+	path, old := oldDatabase(t, set, ms[:i])
+	for _, q := range []string{
+		`INSERT INTO frontier (id, url, depth, source, state, discovered_at, updated_at) VALUES
+			(1, 'http://a.example/', 0, 'seed', 'done', 1, 1), (2, 'http://a.example/2', 1, 'link', 'done', 1, 1),
+			(3, 'http://a.example/3', 1, 'link', 'done', 1, 1)`,
+		`INSERT INTO pages (id, url_id, url, final_url, status, fetched_at, duration_ms, size, depth) VALUES
+			(1, 1, 'http://a.example/', 'http://a.example/', 200, 1, 1, 1, 0),
+			(2, 2, 'http://a.example/2', 'http://a.example/2', 200, 1, 1, 1, 1),
+			(3, 3, 'http://a.example/3', 'http://a.example/3', 200, 1, 1, 1, 1)`,
+		`INSERT INTO links (from_id, to_url, anchor, nofollow) VALUES
+			(1, 'http://a.example/2', 'Two "quoted"', 0), (1, 'http://a.example/x', NULL, 1),
+			(2, 'http://a.example/x', 'X', 0)`,
+	} {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.CheckMigratedLinks(t, db)
 }
 
 func TestOpenTwiceIsRefused(t *testing.T) {
@@ -173,7 +224,7 @@ func TestSetInboundLinkIndex(t *testing.T) {
 	db := openTest(t)
 	count := func() int {
 		var n int
-		db.SQL().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'links_to_url'`).Scan(&n)
+		db.SQL().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'link_targets'`).Scan(&n)
 		return n
 	}
 	for _, on := range []bool{false, false, true, true} {
@@ -181,7 +232,7 @@ func TestSetInboundLinkIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		if want := map[bool]int{false: 0, true: 1}[on]; count() != want {
-			t.Fatalf("SetInboundLinkIndex(%v): %d indexes, want %d", on, count(), want)
+			t.Fatalf("SetInboundLinkIndex(%v): %d link_targets tables, want %d", on, count(), want)
 		}
 	}
 }
@@ -199,6 +250,21 @@ func TestConnectionCaches(t *testing.T) {
 	}
 	if w != -32768 || r != -8192 {
 		t.Errorf("cache_size: writer %d, reader %d; want -32768 (32 MiB) and -8192 (8 MiB)", w, r)
+	}
+}
+
+// TestPageLinksText: a page's links are stored as TEXT (bound as a BLOB,
+// which SQLite's JSON functions would read as JSONB).
+func TestPageLinksText(t *testing.T) {
+	db := openTest(t)
+	storetest.CommitPages(t, db, storetest.Recorded{Page: &store.Page{FinalURL: storetest.Origin + "/", Status: 200},
+		Links: []store.Link{{URL: storetest.Origin + "/a", Anchor: "A"}}})
+	var typ, to string
+	if err := db.SQL().QueryRow(`SELECT typeof(l.links), (SELECT to_url FROM links) FROM page_links l`).Scan(&typ, &to); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "text" || to != storetest.Origin+"/a" {
+		t.Errorf("page_links.links is %s with link %q; want text with %q", typ, to, storetest.Origin+"/a")
 	}
 }
 

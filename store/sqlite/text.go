@@ -93,7 +93,7 @@ func (db *DB) mainText(p *store.Page) (compressed any, inBody int) {
 
 // mainTextSQL reads the main text of the page_data row d of the page p:
 // derived from the body, or decompressed; rows written before migration
-// 0006 hold it raw.
+// 0010 hold it raw.
 const mainTextSQL = `CASE WHEN d.main_text_in_body = 1 THEN body_text(p.body, p.body_encoding, p.content_type)
 	ELSE coalesce(d.main_text, decompress(d.main_text_zstd)) END`
 
@@ -165,4 +165,16 @@ func (db *DB) indexText(ctx context.Context, tx *sql.Tx, pageID int64, url strin
 		return fmt.Errorf("full-text index %s: %w", url, describe(err))
 	}
 	return nil
+}
+
+// reindexText replaces a changed page's entry in pages_fts when the index
+// is on.
+func (db *DB) reindexText(ctx context.Context, tx *sql.Tx, pageID int64, url string, p *store.Page) error {
+	if !db.fts.Load() {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM pages_fts WHERE rowid = ?`, pageID); err != nil {
+		return fmt.Errorf("full-text index %s: %w", url, describe(err))
+	}
+	return db.indexText(ctx, tx, pageID, url, p)
 }

@@ -2,12 +2,13 @@
 // store (store/sqlite, and any other) runs Run from its own tests, so that
 // the engine and the readers can count on the same behaviour from each:
 // claims, commits recorded exactly once, stale leases ignored, recovery
-// after a crash, hosts given up, the shorter path rule on insert, and the
-// read side (explain, status, report, export ...) over what was written.
+// after a crash, hosts given up, the shorter path rule on insert, revisits
+// claimed when due and recorded without a new page, and the read side (explain, status, report, export ...) over what was written.
 package storetest
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"iter"
 	"testing"
@@ -31,6 +32,8 @@ type Store interface {
 	ReleaseHosts(ctx context.Context, held []store.HostRelease) error
 	Claim(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error)
 	Commit(ctx context.Context, batch []store.Outcome) (store.CommitResult, error)
+	ClaimRevisits(ctx context.Context, h store.HostToken, n int, lease time.Duration) ([]store.Lease, time.Time, error)
+	ScheduleFetched(ctx context.Context, interval func(url string) time.Duration) (int, error)
 	Hosts(ctx context.Context, ids []int64) ([]store.HostRow, error)
 	ReserveHosts(ctx context.Context, rs []store.HostReservation) error
 	SaveHosts(ctx context.Context, hs []store.HostPoliteness) error
@@ -46,6 +49,7 @@ type Store interface {
 	FrontierCounts(ctx context.Context) (map[string]int, error)
 	Remaining(ctx context.Context) (queued, leased int, err error)
 	NextDue(ctx context.Context, now time.Time) (next time.Time, due int, err error)
+	NextRevisit(ctx context.Context, now time.Time) (dueHosts int, next time.Time, err error)
 	HostList(ctx context.Context, order store.HostOrder, limit int) ([]store.HostInfo, int, error)
 	Report(ctx context.Context, since time.Time, top int) (*store.Report, error)
 	Explain(ctx context.Context, url string, maxInbound int) (*store.URLInfo, error)
@@ -56,6 +60,12 @@ type Store interface {
 	PageSummaries(ctx context.Context, after int64, limit, maxChars int) iter.Seq2[store.PageSummary, error]
 	ItemSummaries(ctx context.Context, after int64, limit int, rule string, maxChars, maxJSON int) iter.Seq2[store.ItemSummary, error]
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
+	Changes(ctx context.Context, o store.ChangesOptions) iter.Seq2[store.Change, error]
+	Versions(ctx context.Context, url string, n int) ([]store.Version, int, error)
+	NearDuplicate(ctx context.Context, hostID int64, h uint64, maxDist int, urlID int64) (store.NearMatch, bool, error)
+	// SQL and Rebind run the queries users write (README.md).
+	SQL() *sql.DB
+	Rebind(query string) string
 
 	Close() error
 }
@@ -92,6 +102,8 @@ func Run(t *testing.T, h Harness) {
 		{"Runs", testRuns},
 		{"Settings", testSettings},
 		{"Explain", testExplain},
+		{"LinksView", testLinksView},
+		{"InboundLinkIndex", testInboundLinkIndex},
 		{"SimilarURLs", testSimilarURLs},
 		{"Report", testReport},
 		{"HostList", testHostList},
@@ -107,6 +119,12 @@ func Run(t *testing.T, h Harness) {
 		{"ExportBadOptions", testExportBadOptions},
 		{"ExportCancelled", testExportCancelled},
 		{"CSVFormulaInjection", testCSVFormulaInjection},
+		{"RevisitClaimedWhenDue", testRevisitClaimedWhenDue},
+		{"RevisitRecorded", testRevisitRecorded},
+		{"ScheduleFetched", testScheduleFetched},
+		{"Versions", testVersions},
+		{"VersionsFromPagesWithoutHistory", testVersionsFromPagesWithoutHistory},
+		{"NearDuplicate", testNearDuplicate},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
 	}
