@@ -208,8 +208,8 @@ func TestConcurrentBodies(t *testing.T) {
 			}
 			defer db.Close()
 			pages := map[string]*bufPage{}
-			rows, err := db.SQL().QueryContext(ctx, `SELECT p.url, p.title, p.body, p.body_encoding, d.main_text
-				FROM pages p JOIN page_data d ON d.page_id = p.id WHERE p.status = 200`)
+			rows, err := db.SQL().QueryContext(ctx, `SELECT p.url, p.title, p.body, p.body_encoding, t.main_text
+				FROM pages p JOIN page_text t ON t.page_id = p.id WHERE p.status = 200`)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,6 +47,8 @@ type Config struct {
 	Extract          []parse.RuleSet  `yaml:"extract"`
 	Recrawl          Recrawl          `yaml:"recrawl"`
 	Dedup            Dedup            `yaml:"dedup"`
+	Feeds            []Feed           `yaml:"feeds"`
+	Webhooks         []Webhook        `yaml:"webhooks"`
 }
 
 // Scope decides which URLs are crawled.
@@ -150,6 +152,9 @@ type Canonicalization struct {
 type ParseOptions struct {
 	StructuredData bool `yaml:"structured_data"`
 	MainText       bool `yaml:"main_text"`
+	// FullTextIndex keeps an SQLite FTS5 index, pages_fts, over the pages'
+	// title and main text, updated in each page's commit.
+	FullTextIndex bool `yaml:"full_text_index"`
 	// Longer values are cut (on a character boundary) and the cut is
 	// recorded: pages.fields_truncated, items.truncated.
 	MaxTitle       ByteSize `yaml:"max_title"`
@@ -176,6 +181,8 @@ func Defaults() Config {
 	return Config{
 		Name:             store.DefaultCrawlName,
 		Database:         "crawl.db",
+		Feeds:            []Feed{},
+		Webhooks:         []Webhook{},
 		SitemapDiscovery: true,
 		Limits: Limits{
 			MaxDepth: 10, MaxURLLength: 2048, MaxPathSegments: 32, MaxRepeatedSegments: 3,
@@ -290,6 +297,7 @@ func LoadConfig(path string) (*Config, error) {
 	if cfg.Fetch.CookiesFile != "" && !filepath.IsAbs(cfg.Fetch.CookiesFile) {
 		cfg.Fetch.CookiesFile = filepath.Join(filepath.Dir(path), cfg.Fetch.CookiesFile)
 	}
+	resolveFeedPaths(cfg.Feeds, filepath.Dir(path))
 	return cfg, nil
 }
 
@@ -547,6 +555,12 @@ func (c *Config) validate() error {
 	if err := store.CheckCrawlName(c.Name); err != nil {
 		return bad("name", "%v", err)
 	}
+	if err := c.checkFeeds(); err != nil {
+		return err
+	}
+	if err := c.checkWebhooks(); err != nil {
+		return err
+	}
 	for i, s := range c.Seeds {
 		if err := checkAbsURL(s); err != nil {
 			return bad(fmt.Sprintf("seeds[%d]", i), "%v", err)
@@ -736,6 +750,52 @@ func checkAbsURL(s string) error {
 	}
 	if u.Host == "" {
 		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
+}
+
+// checkFeeds returns an error naming the first feed setting that is wrong.
+func (c *Config) checkFeeds() error {
+	paths := map[string]bool{}
+	for i, f := range c.Feeds {
+		key := fmt.Sprintf("feeds[%d]", i)
+		switch {
+		case f.Path == "":
+			return bad(key+".path", "must name a file, or - for standard output")
+		case paths[f.Path] && f.Path != "-":
+			return bad(key+".path", "%s is written by an earlier feed", f.Path)
+		case f.Format != "" && f.Format != "jsonl" && f.Format != "csv":
+			return bad(key+".format", "must be jsonl or csv, got %q", f.Format)
+		case f.Table != "" && f.Table != "items" && f.Table != "pages":
+			return bad(key+".table", "must be items or pages, got %q", f.Table)
+		case f.Rule != "" && f.table() != "items":
+			return bad(key+".rule", "keeps items of a rule set: the feed's table is %s", f.table())
+		case f.Rule != "" && c.ItemFields(f.Rule) == nil:
+			return bad(key+".rule", "no rule set in extract is named %q", f.Rule)
+		}
+		paths[f.Path] = true
+	}
+	return nil
+}
+
+// checkWebhooks returns an error naming the first webhook setting that is
+// wrong.
+func (c *Config) checkWebhooks() error {
+	for i, w := range c.Webhooks {
+		key := fmt.Sprintf("webhooks[%d]", i)
+		if err := checkAbsURL(w.URL); err != nil {
+			return bad(key+".url", "%v", err)
+		}
+		switch {
+		case w.Secret == "" && w.SecretEnv == "":
+			return bad(key+".secret", "requests are signed: give a secret, or secret_env naming an environment variable that holds it")
+		case w.Secret != "" && w.SecretEnv != "":
+			return bad(key+".secret_env", "give secret or secret_env, not both")
+		case w.Rule != "" && c.ItemFields(w.Rule) == nil:
+			return bad(key+".rule", "no rule set in extract is named %q", w.Rule)
+		case w.Batch < 0:
+			return bad(key+".batch", "must be 0 (100) or more")
+		}
 	}
 	return nil
 }

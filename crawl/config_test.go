@@ -166,3 +166,23 @@ func TestREADMEConfigExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedConfigErrors(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{"feeds: [{format: csv}]", "feeds[0].path"},
+		{"feeds: [{path: a.txt, format: xml}]", "feeds[0].format"},
+		{"feeds: [{path: a.jsonl, table: links}]", "feeds[0].table"},
+		{"feeds: [{path: a.jsonl, rule: nosuch}]", `feeds[0].rule: no rule set in extract is named "nosuch"`},
+		{"feeds: [{path: a.jsonl, table: pages, rule: x}]", "feeds[0].rule"},
+		{"feeds: [{path: a.jsonl}, {path: a.jsonl, table: pages}]", "feeds[1].path"},
+	} {
+		_, err := ParseConfig("c.yaml", []byte("seeds: [http://example.com/]\n"+tt.yaml+"\n"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one naming %s", tt.yaml, err, tt.want)
+		}
+	}
+	cfg, err := ParseConfig("c.yaml", []byte("seeds: [http://example.com/]\nfeeds: [{path: '-', format: csv}]\n"))
+	if err != nil || len(cfg.Feeds) != 1 {
+		t.Fatalf("stdout feed: %v", err)
+	}
+}

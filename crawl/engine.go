@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -90,6 +91,12 @@ type Engine struct {
 	OnProgress func(Stats)
 	// Metrics, if set, receives Prometheus observations.
 	Metrics *Metrics
+	// FeedStdout is where a feed with path - writes; nil discards.
+	FeedStdout io.Writer
+
+	committed chan struct{}   // signalled after a commit that recorded pages, for the feeds
+	hooks     []*hookSender   // set by Run before its goroutines start
+	hookWake  []chan struct{} // one per hook, signalled like committed
 }
 
 // Stats are live counters of a run. Safe to read with Snapshot.
@@ -121,6 +128,8 @@ type Stats struct {
 	// Waiting is set when nothing is in flight and every queued URL waits
 	// for its retry time: the crawl is not stuck, it waits.
 	Waiting RetryWait
+	// Webhooks are the webhooks' deliveries, in config order.
+	Webhooks []WebhookState
 }
 
 // RetryWait is a crawl that has nothing to do but wait for retries.
@@ -321,6 +330,9 @@ func (e *Engine) Snapshot() Stats {
 	s.NotModified = atomic.LoadInt64(&e.stats.NotModified)
 	s.Uncommitted = e.uncommitted.Load()
 	s.ErrorClasses = e.errs.load()
+	for _, h := range e.hooks {
+		s.Webhooks = append(s.Webhooks, h.State())
+	}
 	return s
 }
 
@@ -388,6 +400,9 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	if err := e.db.SetInboundLinkIndex(ctx, e.cfg.Store.InboundLinkIndex); err != nil {
 		return OutcomeFailed, err
 	}
+	if err := e.db.SetFullTextIndex(ctx, e.cfg.Parse.FullTextIndex); err != nil {
+		return OutcomeFailed, err
+	}
 	if n > 0 {
 		e.log.Info("reclaimed leases of an interrupted run", "urls", n)
 	}
@@ -401,6 +416,14 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 		}
 	}
 	if e.pagesAtStart, err = e.db.CountPages(ctx); err != nil {
+		return OutcomeFailed, err
+	}
+	feeds, err := e.openFeeds(ctx)
+	if err != nil {
+		return OutcomeFailed, err
+	}
+	defer feeds.close()
+	if err := e.openWebhooks(); err != nil {
 		return OutcomeFailed, err
 	}
 	hostname, _ := os.Hostname()
@@ -427,6 +450,19 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	writerNews := make(chan map[int64]int, 1024)
 	writeWG.Add(1)
 	go func() { defer writeWG.Done(); e.writer(runCtx, writerNews) }()
+	var feedsWG sync.WaitGroup
+	stopFeeds := make(chan struct{})
+	feedsWG.Add(1)
+	go func() { defer feedsWG.Done(); e.runFeeds(runCtx, feeds, stopFeeds) }()
+	// Webhooks deliver on their own: a receiver that is down retries with
+	// backoff and never holds the crawl.
+	hookCtx, stopHooks := context.WithCancel(context.Background())
+	defer stopHooks()
+	var hooksWG sync.WaitGroup
+	for i, h := range e.hooks {
+		hooksWG.Add(1)
+		go func() { defer hooksWG.Done(); h.run(hookCtx, e.hookWake[i]) }()
+	}
 	bodies, err := store.NewBodyCodec(e.cfg.Store.Bodies)
 	if err != nil {
 		return OutcomeFailed, err
@@ -472,6 +508,18 @@ func (e *Engine) Run(ctx context.Context, grace time.Duration) (Outcome, error) 
 	}
 	close(e.results)
 	writeWG.Wait()
+	close(stopFeeds)
+	feedsWG.Wait()
+	if e.err == nil {
+		// The last commits' records; a run that failed leaves them to the
+		// next.
+		if err := feeds.deliver(context.WithoutCancel(runCtx)); err != nil {
+			e.fail(err)
+		}
+	}
+	stopHooks()
+	hooksWG.Wait()
+	e.drainWebhooks()
 	s.saveDirty()
 	// The hosts go back to the crawl, for the other workers. A database
 	// still unavailable gets a while: the leases run out by themselves.
@@ -781,6 +829,14 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 		}
 		atomic.AddInt64(&e.stats.Pages, int64(res.Pages))
 		e.Metrics.committed(res.Pages, states)
+		if res.Pages > 0 {
+			for _, c := range append(e.hookWake, e.committed) {
+				select {
+				case c <- struct{}{}:
+				default: // a delivery is pending, which takes this commit too
+				}
+			}
+		}
 		if len(res.NewByHost) > 0 {
 			select {
 			case news <- res.NewByHost:
@@ -790,4 +846,86 @@ func (e *Engine) writer(ctx context.Context, news chan<- map[int64]int) {
 		}
 		e.settle(int64(len(batch)))
 	}
+}
+
+// openFeeds opens the feeds of the config at their recorded positions.
+func (e *Engine) openFeeds(ctx context.Context) (*feedSet, error) {
+	e.committed = make(chan struct{}, 1)
+	if len(e.cfg.Feeds) == 0 {
+		return &feedSet{}, nil
+	}
+	db, ok := e.store().(FeedStore)
+	if !ok {
+		return nil, fmt.Errorf("feeds: only the SQLite store records feed positions so far; this database is %T", e.store())
+	}
+	return openFeeds(ctx, db, e.cfg, e.FeedStdout)
+}
+
+// runFeeds delivers the records of each commit to the feeds until stop is
+// closed or the run is cancelled. A delivery failing stops the run.
+func (e *Engine) runFeeds(ctx context.Context, feeds *feedSet, stop <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stop:
+			return
+		case <-e.committed:
+			if err := feeds.deliver(ctx); err != nil {
+				if ctx.Err() == nil {
+					e.fail(err)
+				}
+				return
+			}
+		}
+	}
+}
+
+// openWebhooks prepares the config's webhooks.
+func (e *Engine) openWebhooks() error {
+	e.hooks, e.hookWake = nil, nil
+	if len(e.cfg.Webhooks) == 0 {
+		return nil
+	}
+	db, ok := e.store().(WebhookStore)
+	if !ok {
+		return fmt.Errorf("webhooks: only the SQLite store records delivery positions so far; this database is %T", e.store())
+	}
+	hooks, err := openWebhooks(e.cfg, db, e.log)
+	if err != nil {
+		return err
+	}
+	e.hooks = hooks
+	for range hooks {
+		e.hookWake = append(e.hookWake, make(chan struct{}, 1))
+	}
+	return nil
+}
+
+// drainWebhooks delivers what the run committed last, each webhook for at
+// most its drain_timeout; what is left is delivered by the next run.
+func (e *Engine) drainWebhooks() {
+	var wg sync.WaitGroup
+	for _, h := range e.hooks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), h.cfg.drain())
+			defer cancel()
+			if !h.deliverAll(ctx) {
+				st := h.State()
+				e.log.Warn("webhook: items left for the next run", "url", h.cfg.URL, "err", st.LastError)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// store is the database under the engine's retries, for the interfaces
+// beyond Store that it may implement (FeedStore, WebhookStore).
+func (e *Engine) store() Store {
+	if r, ok := e.db.(*retryStore); ok {
+		return r.Store
+	}
+	return e.db
 }

@@ -18,7 +18,7 @@ var urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/]*@`)
 // runs table) or shown (the service's API): without comments, the user
 // information of every URL (proxy credentials above all) and every value
 // of fetch.headers and fetch.hosts.*.headers (Authorization, API keys)
-// replaced by REDACTED, so that no secret of the config is stored or
+// and every webhooks[*].secret replaced by REDACTED, so that no secret of the config is stored or
 // shown. YAML anchors, aliases and merge keys are followed. Text that is
 // not YAML is not kept at all.
 func RedactConfigText(text string) string {
@@ -38,6 +38,16 @@ func RedactConfigText(text string) string {
 	doc := &root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		doc = doc.Content[0]
+	}
+	for _, hooks := range mapValues(doc, "webhooks") {
+		if hooks = deref(hooks); hooks == nil || hooks.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, h := range hooks.Content {
+			for _, secret := range mapValues(h, "secret") {
+				redactValues(secret)
+			}
+		}
 	}
 	for _, fetch := range mapValues(doc, "fetch") {
 		for _, h := range mapValues(fetch, "headers") {

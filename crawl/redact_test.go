@@ -24,18 +24,21 @@ fetch:
     b.example:
       <<: {headers: {X-Key: key-5}}
       proxy: [direct]
+webhooks:
+  - {url: 'http://127.0.0.2:9/in', secret: hook-6}
+  - {url: 'http://127.0.0.2:9/in2', secret_env: HOOK_SECRET}
 `
 	if _, err := ParseConfig("in.yaml", []byte(text)); err != nil {
 		t.Fatal(err)
 	}
 	got := RedactConfigText(text)
-	for _, secret := range []string{"tok-1", "seedpw-2", "tok-3", "pw-4", "key-5", "pu:", "user:", "#", "X-N: 5"} {
+	for _, secret := range []string{"tok-1", "seedpw-2", "tok-3", "pw-4", "key-5", "hook-6", "pu:", "user:", "#", "X-N: 5"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("redacted text contains %q:\n%s", secret, got)
 		}
 	}
 	for _, kept := range []string{"https://REDACTED@a.example/", "http://REDACTED@proxy.example:3128", "socks5://REDACTED@s.example",
-		"Authorization: REDACTED", "X-Key: REDACTED", "proxy: [direct]"} {
+		"Authorization: REDACTED", "X-Key: REDACTED", "proxy: [direct]", "secret: REDACTED", "secret_env: HOOK_SECRET"} {
 		if !strings.Contains(got, kept) {
 			t.Errorf("redacted text lacks %q:\n%s", kept, got)
 		}

@@ -116,6 +116,13 @@ func (r *retryStore) SetInboundLinkIndex(ctx context.Context, on bool) error {
 	return err
 }
 
+func (r *retryStore) SetFullTextIndex(ctx context.Context, on bool) error {
+	_, err := retry(ctx, r.o, "full-text index", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, r.Store.SetFullTextIndex(ctx, on)
+	})
+	return err
+}
+
 func (r *retryStore) CountPages(ctx context.Context) (int, error) {
 	return retry(ctx, r.o, "count pages", r.Store.CountPages)
 }

@@ -20,6 +20,9 @@ type Store interface {
 	Recover(ctx context.Context) (int, error)
 	// SetInboundLinkIndex creates or drops the index on links' targets.
 	SetInboundLinkIndex(ctx context.Context, on bool) error
+	// SetFullTextIndex creates (indexing the pages stored so far) or drops
+	// the full-text index over pages' title and main text.
+	SetFullTextIndex(ctx context.Context, on bool) error
 	// CountPages returns the number of pages recorded.
 	CountPages(ctx context.Context) (int, error)
 	// Pending reports the URLs queued or leased and the earliest time a

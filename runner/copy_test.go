@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crawler-dev/crawler/parse"
 	"github.com/crawler-dev/crawler/store"
 	"github.com/crawler-dev/crawler/store/postgres/pgtest"
 	"github.com/crawler-dev/crawler/store/sqlite"
@@ -24,7 +25,7 @@ func export(t *testing.T, database, name string) string {
 	}
 	defer db.Close()
 	var b bytes.Buffer
-	for _, table := range []string{"pages", "items", "links"} {
+	for _, table := range []string{"pages", "items", "links", "page_data"} {
 		if _, err := db.Export(ctx, &b, store.ExportOptions{Table: table, Bodies: table == "pages"}); err != nil {
 			t.Fatal(err)
 		}
@@ -47,6 +48,24 @@ func TestCopyRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.ExportFixture(t, src)
+	// Main text the SQLite store derives from the body, and text it keeps
+	// compressed: the copies get both as text.
+	html := []byte("<html><body><main><p>Kept in the body.</p></main></body></html>")
+	text, err := parse.MainText(html, "text/html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := store.NewBodyCodec(store.BodyZstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, enc := codec.Encoder().Encode(html)
+	codec.Close()
+	storetest.CommitPages(t, src,
+		storetest.Recorded{Page: &store.Page{FinalURL: storetest.Origin + "/text/1", Status: 200, ContentType: "text/html",
+			Body: body, BodyEncoding: enc, Data: &store.PageData{MainText: text}}},
+		storetest.Recorded{Page: &store.Page{FinalURL: storetest.Origin + "/text/2", Status: 200,
+			Data: &store.PageData{MainText: "Kept compressed."}}})
 	storetest.SmallCrawl(t, src)
 	// One URL left leased, as a crawl stopped by kill -9 leaves it.
 	added, err := src.Add(ctx, []store.NewURL{{URL: storetest.Origin + "/leased", Origin: storetest.Origin, Source: "seed",
@@ -65,6 +84,9 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 	src.Close()
 	want := export(t, path, "")
+	if !strings.Contains(want, `"main_text":"Kept in the body."`) || !strings.Contains(want, `"main_text":"Kept compressed."`) {
+		t.Fatalf("the source's export lacks its main texts:\n%s", want)
+	}
 
 	counts, err := Copy(ctx, path, "", url, name)
 	if err != nil {
@@ -74,8 +96,8 @@ func TestCopyRoundTrip(t *testing.T) {
 		if c.Source != c.Copied {
 			t.Errorf("%s: %d rows, %d copied", c.Table, c.Source, c.Copied)
 		}
-		if c.Table == "pages" && c.Source != 5 {
-			t.Errorf("pages: %d, want 5", c.Source)
+		if c.Table == "pages" && c.Source != 7 {
+			t.Errorf("pages: %d, want 7", c.Source)
 		}
 	}
 	if got := export(t, url, name); got != want {

@@ -8,6 +8,7 @@ package runner
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -42,6 +43,8 @@ type Options struct {
 	// runs, on the run's own goroutine (never the engine's), so it may be
 	// slow without slowing the crawl.
 	OnProgress func(Progress)
+	// FeedStdout is where feeds with path - write; nil discards them.
+	FeedStdout io.Writer
 }
 
 // Run is one run of a crawl over an open database. Start prepares it,
@@ -80,6 +83,7 @@ func Start(ctx context.Context, cfg *crawl.Config, db Database, o Options) (*Run
 		return nil, err
 	}
 	eng.Metrics = o.Metrics
+	eng.FeedStdout = o.FeedStdout
 	if err := eng.Seed(ctx, nil); err != nil {
 		return nil, err
 	}

@@ -261,6 +261,7 @@ func TestJobCannotWidenGuard(t *testing.T) {
 		{"aliased key", "fetch:\n  user_agent: &k urls_file\n*k : /etc/passwd\n" + seed, "urls_file"},
 		{"cookies file", seed + "fetch:\n  cookies_file: /etc/passwd\n", "fetch.cookies_file"},
 		{"merged cookies file", seed + "fetch:\n  <<: {cookies_file: ../other/cookies.txt}\n", "fetch.cookies_file"},
+		{"feed file", seed + "feeds: [{path: /etc/cron.d/x}]\n", "feeds"},
 		{"environment", seed + "fetch:\n  proxy: ['http://u:${AWS_SECRET_ACCESS_KEY}@proxy.example:3128']\n", "fetch.proxy[0]"},
 		{"environment per host", seed + "fetch:\n  hosts:\n    a.example: {proxy: [direct, 'socks5://${USER}:x@p.example']}\n",
 			"fetch.hosts.a.example.proxy[1]"},

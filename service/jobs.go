@@ -207,7 +207,7 @@ func (j *job) save() error {
 // parseJobConfig validates a job's config YAML exactly as crawler run
 // validates a file, then checks what the service adds, on the decoded
 // config (so that YAML anchors, aliases and merge keys cannot hide a key):
-// a job may not name files (database, urls_file, fetch.cookies_file),
+// a job may not name files (database, urls_file, fetch.cookies_file, feeds),
 // since the service decides where a job's files are and no job may read
 // another's, nor read the server's environment (proxy credentials written
 // ${NAME}), and it may not widen the address guard beyond what the
@@ -236,6 +236,9 @@ func parseJobConfig(text []byte, dir string, allow crawl.AllowList, dbs []string
 	}
 	if cfg.Fetch.CookiesFile != "" {
 		return nil, refuse("fetch.cookies_file", "jobs cannot read files on the server")
+	}
+	if len(cfg.Feeds) > 0 {
+		return nil, refuse("feeds", "jobs cannot write files on the server; export a job's results through the API")
 	}
 	if key := cfg.ProxyEnvKey(); key != "" {
 		return nil, refuse(key, "jobs cannot read the server's environment; write the proxy's credentials in its URL")

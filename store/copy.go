@@ -84,7 +84,19 @@ func (rd *Reader) ReadTable(ctx context.Context, t CopyTable) (*CopyRows, error)
 	for i, c := range t.Columns {
 		names[i] = c.Name
 	}
-	rows, err := rd.query(ctx, `SELECT `+strings.Join(names, ", ")+` FROM `+t.Name+` ORDER BY `+t.Order)
+	q := `SELECT ` + strings.Join(names, ", ") + ` FROM ` + t.Name + ` ORDER BY ` + t.Order
+	if t.Name == "page_data" {
+		// The store may keep the main text compressed or derive it from
+		// the body (Dialect.MainText): the copy gets it as text.
+		for i, n := range names {
+			names[i] = "d." + n
+			if n == "main_text" {
+				names[i] = rd.d.mainText()
+			}
+		}
+		q = `SELECT ` + strings.Join(names, ", ") + ` FROM page_data d JOIN pages p ON p.id = d.page_id ORDER BY d.page_id`
+	}
+	rows, err := rd.query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", t.Name, rd.describe(err))
 	}

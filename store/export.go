@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -43,6 +44,15 @@ type ExportOptions struct {
 	// decoded to UTF-8. Bodies of types that are not text (PDF, images)
 	// are left out.
 	Bodies bool
+	// After keeps the items or pages with an id above it (see ExportAfter).
+	After int64
+	// NoHeader leaves out the CSV header row, for rows appended to a file
+	// that has it.
+	NoHeader bool
+	// UpTo, when not zero, keeps the items or pages with an id up to it.
+	UpTo int64
+	// Limit, when not zero, ends the export after that many rows.
+	Limit int64
 }
 
 // Check fills in the default Format and Table and returns an error naming
@@ -63,6 +73,8 @@ func (o *ExportOptions) Check() error {
 		return fmt.Errorf("a rule selects items or their changes; it cannot filter the %s table", o.Table)
 	case o.Bodies && o.Table != "pages":
 		return fmt.Errorf("bodies come with the pages table only, not with %s", o.Table)
+	case o.After != 0 && o.Table != "items" && o.Table != "pages":
+		return fmt.Errorf("export after an id: items or pages only, not %s", o.Table)
 	}
 	return nil
 }
@@ -86,18 +98,26 @@ const exportBatch = 1000
 // Pages are written without bodies unless Bodies is set. Times are
 // RFC 3339 in UTC with milliseconds.
 func (rd *Reader) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, error) {
+	n, _, err := rd.ExportAfter(ctx, w, o)
+	return n, err
+}
+
+// ExportAfter is Export that also returns the id of the last row written
+// (o.After when none), so that a feed can continue after it: with
+// o.After, only items or pages with a larger id are written. Ids follow
+// commit order in a store whose writes are serial (SQLite).
+func (rd *Reader) ExportAfter(ctx context.Context, w io.Writer, o ExportOptions) (n, last int64, err error) {
 	if err := o.Check(); err != nil {
-		return 0, fmt.Errorf("export: %w", err)
+		return 0, o.After, fmt.Errorf("export: %w", err)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var out rowWriter
+	var rows rowWriter
 	if o.Format == "csv" {
-		out = &csvRows{w: csv.NewWriter(bw)}
+		rows = &csvRows{w: csv.NewWriter(bw), noHeader: o.NoHeader}
 	} else {
-		out = &jsonRows{w: bw}
+		rows = &jsonRows{w: bw}
 	}
-	var n int64
-	var err error
+	out := &positionRows{rowWriter: rows, last: o.After, limit: o.Limit}
 	switch o.Table {
 	case "items":
 		n, err = rd.exportItems(ctx, out, o)
@@ -110,6 +130,9 @@ func (rd *Reader) Export(ctx context.Context, w io.Writer, o ExportOptions) (int
 	case "changes":
 		n, err = rd.exportChanges(ctx, out, o)
 	}
+	if errors.Is(err, errLimit) {
+		n, err = out.n, nil
+	}
 	if err == nil {
 		err = out.flush()
 	}
@@ -117,9 +140,30 @@ func (rd *Reader) Export(ctx context.Context, w io.Writer, o ExportOptions) (int
 		err = bw.Flush()
 	}
 	if err != nil {
-		return n, fmt.Errorf("export %s: %w", o.Table, err)
+		return n, out.last, fmt.Errorf("export %s: %w", o.Table, err)
 	}
-	return n, nil
+	return n, out.last, nil
+}
+
+// positionRows passes rows on, remembering the id (first value) of the
+// last, and ends the export with errLimit after limit rows.
+type positionRows struct {
+	rowWriter
+	last, n, limit int64
+}
+
+// errLimit ends an export at its Limit.
+var errLimit = errors.New("export limit reached")
+
+func (p *positionRows) row(vals []any) error {
+	if p.limit > 0 && p.n >= p.limit {
+		return errLimit
+	}
+	if id, ok := vals[0].(int64); ok {
+		p.last = id
+	}
+	p.n++
+	return p.rowWriter.row(vals)
 }
 
 // maxID returns the largest id of table, the end of an export.
@@ -168,6 +212,9 @@ func (rd *Reader) exportItems(ctx context.Context, out rowWriter, o ExportOption
 	if err != nil {
 		return 0, err
 	}
+	if o.UpTo > 0 {
+		end = min(end, o.UpTo)
+	}
 	where := ` WHERE id <= ?`
 	args := []any{end}
 	if o.Rule != "" {
@@ -178,7 +225,7 @@ func (rd *Reader) exportItems(ctx context.Context, out rowWriter, o ExportOption
 		where += ` AND extracted_at >= ?`
 		args = append(args, o.Since.UnixMilli())
 	}
-	_, isCSV := out.(*csvRows)
+	isCSV := o.Format == "csv"
 	fields := o.Fields
 	if isCSV && len(fields) == 0 {
 		if fields, err = rd.itemKeys(ctx, where, args); err != nil {
@@ -200,7 +247,8 @@ func (rd *Reader) exportItems(ctx context.Context, out rowWriter, o ExportOption
 	if err := out.header(cols); err != nil {
 		return 0, err
 	}
-	var n, last int64
+	var n int64
+	last := o.After
 	vals := make([]any, len(cols))
 	q := `SELECT id, page_id, url, rule, idx, data, errors, extracted_at FROM items` + where + ` AND id > ? ORDER BY id LIMIT ?`
 	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
@@ -266,6 +314,9 @@ func (rd *Reader) exportPages(ctx context.Context, out rowWriter, o ExportOption
 	if err != nil {
 		return 0, err
 	}
+	if o.UpTo > 0 {
+		end = min(end, o.UpTo)
+	}
 	cols := pageColumns
 	bodyCols := `NULL, NULL`
 	if o.Bodies {
@@ -285,7 +336,8 @@ func (rd *Reader) exportPages(ctx context.Context, out rowWriter, o ExportOption
 		size, truncated, coalesce(content_hash, ''), coalesce(title, ''), coalesce(description, ''), coalesce(canonical, ''),
 		coalesce(meta_robots, ''), coalesce(lang, ''), depth, headers, ` + bodyCols + ` FROM pages` + where +
 		` AND id > ? ORDER BY id LIMIT ?`
-	var n, last int64
+	var n int64
+	last := o.After
 	vals := make([]any, 0, len(cols))
 	err = rd.batches(ctx, func(ctx context.Context) (*sql.Rows, error) {
 		return rd.query(ctx, q, append(args, last, exportBatch)...)
@@ -396,7 +448,7 @@ func (rd *Reader) exportPageData(ctx context.Context, out rowWriter, o ExportOpt
 		where += ` AND p.fetched_at >= ?`
 		args = append(args, o.Since.UnixMilli())
 	}
-	q := `SELECT d.page_id, p.url, d.jsonld, d.opengraph, d.twitter, d.main_text FROM page_data d JOIN pages p ON p.id = d.page_id` +
+	q := `SELECT d.page_id, p.url, d.jsonld, d.opengraph, d.twitter, ` + rd.d.mainText() + ` FROM page_data d JOIN pages p ON p.id = d.page_id` +
 		where + ` AND d.page_id > ? ORDER BY d.page_id LIMIT ?`
 	var n, last int64
 	vals := make([]any, 0, len(pageDataColumns))
@@ -487,9 +539,14 @@ func (j *jsonRows) flush() error { return nil }
 type csvRows struct {
 	w   *csv.Writer
 	rec []string
+	// noHeader leaves out the header row (ExportOptions.NoHeader).
+	noHeader bool
 }
 
 func (c *csvRows) header(cols []string) error {
+	if c.noHeader {
+		return nil
+	}
 	c.rec = c.rec[:0]
 	for _, col := range cols {
 		c.rec = append(c.rec, csvSafe(col))

@@ -37,6 +37,18 @@ type Dialect struct {
 	// Now is the SQL of the database's time in unix milliseconds, the
 	// clock host leases and heartbeats are written in.
 	Now string
+	// MainText is the SQL of the main text of the page_data row d; empty
+	// means d.main_text. SQLite keeps it compressed and decompresses it
+	// with a function of its own.
+	MainText string
+}
+
+// mainText is the SQL of the main text of the page_data row d.
+func (d Dialect) mainText() string {
+	if d.MainText == "" {
+		return "d.main_text"
+	}
+	return d.MainText
 }
 
 // Reader answers the read-only questions about a crawl database: status,

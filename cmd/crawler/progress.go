@@ -71,6 +71,9 @@ func progressLines(p runner.Progress) []string {
 	if w := p.WaitingText(); w != "" {
 		out = append(out, w)
 	}
+	for _, h := range p.Stats.Webhooks {
+		out = append(out, h.String())
+	}
 	return out
 }
 
@@ -99,6 +102,9 @@ func progressAttrs(p runner.Progress) []any {
 	}
 	if w := p.WaitingText(); w != "" {
 		a = append(a, "waiting", w)
+	}
+	for _, h := range s.Webhooks {
+		a = append(a, "webhook", h.String())
 	}
 	return a
 }

@@ -134,35 +134,7 @@ func TestKillAndResume(t *testing.T) {
 	dir := t.TempDir()
 	cfg = siteConfig(t, dir, site)
 	dbPath := filepath.Join(dir, "crawl.db")
-	for i, frac := range []float64{0.05, 0.3, 0.55, 0.8} {
-		cmd := exec.Command(bin, "run", "--quiet", "-c", cfg)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		target := int(frac * float64(len(want)))
-		deadline := time.After(2 * time.Minute)
-		tick := time.NewTicker(20 * time.Millisecond)
-	wait:
-		for {
-			select {
-			case err := <-exited:
-				t.Fatalf("run %d ended before it was killed (err %v) at %d pages", i, err, countPages(dbPath))
-			case <-deadline:
-				cmd.Process.Kill()
-				t.Fatalf("run %d: %d pages not reached", i, target)
-			case <-tick.C:
-				if countPages(dbPath) >= target {
-					break wait
-				}
-			}
-		}
-		tick.Stop()
-		cmd.Process.Signal(syscall.SIGKILL)
-		<-exited
-		t.Logf("killed run %d at %d pages", i, countPages(dbPath))
-	}
+	killRuns(t, bin, cfg, dbPath, nil, len(want), []float64{0.05, 0.3, 0.55, 0.8})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if out, err := exec.CommandContext(ctx, bin, "run", "--quiet", "-c", cfg).CombinedOutput(); err != nil {
@@ -182,6 +154,46 @@ func TestKillAndResume(t *testing.T) {
 	db.QueryRow(`SELECT count(*) FROM frontier WHERE state IN ('queued', 'leased')`).Scan(&live)
 	if live != 0 {
 		t.Errorf("%d URLs still queued or leased after the final run", live)
+	}
+}
+
+// killRuns starts the crawl of cfg once per fraction in fracs and kills it
+// with SIGKILL when the database holds that fraction of want pages. env is
+// added to the binary's environment.
+func killRuns(t *testing.T, bin, cfg, dbPath string, env []string, want int, fracs []float64) {
+	t.Helper()
+	for i, frac := range fracs {
+		cmd := exec.Command(bin, "run", "--quiet", "-c", cfg)
+		cmd.Env = append(os.Environ(), env...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		target := int(frac * float64(want))
+		deadline := time.After(2 * time.Minute)
+		tick := time.NewTicker(10 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case err := <-exited:
+				t.Fatalf("run %d ended before it was killed (err %v) at %d pages\n%s", i, err, countPages(dbPath), stderr.String())
+			case <-deadline:
+				cmd.Process.Kill()
+				<-exited
+				t.Fatalf("run %d: %d pages not reached", i, target)
+			case <-tick.C:
+				if countPages(dbPath) >= target {
+					break wait
+				}
+			}
+		}
+		tick.Stop()
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		t.Logf("killed run %d at %d pages", i, countPages(dbPath))
 	}
 }
 

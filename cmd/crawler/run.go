@@ -115,7 +115,7 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 		return err
 	}
 	defer db.Close()
-	ro := runner.Options{StallAfter: o.stallAfter, UpdateSettings: o.updateSettings}
+	ro := runner.Options{StallAfter: o.stallAfter, UpdateSettings: o.updateSettings, FeedStdout: stdout}
 	var prog *progress
 	if !o.quiet {
 		var term io.Writer
@@ -192,6 +192,12 @@ func runCrawl(ctx context.Context, cfg *crawl.Config, log *slog.Logger, stdout, 
 	if err != nil {
 		log.Warn("final report: the database summary is missing", "err", err)
 	}
-	writeReport(stdout, sum)
+	report := stdout
+	for _, f := range cfg.Feeds {
+		if f.Path == "-" {
+			report = stderr // standard output carries the feed
+		}
+	}
+	writeReport(report, sum)
 	return runErr
 }

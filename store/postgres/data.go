@@ -133,6 +133,9 @@ func (db *DB) recordPages(ctx context.Context, tx pgx.Tx, live []*store.Outcome,
 	if err := rows.copy(ctx, tx); err != nil {
 		return nil, err
 	}
+	if err := db.indexText(ctx, tx, ids); err != nil {
+		return nil, err
+	}
 	for i, o := range with {
 		if err := indexSimHash(ctx, tx, o.Lease.HostID, ids[i], o.Page); err != nil {
 			return nil, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)

@@ -46,6 +46,7 @@ type DB struct {
 	r      *sql.DB
 	hosts  hostIDs
 	worker atomic.Int64 // this process's row in workers (StartWorker), 0 before
+	fts    atomic.Bool  // pages_fts exists: index each recorded page
 	// conflicts counts transactions run again after a serialization
 	// failure or a deadlock (see inTx).
 	conflicts atomic.Int64

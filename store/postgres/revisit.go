@@ -164,7 +164,7 @@ func (db *DB) refetch(ctx context.Context, tx pgx.Tx, o *store.Outcome, now int6
 				p.FetchedAt.UnixMilli(), p.Duration.Milliseconds(), headers, pageID)
 		}
 	default:
-		err = changePage(ctx, tx, pageID, o, now)
+		err = db.changePage(ctx, tx, pageID, o, now)
 	}
 	if err != nil {
 		return fmt.Errorf("revisit %s: %w", o.Lease.URL, err)
@@ -180,7 +180,7 @@ func (db *DB) refetch(ctx context.Context, tx pgx.Tx, o *store.Outcome, now int6
 // with history, as the URL's next version. A page stored without history
 // (recrawl was off) first becomes a version of its own, so that the change
 // has the version it changed from.
-func changePage(ctx context.Context, tx pgx.Tx, pageID int64, o *store.Outcome, now int64) error {
+func (db *DB) changePage(ctx context.Context, tx pgx.Tx, pageID int64, o *store.Outcome, now int64) error {
 	if o.History != nil {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM versions WHERE url_id = $1`, o.Lease.ID).Scan(&n); err != nil {
@@ -193,6 +193,9 @@ func changePage(ctx context.Context, tx pgx.Tx, pageID int64, o *store.Outcome, 
 		}
 	}
 	if err := replacePage(ctx, tx, pageID, o, now); err != nil {
+		return err
+	}
+	if err := db.reindexText(ctx, tx, pageID); err != nil {
 		return err
 	}
 	if o.History != nil {

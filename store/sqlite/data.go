@@ -17,8 +17,8 @@ type dataStmts struct {
 
 func (db *DB) prepareData(ctx context.Context) error {
 	var err error
-	if db.dst.insertData, err = db.w.PrepareContext(ctx, `INSERT INTO page_data (page_id, jsonld, opengraph, twitter, main_text)
-		VALUES (?, ?, ?, ?, ?)`); err != nil {
+	if db.dst.insertData, err = db.w.PrepareContext(ctx, `INSERT INTO page_data (page_id, jsonld, opengraph, twitter,
+		main_text_zstd, main_text_in_body) VALUES (?, ?, ?, ?, ?, ?)`); err != nil {
 		return err
 	}
 	db.dst.insertItem, err = db.w.PrepareContext(ctx, `INSERT INTO items (page_id, url, rule, idx, data, errors, extracted_at,
@@ -54,7 +54,8 @@ func (db *DB) insertData(ctx context.Context, tx *sql.Tx, pageID int64, p *store
 		og, _ := jsonOrNull(d.OpenGraph, len(d.OpenGraph) == 0)
 		tw, _ := jsonOrNull(d.Twitter, len(d.Twitter) == 0)
 		if jl != nil || og != nil || tw != nil || d.MainText != "" {
-			if _, err := tx.StmtContext(ctx, db.dst.insertData).ExecContext(ctx, pageID, jl, og, tw, nullStr(d.MainText)); err != nil {
+			z, inBody := db.mainText(p)
+			if _, err := tx.StmtContext(ctx, db.dst.insertData).ExecContext(ctx, pageID, jl, og, tw, z, inBody); err != nil {
 				return fmt.Errorf("insert page data %s: %w", p.FinalURL, describe(err))
 			}
 		}

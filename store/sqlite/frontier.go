@@ -292,6 +292,9 @@ func (db *DB) insertPage(ctx context.Context, tx *sql.Tx, o *store.Outcome) (boo
 			return false, fmt.Errorf("insert page %s: %w", o.Lease.URL, err)
 		}
 	}
+	if err := db.indexText(ctx, tx, pageID, o.Lease.URL, p); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 

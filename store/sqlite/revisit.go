@@ -265,6 +265,9 @@ func (db *DB) replacePage(ctx context.Context, tx *sql.Tx, pageID int64, o *stor
 	if err := db.insertData(ctx, tx, pageID, p); err != nil {
 		return err
 	}
+	if err := db.reindexText(ctx, tx, pageID, o.Lease.URL, p); err != nil {
+		return err
+	}
 	return db.indexSimHash(ctx, tx, o.Lease.HostID, pageID, p)
 }
 

@@ -43,7 +43,9 @@ type DB struct {
 	st       stmts
 	dst      dataStmts
 	hosts    hostCache
-	worker   atomic.Int64 // this process's row in workers (StartWorker), 0 before
+	text     *store.BodyCodec // zstd, for page_data.main_text_zstd
+	fts      atomic.Bool      // pages_fts exists: index each recorded page
+	worker   atomic.Int64     // this process's row in workers (StartWorker), 0 before
 	// links holds insertLinks' buffers. It is used only inside write
 	// transactions, which the writer's one connection serialises.
 	links store.LinkEncoder
@@ -70,8 +72,10 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.dri
 func (c *connector) Driver() driver.Driver { return c.driver }
 
 func tuneWriter(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec(`PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4096`, nil)
-	return err
+	if _, err := c.Exec(`PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4096`, nil); err != nil {
+		return err
+	}
+	return registerFuncs(c)
 }
 
 // dsn is the connection string of the writer, of the readers (readOnly),
@@ -117,7 +121,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, store.ErrLocked)
 	}
-	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]cachedHost{}}}
+	text, err := store.NewBodyCodec(store.BodyZstd)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{path: path, lock: lock, hosts: hostCache{m: map[string]cachedHost{}}, text: text}
 	db.w = sql.OpenDB(newConnector(dsn(path, false, false), tuneWriter))
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)
@@ -220,6 +229,7 @@ var dialect = store.Dialect{
 	Position: func(hay, needle string) string { return "instr(" + hay + ", " + needle + ")" },
 	HasTable: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	Describe: describe,
+	MainText: mainTextSQL,
 	Now:      `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
 }
 
@@ -233,7 +243,7 @@ func (db *DB) prepareReader(c *sqlite3.SQLiteConn) error {
 		c.SetLimit(sqlite3.SQLITE_LIMIT_LENGTH, db.maxValue)
 	}
 	c.RegisterAuthorizer(readOnlyAuthorizer)
-	return nil
+	return registerFuncs(c)
 }
 
 // fullCheckMax is the largest database whose every page is checked at
@@ -310,6 +320,9 @@ func (db *DB) Close() error {
 	}
 	if db.lock != nil {
 		errs = append(errs, db.lock.Close())
+	}
+	if db.text != nil {
+		db.text.Close()
 	}
 	return errors.Join(errs...)
 }
