@@ -668,7 +668,7 @@ func (s *scheduler) quiet(h *host) bool {
 // hosts held that only wait for a retry hand theirs over, one for each
 // host leased that may have URLs due. It returns the hosts to adopt; the
 // others (no slot left, or a host this worker retired because it waits
-// for a retry) go back at once.
+// for a retry while other hosts want its slot) go back at once.
 func (s *scheduler) makeRoom(rows []store.HostRow) []store.HostRow {
 	now := s.now()
 	var renewed, fresh, back []store.HostRow
@@ -681,6 +681,14 @@ func (s *scheduler) makeRoom(rows []store.HostRow) []store.HostRow {
 		default:
 			fresh = append(fresh, r)
 		}
+	}
+	// A host retired while it waited takes a slot nobody else wants (the
+	// database may know of work its retired state does not: revisits come
+	// due, new URLs), but never one another host is waiting for.
+	if free := s.e.cfg.Politeness.MaxActiveHosts - len(s.hosts) - len(fresh); free > 0 {
+		n := min(free, len(back))
+		fresh = append(fresh, back[:n]...)
+		back = back[n:]
 	}
 	if over := len(s.hosts) + len(fresh) - s.e.cfg.Politeness.MaxActiveHosts; over > 0 {
 		waiting := s.waitingForRetry(now)
