@@ -62,7 +62,7 @@ func ReasonHint(reason, rawURL string) string {
 		}
 		return "list the address under fetch.allow_addresses to allow it"
 	case "scope.hosts":
-		return "add the host to scope.hosts (or to the seeds), or set scope.subdomains"
+		return "add the host to scope.hosts (or, while scope.hosts is empty, to the seeds), or set scope.subdomains"
 	case "politeness.obey_robots":
 		if strings.Contains(reason, "unavailable") {
 			return "robots.txt could not be fetched, which forbids the whole site until it can (RFC 9309); " +
