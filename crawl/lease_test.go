@@ -84,3 +84,42 @@ func TestLostHostLease(t *testing.T) {
 		t.Errorf("/a recorded after the lease it was claimed under was lost: %+v", u)
 	}
 }
+
+// TestLeaseRunOutAndRetaken: a worker whose lease on a host ran out (its
+// renewals came too late) and that leases the host again does not fetch
+// what it had claimed under the dead lease: the database returned those
+// URLs to the queue, so each is claimed again and requested once.
+func TestLeaseRunOutAndRetaken(t *testing.T) {
+	m := newSim(t, linkSite("User-agent: *\n", "/a", "/b", "/c"), func(cfg *Config, base string) {
+		cfg.Politeness.Rate = 1
+	})
+	m.runUntil("the home page answered, its links claimed", func() bool {
+		for _, h := range m.s.hosts {
+			return len(m.requests()) == 2 && len(m.inflight) == 0 && len(h.queue) > 0
+		}
+		return false
+	})
+	var h *host
+	for _, hh := range m.s.hosts {
+		h = hh
+	}
+	ctx := context.Background()
+	if _, err := m.db.RenewHosts(ctx, []store.HostToken{{ID: h.id, Token: h.token}}, -time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := m.db.LeaseHosts(ctx, store.HostQuery{IDs: []int64{h.id}, Limit: 1}, time.Hour)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("lease again = %+v, %v", rows, err)
+	}
+	m.s.adopt(rows, m.now())
+	m.runToEnd()
+	seen := map[string]int{}
+	for _, r := range m.requests() {
+		seen[r.path]++
+	}
+	for _, p := range []string{"/a", "/b", "/c"} {
+		if seen[p] != 1 {
+			t.Errorf("%s requested %d times, want once: %v", p, seen[p], m.requests())
+		}
+	}
+}

@@ -813,8 +813,19 @@ func (s *scheduler) adopt(rows []store.HostRow, asked time.Time) {
 	now := s.now()
 	for _, r := range rows {
 		if old, ok := s.hosts[r.ID]; ok {
-			// Held already (it cannot be leased twice): keep the newer lease.
+			// Held already: the lease ran out before a renewal (a host
+			// cannot be leased twice). Keep the newer lease. What was
+			// claimed under the old one is back in the queue of the
+			// database, and its outcome would be refused as stale: claim
+			// it again rather than fetch it twice.
+			if old.token != r.Token && len(old.queue) > 0 {
+				clear(old.queue)
+				old.queue = old.queue[:0]
+				old.more = true
+			}
 			old.token, old.leaseEnd = r.Token, asked.Add(r.LeaseLeft)
+			s.refill(old)
+			s.update(old, now)
 			continue
 		}
 		h, ok := s.retired[r.ID]
